@@ -1,0 +1,46 @@
+# LeadHunter — the two commands are `make run` and `make test`; see README.md.
+PYTHON ?= python3.11
+VENV := .venv
+BIN := $(VENV)/bin
+PORT ?= 8000
+# Local runs default to DEBUG on (no HTTPS redirect on http://127.0.0.1); deployments set DEBUG=false.
+DEBUG ?= true
+export DEBUG PORT
+
+.PHONY: run test lint format check screenshots bench clean
+
+$(BIN)/python:
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+
+$(VENV)/.installed: pyproject.toml | $(BIN)/python
+	$(BIN)/python -m pip install --quiet -e .
+	touch $@
+
+$(VENV)/.installed-dev: pyproject.toml | $(BIN)/python
+	$(BIN)/python -m pip install --quiet -e ".[dev]"
+	touch $@ $(VENV)/.installed
+
+## run: install, migrate, load demo data into an empty database, serve on :$(PORT) with worker + beat
+run: $(VENV)/.installed
+	$(BIN)/python manage.py migrate --noinput
+	$(BIN)/python manage.py collectstatic --noinput --verbosity 0
+	$(BIN)/python manage.py seed_demo
+	bin/serve
+
+## test: the whole suite (pytest-django); DATA_DIR keeps test broker/cache files apart from run's
+test: $(VENV)/.installed-dev
+	DATA_DIR=$(CURDIR)/var/test $(BIN)/pytest $(PYTEST_ARGS)
+
+lint: $(VENV)/.installed-dev
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+	$(BIN)/python manage.py check_templates
+	$(BIN)/python manage.py makemigrations --check --dry-run
+
+format: $(VENV)/.installed-dev
+	$(BIN)/ruff check --fix .
+	$(BIN)/ruff format .
+
+clean:
+	rm -rf $(VENV) var

@@ -1,0 +1,25 @@
+from __future__ import annotations
+
+from django.urls import reverse
+
+NAVIGATION = [
+    ("today", "Today"),
+    ("lead-list", "Leads"),
+    ("pipeline", "Pipeline"),
+    ("referral-list", "Referrals"),
+    ("icp-list", "ICP"),
+    ("reports", "Reports"),
+]
+
+
+def navigation(request) -> dict[str, object]:
+    """The main navigation, with the current section marked."""
+    if not getattr(request, "user", None) or not request.user.is_authenticated:
+        return {}
+    path = request.path
+    items = []
+    for url_name, label in NAVIGATION:
+        url = reverse(url_name)
+        current = path == url if url == "/" else path.startswith(url)
+        items.append({"url": url, "label": label, "current": current})
+    return {"nav_items": items, "is_manager": request.user.is_manager}

@@ -1,0 +1,22 @@
+from __future__ import annotations
+
+from django.core.management.base import BaseCommand
+
+from accounts import demo
+
+
+class Command(BaseCommand):
+    help = "Load a demo salesperson and a demo manager with sample data, if the database is empty."
+
+    def handle(self, *args, **options) -> None:
+        result = demo.load_demo_if_empty()
+        if result is None:
+            self.stdout.write("The database already has users; demo data not loaded.")
+            return
+        self.stdout.write(
+            self.style.SUCCESS("Demo data loaded. Log in at http://127.0.0.1:8000 as:")
+        )
+        for login in result.logins:
+            self.stdout.write(
+                f"  {login.role:<12} username: {login.username:<10} password: {login.password}"
+            )

@@ -1,0 +1,56 @@
+from __future__ import annotations
+
+import zoneinfo
+from functools import cached_property
+
+from django.conf import settings
+from django.contrib.auth.models import AbstractUser
+from django.core.validators import MaxValueValidator, MinValueValidator
+from django.db import models
+
+TIME_ZONE_CHOICES = [
+    (name, name.replace("_", " ")) for name in sorted(zoneinfo.available_timezones())
+]
+
+
+class User(AbstractUser):
+    """A salesperson (or sales manager) who owns leads."""
+
+    time_zone = models.CharField(
+        max_length=64,
+        choices=TIME_ZONE_CHOICES,
+        default="UTC",
+        help_text="Follow-ups, reminders and 'today' follow this time zone.",
+    )
+    daily_touch_goal = models.PositiveSmallIntegerField(
+        default=20,
+        validators=[MinValueValidator(1), MaxValueValidator(500)],
+        help_text="How many touches (calls, emails, meetings, messages) you aim for each day.",
+    )
+    weekly_referral_email = models.BooleanField(
+        "weekly referral-ask email",
+        default=True,
+        help_text="Monday morning: who to ask for a referral this week.",
+    )
+    daily_digest_email = models.BooleanField(
+        "daily follow-up digest",
+        default=False,
+        help_text="Each morning: overdue and due-today follow-ups and new hand-raisers.",
+    )
+
+    class Meta(AbstractUser.Meta):
+        swappable = "AUTH_USER_MODEL"
+
+    def __str__(self) -> str:
+        return self.get_full_name() or self.username
+
+    @cached_property
+    def is_manager(self) -> bool:
+        """Sales managers see and reassign the whole team's records."""
+        if self.is_superuser:
+            return True
+        return self.groups.filter(name=settings.SALES_MANAGERS_GROUP).exists()
+
+    @property
+    def zone(self) -> zoneinfo.ZoneInfo:
+        return zoneinfo.ZoneInfo(self.time_zone)

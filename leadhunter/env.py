@@ -1,0 +1,165 @@
+"""Reading LeadHunter's configuration from the environment.
+
+Every setting comes from an environment variable; these helpers parse them and turn a bad
+value into one clear line naming the variable, instead of a traceback at start-up.
+"""
+
+from __future__ import annotations
+
+import os
+import secrets
+import sys
+from pathlib import Path
+from urllib.parse import parse_qs, unquote, urlsplit
+
+import dj_database_url
+
+TRUE_WORDS = {"1", "true", "yes", "on"}
+FALSE_WORDS = {"0", "false", "no", "off", ""}
+
+
+class ConfigError(Exception):
+    """A configuration value is missing or malformed; the message names the variable."""
+
+
+def fail(error: ConfigError) -> None:
+    """Stop the process with a single readable line (no traceback)."""
+    sys.stderr.write(f"LeadHunter configuration error: {error}\n")
+    raise SystemExit(2)
+
+
+def text(name: str, default: str = "") -> str:
+    return os.environ.get(name, default).strip()
+
+
+def boolean(name: str, *, default: bool) -> bool:
+    raw = os.environ.get(name)
+    if raw is None:
+        return default
+    value = raw.strip().lower()
+    if value in TRUE_WORDS:
+        return True
+    if value in FALSE_WORDS:
+        return False
+    raise ConfigError(f"{name} must be true or false, got {raw!r}")
+
+
+def integer(name: str, *, default: int) -> int:
+    raw = os.environ.get(name)
+    if raw is None or not raw.strip():
+        return default
+    try:
+        return int(raw)
+    except ValueError:
+        raise ConfigError(f"{name} must be a whole number, got {raw!r}") from None
+
+
+def word_list(name: str, default: str = "") -> list[str]:
+    return [word.strip() for word in text(name, default).split(",") if word.strip()]
+
+
+def secret_key(*, debug: bool, data_dir: Path) -> str:
+    """SECRET_KEY from the environment; in development a key generated once and kept on disk."""
+    key = text("SECRET_KEY")
+    if key:
+        return key
+    if not debug:
+        raise ConfigError("SECRET_KEY must be set when DEBUG is off")
+    key_file = data_dir / "secret_key"
+    if not key_file.exists():
+        key_file.write_text(secrets.token_urlsafe(50))
+        key_file.chmod(0o600)
+    return key_file.read_text().strip()
+
+
+def database(*, data_dir: Path) -> dict:
+    """DATABASE_URL (postgres:// or sqlite:///) or, unset, a SQLite file in the data folder."""
+    raw = os.environ.get("DATABASE_URL")
+    if raw is None:
+        return sqlite_database(data_dir / "leadhunter.sqlite3")
+    url = raw.strip()
+    scheme = urlsplit(url).scheme
+    if scheme in {"postgres", "postgresql", "pgsql"}:
+        parsed = dj_database_url.parse(url, conn_max_age=60, conn_health_checks=True)
+        if not parsed.get("NAME"):
+            raise ConfigError(
+                "DATABASE_URL must name a database, e.g. postgres://user@host:5432/leadhunter"
+            )
+        return parsed
+    if scheme == "sqlite":
+        path = unquote(urlsplit(url).path)
+        if not path or path == "/":
+            raise ConfigError("DATABASE_URL must name a file, e.g. sqlite:////var/lib/lh.sqlite3")
+        return sqlite_database(Path(path))
+    raise ConfigError(
+        f"DATABASE_URL must start with postgres:// or sqlite:///, got {redact(url)!r}"
+    )
+
+
+def sqlite_database(path: Path) -> dict:
+    # WAL + a long busy timeout + IMMEDIATE transactions let the web server and the Celery
+    # worker write at the same time without "database is locked" errors.
+    return {
+        "ENGINE": "django.db.backends.sqlite3",
+        "NAME": str(path),
+        "OPTIONS": {
+            "timeout": 30,
+            "transaction_mode": "IMMEDIATE",
+            "init_command": (
+                "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL; PRAGMA foreign_keys=ON;"
+            ),
+        },
+    }
+
+
+def redis_url() -> str | None:
+    """REDIS_URL (redis:// or rediss://), or None for the embedded broker."""
+    raw = os.environ.get("REDIS_URL")
+    if raw is None:
+        return None
+    url = raw.strip()
+    parts = urlsplit(url)
+    if parts.scheme not in {"redis", "rediss"} or not parts.hostname:
+        raise ConfigError(f"REDIS_URL must look like redis://host:6379/0, got {redact(url)!r}")
+    try:
+        parts.port  # noqa: B018 - urlsplit validates the port lazily
+    except ValueError:
+        raise ConfigError(f"REDIS_URL has an invalid port: {redact(url)!r}") from None
+    return url
+
+
+def email(prefix: str = "EMAIL_URL") -> dict[str, object]:
+    """EMAIL_URL: smtp://user:password@host:587?tls=true, smtp+ssl://..., console:// or locmem://."""
+    url = text(prefix, "console://")
+    parts = urlsplit(url)
+    backends = {
+        "console": "django.core.mail.backends.console.EmailBackend",
+        "locmem": "django.core.mail.backends.locmem.EmailBackend",
+        "smtp": "django.core.mail.backends.smtp.EmailBackend",
+        "smtp+ssl": "django.core.mail.backends.smtp.EmailBackend",
+    }
+    if parts.scheme not in backends:
+        raise ConfigError(f"{prefix} must start with smtp://, smtp+ssl:// or console://")
+    config: dict[str, object] = {"EMAIL_BACKEND": backends[parts.scheme]}
+    if parts.scheme.startswith("smtp"):
+        if not parts.hostname:
+            raise ConfigError(f"{prefix} must name the SMTP host, e.g. smtp://mail.example.com:587")
+        query = {key: values[-1].lower() for key, values in parse_qs(parts.query).items()}
+        config.update(
+            EMAIL_HOST=parts.hostname,
+            EMAIL_PORT=parts.port or (465 if parts.scheme == "smtp+ssl" else 587),
+            EMAIL_HOST_USER=unquote(parts.username or ""),
+            EMAIL_HOST_PASSWORD=unquote(parts.password or ""),
+            EMAIL_USE_SSL=parts.scheme == "smtp+ssl",
+            EMAIL_USE_TLS=parts.scheme == "smtp" and query.get("tls", "true") in TRUE_WORDS,
+            EMAIL_TIMEOUT=20,
+        )
+    return config
+
+
+def redact(url: str) -> str:
+    """The URL without its password, safe to print."""
+    parts = urlsplit(url)
+    if parts.password:
+        return url.replace(f":{parts.password}@", ":***@", 1)
+    return url

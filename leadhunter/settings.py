@@ -1,0 +1,230 @@
+"""LeadHunter settings: one module, configured from the environment only.
+
+Every variable is listed with its default and meaning in README.md ("Configuration").
+Django's settings reference: https://docs.djangoproject.com/en/5.2/ref/settings/
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from leadhunter import env
+
+BASE_DIR = Path(__file__).resolve().parent.parent
+
+# ---------------------------------------------------------------------------------------------
+# Environment — parsed first so that a bad value stops start-up with one line naming it.
+# ---------------------------------------------------------------------------------------------
+try:
+    DEBUG = env.boolean("DEBUG", default=False)
+    DATA_DIR = Path(env.text("DATA_DIR") or BASE_DIR / "var").resolve()
+    DATA_DIR.mkdir(parents=True, exist_ok=True)
+    SECRET_KEY = env.secret_key(debug=DEBUG, data_dir=DATA_DIR)
+    ALLOWED_HOSTS = env.word_list("ALLOWED_HOSTS", "127.0.0.1,localhost" if DEBUG else "")
+    CSRF_TRUSTED_ORIGINS = env.word_list("CSRF_TRUSTED_ORIGINS")
+    DATABASES = {"default": env.database(data_dir=DATA_DIR)}
+    # A file, not memory, so a Celery worker thread or subprocess in the tests sees the data.
+    if DATABASES["default"]["ENGINE"].endswith("sqlite3"):
+        DATABASES["default"]["TEST"] = {"NAME": str(DATA_DIR / "test.sqlite3")}
+    REDIS_URL = env.redis_url()
+    _email = env.email()
+    HTTPS = env.boolean("HTTPS", default=not DEBUG)
+    BEHIND_PROXY = env.boolean("BEHIND_PROXY", default=False)
+    TIME_ZONE = env.text("TIME_ZONE", "UTC")
+    DEFAULT_FROM_EMAIL = env.text("DEFAULT_FROM_EMAIL", "LeadHunter <leadhunter@localhost>")
+    SITE_URL = env.text("SITE_URL", "http://127.0.0.1:8000").rstrip("/")
+    CELERY_WORKER_CONCURRENCY = env.integer("CELERY_WORKER_CONCURRENCY", default=2)
+except env.ConfigError as error:
+    env.fail(error)
+
+if "*" in ALLOWED_HOSTS and not DEBUG:
+    env.fail(env.ConfigError("ALLOWED_HOSTS must list real host names, not '*'"))
+
+# ---------------------------------------------------------------------------------------------
+# Applications — https://docs.djangoproject.com/en/5.2/ref/settings/#installed-apps
+# ---------------------------------------------------------------------------------------------
+INSTALLED_APPS = [
+    "django.contrib.admin",
+    "django.contrib.auth",
+    "django.contrib.contenttypes",
+    "django.contrib.sessions",
+    "django.contrib.messages",
+    "whitenoise.runserver_nostatic",
+    "django.contrib.staticfiles",
+    "django_htmx",
+    "template_partials",
+    "django_celery_beat",
+    "accounts",
+    "leads",
+    "referrals",
+    "icp",
+]
+
+MIDDLEWARE = [
+    "django.middleware.security.SecurityMiddleware",
+    "whitenoise.middleware.WhiteNoiseMiddleware",
+    "django.contrib.sessions.middleware.SessionMiddleware",
+    "django.middleware.common.CommonMiddleware",
+    "django.middleware.csrf.CsrfViewMiddleware",
+    "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "accounts.middleware.LoginRequiredMiddleware",
+    "django.contrib.messages.middleware.MessageMiddleware",
+    "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    "django_htmx.middleware.HtmxMiddleware",
+]
+
+ROOT_URLCONF = "leadhunter.urls"
+WSGI_APPLICATION = "leadhunter.wsgi.application"
+
+TEMPLATES = [
+    {
+        "BACKEND": "django.template.backends.django.DjangoTemplates",
+        "DIRS": [BASE_DIR / "templates"],
+        "APP_DIRS": True,
+        "OPTIONS": {
+            "context_processors": [
+                "django.template.context_processors.request",
+                "django.contrib.auth.context_processors.auth",
+                "django.contrib.messages.context_processors.messages",
+                "accounts.context_processors.navigation",
+            ],
+        },
+    },
+]
+
+# ---------------------------------------------------------------------------------------------
+# Database — https://docs.djangoproject.com/en/5.2/ref/settings/#databases
+# ---------------------------------------------------------------------------------------------
+DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
+
+# ---------------------------------------------------------------------------------------------
+# Cache — shared by the web server and the workers (rescore coalescing keys live here).
+# https://docs.djangoproject.com/en/5.2/topics/cache/
+# ---------------------------------------------------------------------------------------------
+if REDIS_URL:
+    CACHES = {
+        "default": {
+            "BACKEND": "django.core.cache.backends.redis.RedisCache",
+            "LOCATION": REDIS_URL,
+            "KEY_PREFIX": "leadhunter",
+        }
+    }
+else:
+    CACHES = {
+        "default": {
+            "BACKEND": "django.core.cache.backends.filebased.FileBasedCache",
+            "LOCATION": str(DATA_DIR / "cache"),
+        }
+    }
+
+# ---------------------------------------------------------------------------------------------
+# Authentication — https://docs.djangoproject.com/en/5.2/topics/auth/customizing/
+# ---------------------------------------------------------------------------------------------
+AUTH_USER_MODEL = "accounts.User"
+LOGIN_URL = "login"
+LOGIN_REDIRECT_URL = "today"
+LOGOUT_REDIRECT_URL = "login"
+AUTH_PASSWORD_VALIDATORS = [
+    {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
+    {
+        "NAME": "django.contrib.auth.password_validation.MinimumLengthValidator",
+        "OPTIONS": {"min_length": 12},
+    },
+    {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
+    {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
+]
+SALES_MANAGERS_GROUP = "Sales managers"
+
+# ---------------------------------------------------------------------------------------------
+# Security — https://docs.djangoproject.com/en/5.2/howto/deployment/checklist/
+# ---------------------------------------------------------------------------------------------
+SESSION_COOKIE_HTTPONLY = True
+SESSION_COOKIE_SAMESITE = "Lax"
+CSRF_COOKIE_SAMESITE = "Lax"
+SECURE_CONTENT_TYPE_NOSNIFF = True
+SECURE_REFERRER_POLICY = "same-origin"
+X_FRAME_OPTIONS = "DENY"
+SESSION_COOKIE_SECURE = HTTPS
+CSRF_COOKIE_SECURE = HTTPS
+SECURE_SSL_REDIRECT = HTTPS
+SECURE_HSTS_SECONDS = 31_536_000 if HTTPS else 0
+SECURE_HSTS_INCLUDE_SUBDOMAINS = HTTPS
+SECURE_HSTS_PRELOAD = HTTPS
+# /healthz is probed over plain HTTP by the container orchestrator.
+SECURE_REDIRECT_EXEMPT = [r"^healthz$"]
+if BEHIND_PROXY:
+    SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
+
+# ---------------------------------------------------------------------------------------------
+# Internationalisation — https://docs.djangoproject.com/en/5.2/topics/i18n/
+# ---------------------------------------------------------------------------------------------
+LANGUAGE_CODE = "en-us"
+USE_I18N = True
+USE_TZ = True
+
+# ---------------------------------------------------------------------------------------------
+# Static files — served by whitenoise, also under gunicorn.
+# https://whitenoise.readthedocs.io/en/stable/django.html
+# ---------------------------------------------------------------------------------------------
+STATIC_URL = "static/"
+STATIC_ROOT = DATA_DIR / "static"
+STATIC_ROOT.mkdir(exist_ok=True)  # whitenoise warns at start-up when it is missing
+STATICFILES_DIRS = [BASE_DIR / "static"]
+STORAGES = {
+    "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
+    "staticfiles": {
+        "BACKEND": "whitenoise.storage.CompressedManifestStaticFilesStorage"
+        if not DEBUG
+        else "django.contrib.staticfiles.storage.StaticFilesStorage"
+    },
+}
+
+# ---------------------------------------------------------------------------------------------
+# Email — https://docs.djangoproject.com/en/5.2/topics/email/
+# ---------------------------------------------------------------------------------------------
+globals().update(_email)
+SERVER_EMAIL = DEFAULT_FROM_EMAIL
+
+# ---------------------------------------------------------------------------------------------
+# Celery — https://docs.celeryq.dev/en/stable/userguide/configuration.html
+# ---------------------------------------------------------------------------------------------
+if REDIS_URL:
+    CELERY_BROKER_URL = REDIS_URL
+    CELERY_BROKER_TRANSPORT_OPTIONS: dict[str, object] = {"visibility_timeout": 3600}
+else:
+    # kombu's filesystem transport: a broker that needs no server, for one host.
+    _broker_dir = DATA_DIR / "broker"
+    for _folder in ("queue", "processed", "control"):
+        (_broker_dir / _folder).mkdir(parents=True, exist_ok=True)
+    CELERY_BROKER_URL = "filesystem://"
+    CELERY_BROKER_TRANSPORT_OPTIONS = {
+        "data_folder_in": str(_broker_dir / "queue"),
+        "data_folder_out": str(_broker_dir / "queue"),
+        "processed_folder": str(_broker_dir / "processed"),
+        "control_folder": str(_broker_dir / "control"),
+        "store_processed": False,
+        "polling_interval": 0.5,
+    }
+CELERY_TASK_SERIALIZER = "json"
+CELERY_RESULT_SERIALIZER = "json"
+CELERY_ACCEPT_CONTENT = ["json"]
+CELERY_TASK_IGNORE_RESULT = True
+CELERY_TASK_ACKS_LATE = True
+CELERY_TASK_REJECT_ON_WORKER_LOST = True
+CELERY_TASK_SOFT_TIME_LIMIT = 300
+CELERY_TASK_TIME_LIMIT = 360
+CELERY_WORKER_CANCEL_LONG_RUNNING_TASKS_ON_CONNECTION_LOSS = True
+CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
+CELERY_BEAT_SCHEDULER = "django_celery_beat.schedulers:DatabaseScheduler"
+CELERY_TIMEZONE = TIME_ZONE
+
+# ---------------------------------------------------------------------------------------------
+# Logging — everything to stderr; the process manager keeps the logs.
+# ---------------------------------------------------------------------------------------------
+LOGGING = {
+    "version": 1,
+    "disable_existing_loggers": False,
+    "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s: %(message)s"}},
+    "handlers": {"stderr": {"class": "logging.StreamHandler", "formatter": "plain"}},
+    "root": {"handlers": ["stderr"], "level": env.text("LOG_LEVEL", "INFO")},
+}
