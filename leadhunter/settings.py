@@ -58,6 +58,7 @@ INSTALLED_APPS = [
     "leads",
     "referrals",
     "icp",
+    "reminders",
 ]
 
 MIDDLEWARE = [

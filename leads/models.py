@@ -1,0 +1,355 @@
+from __future__ import annotations
+
+from django.conf import settings
+from django.core.validators import MaxValueValidator, MinValueValidator
+from django.db import models
+from django.db.models import Q
+
+
+class Stage(models.TextChoices):
+    NEW = "new", "New"
+    CONTACTED = "contacted", "Contacted"
+    ENGAGED = "engaged", "Engaged"
+    QUALIFIED = "qualified", "Qualified"
+    PROPOSAL = "proposal", "Proposal"
+    WON = "won", "Won"
+    LOST = "lost", "Lost"
+    NURTURE = "nurture", "Nurture"
+
+
+OPEN_STAGES = (Stage.NEW, Stage.CONTACTED, Stage.ENGAGED, Stage.QUALIFIED, Stage.PROPOSAL)
+CLOSED_STAGES = (Stage.WON, Stage.LOST)
+
+
+class Source(models.TextChoices):
+    REFERRAL = "referral", "Referral"
+    OWN_NETWORK = "own_network", "Own network"
+    HAND_RAISER = "hand_raiser", "Hand-raiser"
+    ICP_PROSPECTING = "icp_prospecting", "ICP prospecting"
+    MARKETING = "marketing", "Marketing"
+    EVENT = "event", "Event"
+    OTHER = "other", "Other"
+
+
+# "Self-sourced" is the thesis of the product: every source except marketing.
+SELF_SOURCED = tuple(source for source in Source if source != Source.MARKETING)
+
+
+class Seniority(models.TextChoices):
+    INDIVIDUAL = "individual", "Individual contributor"
+    MANAGER = "manager", "Manager"
+    DIRECTOR = "director", "Director"
+    VP = "vp", "VP"
+    C_LEVEL = "c_level", "C-level"
+    OWNER = "owner", "Owner / founder"
+
+
+class Grade(models.TextChoices):
+    A = "A", "A"
+    B = "B", "B"
+    C = "C", "C"
+    D = "D", "D"
+
+
+class Company(models.Model):
+    owner = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="companies"
+    )
+    name = models.CharField(max_length=200)
+    domain = models.CharField(
+        max_length=253, blank=True, help_text="e.g. example.com (without www or https://)."
+    )
+    industry = models.CharField(max_length=100, blank=True)
+    employee_count = models.PositiveIntegerField(null=True, blank=True)
+    annual_revenue = models.DecimalField(max_digits=15, decimal_places=0, null=True, blank=True)
+    country = models.CharField(max_length=2, blank=True, help_text="ISO country code, e.g. GB.")
+    region = models.CharField(max_length=100, blank=True)
+    city = models.CharField(max_length=100, blank=True)
+    website = models.URLField(blank=True)
+    tags = models.JSONField(default=list, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        verbose_name_plural = "companies"
+        ordering = ["name"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["owner", "domain"],
+                condition=~Q(domain=""),
+                name="company_domain_unique_per_owner",
+            ),
+        ]
+        indexes = [models.Index(fields=["owner", "name"], name="company_owner_name")]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class Lead(models.Model):
+    owner = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="leads"
+    )
+    first_name = models.CharField(max_length=100, blank=True)
+    last_name = models.CharField(max_length=100, blank=True)
+    title = models.CharField("job title", max_length=200, blank=True)
+    seniority = models.CharField(max_length=20, choices=Seniority.choices, blank=True)
+    email = models.EmailField(max_length=254, blank=True)
+    phone = models.CharField(max_length=32, blank=True)
+    linkedin_url = models.URLField("LinkedIn URL", max_length=300, blank=True)
+    company = models.ForeignKey(
+        Company, on_delete=models.SET_NULL, null=True, blank=True, related_name="leads"
+    )
+    stage = models.CharField(max_length=20, choices=Stage.choices, default=Stage.NEW)
+    stage_changed_at = models.DateTimeField()
+    lost_reason = models.CharField(max_length=200, blank=True)
+    won_at = models.DateTimeField(null=True, blank=True)
+    source = models.CharField(max_length=20, choices=Source.choices, default=Source.OTHER)
+    source_detail = models.CharField(max_length=200, blank=True)
+    referred_by = models.ForeignKey(
+        "referrals.ReferralSource",
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="referred_leads",
+    )
+    referral_ask = models.ForeignKey(
+        "referrals.ReferralAsk",
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="produced_leads",
+        help_text="The referral ask that produced this lead.",
+    )
+    expected_value = models.DecimalField(max_digits=12, decimal_places=2, null=True, blank=True)
+    currency = models.CharField(max_length=3, default="EUR")
+    do_not_contact = models.BooleanField(default=False)
+    tags = models.JSONField(default=list, blank=True)
+    notes = models.TextField(blank=True)
+
+    # Scores are written by the rescoring services only.
+    fit_score = models.PositiveSmallIntegerField(default=0)
+    intent_score = models.PositiveSmallIntegerField(default=0)
+    total_score = models.PositiveSmallIntegerField(default=0)
+    grade = models.CharField(max_length=1, choices=Grade.choices, default=Grade.D)
+    best_icp = models.ForeignKey(
+        "icp.ICP", on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    score_explanation = models.JSONField(default=dict, blank=True)
+    scored_at = models.DateTimeField(null=True, blank=True)
+
+    # Denormalised from activities and follow-ups for the dashboard, lists and cadence rules.
+    next_follow_up_at = models.DateTimeField(null=True, blank=True)
+    last_contacted_at = models.DateTimeField(null=True, blank=True)
+    last_inbound_at = models.DateTimeField(null=True, blank=True)
+    unanswered_touches = models.PositiveSmallIntegerField(default=0)
+    first_unanswered_at = models.DateTimeField(null=True, blank=True)
+
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["-total_score", "-id"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["owner", "email"],
+                condition=~Q(email=""),
+                name="lead_email_unique_per_owner",
+            ),
+            models.UniqueConstraint(
+                fields=["owner", "linkedin_url"],
+                condition=~Q(linkedin_url=""),
+                name="lead_linkedin_unique_per_owner",
+            ),
+            models.CheckConstraint(condition=Q(stage__in=Stage.values), name="lead_stage_valid"),
+            models.CheckConstraint(condition=Q(source__in=Source.values), name="lead_source_valid"),
+            models.CheckConstraint(
+                condition=Q(fit_score__lte=100)
+                & Q(intent_score__lte=100)
+                & Q(total_score__lte=100),
+                name="lead_scores_at_most_100",
+            ),
+            models.CheckConstraint(
+                condition=~Q(first_name="", last_name="", email=""),
+                name="lead_has_name_or_email",
+            ),
+        ]
+        indexes = [
+            models.Index(fields=["owner", "stage", "-total_score"], name="lead_owner_stage_score"),
+            models.Index(fields=["owner", "-total_score", "-id"], name="lead_owner_score"),
+            models.Index(fields=["owner", "next_follow_up_at"], name="lead_owner_next_follow_up"),
+            models.Index(fields=["owner", "-created_at"], name="lead_owner_created"),
+            models.Index(fields=["stage", "stage_changed_at"], name="lead_stage_changed"),
+        ]
+
+    def __str__(self) -> str:
+        return self.full_name
+
+    @property
+    def full_name(self) -> str:
+        name = f"{self.first_name} {self.last_name}".strip()
+        return name or self.email
+
+    @property
+    def is_open(self) -> bool:
+        return self.stage in OPEN_STAGES
+
+
+class StageChange(models.Model):
+    """One move of a lead through the pipeline; the basis of time-in-stage and cycle time."""
+
+    lead = models.ForeignKey(Lead, on_delete=models.CASCADE, related_name="stage_changes")
+    from_stage = models.CharField(max_length=20, choices=Stage.choices, blank=True)
+    to_stage = models.CharField(max_length=20, choices=Stage.choices)
+    changed_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, related_name="+"
+    )
+    changed_at = models.DateTimeField()
+    reason = models.CharField(max_length=200, blank=True)
+
+    class Meta:
+        ordering = ["-changed_at", "-id"]
+        indexes = [
+            models.Index(fields=["lead", "-changed_at"], name="stagechange_lead_time"),
+            models.Index(fields=["to_stage", "changed_at"], name="stagechange_to_time"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.get_from_stage_display() or 'Created'} → {self.get_to_stage_display()}"
+
+
+class ActivityKind(models.TextChoices):
+    CALL = "call", "Call"
+    EMAIL = "email", "Email"
+    MEETING = "meeting", "Meeting"
+    LINKEDIN = "linkedin", "LinkedIn message"
+    NOTE = "note", "Note"
+    REFERRAL_ASK = "referral_ask", "Referral ask"
+    REPLIED = "replied", "Replied"
+    ASKED_FOR_INFO = "asked_for_info", "Asked for info"
+    ASKED_FOR_DEMO = "asked_for_demo", "Asked for a demo"
+    ATTENDED_EVENT = "attended_event", "Attended an event"
+    WAS_INTRODUCED = "was_introduced", "Was introduced"
+
+
+# Touches count towards the daily goal; hand-raise signals feed the intent score.
+TOUCH_KINDS = (ActivityKind.CALL, ActivityKind.EMAIL, ActivityKind.MEETING, ActivityKind.LINKEDIN)
+HAND_RAISE_KINDS = (
+    ActivityKind.REPLIED,
+    ActivityKind.ASKED_FOR_INFO,
+    ActivityKind.ASKED_FOR_DEMO,
+    ActivityKind.ATTENDED_EVENT,
+    ActivityKind.WAS_INTRODUCED,
+)
+
+
+class Direction(models.TextChoices):
+    OUTBOUND = "outbound", "Outbound"
+    INBOUND = "inbound", "Inbound"
+
+
+class Outcome(models.TextChoices):
+    NONE = "", "—"
+    CONNECTED = "connected", "Connected"
+    NO_ANSWER = "no_answer", "No answer"
+    VOICEMAIL = "voicemail", "Left voicemail"
+    REPLIED = "replied", "Replied"
+    MEETING_BOOKED = "meeting_booked", "Meeting booked"
+    NOT_INTERESTED = "not_interested", "Not interested"
+
+
+# Outcomes that mean the lead answered: they end an unanswered outbound streak.
+ANSWERED_OUTCOMES = (Outcome.CONNECTED, Outcome.REPLIED, Outcome.MEETING_BOOKED)
+
+
+class Activity(models.Model):
+    lead = models.ForeignKey(Lead, on_delete=models.CASCADE, related_name="activities")
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, related_name="activities"
+    )
+    kind = models.CharField(max_length=20, choices=ActivityKind.choices)
+    direction = models.CharField(
+        max_length=10, choices=Direction.choices, default=Direction.OUTBOUND
+    )
+    outcome = models.CharField(max_length=20, choices=Outcome.choices, blank=True)
+    occurred_at = models.DateTimeField()
+    text = models.TextField(blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        verbose_name_plural = "activities"
+        ordering = ["-occurred_at", "-id"]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(kind__in=ActivityKind.values), name="activity_kind_valid"
+            ),
+        ]
+        indexes = [
+            models.Index(fields=["lead", "-occurred_at"], name="activity_lead_time"),
+            models.Index(fields=["user", "-occurred_at"], name="activity_user_time"),
+            models.Index(fields=["kind", "occurred_at"], name="activity_kind_time"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.get_kind_display()} · {self.lead}"
+
+    @property
+    def is_hand_raise(self) -> bool:
+        return self.kind in HAND_RAISE_KINDS
+
+
+class FollowUpKind(models.TextChoices):
+    FIRST_TOUCH = "first_touch", "First touch"
+    FOLLOW_UP = "follow_up", "Follow up"
+    RESPOND = "respond", "Respond to hand-raise"
+    REFERRAL_ASK = "referral_ask", "Ask for a referral"
+    CHECK_IN = "check_in", "Customer check-in"
+    RE_ENGAGE = "re_engage", "Re-engage"
+    CUSTOM = "custom", "To do"
+
+
+class FollowUpResolution(models.TextChoices):
+    DONE = "done", "Done"
+    SUPERSEDED = "superseded", "Replaced by a newer follow-up"
+
+
+class FollowUp(models.Model):
+    """The next step on a lead. The database keeps at most one pending per lead."""
+
+    lead = models.ForeignKey(Lead, on_delete=models.CASCADE, related_name="follow_ups")
+    kind = models.CharField(max_length=20, choices=FollowUpKind.choices)
+    due_at = models.DateTimeField()
+    note = models.CharField(max_length=200, blank=True)
+    rule = models.CharField(
+        max_length=40, blank=True, help_text="The cadence rule that created it; blank if a person."
+    )
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    done_at = models.DateTimeField(null=True, blank=True)
+    resolution = models.CharField(max_length=12, choices=FollowUpResolution.choices, blank=True)
+    snooze_count = models.PositiveSmallIntegerField(default=0)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["due_at", "id"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["lead"],
+                condition=Q(done_at__isnull=True),
+                name="one_pending_follow_up_per_lead",
+            ),
+        ]
+        indexes = [
+            models.Index(
+                fields=["due_at"], condition=Q(done_at__isnull=True), name="followup_pending_due"
+            ),
+            models.Index(fields=["lead", "-done_at"], name="followup_lead_done"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.get_kind_display()} · {self.lead}"
+
+    @property
+    def is_pending(self) -> bool:
+        return self.done_at is None
