@@ -19,6 +19,15 @@ class Stage(models.TextChoices):
 OPEN_STAGES = (Stage.NEW, Stage.CONTACTED, Stage.ENGAGED, Stage.QUALIFIED, Stage.PROPOSAL)
 CLOSED_STAGES = (Stage.WON, Stage.LOST)
 
+# A lead that sits in an open stage longer than this many days is "going cold".
+STAGE_LIMIT_DAYS = {
+    Stage.NEW: 3,
+    Stage.CONTACTED: 14,
+    Stage.ENGAGED: 7,
+    Stage.QUALIFIED: 21,
+    Stage.PROPOSAL: 30,
+}
+
 
 class Source(models.TextChoices):
     REFERRAL = "referral", "Referral"
@@ -77,6 +86,7 @@ class Company(models.Model):
                 fields=["owner", "domain"],
                 condition=~Q(domain=""),
                 name="company_domain_unique_per_owner",
+                violation_error_message="You already have a company with this domain.",
             ),
         ]
         indexes = [models.Index(fields=["owner", "name"], name="company_owner_name")]
@@ -154,11 +164,13 @@ class Lead(models.Model):
                 fields=["owner", "email"],
                 condition=~Q(email=""),
                 name="lead_email_unique_per_owner",
+                violation_error_message="You already have a lead with this email address.",
             ),
             models.UniqueConstraint(
                 fields=["owner", "linkedin_url"],
                 condition=~Q(linkedin_url=""),
                 name="lead_linkedin_unique_per_owner",
+                violation_error_message="You already have a lead with this LinkedIn profile.",
             ),
             models.CheckConstraint(condition=Q(stage__in=Stage.values), name="lead_stage_valid"),
             models.CheckConstraint(condition=Q(source__in=Source.values), name="lead_source_valid"),
@@ -171,6 +183,7 @@ class Lead(models.Model):
             models.CheckConstraint(
                 condition=~Q(first_name="", last_name="", email=""),
                 name="lead_has_name_or_email",
+                violation_error_message="Give the lead a name or an email address.",
             ),
         ]
         indexes = [

@@ -3,6 +3,7 @@ from __future__ import annotations
 import factory
 from django.conf import settings
 from django.contrib.auth.models import Group
+from django.utils import timezone
 
 from accounts.models import User
 
@@ -31,3 +32,84 @@ class ManagerFactory(UserFactory):
         if create:
             group, _ = Group.objects.get_or_create(name=settings.SALES_MANAGERS_GROUP)
             self.groups.add(group)
+
+
+class CompanyFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = "leads.Company"
+
+    owner = factory.SubFactory(UserFactory)
+    name = factory.Faker("company")
+    domain = factory.Sequence(lambda n: f"company{n}.example.com")
+    industry = "Software"
+    employee_count = 120
+    country = "GB"
+
+
+class LeadFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = "leads.Lead"
+
+    owner = factory.SubFactory(UserFactory)
+    first_name = factory.Faker("first_name")
+    last_name = factory.Faker("last_name")
+    email = factory.Sequence(lambda n: f"lead{n}@example.org")
+    title = "Head of Sales"
+    stage = "new"
+    source = "own_network"
+    stage_changed_at = factory.LazyFunction(timezone.now)
+    company = factory.SubFactory(CompanyFactory, owner=factory.SelfAttribute("..owner"))
+
+
+class ActivityFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = "leads.Activity"
+
+    lead = factory.SubFactory(LeadFactory)
+    user = factory.SelfAttribute("lead.owner")
+    kind = "call"
+    direction = "outbound"
+    occurred_at = factory.LazyFunction(timezone.now)
+
+
+class FollowUpFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = "leads.FollowUp"
+
+    lead = factory.SubFactory(LeadFactory)
+    kind = "follow_up"
+    due_at = factory.LazyFunction(timezone.now)
+
+
+class ReferralSourceFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = "referrals.ReferralSource"
+
+    owner = factory.SubFactory(UserFactory)
+    name = factory.Faker("name")
+    email = factory.Sequence(lambda n: f"referrer{n}@example.net")
+    strength = 3
+    next_ask_at = factory.LazyFunction(timezone.now)
+
+
+class ICPFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = "icp.ICP"
+
+    owner = factory.SubFactory(UserFactory)
+    name = factory.Sequence(lambda n: f"ICP {n}")
+    is_active = True
+
+
+class CriterionFactory(factory.django.DjangoModelFactory):
+    """Industry equals Software, weight 10, unless told otherwise."""
+
+    class Meta:
+        model = "icp.Criterion"
+
+    icp = factory.SubFactory(ICPFactory)
+    field = "industry"
+    operator = "equals"
+    value = "Software"
+    weight = 10
+    required = False

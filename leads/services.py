@@ -1,0 +1,494 @@
+"""Writes to leads, companies, activities and follow-ups: the only way the app changes them.
+
+Each service validates, writes inside one transaction, keeps the denormalised fields the
+dashboard relies on (next_follow_up_at, last_contacted_at, …) in step, and asks for a rescore
+after commit.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+from decimal import Decimal
+
+from django.core.exceptions import ValidationError
+from django.db import transaction
+from django.db.models import Exists, OuterRef
+from django.utils import timezone
+
+from accounts.models import User
+from icp.rescoring import request_rescore
+from leads import cadence
+from leads.models import (
+    ANSWERED_OUTCOMES,
+    HAND_RAISE_KINDS,
+    OPEN_STAGES,
+    TOUCH_KINDS,
+    Activity,
+    ActivityKind,
+    Company,
+    Direction,
+    FollowUp,
+    FollowUpKind,
+    FollowUpResolution,
+    Lead,
+    Source,
+    Stage,
+    StageChange,
+)
+from leads.normalize import (
+    normalize_domain,
+    normalize_email,
+    normalize_linkedin_url,
+    normalize_phone,
+)
+
+# Fields a person may set on a lead; scores, owner and denormalised fields are not among them.
+EDITABLE_LEAD_FIELDS = (
+    "first_name",
+    "last_name",
+    "title",
+    "seniority",
+    "email",
+    "phone",
+    "linkedin_url",
+    "company",
+    "source",
+    "source_detail",
+    "referred_by",
+    "expected_value",
+    "currency",
+    "do_not_contact",
+    "tags",
+    "notes",
+)
+# Edits to these change what the scoring sees.
+SCORED_FIELDS = {"title", "seniority", "company", "source", "referred_by", "tags"}
+ACTIVITY_FUTURE_TOLERANCE = timedelta(days=1)
+
+
+# --- Companies -----------------------------------------------------------------------------
+
+
+@transaction.atomic
+def company_create(*, owner: User, name: str, domain: str = "", **fields: object) -> Company:
+    company = Company(owner=owner, name=name.strip(), domain=normalize_domain(domain), **fields)
+    company.tags = _clean_tags(company.tags)
+    company.full_clean()
+    company.save()
+    return company
+
+
+def company_find_or_create(*, owner: User, name: str = "", domain: str = "") -> Company | None:
+    """The owner's company with this domain (or, lacking one, this name), created if new."""
+    domain = normalize_domain(domain)
+    name = name.strip()
+    if not name and not domain:
+        return None
+    existing = Company.objects.filter(owner=owner)
+    match = existing.filter(domain=domain).first() if domain else None
+    if match is None and name:
+        match = existing.filter(name__iexact=name).order_by("id").first()
+    if match is not None:
+        if domain and not match.domain:
+            match.domain = domain
+            match.save(update_fields=["domain", "updated_at"])
+        return match
+    return company_create(owner=owner, name=name or domain, domain=domain)
+
+
+# --- Leads ---------------------------------------------------------------------------------
+
+
+@transaction.atomic
+def lead_create(
+    *,
+    owner: User,
+    created_by: User | None = None,
+    stage: str = Stage.NEW,
+    now: datetime | None = None,
+    **fields: object,
+) -> Lead:
+    """Create a lead with its first stage-history row and its first follow-up."""
+    unknown = set(fields) - set(EDITABLE_LEAD_FIELDS)
+    if unknown:
+        raise TypeError(f"lead_create() got fields it does not accept: {sorted(unknown)}")
+    now = now or timezone.now()
+    lead = Lead(owner=owner, stage=stage, stage_changed_at=now, **fields)
+    if stage == Stage.WON:
+        lead.won_at = now
+    _normalise(lead)
+    _check_same_owner(lead)
+    lead.full_clean()
+    lead.save()
+    StageChange.objects.create(
+        lead=lead, from_stage="", to_stage=stage, changed_by=created_by or owner, changed_at=now
+    )
+    _reschedule(lead, user=created_by or owner, now=now, replace_manual=True)
+    request_rescore(lead.pk)
+    return lead
+
+
+@transaction.atomic
+def lead_update(*, lead: Lead, user: User, **fields: object) -> Lead:
+    """Change the editable fields of a lead; anything else passed in is refused."""
+    unknown = set(fields) - set(EDITABLE_LEAD_FIELDS)
+    if unknown:
+        raise TypeError(f"lead_update() got fields it does not accept: {sorted(unknown)}")
+    for name, value in fields.items():
+        setattr(lead, name, value)
+    _normalise(lead)
+    _check_same_owner(lead)
+    lead.full_clean()
+    lead.save(update_fields=[*fields, "updated_at"])
+    if SCORED_FIELDS & fields.keys():
+        request_rescore(lead.pk)
+    return lead
+
+
+@transaction.atomic
+def lead_change_stage(
+    *, lead: Lead, to_stage: str, user: User, reason: str = "", now: datetime | None = None
+) -> Lead:
+    """Move a lead to another stage, record it, and set follow-ups by the cadence rules.
+
+    Lost needs a reason. Won makes the customer a referral source for later asks.
+    """
+    now = now or timezone.now()
+    lead = Lead.objects.select_for_update().get(pk=lead.pk)
+    if to_stage not in Stage.values:
+        raise ValidationError({"stage": f"Unknown stage {to_stage!r}."})
+    if to_stage == lead.stage:
+        raise ValidationError({"stage": f"The lead is already in {lead.get_stage_display()}."})
+    reason = reason.strip()
+    if to_stage == Stage.LOST and not reason:
+        raise ValidationError({"reason": "Say why the lead was lost; the reports use it."})
+    from_stage = lead.stage
+    lead.stage = to_stage
+    lead.stage_changed_at = now
+    lead.lost_reason = reason if to_stage == Stage.LOST else ""
+    if to_stage == Stage.WON:
+        lead.won_at = now
+    lead.save(update_fields=["stage", "stage_changed_at", "lost_reason", "won_at", "updated_at"])
+    StageChange.objects.create(
+        lead=lead,
+        from_stage=from_stage,
+        to_stage=to_stage,
+        changed_by=user,
+        changed_at=now,
+        reason=reason,
+    )
+    # Leaving the open pipeline ends whatever was planned; moving within it keeps a person's plan.
+    _reschedule(lead, user=user, now=now, replace_manual=to_stage not in OPEN_STAGES)
+    if to_stage == Stage.WON:
+        from referrals.services import referral_source_from_customer
+
+        referral_source_from_customer(lead=lead, user=user)
+    return lead
+
+
+# --- Activities ----------------------------------------------------------------------------
+
+
+@transaction.atomic
+def activity_log(
+    *,
+    lead: Lead,
+    user: User,
+    kind: str,
+    outcome: str = "",
+    direction: str | None = None,
+    occurred_at: datetime | None = None,
+    text: str = "",
+    now: datetime | None = None,
+) -> Activity:
+    """Record a touch or a signal, and move the lead, its intent and its follow-ups along.
+
+    - an outbound touch counts as contact; unanswered ones walk the no-reply cadence and, when
+      it is used up, park the lead in Nurture;
+    - a hand-raise (or an answered/inbound touch) resets the no-reply count, and a hand-raise
+      moves a new or contacted lead to Engaged;
+    - any touch or signal completes the pending follow-up and sets the next one.
+    """
+    now = now or timezone.now()
+    occurred_at = occurred_at or now
+    if kind not in ActivityKind.values:
+        raise ValidationError({"kind": f"Unknown activity kind {kind!r}."})
+    if occurred_at > now + ACTIVITY_FUTURE_TOLERANCE:
+        raise ValidationError({"occurred_at": "An activity can't be dated more than a day ahead."})
+    if direction is None:
+        direction = Direction.INBOUND if kind in HAND_RAISE_KINDS else Direction.OUTBOUND
+    activity = Activity(
+        lead=lead,
+        user=user,
+        kind=kind,
+        outcome=outcome,
+        direction=direction,
+        occurred_at=occurred_at,
+        text=text.strip(),
+    )
+    activity.full_clean()
+    activity.save()
+
+    lead = Lead.objects.select_for_update().get(pk=lead.pk)
+    if kind == ActivityKind.NOTE or kind == ActivityKind.REFERRAL_ASK:
+        return activity
+    answered = (
+        kind in HAND_RAISE_KINDS or direction == Direction.INBOUND or outcome in ANSWERED_OUTCOMES
+    )
+    if kind in TOUCH_KINDS and direction == Direction.OUTBOUND:
+        lead.last_contacted_at = max(filter(None, [lead.last_contacted_at, occurred_at]))
+    if answered:
+        lead.last_inbound_at = max(filter(None, [lead.last_inbound_at, occurred_at]))
+        lead.unanswered_touches = 0
+        lead.first_unanswered_at = None
+    elif kind in TOUCH_KINDS:
+        if lead.unanswered_touches == 0:
+            lead.first_unanswered_at = occurred_at
+        lead.unanswered_touches += 1
+    lead.save(
+        update_fields=[
+            "last_contacted_at",
+            "last_inbound_at",
+            "unanswered_touches",
+            "first_unanswered_at",
+            "updated_at",
+        ]
+    )
+
+    if kind in HAND_RAISE_KINDS and lead.stage in (Stage.NEW, Stage.CONTACTED, Stage.NURTURE):
+        lead_change_stage(
+            lead=lead,
+            to_stage=Stage.ENGAGED,
+            user=user,
+            reason=f"{activity.get_kind_display()}",
+            now=now,
+        )
+    elif kind in TOUCH_KINDS and direction == Direction.OUTBOUND and lead.stage == Stage.NEW:
+        lead_change_stage(lead=lead, to_stage=Stage.CONTACTED, user=user, now=now)
+    elif lead.stage in OPEN_STAGES and cadence.nurture_after_no_reply(lead.unanswered_touches):
+        lead_change_stage(
+            lead=lead,
+            to_stage=Stage.NURTURE,
+            user=user,
+            reason=f"No reply after {lead.unanswered_touches} touches",
+            now=now,
+        )
+    else:
+        lead.refresh_from_db()
+        _reschedule(lead, user=user, now=now, replace_manual=True, completed=True)
+    if kind in HAND_RAISE_KINDS:
+        request_rescore(lead.pk)
+    return activity
+
+
+# --- Follow-ups ----------------------------------------------------------------------------
+
+
+@transaction.atomic
+def follow_up_schedule(
+    *, lead: Lead, user: User, due_at: datetime, kind: str = FollowUpKind.CUSTOM, note: str = ""
+) -> FollowUp:
+    """A person sets the next step; it replaces whatever was pending."""
+    lead = Lead.objects.select_for_update().get(pk=lead.pk)
+    _close_pending(lead, resolution=FollowUpResolution.SUPERSEDED, now=timezone.now())
+    follow_up = FollowUp(lead=lead, kind=kind, due_at=due_at, note=note.strip(), created_by=user)
+    follow_up.full_clean()
+    follow_up.save()
+    _set_next_follow_up_at(lead, follow_up.due_at)
+    return follow_up
+
+
+@transaction.atomic
+def follow_up_complete(
+    *, follow_up: FollowUp, user: User, now: datetime | None = None
+) -> FollowUp | None:
+    """Mark a follow-up done and set the lead's next one; returns the next one, if any.
+
+    Completing twice is harmless: a follow-up already done is left as it is.
+    """
+    now = now or timezone.now()
+    follow_up = FollowUp.objects.select_for_update().select_related("lead").get(pk=follow_up.pk)
+    if follow_up.done_at is not None:
+        return follow_up.lead.follow_ups.filter(done_at__isnull=True).first()
+    follow_up.done_at = now
+    follow_up.resolution = FollowUpResolution.DONE
+    follow_up.save(update_fields=["done_at", "resolution"])
+    return _reschedule(follow_up.lead, user=user, now=now, replace_manual=True, completed=True)
+
+
+@transaction.atomic
+def follow_up_snooze(
+    *, follow_up: FollowUp, user: User, days: int = 3, now: datetime | None = None
+) -> FollowUp:
+    """Push a pending follow-up `days` days later (to the start of a working day)."""
+    if days < 1 or days > 90:
+        raise ValidationError({"days": "Snooze for 1 to 90 days."})
+    now = now or timezone.now()
+    follow_up = (
+        FollowUp.objects.select_for_update()
+        .select_related("lead", "lead__owner")
+        .get(pk=follow_up.pk)
+    )
+    if follow_up.done_at is not None:
+        raise ValidationError("This follow-up is already done.")
+    follow_up.due_at = cadence.add_calendar_days(
+        max(now, follow_up.due_at), days, follow_up.lead.owner.zone
+    )
+    follow_up.snooze_count += 1
+    follow_up.save(update_fields=["due_at", "snooze_count"])
+    _set_next_follow_up_at(follow_up.lead, follow_up.due_at)
+    return follow_up
+
+
+def follow_ups_schedule_missing(*, now: datetime | None = None, batch_size: int = 2000) -> int:
+    """Give every lead the cadence wants a next step one pending follow-up; returns how many.
+
+    Set-based: leads without a pending follow-up are read in batches with what the cadence needs
+    annotated, follow-ups are bulk-created, and the unique "one pending per lead" constraint makes
+    a concurrent run or a retry create nothing twice. Running it again changes nothing.
+    """
+    now = now or timezone.now()
+    created = 0
+    last_id = 0
+    while True:
+        batch = list(
+            _leads_without_pending_follow_up().filter(pk__gt=last_id).order_by("pk")[:batch_size]
+        )
+        if not batch:
+            return created
+        last_id = batch[-1].pk
+        new = []
+        for lead in batch:
+            due = cadence.due_follow_up(_cadence_state(lead), lead.owner.zone)
+            if due is not None:
+                new.append(
+                    FollowUp(lead_id=lead.pk, kind=due.kind, due_at=due.due_at, rule=due.rule)
+                )
+        with transaction.atomic():
+            FollowUp.objects.bulk_create(new, ignore_conflicts=True)
+            _sync_next_follow_up_at([follow_up.lead_id for follow_up in new])
+        created += len(new)
+
+
+# --- Internals -----------------------------------------------------------------------------
+
+
+def _leads_without_pending_follow_up():
+    done = FollowUp.objects.filter(lead=OuterRef("pk"), done_at__isnull=False)
+    return (
+        Lead.objects.filter(
+            ~Exists(FollowUp.objects.filter(lead=OuterRef("pk"), done_at__isnull=True))
+        )
+        .select_related("owner")
+        .only(
+            "stage",
+            "created_at",
+            "stage_changed_at",
+            "won_at",
+            "last_contacted_at",
+            "last_inbound_at",
+            "unanswered_touches",
+            "first_unanswered_at",
+            "owner__time_zone",
+        )
+        .annotate(
+            referral_ask_done=Exists(done.filter(kind=FollowUpKind.REFERRAL_ASK)),
+            check_in_done=Exists(done.filter(kind=FollowUpKind.CHECK_IN)),
+            re_engage_done=Exists(
+                done.filter(kind=FollowUpKind.RE_ENGAGE, done_at__gte=OuterRef("stage_changed_at"))
+            ),
+        )
+    )
+
+
+def _cadence_state(lead: Lead) -> cadence.CadenceState:
+    return cadence.CadenceState(
+        stage=lead.stage,
+        created_at=lead.created_at,
+        stage_changed_at=lead.stage_changed_at,
+        won_at=lead.won_at,
+        last_contacted_at=lead.last_contacted_at,
+        last_inbound_at=lead.last_inbound_at,
+        unanswered_touches=lead.unanswered_touches,
+        first_unanswered_at=lead.first_unanswered_at,
+        referral_ask_done=getattr(lead, "referral_ask_done", False),
+        check_in_done=getattr(lead, "check_in_done", False),
+        re_engage_done=getattr(lead, "re_engage_done", False),
+    )
+
+
+def _reschedule(
+    lead: Lead, *, user: User, now: datetime, replace_manual: bool, completed: bool = False
+) -> FollowUp | None:
+    """Close the pending follow-up (unless it is a person's, kept) and create the cadence's next."""
+    pending = lead.follow_ups.select_for_update().filter(done_at__isnull=True).first()
+    if pending is not None:
+        if pending.created_by_id is not None and not replace_manual:
+            return pending
+        resolution = FollowUpResolution.DONE if completed else FollowUpResolution.SUPERSEDED
+        _close_pending(lead, resolution=resolution, now=now)
+    state = _cadence_state(_leads_without_pending_follow_up().get(pk=lead.pk))
+    due = cadence.due_follow_up(state, lead.owner.zone)
+    if due is None:
+        _set_next_follow_up_at(lead, None)
+        return None
+    due_at = due.due_at
+    if completed:
+        # What was just done is today's step: the next one is due tomorrow at the earliest.
+        due_at = max(due_at, cadence.add_business_days(now, 1, lead.owner.zone))
+    follow_up = FollowUp.objects.create(lead=lead, kind=due.kind, due_at=due_at, rule=due.rule)
+    _set_next_follow_up_at(lead, follow_up.due_at)
+    return follow_up
+
+
+def _close_pending(lead: Lead, *, resolution: str, now: datetime) -> None:
+    FollowUp.objects.filter(lead=lead, done_at__isnull=True).update(
+        done_at=now, resolution=resolution
+    )
+
+
+def _set_next_follow_up_at(lead: Lead, due_at: datetime | None) -> None:
+    Lead.objects.filter(pk=lead.pk).update(next_follow_up_at=due_at)
+    lead.next_follow_up_at = due_at
+
+
+def _sync_next_follow_up_at(lead_ids: list[int]) -> None:
+    from django.db.models import Subquery
+
+    pending_due = FollowUp.objects.filter(lead=OuterRef("pk"), done_at__isnull=True).values(
+        "due_at"
+    )[:1]
+    Lead.objects.filter(pk__in=lead_ids).update(next_follow_up_at=Subquery(pending_due))
+
+
+def _normalise(lead: Lead) -> None:
+    lead.first_name = lead.first_name.strip()
+    lead.last_name = lead.last_name.strip()
+    lead.email = normalize_email(lead.email)
+    lead.linkedin_url = normalize_linkedin_url(lead.linkedin_url)
+    region = lead.company.country if lead.company_id and lead.company else ""
+    lead.phone = normalize_phone(lead.phone, region=region)
+    lead.tags = _clean_tags(lead.tags)
+    if isinstance(lead.expected_value, int | float | str) and lead.expected_value != "":
+        lead.expected_value = Decimal(str(lead.expected_value))
+    if lead.referred_by_id and not lead.source_detail and lead.source == Source.OTHER:
+        lead.source = Source.REFERRAL
+
+
+def _check_same_owner(lead: Lead) -> None:
+    """A lead may point only at its own owner's company and referral source."""
+    if lead.company is not None and lead.company.owner_id != lead.owner_id:
+        raise ValidationError({"company": "Choose one of your own companies."})
+    if lead.referred_by is not None and lead.referred_by.owner_id != lead.owner_id:
+        raise ValidationError({"referred_by": "Choose one of your own referral sources."})
+
+
+def _clean_tags(tags: object) -> list[str]:
+    if isinstance(tags, str):
+        tags = tags.split(",")
+    seen: dict[str, None] = {}
+    for tag in tags or []:
+        tag = str(tag).strip().lower()
+        if tag:
+            seen.setdefault(tag, None)
+    return list(seen)

@@ -1,0 +1,177 @@
+"""Writes to referral sources and asks."""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+
+from django.core.exceptions import ValidationError
+from django.db import IntegrityError, transaction
+from django.utils import timezone
+
+from accounts.models import User
+from icp.rescoring import request_rescore
+from leads.models import ActivityKind, FollowUpKind, Lead, Source
+from referrals.models import AskChannel, AskOutcome, ReferralAsk, ReferralSource, SourceKind
+
+# A customer is asked for a referral once they have been a customer for a month.
+CUSTOMER_FIRST_ASK_AFTER = timedelta(days=30)
+SOURCE_FIELDS = ("name", "email", "kind", "strength", "ask_cadence_days", "opted_out", "notes")
+
+
+@transaction.atomic
+def referral_source_create(
+    *,
+    owner: User,
+    name: str,
+    lead: Lead | None = None,
+    now: datetime | None = None,
+    **fields: object,
+) -> ReferralSource:
+    unknown = set(fields) - set(SOURCE_FIELDS)
+    if unknown:
+        raise TypeError(
+            f"referral_source_create() got fields it does not accept: {sorted(unknown)}"
+        )
+    if lead is not None and lead.owner_id != owner.pk:
+        raise ValidationError({"lead": "Choose one of your own leads."})
+    source = ReferralSource(owner=owner, name=name.strip(), lead=lead, **fields)
+    source.email = source.email.strip().lower()
+    source.next_ask_at = now or timezone.now()
+    source.full_clean()
+    source.save()
+    return source
+
+
+@transaction.atomic
+def referral_source_update(*, source: ReferralSource, **fields: object) -> ReferralSource:
+    unknown = set(fields) - set(SOURCE_FIELDS)
+    if unknown:
+        raise TypeError(
+            f"referral_source_update() got fields it does not accept: {sorted(unknown)}"
+        )
+    for name, value in fields.items():
+        setattr(source, name, value)
+    if source.last_asked_at is not None:
+        source.next_ask_at = source.last_asked_at + timedelta(days=source.ask_cadence_days)
+    source.full_clean()
+    source.save()
+    return source
+
+
+@transaction.atomic
+def referral_source_from_customer(*, lead: Lead, user: User) -> ReferralSource:
+    """Make a won customer a referral source (once); first ask due a month after winning."""
+    existing = ReferralSource.objects.filter(lead=lead).first()
+    if existing is not None:
+        return existing
+    won_at = lead.won_at or timezone.now()
+    source = ReferralSource(
+        owner_id=lead.owner_id,
+        name=lead.full_name,
+        email=lead.email,
+        kind=SourceKind.CUSTOMER,
+        lead=lead,
+        next_ask_at=won_at + CUSTOMER_FIRST_ASK_AFTER,
+    )
+    source.full_clean()
+    source.save()
+    return source
+
+
+@transaction.atomic
+def referral_ask_record(
+    *,
+    source: ReferralSource,
+    user: User,
+    channel: str = AskChannel.EMAIL,
+    asked_at: datetime | None = None,
+    note: str = "",
+    link_key: str | None = None,
+) -> ReferralAsk:
+    """Log that the source was asked for referrals, and when to ask next.
+
+    With `link_key` (from a signed email link) a second call returns the first ask unchanged.
+    """
+    if link_key:
+        already = ReferralAsk.objects.filter(link_key=link_key).first()
+        if already is not None:
+            return already
+    asked_at = asked_at or timezone.now()
+    source = ReferralSource.objects.select_for_update().get(pk=source.pk)
+    if source.opted_out:
+        raise ValidationError(f"{source.name} opted out of referral asks.")
+    ask = ReferralAsk(
+        source=source,
+        asked_by=user,
+        asked_at=asked_at,
+        channel=channel,
+        note=note.strip(),
+        link_key=link_key,
+    )
+    ask.full_clean()
+    try:
+        with transaction.atomic():
+            ask.save()
+    except IntegrityError:
+        # Two clicks on the same email link at once: the other one logged it.
+        return ReferralAsk.objects.get(link_key=link_key)
+    source.last_asked_at = max(filter(None, [source.last_asked_at, asked_at]))
+    source.next_ask_at = source.last_asked_at + timedelta(days=source.ask_cadence_days)
+    source.save(update_fields=["last_asked_at", "next_ask_at"])
+    if source.lead_id:
+        _note_ask_on_customer_lead(source.lead, user=user, asked_at=asked_at, channel=channel)
+    return ask
+
+
+@transaction.atomic
+def referral_ask_set_outcome(
+    *, ask: ReferralAsk, user: User, outcome: str, referrals_given: int = 0
+) -> ReferralAsk:
+    if outcome not in AskOutcome.values:
+        raise ValidationError({"outcome": f"Unknown outcome {outcome!r}."})
+    if outcome == AskOutcome.GAVE and referrals_given < 1:
+        raise ValidationError({"referrals_given": "How many referrals did they give? At least 1."})
+    ask.outcome = outcome
+    ask.referrals_given = referrals_given if outcome == AskOutcome.GAVE else 0
+    ask.full_clean()
+    ask.save(update_fields=["outcome", "referrals_given"])
+    return ask
+
+
+@transaction.atomic
+def referral_link_lead(
+    *, lead: Lead, source: ReferralSource, user: User, ask: ReferralAsk | None = None
+) -> Lead:
+    """Credit `source` (and the ask, if any) for referring `lead`."""
+    if source.owner_id != lead.owner_id:
+        raise ValidationError({"referred_by": "Choose one of your own referral sources."})
+    if ask is not None and ask.source_id != source.pk:
+        raise ValidationError({"referral_ask": "That ask was made to another source."})
+    if source.lead_id == lead.pk:
+        raise ValidationError({"referred_by": "A lead can't refer themselves."})
+    lead.referred_by = source
+    lead.referral_ask = ask
+    lead.source = Source.REFERRAL
+    lead.save(update_fields=["referred_by", "referral_ask", "source", "updated_at"])
+    if ask is not None:
+        ask.outcome = AskOutcome.GAVE
+        ask.referrals_given = max(ask.referrals_given, ask.produced_leads.count())
+        ask.save(update_fields=["outcome", "referrals_given"])
+    request_rescore(lead.pk)
+    return lead
+
+
+def _note_ask_on_customer_lead(lead: Lead, *, user: User, asked_at: datetime, channel: str) -> None:
+    """The customer's timeline shows the ask, and a due referral-ask follow-up counts as done."""
+    from leads.services import activity_log, follow_up_complete
+
+    activity_log(
+        lead=lead,
+        user=user,
+        kind=ActivityKind.REFERRAL_ASK,
+        occurred_at=asked_at,
+        text=f"Asked for referrals ({AskChannel(channel).label}).",
+    )
+    pending = lead.follow_ups.filter(done_at__isnull=True, kind=FollowUpKind.REFERRAL_ASK).first()
+    if pending is not None:
+        follow_up_complete(follow_up=pending, user=user)

@@ -1,0 +1,311 @@
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+from zoneinfo import ZoneInfo
+
+import pytest
+import time_machine
+from django.core.exceptions import ValidationError
+from django.db import IntegrityError, transaction
+
+from leads import services
+from leads.models import Activity, FollowUp, Lead, StageChange
+from referrals.models import ReferralSource
+from tests.factories import CompanyFactory, FollowUpFactory, LeadFactory
+
+LONDON = ZoneInfo("Europe/London")
+MONDAY = datetime(2026, 11, 23, 10, 0, tzinfo=ZoneInfo("UTC"))
+
+
+def london(text: str) -> datetime:
+    return datetime.fromisoformat(text).replace(tzinfo=LONDON)
+
+
+@pytest.fixture
+def monday():
+    with time_machine.travel(MONDAY, tick=False):
+        yield MONDAY
+
+
+def pending(lead: Lead) -> FollowUp:
+    return lead.follow_ups.get(done_at__isnull=True)
+
+
+@pytest.mark.django_db
+class TestLeadCreate:
+    def test_normalises_contact_data_and_plans_the_first_touch(self, salesperson, monday):
+        lead = services.lead_create(
+            owner=salesperson,
+            first_name=" Dana ",
+            last_name="Smith",
+            email=" Dana@Example.COM",
+            linkedin_url="linkedin.com/in/Dana-Smith/",
+            phone="020 7946 0958",
+            tags="Fintech, fintech ,SaaS",
+        )
+
+        assert lead.first_name == "Dana"
+        assert lead.email == "dana@example.com"
+        assert lead.linkedin_url == "https://www.linkedin.com/in/dana-smith"
+        assert lead.tags == ["fintech", "saas"]
+        assert list(lead.stage_changes.values_list("from_stage", "to_stage")) == [("", "new")]
+        follow_up = pending(lead)
+        assert (follow_up.kind, follow_up.due_at) == ("first_touch", london("2026-11-24 09:00"))
+        assert lead.next_follow_up_at == follow_up.due_at
+
+    def test_the_same_email_twice_for_one_owner_is_refused(self, salesperson, other_salesperson):
+        services.lead_create(owner=salesperson, first_name="Dana", email="dana@example.com")
+
+        with pytest.raises(ValidationError, match="already have a lead with this email"):
+            services.lead_create(owner=salesperson, first_name="Dana", email="DANA@example.com")
+        other = services.lead_create(
+            owner=other_salesperson, first_name="Dana", email="dana@example.com"
+        )
+
+        assert Lead.objects.filter(email="dana@example.com").count() == 2
+        assert other.owner == other_salesperson
+
+    def test_a_lead_needs_a_name_or_an_email(self, salesperson):
+        with pytest.raises(ValidationError):
+            services.lead_create(owner=salesperson, title="CEO")
+
+        assert not Lead.objects.exists()
+
+    def test_another_owners_company_is_refused(self, salesperson, other_salesperson):
+        company = CompanyFactory(owner=other_salesperson)
+
+        with pytest.raises(ValidationError, match="your own companies"):
+            services.lead_create(owner=salesperson, first_name="Dana", company=company)
+
+    def test_scores_and_owner_cannot_be_set_through_it(self, salesperson):
+        with pytest.raises(TypeError, match="total_score"):
+            services.lead_create(owner=salesperson, first_name="Dana", total_score=100)
+
+
+@pytest.mark.django_db
+class TestLeadUpdate:
+    def test_unknown_fields_are_refused(self, salesperson, other_salesperson):
+        lead = LeadFactory(owner=salesperson)
+
+        with pytest.raises(TypeError, match="owner"):
+            services.lead_update(lead=lead, user=salesperson, owner=other_salesperson)
+
+    def test_edits_are_normalised_and_saved(self, salesperson):
+        lead = LeadFactory(owner=salesperson)
+
+        services.lead_update(lead=lead, user=salesperson, email=" NEW@Example.com ", title="CFO")
+
+        lead.refresh_from_db()
+        assert (lead.email, lead.title) == ("new@example.com", "CFO")
+
+
+@pytest.mark.django_db
+class TestLeadChangeStage:
+    def test_records_history_and_refuses_the_same_stage(self, salesperson, monday):
+        lead = services.lead_create(owner=salesperson, first_name="Dana")
+
+        services.lead_change_stage(lead=lead, to_stage="qualified", user=salesperson)
+        with pytest.raises(ValidationError, match="already in Qualified"):
+            services.lead_change_stage(lead=lead, to_stage="qualified", user=salesperson)
+
+        assert list(lead.stage_changes.order_by("id").values_list("from_stage", "to_stage")) == [
+            ("", "new"),
+            ("new", "qualified"),
+        ]
+
+    def test_lost_needs_a_reason_and_writes_nothing_without_one(self, salesperson):
+        lead = services.lead_create(owner=salesperson, first_name="Dana")
+
+        with pytest.raises(ValidationError, match="Say why"):
+            services.lead_change_stage(lead=lead, to_stage="lost", user=salesperson)
+
+        lead.refresh_from_db()
+        assert lead.stage == "new"
+        assert StageChange.objects.filter(lead=lead).count() == 1
+
+    def test_lost_plans_a_re_engagement_after_90_days(self, salesperson, monday):
+        lead = services.lead_create(owner=salesperson, first_name="Dana")
+
+        services.lead_change_stage(
+            lead=lead, to_stage="lost", user=salesperson, reason="Budget cut"
+        )
+
+        lead.refresh_from_db()
+        assert lead.lost_reason == "Budget cut"
+        follow_up = pending(lead)
+        assert (follow_up.kind, follow_up.due_at) == ("re_engage", london("2027-02-22 09:00"))
+        assert lead.follow_ups.get(kind="first_touch").resolution == "superseded"
+
+    def test_won_makes_the_customer_a_referral_source_and_plans_the_ask(self, salesperson, monday):
+        lead = services.lead_create(
+            owner=salesperson, first_name="Dana", last_name="Smith", email="dana@x.com"
+        )
+
+        services.lead_change_stage(lead=lead, to_stage="won", user=salesperson)
+
+        lead.refresh_from_db()
+        assert lead.won_at == MONDAY
+        source = ReferralSource.objects.get(lead=lead)
+        assert (source.name, source.kind, source.next_ask_at) == (
+            "Dana Smith",
+            "customer",
+            MONDAY + timedelta(days=30),
+        )
+        follow_up = pending(lead)
+        assert (follow_up.kind, follow_up.due_at) == ("referral_ask", london("2026-12-23 09:00"))
+
+    def test_moving_within_the_pipeline_keeps_a_follow_up_a_person_set(self, salesperson, monday):
+        lead = services.lead_create(owner=salesperson, first_name="Dana")
+        mine = services.follow_up_schedule(
+            lead=lead, user=salesperson, due_at=MONDAY + timedelta(days=4), note="Send deck"
+        )
+
+        services.lead_change_stage(lead=lead, to_stage="qualified", user=salesperson)
+
+        assert pending(lead) == mine
+
+
+@pytest.mark.django_db
+class TestActivityLog:
+    def test_an_activity_more_than_a_day_ahead_is_refused(self, salesperson, monday):
+        lead = services.lead_create(owner=salesperson, first_name="Dana")
+
+        with pytest.raises(ValidationError, match="more than a day ahead"):
+            services.activity_log(
+                lead=lead, user=salesperson, kind="call", occurred_at=MONDAY + timedelta(days=2)
+            )
+
+        assert not Activity.objects.exists()
+
+    def test_first_outbound_touch_moves_new_to_contacted_and_starts_the_no_reply_cadence(
+        self, salesperson, monday
+    ):
+        lead = services.lead_create(owner=salesperson, first_name="Dana")
+
+        services.activity_log(lead=lead, user=salesperson, kind="call", outcome="no_answer")
+
+        lead.refresh_from_db()
+        assert lead.stage == "contacted"
+        assert lead.last_contacted_at == MONDAY
+        assert lead.unanswered_touches == 1
+        follow_up = pending(lead)
+        assert (follow_up.kind, follow_up.rule, follow_up.due_at) == (
+            "follow_up",
+            "no_reply_1",
+            london("2026-11-25 09:00"),
+        )
+        assert lead.follow_ups.get(kind="first_touch").resolution == "superseded"
+
+    def test_no_reply_after_the_cadence_parks_the_lead_in_nurture(self, salesperson, monday):
+        lead = services.lead_create(owner=salesperson, first_name="Dana")
+        for day in (0, 2, 5, 10):
+            with time_machine.travel(MONDAY + timedelta(days=day), tick=False):
+                services.activity_log(lead=lead, user=salesperson, kind="email")
+
+        lead.refresh_from_db()
+        assert lead.stage == "nurture"
+        assert lead.stage_changes.first().reason == "No reply after 4 touches"
+        assert pending(lead).kind == "re_engage"
+
+    def test_a_hand_raise_engages_the_lead_and_asks_for_a_response_tomorrow(
+        self, salesperson, monday
+    ):
+        lead = services.lead_create(owner=salesperson, first_name="Dana")
+        services.activity_log(lead=lead, user=salesperson, kind="email")
+
+        services.activity_log(lead=lead, user=salesperson, kind="asked_for_demo")
+
+        lead.refresh_from_db()
+        assert lead.stage == "engaged"
+        assert (lead.unanswered_touches, lead.last_inbound_at) == (0, MONDAY)
+        follow_up = pending(lead)
+        assert (follow_up.kind, follow_up.due_at) == ("respond", london("2026-11-24 09:00"))
+
+    def test_a_note_changes_no_follow_up(self, salesperson, monday):
+        lead = services.lead_create(owner=salesperson, first_name="Dana")
+        before = pending(lead)
+
+        services.activity_log(
+            lead=lead, user=salesperson, kind="note", text="Met at the conference"
+        )
+
+        assert pending(lead) == before
+
+
+@pytest.mark.django_db
+class TestFollowUps:
+    def test_completing_sets_the_next_step_and_twice_is_harmless(self, salesperson, monday):
+        lead = services.lead_create(owner=salesperson, first_name="Dana")
+        first = pending(lead)
+
+        nxt = services.follow_up_complete(follow_up=first, user=salesperson)
+        again = services.follow_up_complete(follow_up=first, user=salesperson)
+
+        first.refresh_from_db()
+        assert (first.done_at, first.resolution) == (MONDAY, "done")
+        assert nxt == again == pending(lead)
+        assert nxt.due_at == london("2026-11-24 09:00")
+        assert lead.follow_ups.count() == 2
+
+    def test_snooze_moves_the_due_time(self, salesperson, monday):
+        lead = services.lead_create(owner=salesperson, first_name="Dana")
+
+        snoozed = services.follow_up_snooze(follow_up=pending(lead), user=salesperson, days=3)
+
+        assert snoozed.due_at == london("2026-11-27 09:00")
+        assert snoozed.snooze_count == 1
+        lead.refresh_from_db()
+        assert lead.next_follow_up_at == snoozed.due_at
+
+    def test_a_done_follow_up_cannot_be_snoozed(self, salesperson, monday):
+        lead = services.lead_create(owner=salesperson, first_name="Dana")
+        follow_up = pending(lead)
+        services.follow_up_complete(follow_up=follow_up, user=salesperson)
+
+        with pytest.raises(ValidationError, match="already done"):
+            services.follow_up_snooze(follow_up=follow_up, user=salesperson)
+
+    def test_the_database_refuses_a_second_pending_follow_up(self, salesperson):
+        lead = LeadFactory(owner=salesperson)
+        FollowUpFactory(lead=lead)
+
+        with pytest.raises(IntegrityError), transaction.atomic():
+            FollowUpFactory(lead=lead)
+
+
+@pytest.mark.django_db
+class TestScheduleMissingFollowUps:
+    def test_gives_each_lead_one_and_a_second_run_changes_nothing(self, salesperson, monday):
+        open_lead = LeadFactory(owner=salesperson, stage="contacted")
+        engaged = LeadFactory(
+            owner=salesperson, stage="engaged", last_inbound_at=MONDAY - timedelta(days=1)
+        )
+        won = LeadFactory(owner=salesperson, stage="won", won_at=MONDAY - timedelta(days=40))
+        already = LeadFactory(owner=salesperson)
+        FollowUpFactory(lead=already)
+
+        first_run = services.follow_ups_schedule_missing()
+        second_run = services.follow_ups_schedule_missing()
+
+        assert (first_run, second_run) == (3, 0)
+        assert pending(open_lead).kind == "first_touch"
+        assert pending(engaged).kind == "respond"
+        assert pending(won).kind == "referral_ask"
+        assert FollowUp.objects.filter(done_at__isnull=True).count() == 4
+        open_lead.refresh_from_db()
+        assert open_lead.next_follow_up_at == pending(open_lead).due_at
+
+    def test_a_won_customer_with_every_step_done_gets_none(self, salesperson, monday):
+        won = LeadFactory(owner=salesperson, stage="won", won_at=MONDAY - timedelta(days=100))
+        FollowUpFactory(lead=won, kind="referral_ask", done_at=MONDAY - timedelta(days=60))
+        FollowUpFactory(lead=won, kind="check_in", done_at=MONDAY - timedelta(days=5))
+
+        assert services.follow_ups_schedule_missing() == 0
+
+    def test_query_count_does_not_grow_with_leads(
+        self, salesperson, monday, django_assert_max_num_queries
+    ):
+        LeadFactory.create_batch(40, owner=salesperson)
+
+        with django_assert_max_num_queries(8):
+            assert services.follow_ups_schedule_missing(batch_size=100) == 40

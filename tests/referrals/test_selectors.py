@@ -1,0 +1,85 @@
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+from decimal import Decimal
+from zoneinfo import ZoneInfo
+
+import pytest
+
+from referrals import selectors
+from tests.factories import LeadFactory, ReferralSourceFactory
+
+NOW = datetime(2026, 11, 23, 10, 0, tzinfo=ZoneInfo("UTC"))  # a Monday
+
+
+@pytest.mark.django_db
+def test_who_to_ask_this_week_is_ranked_and_scoped(salesperson, other_salesperson):
+    strong = ReferralSourceFactory(
+        owner=salesperson, name="Strong", strength=5, next_ask_at=NOW - timedelta(days=3)
+    )
+    proven = ReferralSourceFactory(
+        owner=salesperson, name="Proven", strength=3, next_ask_at=NOW - timedelta(days=1)
+    )
+    LeadFactory.create_batch(3, owner=salesperson, referred_by=proven)
+    weak = ReferralSourceFactory(
+        owner=salesperson, name="Weak", strength=1, next_ask_at=NOW + timedelta(days=2)
+    )
+    ReferralSourceFactory(owner=salesperson, name="Opted out", opted_out=True, next_ask_at=NOW)
+    ReferralSourceFactory(
+        owner=salesperson, name="Next month", next_ask_at=NOW + timedelta(days=30)
+    )
+    ReferralSourceFactory(owner=other_salesperson, name="Not mine", strength=5, next_ask_at=NOW)
+
+    ranked = selectors.referral_asks_due(salesperson, now=NOW)
+
+    assert [item.source for item in ranked] == [strong, proven, weak]
+    assert [item.referrals_given for item in ranked] == [0, 3, 0]
+
+
+@pytest.mark.django_db
+def test_referral_tree_follows_the_chain_and_sums_won_value(salesperson):
+    root = ReferralSourceFactory(owner=salesperson, name="Ana")
+    bea = LeadFactory(
+        owner=salesperson,
+        first_name="Bea",
+        last_name="",
+        referred_by=root,
+        stage="won",
+        expected_value=Decimal(1000),
+    )
+    bea_as_source = ReferralSourceFactory(owner=salesperson, name="Bea", lead=bea)
+    LeadFactory(
+        owner=salesperson,
+        first_name="Cy",
+        last_name="",
+        referred_by=bea_as_source,
+        stage="won",
+        expected_value=Decimal(500),
+    )
+    LeadFactory(
+        owner=salesperson,
+        first_name="Di",
+        last_name="",
+        referred_by=bea_as_source,
+        stage="qualified",
+        expected_value=Decimal(900),
+    )
+
+    tree = selectors.referral_tree(root)
+    stats = selectors.referral_source_stats([salesperson.pk])
+
+    assert [(node.name, [child.name for child in node.children]) for node in tree] == [
+        ("Bea", ["Cy", "Di"])
+    ]
+    assert stats[root.pk].referrals_given == 1
+    assert stats[root.pk].won_value_of_tree == Decimal(1500)
+    assert stats[bea_as_source.pk].won_value_of_tree == Decimal(500)
+
+
+@pytest.mark.django_db
+def test_sources_are_visible_to_their_owner_and_managers(salesperson, other_salesperson, manager):
+    mine = ReferralSourceFactory(owner=salesperson)
+    theirs = ReferralSourceFactory(owner=other_salesperson)
+
+    assert list(selectors.referral_sources_visible_to(salesperson)) == [mine]
+    assert set(selectors.referral_sources_visible_to(manager)) == {mine, theirs}
