@@ -1,15 +1,151 @@
-"""Demo accounts and sample data for `make run` on an empty database."""
+"""Demo accounts and sample data for `make run` on an empty database.
+
+Everything is created through the services, so the demo has the history, follow-ups and
+scores real use would give it. Dates are spread over the last six months by passing `now=`
+to the services; a fixed random seed makes every demo database the same.
+"""
 
 from __future__ import annotations
 
+import random
+import unicodedata
 from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from decimal import Decimal
 
 from django.db import transaction
+from django.utils import timezone
 
-from accounts import services
+from accounts import services as account_services
 from accounts.models import User
+from icp import services as icp_services
+from icp.rescoring import leads_rescore
+from leads import services as lead_services
+from leads.models import Company, Lead, Source, Stage
+from referrals import services as referral_services
 
 DEMO_PASSWORD = "leadhunter-demo"  # noqa: S105 - printed to the user by `make run`
+SEED = 20261128
+
+COMPANIES = [
+    ("Northwind Analytics", "northwind-analytics.com", "Software", 220, "GB", "London"),
+    ("Brightline Payments", "brightline.io", "Fintech", 480, "GB", "Manchester"),
+    ("Kestrel Logistics", "kestrel-logistics.de", "Logistics", 1300, "DE", "Hamburg"),
+    ("Tulip Health", "tulip-health.nl", "Healthcare", 90, "NL", "Amsterdam"),
+    ("Harbour & Finch", "harbourfinch.co.uk", "Professional services", 60, "GB", "Bristol"),
+    ("Arcadia Retail Group", "arcadia-retail.fr", "Retail", 5200, "FR", "Lyon"),
+    ("Quanta Robotics", "quantarobotics.com", "Manufacturing", 750, "US", "Austin"),
+    ("Lumen Ledger", "lumenledger.com", "Fintech", 140, "IE", "Dublin"),
+    ("Copperleaf Software", "copperleaf.dev", "Software", 35, "GB", "Leeds"),
+    ("Fjord Freight", "fjordfreight.no", "Logistics", 410, "NO", "Bergen"),
+    ("Meridian Clinics", "meridianclinics.ie", "Healthcare", 260, "IE", "Cork"),
+    ("Stackhouse Cloud", "stackhouse.cloud", "Software", 610, "DE", "Berlin"),
+    ("Orchard Foods", "orchardfoods.co.uk", "Retail", 1800, "GB", "Birmingham"),
+    ("Vantage Insurance", "vantage-insure.com", "Fintech", 2400, "US", "Chicago"),
+    ("Pinecrest Partners", "pinecrest.partners", "Professional services", 25, "NL", "Utrecht"),
+    ("Helix Bio", "helixbio.eu", "Healthcare", 330, "DE", "Munich"),
+    ("Slate Metrics", "slatemetrics.io", "Software", 95, "FR", "Paris"),
+    ("Ironbridge Manufacturing", "ironbridge-mfg.co.uk", "Manufacturing", 980, "GB", "Sheffield"),
+    ("Beacon Transit", "beacontransit.com", "Logistics", 150, "US", "Denver"),
+    ("Juniper Legal", "juniperlegal.ie", "Professional services", 70, "IE", "Galway"),
+]
+FIRST_NAMES = [
+    "Amira",
+    "Ben",
+    "Chloé",
+    "Dev",
+    "Elena",
+    "Finn",
+    "Grace",
+    "Hugo",
+    "Isla",
+    "Jonas",
+    "Keiko",
+    "Liam",
+    "Maya",
+    "Nils",
+    "Olivia",
+    "Pedro",
+    "Quinn",
+    "Rosa",
+    "Sanjay",
+    "Tess",
+    "Umar",
+    "Vera",
+    "Wen",
+    "Xavier",
+    "Yara",
+    "Zoë",
+    "Aoife",
+    "Björn",
+    "Carmen",
+    "Dmitri",
+]
+LAST_NAMES = [
+    "Okafor",
+    "Hughes",
+    "Dubois",
+    "Patel",
+    "Rossi",
+    "Larsen",
+    "O'Neill",
+    "Meyer",
+    "Campbell",
+    "Nakamura",
+    "Fischer",
+    "Walsh",
+    "García",
+    "Eriksen",
+    "Kowalski",
+    "Bauer",
+    "Murphy",
+    "Singh",
+    "Moreau",
+    "Jansen",
+    "Byrne",
+    "Novak",
+    "Schmidt",
+    "Ahmed",
+]
+TITLES = [
+    ("Head of Sales", "director"),
+    ("VP Revenue", "vp"),
+    ("Chief Operating Officer", "c_level"),
+    ("Operations Manager", "manager"),
+    ("Founder & CEO", "owner"),
+    ("Sales Operations Lead", "manager"),
+    ("Director of Operations", "director"),
+    ("Account Executive", "individual"),
+    ("Chief Financial Officer", "c_level"),
+    ("Head of Logistics", "director"),
+]
+# Where the demo salesperson's leads come from: mostly self-sourced, as the product argues.
+SOURCE_WEIGHTS = {
+    Source.REFERRAL: 22,
+    Source.OWN_NETWORK: 22,
+    Source.HAND_RAISER: 14,
+    Source.ICP_PROSPECTING: 20,
+    Source.MARKETING: 14,
+    Source.EVENT: 6,
+    Source.OTHER: 2,
+}
+STAGE_WEIGHTS = {
+    Stage.NEW: 22,
+    Stage.CONTACTED: 22,
+    Stage.ENGAGED: 12,
+    Stage.QUALIFIED: 10,
+    Stage.PROPOSAL: 8,
+    Stage.WON: 12,
+    Stage.LOST: 8,
+    Stage.NURTURE: 6,
+}
+PATH = [Stage.CONTACTED, Stage.ENGAGED, Stage.QUALIFIED, Stage.PROPOSAL]
+LOST_REASONS = [
+    "Went with a competitor",
+    "No budget this year",
+    "Project cancelled",
+    "No decision maker",
+]
 
 
 @dataclass(frozen=True)
@@ -22,15 +158,25 @@ class DemoLogin:
 @dataclass
 class DemoResult:
     logins: list[DemoLogin] = field(default_factory=list)
+    leads: int = 0
 
 
-@transaction.atomic
 def load_demo_if_empty() -> DemoResult | None:
     """Create the demo team and its data; do nothing when any user exists."""
     if User.objects.exists():
         return None
+    with transaction.atomic():
+        result = _load()
+    for owner in User.objects.filter(leads__isnull=False).distinct():
+        leads_rescore(owner_id=owner.pk)
+    return result
+
+
+def _load() -> DemoResult:
+    rng = random.Random(SEED)
+    now = timezone.now()
     result = DemoResult()
-    services.user_create(
+    sam = account_services.user_create(
         username="sam",
         password=DEMO_PASSWORD,
         email="sam@example.com",
@@ -38,8 +184,15 @@ def load_demo_if_empty() -> DemoResult | None:
         last_name="Rivera",
         time_zone="Europe/London",
     )
-    result.logins.append(DemoLogin("salesperson", "sam", DEMO_PASSWORD))
-    services.user_create(
+    jordan = account_services.user_create(
+        username="jordan",
+        password=DEMO_PASSWORD,
+        email="jordan@example.com",
+        first_name="Jordan",
+        last_name="Blake",
+        time_zone="America/New_York",
+    )
+    account_services.user_create(
         username="morgan",
         password=DEMO_PASSWORD,
         email="morgan@example.com",
@@ -48,5 +201,224 @@ def load_demo_if_empty() -> DemoResult | None:
         time_zone="Europe/London",
         is_manager=True,
     )
-    result.logins.append(DemoLogin("manager", "morgan", DEMO_PASSWORD))
+    result.logins = [
+        DemoLogin("salesperson", "sam", DEMO_PASSWORD),
+        DemoLogin("salesperson", "jordan", DEMO_PASSWORD),
+        DemoLogin("manager", "morgan", DEMO_PASSWORD),
+    ]
+    for owner, count in ((sam, 200), (jordan, 60)):
+        _create_icps(owner)
+        companies = [
+            lead_services.company_create(
+                owner=owner,
+                name=name,
+                domain=domain,
+                industry=industry,
+                employee_count=employees,
+                country=country,
+                city=city,
+            )
+            for name, domain, industry, employees, country, city in COMPANIES
+        ]
+        leads = [_create_lead(owner, companies, rng, now, index) for index in range(count)]
+        _create_referral_chain(owner, leads, rng, now)
+        result.leads += len(leads)
+    lead_services.follow_ups_schedule_missing(now=now)
     return result
+
+
+def _create_icps(owner: User) -> None:
+    saas = icp_services.icp_create(
+        owner=owner,
+        name="Mid-market SaaS & fintech, Europe",
+        description="Software and fintech companies of 50–1,000 people in Western Europe.",
+    )
+    icp_services.criterion_create(
+        icp=saas, field="industry", operator="one_of", value=["Software", "Fintech"], weight=30
+    )
+    icp_services.criterion_create(
+        icp=saas,
+        field="employee_count",
+        operator="range",
+        value={"min": 50, "max": 1000},
+        weight=25,
+        required=True,
+    )
+    icp_services.criterion_create(
+        icp=saas,
+        field="country",
+        operator="one_of",
+        value=["GB", "IE", "NL", "DE", "FR"],
+        weight=20,
+    )
+    icp_services.criterion_create(
+        icp=saas,
+        field="seniority",
+        operator="one_of",
+        value=["director", "vp", "c_level", "owner"],
+        weight=25,
+    )
+    logistics = icp_services.icp_create(
+        owner=owner,
+        name="Logistics operators",
+        description="Freight and transport firms with 200+ staff.",
+    )
+    icp_services.criterion_create(
+        icp=logistics,
+        field="industry",
+        operator="equals",
+        value="Logistics",
+        weight=40,
+        required=True,
+    )
+    icp_services.criterion_create(
+        icp=logistics, field="employee_count", operator="range", value={"min": 200}, weight=30
+    )
+    icp_services.criterion_create(
+        icp=logistics, field="title", operator="contains", value="operations", weight=30
+    )
+
+
+def _create_lead(
+    owner: User, companies: list[Company], rng: random.Random, now: datetime, index: int
+) -> Lead:
+    first, last = rng.choice(FIRST_NAMES), rng.choice(LAST_NAMES)
+    company = rng.choice(companies + [None] * 2)
+    title, seniority = rng.choice(TITLES)
+    domain = company.domain if company else "gmail.com"
+    local = _ascii(f"{first}.{last}".lower())
+    email = f"{local}{index}@{domain}" if rng.random() < 0.85 else ""
+    source = rng.choices(list(SOURCE_WEIGHTS), weights=list(SOURCE_WEIGHTS.values()))[0]
+    target = rng.choices(list(STAGE_WEIGHTS), weights=list(STAGE_WEIGHTS.values()))[0]
+    created = now - timedelta(days=rng.randint(1, 180), hours=rng.randint(0, 8))
+    lead = lead_services.lead_create(
+        owner=owner,
+        now=created,
+        first_name=first,
+        last_name=last,
+        email=email,
+        title=title,
+        seniority=seniority,
+        company=company,
+        source=source,
+        linkedin_url=f"https://www.linkedin.com/in/{local}-{index}" if rng.random() < 0.6 else "",
+        expected_value=Decimal(rng.choice([4_000, 8_000, 12_000, 18_000, 25_000, 40_000, 60_000])),
+        tags=rng.sample(
+            ["decision-maker", "warm", "conference-2026", "expansion", "budget-q1"],
+            k=rng.randint(0, 2),
+        ),
+    )
+    Lead.objects.filter(pk=lead.pk).update(created_at=created)
+    lead.refresh_from_db()
+    _walk_pipeline(lead, target, rng, created, now)
+    return lead
+
+
+def _ascii(text: str) -> str:
+    """'chloé.o'neill' → 'chloe.oneill', for email addresses and profile URLs."""
+    decomposed = unicodedata.normalize("NFKD", text)
+    kept = (char for char in decomposed if char.isascii() and (char.isalnum() or char == "."))
+    return "".join(kept)
+
+
+def _walk_pipeline(
+    lead: Lead, target: str, rng: random.Random, created: datetime, now: datetime
+) -> None:
+    """Touch the lead and move it along until it reaches the demo's target stage."""
+    if target == Stage.NEW:
+        return
+    span = max((now - created).total_seconds(), 3600)
+    moment = created
+
+    def later() -> datetime:
+        nonlocal moment
+        moment = min(now, moment + timedelta(seconds=rng.uniform(0.05, 0.2) * span))
+        return moment
+
+    owner = lead.owner
+    outcome = rng.choice(["no_answer", "voicemail", "connected"])
+    lead_services.activity_log(
+        lead=lead,
+        user=owner,
+        kind=rng.choice(["call", "email", "linkedin"]),
+        outcome=outcome,
+        occurred_at=later(),
+        now=moment,
+    )
+    if target == Stage.CONTACTED:
+        return
+    if target == Stage.NURTURE:
+        for _ in range(3):
+            lead_services.activity_log(
+                lead=lead, user=owner, kind="email", occurred_at=later(), now=moment
+            )
+        lead.refresh_from_db()
+        if lead.stage != Stage.NURTURE:
+            lead_services.lead_change_stage(
+                lead=lead, to_stage=Stage.NURTURE, user=owner, reason="Not now", now=later()
+            )
+        return
+    signal = rng.choice(
+        ["replied", "asked_for_info", "asked_for_demo", "attended_event", "was_introduced"]
+    )
+    lead_services.activity_log(lead=lead, user=owner, kind=signal, occurred_at=later(), now=moment)
+    path = {Stage.WON: PATH[2:], Stage.LOST: PATH[2:3]}.get(
+        target, PATH[2 : PATH.index(target) + 1] if target in PATH else []
+    )
+    for stage in path:
+        lead_services.activity_log(
+            lead=lead,
+            user=owner,
+            kind="meeting",
+            outcome="connected",
+            occurred_at=later(),
+            now=moment,
+        )
+        lead.refresh_from_db()
+        if lead.stage != stage:
+            lead_services.lead_change_stage(lead=lead, to_stage=stage, user=owner, now=later())
+    if target in (Stage.WON, Stage.LOST):
+        reason = rng.choice(LOST_REASONS) if target == Stage.LOST else ""
+        lead.refresh_from_db()
+        lead_services.lead_change_stage(
+            lead=lead, to_stage=target, user=owner, reason=reason, now=later()
+        )
+
+
+def _create_referral_chain(
+    owner: User, leads: list[Lead], rng: random.Random, now: datetime
+) -> None:
+    """Customers who referred people who became customers and referred again, plus a partner."""
+    customers = list(Lead.objects.filter(owner=owner, stage=Stage.WON).order_by("won_at"))
+    referred = [
+        lead for lead in leads if lead.source == Source.REFERRAL and lead.stage != Stage.WON
+    ]
+    if len(customers) < 2:
+        return
+    first, second = customers[0], customers[1]
+    first_source = first.as_referral_source
+    referral_services.referral_source_update(source=first_source, strength=5)
+    ask = referral_services.referral_ask_record(
+        source=first_source,
+        user=owner,
+        channel="meeting",
+        asked_at=first.won_at + timedelta(days=35),
+    )
+    referral_services.referral_link_lead(lead=second, source=first_source, user=owner, ask=ask)
+    second_source = second.as_referral_source
+    for lead in referred[:3]:
+        referral_services.referral_link_lead(lead=lead, source=second_source, user=owner)
+    for customer in customers[2:]:
+        source = customer.as_referral_source
+        referral_services.referral_source_update(source=source, strength=rng.randint(2, 5))
+    partner = referral_services.referral_source_create(
+        owner=owner,
+        name="Priya Natarajan (partner agency)",
+        email="priya@natarajan-partners.example",
+        kind="partner",
+        strength=4,
+        ask_cadence_days=60,
+        now=now - timedelta(days=2),
+    )
+    for lead in referred[3:6]:
+        referral_services.referral_link_lead(lead=lead, source=partner, user=owner)

@@ -7,12 +7,13 @@ after commit.
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from datetime import datetime, timedelta
 from decimal import Decimal
 
 from django.core.exceptions import ValidationError
 from django.db import transaction
-from django.db.models import Exists, OuterRef
+from django.db.models import Exists, OuterRef, UniqueConstraint
 from django.utils import timezone
 
 from accounts.models import User
@@ -73,7 +74,7 @@ ACTIVITY_FUTURE_TOLERANCE = timedelta(days=1)
 def company_create(*, owner: User, name: str, domain: str = "", **fields: object) -> Company:
     company = Company(owner=owner, name=name.strip(), domain=normalize_domain(domain), **fields)
     company.tags = _clean_tags(company.tags)
-    company.full_clean()
+    _validate(company)
     company.save()
     return company
 
@@ -118,7 +119,7 @@ def lead_create(
         lead.won_at = now
     _normalise(lead)
     _check_same_owner(lead)
-    lead.full_clean()
+    _validate(lead)
     lead.save()
     StageChange.objects.create(
         lead=lead, from_stage="", to_stage=stage, changed_by=created_by or owner, changed_at=now
@@ -138,7 +139,7 @@ def lead_update(*, lead: Lead, user: User, **fields: object) -> Lead:
         setattr(lead, name, value)
     _normalise(lead)
     _check_same_owner(lead)
-    lead.full_clean()
+    _validate(lead)
     lead.save(update_fields=[*fields, "updated_at"])
     if SCORED_FIELDS & fields.keys():
         request_rescore(lead.pk)
@@ -226,7 +227,7 @@ def activity_log(
         occurred_at=occurred_at,
         text=text.strip(),
     )
-    activity.full_clean()
+    _validate(activity)
     activity.save()
 
     lead = Lead.objects.select_for_update().get(pk=lead.pk)
@@ -401,7 +402,18 @@ def _leads_without_pending_follow_up():
     )
 
 
-def _cadence_state(lead: Lead) -> cadence.CadenceState:
+def _cadence_state(
+    lead: Lead, done: Iterable[tuple[str, datetime]] | None = None
+) -> cadence.CadenceState:
+    """The cadence's view of a lead; which steps are done comes from annotations (the batch
+    job) or, for one lead, from its done follow-ups."""
+    if done is not None:
+        done = list(done)
+        lead.referral_ask_done = any(kind == FollowUpKind.REFERRAL_ASK for kind, _ in done)
+        lead.check_in_done = any(kind == FollowUpKind.CHECK_IN for kind, _ in done)
+        lead.re_engage_done = any(
+            kind == FollowUpKind.RE_ENGAGE and at >= lead.stage_changed_at for kind, at in done
+        )
     return cadence.CadenceState(
         stage=lead.stage,
         created_at=lead.created_at,
@@ -427,7 +439,9 @@ def _reschedule(
             return pending
         resolution = FollowUpResolution.DONE if completed else FollowUpResolution.SUPERSEDED
         _close_pending(lead, resolution=resolution, now=now)
-    state = _cadence_state(_leads_without_pending_follow_up().get(pk=lead.pk))
+    state = _cadence_state(
+        lead, done=lead.follow_ups.filter(done_at__isnull=False).values_list("kind", "done_at")
+    )
     due = cadence.due_follow_up(state, lead.owner.zone)
     if due is None:
         _set_next_follow_up_at(lead, None)
@@ -473,6 +487,33 @@ def _normalise(lead: Lead) -> None:
         lead.expected_value = Decimal(str(lead.expected_value))
     if lead.referred_by_id and not lead.source_detail and lead.source == Source.OTHER:
         lead.source = Source.REFERRAL
+
+
+def _validate(instance: Lead | Activity | Company) -> None:
+    """full_clean, with the database's unique constraints checked for a clear message.
+
+    Check constraints stay a database guard only: their rules (choices, scores, name or email)
+    are already validated field by field, and checking them here costs a query each.
+    """
+    errors: dict[str, list] = {}
+    try:
+        instance.full_clean(validate_constraints=False)
+    except ValidationError as error:
+        errors = error.update_error_dict(errors)
+    if isinstance(instance, Lead) and not (
+        instance.first_name or instance.last_name or instance.email
+    ):
+        errors.setdefault("__all__", []).append(
+            ValidationError("Give the lead a name or an email address.")
+        )
+    for constraint in type(instance)._meta.constraints:
+        if isinstance(constraint, UniqueConstraint):
+            try:
+                constraint.validate(type(instance), instance)
+            except ValidationError as error:
+                errors = error.update_error_dict(errors)
+    if errors:
+        raise ValidationError(errors)
 
 
 def _check_same_owner(lead: Lead) -> None:

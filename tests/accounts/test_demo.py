@@ -2,20 +2,62 @@ from __future__ import annotations
 
 import pytest
 from django.core.management import call_command
+from django.utils import timezone
 
 from accounts.models import User
+from icp.models import ICP
+from leads.models import OPEN_STAGES, Activity, FollowUp, Lead, Source, Stage
+from referrals.models import ReferralSource
+from referrals.selectors import referral_asks_due, referral_tree
+
+
+@pytest.fixture(scope="module")
+def demo(django_db_setup, django_db_blocker):
+    """The demo database, loaded once for this module (it takes several seconds)."""
+    with django_db_blocker.unblock():
+        call_command("seed_demo")
+        yield
+        Activity.objects.all().delete()
+        FollowUp.objects.all().delete()
+        Lead.objects.update(referred_by=None, referral_ask=None)
+        ReferralSource.objects.all().delete()
+        Lead.objects.all().delete()
+        ICP.objects.all().delete()
+        for user in User.objects.all():
+            user.companies.all().delete()
+        User.objects.all().delete()
 
 
 @pytest.mark.django_db
-def test_seed_demo_creates_a_salesperson_and_a_manager_once(capsys):
+def test_demo_has_a_team_with_logins(demo, capsys):
     call_command("seed_demo")
-    first_output = capsys.readouterr().out
-    call_command("seed_demo")
-    second_output = capsys.readouterr().out
 
-    assert "username: sam" in first_output
-    assert "username: morgan" in first_output
+    assert "already has users" in capsys.readouterr().out
     assert User.objects.get(username="morgan").is_manager
     assert not User.objects.get(username="sam").is_manager
-    assert User.objects.count() == 2
-    assert "already has users" in second_output
+    assert User.objects.count() == 3
+
+
+@pytest.mark.django_db
+def test_demo_leads_cover_every_source_and_stage_with_scores_and_next_steps(demo):
+    sam = User.objects.get(username="sam")
+    leads = Lead.objects.filter(owner=sam)
+
+    assert leads.count() == 200
+    assert set(leads.values_list("source", flat=True)) == set(Source.values)
+    assert set(leads.values_list("stage", flat=True)) == set(Stage.values)
+    assert leads.filter(scored_at__isnull=False).count() == 200
+    assert leads.filter(grade="A").exists()
+    open_without_next_step = leads.filter(stage__in=OPEN_STAGES, next_follow_up_at__isnull=True)
+    assert not open_without_next_step.exists()
+    assert Activity.objects.filter(lead__owner=sam, kind="asked_for_demo").exists()
+    assert ICP.objects.filter(owner=sam, is_active=True).count() == 2
+
+
+@pytest.mark.django_db
+def test_demo_has_a_referral_chain_and_customers_due_an_ask(demo):
+    sam = User.objects.get(username="sam")
+    trees = [referral_tree(source) for source in ReferralSource.objects.filter(owner=sam)]
+
+    assert any(node.children for tree in trees for node in tree), "a referral chain exists"
+    assert referral_asks_due(sam, now=timezone.now())
