@@ -3,6 +3,7 @@ PYTHON ?= python3.11
 VENV := .venv
 BIN := $(VENV)/bin
 PORT ?= 8000
+TEST_DATA_DIR ?= $(CURDIR)/var/test
 # Local runs default to DEBUG on (no HTTPS redirect on http://127.0.0.1); deployments set DEBUG=false.
 DEBUG ?= true
 export DEBUG PORT
@@ -30,7 +31,7 @@ run: $(VENV)/.installed
 
 ## test: the whole suite (pytest-django); DATA_DIR keeps test broker/cache files apart from run's
 test: $(VENV)/.installed-dev
-	DATA_DIR=$(CURDIR)/var/test $(BIN)/pytest $(PYTEST_ARGS)
+	DATA_DIR=$(TEST_DATA_DIR) $(BIN)/pytest $(PYTEST_ARGS)
 
 lint: $(VENV)/.installed-dev
 	$(BIN)/ruff check .
@@ -44,3 +45,11 @@ format: $(VENV)/.installed-dev
 
 clean:
 	rm -rf $(VENV) var
+
+## screenshots: a PNG of each main page with demo data, into docs/screenshots/ (needs chromium)
+screenshots: $(VENV)/.installed-dev
+	rm -rf var/screenshots && mkdir -p var/screenshots
+	DATA_DIR=$(CURDIR)/var/screenshots $(BIN)/python manage.py migrate --noinput -v0
+	DATA_DIR=$(CURDIR)/var/screenshots $(BIN)/python manage.py seed_demo
+	DATA_DIR=$(CURDIR)/var/screenshots $(BIN)/gunicorn leadhunter.wsgi --bind 127.0.0.1:8765 --workers 2 --pid var/screenshots/gunicorn.pid --daemon
+	sleep 2; $(BIN)/python bin/screenshots.py http://127.0.0.1:8765 docs/screenshots; status=$$?; kill $$(cat var/screenshots/gunicorn.pid); exit $$status

@@ -2,6 +2,7 @@ from __future__ import annotations
 
 from django.contrib.auth import middleware
 from django.http import HttpResponse
+from django.utils import timezone
 
 
 class LoginRequiredMiddleware(middleware.LoginRequiredMiddleware):
@@ -18,3 +19,18 @@ class LoginRequiredMiddleware(middleware.LoginRequiredMiddleware):
             unauthorised["HX-Redirect"] = response["Location"]
             return unauthorised
         return response
+
+
+class UserTimeZoneMiddleware:
+    """Dates and times on pages show in the logged-in user's own time zone."""
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        user = getattr(request, "user", None)
+        if user is not None and user.is_authenticated:
+            timezone.activate(user.zone)
+        else:
+            timezone.deactivate()
+        return self.get_response(request)

@@ -130,6 +130,44 @@ def lead_create(
 
 
 @transaction.atomic
+def lead_quick_add(
+    *, owner: User, first_name: str, last_name: str, email: str, company_name: str, source: str
+) -> Lead:
+    """Add a lead from a few words, finding or creating its company by name."""
+    company = company_find_or_create(owner=owner, name=company_name)
+    return lead_create(
+        owner=owner,
+        first_name=first_name,
+        last_name=last_name,
+        email=email,
+        company=company,
+        source=source,
+    )
+
+
+def leads_bulk_action(
+    *, leads: list[Lead], user: User, action: str, to_stage: str = "", due_date=None
+) -> tuple[int, list[str]]:
+    """Apply one action to many leads, each in its own transaction: a lead that can't take it
+    (already in that stage, lost without a reason) is skipped and named, the others proceed."""
+    done, skipped = 0, []
+    for lead in leads:
+        try:
+            if action == "stage":
+                lead_change_stage(lead=lead, to_stage=to_stage, user=user)
+            else:
+                due_at = datetime.combine(
+                    due_date, cadence.DEFAULT_RULES.working_day_starts, tzinfo=lead.owner.zone
+                )
+                follow_up_schedule(lead=lead, user=user, due_at=due_at)
+        except ValidationError as error:
+            skipped.append(f"{lead}: {' '.join(error.messages)}")
+        else:
+            done += 1
+    return done, skipped
+
+
+@transaction.atomic
 def lead_update(*, lead: Lead, user: User, **fields: object) -> Lead:
     """Change the editable fields of a lead; anything else passed in is refused."""
     unknown = set(fields) - set(EDITABLE_LEAD_FIELDS)

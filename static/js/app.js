@@ -2,9 +2,21 @@
 document.addEventListener("htmx:responseError", (event) => {
   const messages = document.getElementById("messages");
   if (!messages) return;
+  const xhr = event.detail.xhr;
+  const isText = (xhr.getResponseHeader("Content-Type") || "").startsWith("text/plain");
   const note = document.createElement("div");
   note.className = "message message-error";
   note.setAttribute("role", "alert");
-  note.textContent = "That didn't work (" + event.detail.xhr.status + "). Reload the page and try again.";
+  // A plain-text 4xx body is a message written for the user; anything else is unexpected.
+  note.textContent = isText && xhr.status < 500 ? xhr.responseText : "That didn't work (" + xhr.status + "). Reload the page and try again.";
   messages.replaceChildren(note);
+});
+
+// "Select all" checkboxes in tables with bulk actions.
+document.addEventListener("change", (event) => {
+  const all = event.target.closest?.("[data-select-all]");
+  if (!all) return;
+  all.closest("table").querySelectorAll("tbody input[type=checkbox]").forEach((box) => {
+    box.checked = all.checked;
+  });
 });

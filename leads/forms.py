@@ -1,0 +1,186 @@
+from __future__ import annotations
+
+from datetime import datetime, time
+
+from django import forms
+from django.utils import timezone
+
+from leads.models import (
+    ActivityKind,
+    FollowUpKind,
+    Grade,
+    Lead,
+    Outcome,
+    Source,
+    Stage,
+)
+
+LOGGABLE_KINDS = [
+    (kind.value, kind.label) for kind in ActivityKind if kind not in (ActivityKind.REFERRAL_ASK,)
+]
+
+
+class ActivityForm(forms.Form):
+    kind = forms.ChoiceField(choices=LOGGABLE_KINDS, initial=ActivityKind.CALL)
+    outcome = forms.ChoiceField(choices=Outcome.choices, required=False)
+    occurred_at = forms.DateTimeField(
+        label="When",
+        required=False,
+        widget=forms.DateTimeInput(attrs={"type": "datetime-local"}),
+        help_text="Leave empty for now.",
+    )
+    text = forms.CharField(label="Notes", required=False, widget=forms.Textarea(attrs={"rows": 2}))
+
+
+class SnoozeForm(forms.Form):
+    days = forms.IntegerField(min_value=1, max_value=90, initial=3)
+
+
+class FollowUpForm(forms.Form):
+    due_date = forms.DateField(label="Due", widget=forms.DateInput(attrs={"type": "date"}))
+    due_time = forms.TimeField(
+        label="Time",
+        required=False,
+        initial=time(9, 0),
+        widget=forms.TimeInput(attrs={"type": "time"}),
+    )
+    kind = forms.ChoiceField(choices=FollowUpKind.choices, initial=FollowUpKind.CUSTOM)
+    note = forms.CharField(max_length=200, required=False)
+
+    def __init__(self, *args, user=None, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.user = user
+
+    def clean(self):
+        cleaned = super().clean()
+        if self.errors:
+            return cleaned
+        zone = self.user.zone if self.user else timezone.get_current_timezone()
+        due_at = datetime.combine(
+            cleaned["due_date"], cleaned.get("due_time") or time(9, 0), tzinfo=zone
+        )
+        if due_at < timezone.now() - timezone.timedelta(days=1):
+            self.add_error("due_date", "Pick today or a day ahead.")
+        cleaned["due_at"] = due_at
+        return cleaned
+
+
+class StageForm(forms.Form):
+    to_stage = forms.ChoiceField(label="Move to", choices=Stage.choices)
+    reason = forms.CharField(
+        max_length=200, required=False, help_text="Needed when the lead is lost."
+    )
+
+
+class QuickAddLeadForm(forms.Form):
+    first_name = forms.CharField(max_length=100, required=False)
+    last_name = forms.CharField(max_length=100, required=False)
+    email = forms.EmailField(required=False)
+    company_name = forms.CharField(label="Company", max_length=200, required=False)
+    source = forms.ChoiceField(choices=Source.choices, initial=Source.OWN_NETWORK)
+
+    def clean(self):
+        cleaned = super().clean()
+        if not (cleaned.get("first_name") or cleaned.get("last_name") or cleaned.get("email")):
+            raise forms.ValidationError("Give the lead a name or an email address.")
+        return cleaned
+
+
+class LeadContactForm(forms.ModelForm):
+    # A profile pasted without a scheme ("linkedin.com/in/…") is taken as https.
+    linkedin_url = forms.URLField(
+        label="LinkedIn URL", max_length=300, required=False, assume_scheme="https"
+    )
+
+    class Meta:
+        model = Lead
+        fields = ["first_name", "last_name", "title", "seniority", "email", "phone", "linkedin_url"]
+
+
+class LeadDealForm(forms.ModelForm):
+    tags = forms.CharField(required=False, help_text="Comma-separated, e.g. fintech, warm.")
+
+    class Meta:
+        model = Lead
+        fields = [
+            "source",
+            "source_detail",
+            "expected_value",
+            "currency",
+            "tags",
+            "do_not_contact",
+            "notes",
+        ]
+        widgets = {"notes": forms.Textarea(attrs={"rows": 4})}
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        if self.instance and isinstance(self.instance.tags, list):
+            self.initial["tags"] = ", ".join(self.instance.tags)
+
+
+SORTS = {
+    "score": ("-total_score", "Score"),
+    "name": ("last_name", "Name"),
+    "created": ("-created_at", "Newest"),
+    "follow_up": ("next_follow_up_at", "Next follow-up"),
+    "value": ("-expected_value", "Value"),
+}
+
+
+class LeadFilterForm(forms.Form):
+    q = forms.CharField(
+        label="Search",
+        required=False,
+        widget=forms.TextInput(attrs={"type": "search", "placeholder": "Name, email or company"}),
+    )
+    stage = forms.ChoiceField(choices=[("", "Any stage"), *Stage.choices], required=False)
+    source = forms.ChoiceField(choices=[("", "Any source"), *Source.choices], required=False)
+    grade = forms.ChoiceField(choices=[("", "Any grade"), *Grade.choices], required=False)
+    owner = forms.TypedChoiceField(coerce=int, choices=[], required=False, empty_value=None)
+    follow_up = forms.ChoiceField(
+        label="Follow-up",
+        choices=[
+            ("", "Any"),
+            ("yes", "Has a follow-up"),
+            ("no", "No follow-up"),
+            ("overdue", "Overdue"),
+        ],
+        required=False,
+    )
+    cold = forms.BooleanField(label="Going cold", required=False)
+    sort = forms.ChoiceField(
+        choices=[(key, label) for key, (_, label) in SORTS.items()], required=False
+    )
+    after = forms.CharField(required=False, widget=forms.HiddenInput)
+    before = forms.CharField(required=False, widget=forms.HiddenInput)
+
+    def __init__(self, *args, owners=None, **kwargs):
+        super().__init__(*args, **kwargs)
+        if owners is None:
+            del self.fields["owner"]
+        else:
+            self.fields["owner"].choices = [
+                ("", "Anyone"),
+                *[(user.pk, str(user)) for user in owners],
+            ]
+
+
+class BulkActionForm(forms.Form):
+    """The action for the selected rows; the rows themselves come as `lead_ids` and are
+    looked up through the user's visible leads, so foreign ids are simply ignored."""
+
+    ACTIONS = [("stage", "Change stage"), ("follow_up", "Add follow-up")]
+    action = forms.ChoiceField(choices=ACTIONS)
+    to_stage = forms.ChoiceField(label="Stage", choices=Stage.choices, required=False)
+    due_date = forms.DateField(
+        label="Follow-up on", required=False, widget=forms.DateInput(attrs={"type": "date"})
+    )
+
+    def clean(self):
+        cleaned = super().clean()
+        if cleaned.get("action") == "follow_up" and not cleaned.get("due_date"):
+            self.add_error("due_date", "Pick the follow-up's date.")
+        if cleaned.get("action") == "stage" and not cleaned.get("to_stage"):
+            self.add_error("to_stage", "Pick the stage.")
+        return cleaned

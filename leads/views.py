@@ -1,0 +1,432 @@
+"""Pages for the daily work on leads: Today, the lead list and detail, the pipeline board."""
+
+from __future__ import annotations
+
+from django.contrib import messages
+from django.core.exceptions import ValidationError
+from django.http import Http404, HttpRequest, HttpResponse
+from django.shortcuts import get_object_or_404, redirect
+from django.urls import reverse
+from django.utils import timezone
+from django.views.decorators.http import require_GET, require_http_methods, require_POST
+
+from leadhunter.htmx import render_region, trigger, wants_partial
+from leads import selectors, services
+from leads.forms import (
+    ActivityForm,
+    BulkActionForm,
+    FollowUpForm,
+    LeadContactForm,
+    LeadDealForm,
+    LeadFilterForm,
+    QuickAddLeadForm,
+    SnoozeForm,
+    StageForm,
+)
+from leads.models import TOUCH_KINDS, Lead, Stage
+
+# --- Today ---------------------------------------------------------------------------------
+
+
+@require_GET
+def today(request: HttpRequest) -> HttpResponse:
+    queue = selectors.today_queue(request.user)
+    return render_region(
+        request,
+        "leads/today.html",
+        "today-queue",
+        {"title": "Today", "queue": queue, "log_form": ActivityForm()},
+    )
+
+
+@require_GET
+def today_progress(request: HttpRequest) -> HttpResponse:
+    """The touch-goal bar; htmx reloads it when a row announces a change."""
+    if not wants_partial(request):
+        return redirect("today")
+    queue_progress = {
+        "touches_today": selectors.touches_today(request.user),
+        "goal": request.user.daily_touch_goal,
+    }
+    return render_region(
+        request, "leads/today.html", "today-progress", {"progress": queue_progress}
+    )
+
+
+@require_POST
+def follow_up_complete(request: HttpRequest, pk: int) -> HttpResponse:
+    follow_up = get_object_or_404(
+        selectors.follow_ups_visible_to(request.user).select_related("lead"), pk=pk
+    )
+    next_follow_up = services.follow_up_complete(follow_up=follow_up, user=request.user)
+    return _row_result(request, follow_up.lead, done=f"Done. Next: {_when(next_follow_up)}")
+
+
+@require_POST
+def follow_up_snooze(request: HttpRequest, pk: int) -> HttpResponse:
+    follow_up = get_object_or_404(
+        selectors.follow_ups_visible_to(request.user).select_related("lead"), pk=pk
+    )
+    form = SnoozeForm(request.POST or {"days": 3})
+    if not form.is_valid():
+        return _row_result(request, follow_up.lead, error="Snooze for 1 to 90 days.", status=422)
+    try:
+        snoozed = services.follow_up_snooze(
+            follow_up=follow_up, user=request.user, days=form.cleaned_data["days"]
+        )
+    except ValidationError as error:
+        return _row_result(request, follow_up.lead, error=" ".join(error.messages), status=422)
+    return _row_result(request, follow_up.lead, done=f"Snoozed to {_when(snoozed)}")
+
+
+@require_POST
+def today_log(request: HttpRequest, pk: int) -> HttpResponse:
+    """Log a touch from a Today row; the row shows what happened and the goal bar moves."""
+    lead = get_object_or_404(selectors.leads_visible_to(request.user), pk=pk)
+    form = ActivityForm(request.POST)
+    if not form.is_valid():
+        return _row_result(request, lead, error="Choose what you did.", status=422)
+    try:
+        activity = services.activity_log(
+            lead=lead,
+            user=request.user,
+            kind=form.cleaned_data["kind"],
+            outcome=form.cleaned_data["outcome"],
+            occurred_at=form.cleaned_data["occurred_at"],
+            text=form.cleaned_data["text"],
+        )
+    except ValidationError as error:
+        return _row_result(request, lead, error=" ".join(error.messages), status=422)
+    lead.refresh_from_db()
+    label = activity.get_kind_display()
+    touch = activity.kind in TOUCH_KINDS
+    return _row_result(
+        request, lead, done=f"{label} logged. Next: {_when_at(lead.next_follow_up_at)}", touch=touch
+    )
+
+
+def _row_result(
+    request: HttpRequest,
+    lead,
+    *,
+    done: str = "",
+    error: str = "",
+    status: int = 200,
+    touch: bool = False,
+) -> HttpResponse:
+    """The Today row after an action, or (without JavaScript) back to Today with a message."""
+    if not wants_partial(request):
+        if error:
+            messages.error(request, f"{lead}: {error}")
+        else:
+            messages.success(request, f"{lead}: {done}")
+        return redirect(request.POST.get("next") or reverse("today"))
+    row_id = request.POST.get("row_id", f"queue-lead-{lead.pk}")
+    context = {"lead": lead, "done": done, "error": error, "row_id": row_id}
+    response = render_region(
+        request, "leads/today.html", "queue-row-result", context, status=status
+    )
+    # The Today progress bar and, on a lead's page, its timeline and next step refresh.
+    return trigger(response, "todayChanged", "leadChanged") if touch or done else response
+
+
+def _when(follow_up) -> str:
+    return _when_at(follow_up.due_at) if follow_up else "nothing planned"
+
+
+def _when_at(moment) -> str:
+    if moment is None:
+        return "nothing planned"
+    local = timezone.localtime(moment)
+    return f"{local:%a %-d %b}"
+
+
+# --- Lead list -----------------------------------------------------------------------------
+
+
+def _owners_for(user):
+    if not user.is_manager:
+        return None
+    from accounts.models import User
+
+    return User.objects.filter(is_active=True).order_by("first_name", "username")
+
+
+@require_GET
+def lead_list(request: HttpRequest) -> HttpResponse:
+    form = LeadFilterForm(request.GET or None, owners=_owners_for(request.user))
+    filters = form.cleaned_data if form.is_valid() else {}
+    sort = filters.get("sort") or "score"
+    page = selectors.lead_page(
+        selectors.leads_filtered(request.user, filters), sort=sort, after=filters.get("after", "")
+    )
+    context = {
+        "title": "Leads",
+        "form": form,
+        "page": page,
+        "sort": sort,
+        "query": _query_without(request, "after"),
+        "sort_query": _query_without(request, "after", "sort"),
+        "quick_add": QuickAddLeadForm(),
+        "bulk_form": BulkActionForm(),
+        "is_manager": request.user.is_manager,
+        "now": timezone.now(),
+    }
+    return render_region(request, "leads/lead_list.html", "lead-table", context)
+
+
+@require_POST
+def lead_create(request: HttpRequest) -> HttpResponse:
+    """Quick add: a name or an email is enough; the rest can be filled in on the lead's page."""
+    form = QuickAddLeadForm(request.POST)
+    if form.is_valid():
+        data = form.cleaned_data
+        try:
+            lead = services.lead_quick_add(owner=request.user, **data)
+        except ValidationError as error:
+            _add_errors(form, error)
+        else:
+            messages.success(
+                request,
+                f"Added {lead}. First touch planned for {_when_at(lead.next_follow_up_at)}.",
+            )
+            if wants_partial(request):
+                response = render_region(
+                    request,
+                    "leads/lead_list.html",
+                    "quick-add",
+                    {"quick_add": QuickAddLeadForm(), "created": lead},
+                )
+                return trigger(response, "leadsChanged")
+            return redirect("lead-detail", pk=lead.pk)
+    if wants_partial(request):
+        return render_region(
+            request, "leads/lead_list.html", "quick-add", {"quick_add": form}, status=422
+        )
+    messages.error(request, "The lead was not added: " + "; ".join(_error_list(form)))
+    return redirect("lead-list")
+
+
+@require_POST
+def lead_bulk(request: HttpRequest) -> HttpResponse:
+    """Change the stage of, or add a follow-up to, the selected leads (only visible ones)."""
+    form = BulkActionForm(request.POST)
+    ids = [int(value) for value in request.POST.getlist("lead_ids") if value.isdigit()]
+    leads = list(
+        selectors.leads_visible_to(request.user).filter(pk__in=ids).select_related("owner")
+    )
+    if not form.is_valid() or not leads:
+        problem = "Select at least one lead." if not leads else "; ".join(_error_list(form))
+        messages.error(request, problem)
+    else:
+        done, skipped = services.leads_bulk_action(
+            leads=leads,
+            user=request.user,
+            action=form.cleaned_data["action"],
+            to_stage=form.cleaned_data.get("to_stage") or "",
+            due_date=form.cleaned_data.get("due_date"),
+        )
+        text = f"Updated {done} lead{'s' if done != 1 else ''}."
+        if skipped:
+            text += f" Skipped {len(skipped)}: " + "; ".join(skipped[:5])
+        level = messages.SUCCESS if done else messages.WARNING
+        messages.add_message(request, level, text)
+    back = request.POST.get("next") or reverse("lead-list")
+    if wants_partial(request):
+        # Many rows changed: reload the list page (keeping its filters) to show the result.
+        response = HttpResponse(status=204)
+        response["HX-Redirect"] = back
+        return response
+    return redirect(back)
+
+
+def _query_without(request: HttpRequest, *names: str) -> str:
+    params = request.GET.copy()
+    for name in names:
+        params.pop(name, None)
+    return params.urlencode()
+
+
+def _add_errors(form, error: ValidationError) -> None:
+    if hasattr(error, "error_dict"):
+        for field, errors in error.error_dict.items():
+            target = field if field in form.fields else None
+            for item in errors:
+                form.add_error(target, item)
+    else:
+        form.add_error(None, error)
+
+
+def _error_list(form) -> list[str]:
+    return [str(message) for errors in form.errors.values() for message in errors]
+
+
+# --- Lead detail ---------------------------------------------------------------------------
+
+EDIT_SECTIONS = {"contact": LeadContactForm, "deal": LeadDealForm}
+
+
+def _lead_for(request: HttpRequest, pk: int):
+    return get_object_or_404(
+        selectors.leads_visible_to(request.user).select_related(
+            "company", "owner", "referred_by", "best_icp", "as_referral_source"
+        ),
+        pk=pk,
+    )
+
+
+def _detail_context(request: HttpRequest, lead) -> dict:
+    return {
+        "title": str(lead),
+        "lead": lead,
+        **selectors.lead_detail_extras(lead),
+        "going_cold": selectors.is_going_cold(lead),
+        "activity_form": ActivityForm(),
+        "follow_up_form": FollowUpForm(user=request.user),
+        "stage_form": StageForm(initial={"to_stage": lead.stage}),
+        "contact_form": LeadContactForm(instance=lead),
+        "deal_form": LeadDealForm(instance=lead),
+    }
+
+
+@require_GET
+def lead_detail(request: HttpRequest, pk: int) -> HttpResponse:
+    lead = _lead_for(request, pk)
+    return render_region(
+        request, "leads/lead_detail.html", "lead-timeline", _detail_context(request, lead)
+    )
+
+
+@require_http_methods(["GET", "POST"])
+def lead_edit(request: HttpRequest, pk: int, section: str) -> HttpResponse:
+    """Inline editing of one card of the lead page: GET gives the form, POST saves it."""
+    if section not in EDIT_SECTIONS:
+        raise Http404("No such section")
+    lead = _lead_for(request, pk)
+    form_class = EDIT_SECTIONS[section]
+    region = f"lead-{section}"
+    if request.method == "GET":
+        context = {**_detail_context(request, lead), "editing": section}
+        return render_region(request, "leads/lead_detail.html", region, context)
+    form = form_class(request.POST, instance=Lead.objects.get(pk=lead.pk))
+    if form.is_valid():
+        try:
+            services.lead_update(
+                lead=lead,
+                user=request.user,
+                **{name: form.cleaned_data[name] for name in form.fields},
+            )
+        except ValidationError as error:
+            _add_errors(form, error)
+    if form.errors:
+        context = {**_detail_context(request, lead), "editing": section, f"{section}_form": form}
+        return render_region(request, "leads/lead_detail.html", region, context, status=422)
+    messages.success(request, "Saved.")
+    if wants_partial(request):
+        lead = _lead_for(request, pk)
+        return render_region(
+            request, "leads/lead_detail.html", region, _detail_context(request, lead)
+        )
+    return redirect("lead-detail", pk=pk)
+
+
+@require_POST
+def lead_stage(request: HttpRequest, pk: int) -> HttpResponse:
+    """Move a lead to another stage (the detail page, the pipeline board and its keyboard menu)."""
+    lead = _lead_for(request, pk)
+    form = StageForm(request.POST)
+    error = ""
+    if form.is_valid():
+        try:
+            services.lead_change_stage(
+                lead=lead,
+                to_stage=form.cleaned_data["to_stage"],
+                user=request.user,
+                reason=form.cleaned_data["reason"],
+            )
+        except ValidationError as problem:
+            error = " ".join(problem.messages)
+    else:
+        error = "; ".join(_error_list(form))
+    if wants_partial(request):
+        # The board (or any region listening for leadChanged) reloads itself.
+        if error:
+            return HttpResponse(error, status=422, content_type="text/plain; charset=utf-8")
+        return trigger(HttpResponse(status=204), "leadChanged")
+    if error:
+        messages.error(request, error)
+    else:
+        messages.success(request, f"{lead} moved to {Stage(form.cleaned_data['to_stage']).label}.")
+    return redirect(request.POST.get("next") or reverse("lead-detail", args=[pk]))
+
+
+@require_POST
+def lead_activity_create(request: HttpRequest, pk: int) -> HttpResponse:
+    lead = _lead_for(request, pk)
+    form = ActivityForm(request.POST)
+    if form.is_valid():
+        try:
+            services.activity_log(lead=lead, user=request.user, **form.cleaned_data)
+        except ValidationError as error:
+            _add_errors(form, error)
+    if form.errors:
+        context = {**_detail_context(request, lead), "activity_form": form}
+        return render_region(request, "leads/lead_detail.html", "lead-log", context, status=422)
+    if wants_partial(request):
+        context = {**_detail_context(request, lead), "logged": True}
+        response = render_region(request, "leads/lead_detail.html", "lead-log", context)
+        return trigger(response, "leadChanged")
+    messages.success(request, "Logged.")
+    return redirect("lead-detail", pk=pk)
+
+
+@require_POST
+def lead_follow_up(request: HttpRequest, pk: int) -> HttpResponse:
+    lead = _lead_for(request, pk)
+    form = FollowUpForm(request.POST, user=request.user)
+    if not form.is_valid():
+        error = "; ".join(_error_list(form))
+        if wants_partial(request):
+            return HttpResponse(error, status=422, content_type="text/plain; charset=utf-8")
+        messages.error(request, error)
+        return redirect("lead-detail", pk=pk)
+    services.follow_up_schedule(
+        lead=lead,
+        user=request.user,
+        due_at=form.cleaned_data["due_at"],
+        kind=form.cleaned_data["kind"],
+        note=form.cleaned_data["note"],
+    )
+    if wants_partial(request):
+        return trigger(HttpResponse(status=204), "leadChanged")
+    messages.success(request, "Follow-up planned.")
+    return redirect("lead-detail", pk=pk)
+
+
+# --- Pipeline ------------------------------------------------------------------------------
+
+
+@require_GET
+def pipeline(request: HttpRequest) -> HttpResponse:
+    owner_id = _owner_param(request)
+    context = {
+        "title": "Pipeline",
+        "columns": selectors.pipeline_board(request.user, owner_id=owner_id),
+        "stages": Stage.choices,
+        "owners": _owners_for(request.user),
+        "owner_id": owner_id,
+    }
+    return render_region(request, "leads/pipeline.html", "pipeline-board", context)
+
+
+@require_GET
+def pipeline_column(request: HttpRequest, stage: str) -> HttpResponse:
+    """All the leads of one stage: the board's "more" link."""
+    if stage not in Stage.values:
+        raise Http404("No such stage")
+    return redirect(f"{reverse('lead-list')}?stage={stage}&sort=score")
+
+
+def _owner_param(request: HttpRequest) -> int | None:
+    value = request.GET.get("owner", "")
+    return int(value) if value.isdigit() else None

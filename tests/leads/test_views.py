@@ -1,0 +1,517 @@
+from __future__ import annotations
+
+from datetime import timedelta
+
+import pytest
+from django.urls import reverse
+from django.utils import timezone
+
+from leads.models import Activity, FollowUp, Lead
+from tests.factories import ActivityFactory, FollowUpFactory, LeadFactory, UserFactory
+
+HTMX = {"HX-Request": "true"}
+
+
+def html(response) -> str:
+    return response.content.decode()
+
+
+@pytest.fixture
+def sam_client(client_of, salesperson):
+    return client_of(salesperson)
+
+
+# --- Today ---------------------------------------------------------------------------------
+
+
+@pytest.mark.django_db
+def test_today_ranks_due_work_by_score_and_shows_progress(sam_client, salesperson):
+    low = LeadFactory(owner=salesperson, first_name="Low", last_name="Score", total_score=20)
+    high = LeadFactory(owner=salesperson, first_name="High", last_name="Score", total_score=90)
+    FollowUpFactory(lead=low, due_at=timezone.now() - timedelta(hours=1))
+    FollowUpFactory(lead=high, due_at=timezone.now() - timedelta(hours=1))
+    ActivityFactory(lead=low, user=salesperson, kind="call")
+
+    page = html(sam_client.get(reverse("today")))
+
+    assert page.index("High Score") < page.index("Low Score")
+    assert "1 of 20" in page
+    assert "<title>Today · LeadHunter</title>" in page
+
+
+@pytest.mark.django_db
+def test_today_never_shows_another_salespersons_work(sam_client, other_salesperson):
+    FollowUpFactory(
+        lead=LeadFactory(owner=other_salesperson, first_name="Secret"), due_at=timezone.now()
+    )
+
+    page = html(sam_client.get(reverse("today")))
+
+    assert "Secret" not in page
+    assert "Nothing due right now" in page
+
+
+@pytest.mark.django_db
+def test_today_htmx_request_gets_the_queue_partial(sam_client):
+    response = sam_client.get(reverse("today"), headers=HTMX)
+
+    assert response.status_code == 200
+    assert html(response).lstrip().startswith('<section id="today-queue"')
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("rows", [1, 15])
+def test_today_query_count_is_constant(sam_client, salesperson, django_assert_num_queries, rows):
+    for lead in LeadFactory.create_batch(rows, owner=salesperson):
+        FollowUpFactory(lead=lead, due_at=timezone.now() - timedelta(hours=1))
+
+    with django_assert_num_queries(8):
+        sam_client.get(reverse("today"))
+
+
+@pytest.mark.django_db
+def test_completing_from_today_swaps_the_row_and_announces_the_change(sam_client, salesperson):
+    lead = LeadFactory(owner=salesperson)
+    follow_up = FollowUpFactory(lead=lead, due_at=timezone.now())
+
+    response = sam_client.post(
+        reverse("follow-up-complete", args=[follow_up.pk]),
+        {"row_id": "queue-follow_up-1"},
+        headers=HTMX,
+    )
+
+    assert response.status_code == 200
+    assert 'id="queue-follow_up-1"' in html(response)
+    assert "Done. Next:" in html(response)
+    assert "todayChanged" in response["HX-Trigger"]
+    follow_up.refresh_from_db()
+    assert follow_up.done_at is not None
+
+
+@pytest.mark.django_db
+def test_completing_without_javascript_redirects_back_with_a_message(sam_client, salesperson):
+    follow_up = FollowUpFactory(lead=LeadFactory(owner=salesperson), due_at=timezone.now())
+
+    response = sam_client.post(reverse("follow-up-complete", args=[follow_up.pk]), follow=True)
+
+    assert response.redirect_chain[-1][0] == reverse("today")
+    assert "Done. Next:" in html(response)
+
+
+@pytest.mark.django_db
+def test_logging_a_touch_from_today(sam_client, salesperson):
+    lead = LeadFactory(owner=salesperson)
+
+    response = sam_client.post(
+        reverse("today-log", args=[lead.pk]),
+        {"kind": "call", "outcome": "no_answer", "row_id": "r"},
+        headers=HTMX,
+    )
+
+    assert "Call logged" in html(response)
+    assert Activity.objects.get(lead=lead).outcome == "no_answer"
+
+
+@pytest.mark.django_db
+def test_snoozing_with_bad_days_is_refused(sam_client, salesperson):
+    follow_up = FollowUpFactory(lead=LeadFactory(owner=salesperson), due_at=timezone.now())
+
+    response = sam_client.post(
+        reverse("follow-up-snooze", args=[follow_up.pk]), {"days": "400"}, headers=HTMX
+    )
+
+    assert response.status_code == 422
+    assert "1 to 90 days" in html(response)
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize(
+    ("url_name", "data"),
+    [
+        ("follow-up-complete", {}),
+        ("follow-up-snooze", {"days": 3}),
+    ],
+)
+def test_another_salespersons_follow_up_answers_404(sam_client, other_salesperson, url_name, data):
+    follow_up = FollowUpFactory(lead=LeadFactory(owner=other_salesperson), due_at=timezone.now())
+
+    assert sam_client.post(reverse(url_name, args=[follow_up.pk]), data).status_code == 404
+    follow_up.refresh_from_db()
+    assert follow_up.done_at is None
+
+
+# --- Lead list -----------------------------------------------------------------------------
+
+
+@pytest.mark.django_db
+def test_lead_list_searches_filters_and_keeps_to_own_rows(
+    sam_client, salesperson, other_salesperson
+):
+    LeadFactory(owner=salesperson, first_name="Dana", last_name="Smith", stage="qualified")
+    LeadFactory(owner=salesperson, first_name="Eli", last_name="Jones", stage="new")
+    LeadFactory(owner=other_salesperson, first_name="Dana", last_name="Other")
+
+    page = html(sam_client.get(reverse("lead-list"), {"q": "dana", "stage": "qualified"}))
+
+    assert "Dana Smith" in page
+    assert "Eli Jones" not in page
+    assert "Dana Other" not in page
+
+
+@pytest.mark.django_db
+def test_lead_list_htmx_gets_the_table_partial(sam_client, salesperson):
+    LeadFactory(owner=salesperson, first_name="Dana")
+
+    response = sam_client.get(reverse("lead-list"), {"q": "Dana"}, headers=HTMX)
+
+    assert html(response).lstrip().startswith('<div id="lead-table"')
+
+
+@pytest.mark.django_db
+def test_managers_see_the_team_and_filter_by_owner(
+    client_of, manager, salesperson, other_salesperson
+):
+    LeadFactory(owner=salesperson, first_name="Mine")
+    LeadFactory(owner=other_salesperson, first_name="Theirs")
+    client = client_of(manager)
+
+    everyone = html(client.get(reverse("lead-list")))
+    only_sam = html(client.get(reverse("lead-list"), {"owner": salesperson.pk}))
+
+    assert "Mine" in everyone
+    assert "Theirs" in everyone
+    assert "Mine" in only_sam
+    assert "Theirs" not in only_sam
+
+
+@pytest.mark.django_db
+def test_keyset_pagination_walks_every_lead_once(sam_client, salesperson):
+    created = LeadFactory.create_batch(120, owner=salesperson)
+    seen: list[int] = []
+    url = reverse("lead-list") + "?sort=score"
+    for _ in range(5):
+        response = sam_client.get(url)
+        page = response.context["page"]
+        seen += [lead.pk for lead in page.leads]
+        if not page.next_cursor:
+            break
+        url = reverse("lead-list") + f"?sort=score&after={page.next_cursor}"
+
+    assert sorted(seen) == sorted(lead.pk for lead in created)
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("sort", ["value", "follow_up", "name", "created"])
+def test_every_sort_paginates_without_gaps(sam_client, salesperson, sort):
+    leads = LeadFactory.create_batch(60, owner=salesperson)
+    for index, lead in enumerate(leads):
+        if index % 3:
+            Lead.objects.filter(pk=lead.pk).update(
+                expected_value=index * 100,
+                next_follow_up_at=timezone.now() + timedelta(days=index % 7),
+            )
+    first = sam_client.get(reverse("lead-list"), {"sort": sort}).context["page"]
+    second = sam_client.get(
+        reverse("lead-list"), {"sort": sort, "after": first.next_cursor}
+    ).context["page"]
+
+    assert len(first.leads) == 50
+    assert {lead.pk for lead in first.leads} | {lead.pk for lead in second.leads} == {
+        lead.pk for lead in leads
+    }
+
+
+@pytest.mark.django_db
+def test_a_garbled_cursor_shows_the_first_page(sam_client, salesperson):
+    LeadFactory(owner=salesperson, first_name="Dana")
+
+    response = sam_client.get(reverse("lead-list"), {"after": "not-a-cursor!!"})
+
+    assert response.status_code == 200
+    assert "Dana" in html(response)
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("rows", [2, 40])
+def test_lead_list_query_count_is_constant(
+    sam_client, salesperson, django_assert_num_queries, rows
+):
+    LeadFactory.create_batch(rows, owner=salesperson)
+
+    with django_assert_num_queries(4):
+        sam_client.get(reverse("lead-list"))
+
+
+@pytest.mark.django_db
+def test_quick_add_creates_a_lead_with_its_company(sam_client, salesperson):
+    response = sam_client.post(
+        reverse("lead-create"),
+        {
+            "first_name": "Dana",
+            "last_name": "Smith",
+            "email": "dana@acme.test",
+            "company_name": "Acme",
+            "source": "referral",
+        },
+        headers=HTMX,
+    )
+
+    lead = Lead.objects.get(owner=salesperson)
+    assert (lead.full_name, lead.company.name, lead.source) == ("Dana Smith", "Acme", "referral")
+    assert "leadsChanged" in response["HX-Trigger"]
+    assert lead.follow_ups.filter(done_at__isnull=True).exists()
+
+
+@pytest.mark.django_db
+def test_quick_add_shows_errors_next_to_fields(sam_client):
+    response = sam_client.post(
+        reverse("lead-create"), {"email": "not-an-email", "source": "referral"}, headers=HTMX
+    )
+
+    assert response.status_code == 422
+    assert "Enter a valid email address." in html(response)
+    assert not Lead.objects.exists()
+
+
+@pytest.mark.django_db
+def test_bulk_stage_change_touches_only_visible_leads(sam_client, salesperson, other_salesperson):
+    mine = LeadFactory.create_batch(2, owner=salesperson)
+    theirs = LeadFactory(owner=other_salesperson)
+
+    sam_client.post(
+        reverse("lead-bulk"),
+        {
+            "action": "stage",
+            "to_stage": "qualified",
+            "lead_ids": [mine[0].pk, mine[1].pk, theirs.pk],
+        },
+    )
+
+    assert set(Lead.objects.filter(stage="qualified")) == set(mine)
+    theirs.refresh_from_db()
+    assert theirs.stage == "new"
+
+
+@pytest.mark.django_db
+def test_bulk_follow_up_needs_a_date(sam_client, salesperson):
+    lead = LeadFactory(owner=salesperson)
+
+    response = sam_client.post(
+        reverse("lead-bulk"), {"action": "follow_up", "lead_ids": [lead.pk]}, follow=True
+    )
+
+    assert "Pick the follow-up" in html(response)
+    assert not FollowUp.objects.exists()
+
+
+# --- Lead detail ---------------------------------------------------------------------------
+
+
+@pytest.mark.django_db
+def test_lead_detail_shows_score_explanation_and_timeline(sam_client, salesperson):
+    lead = LeadFactory(
+        owner=salesperson,
+        first_name="Dana",
+        total_score=72,
+        score_explanation={
+            "icp": "EU SaaS",
+            "matched": ["Industry is Software"],
+            "unknown": ["Country"],
+        },
+    )
+    ActivityFactory(
+        lead=lead, kind="asked_for_demo", direction="inbound", text="Wants a demo next week"
+    )
+
+    page = html(sam_client.get(reverse("lead-detail", args=[lead.pk])))
+
+    assert "EU SaaS" in page
+    assert "Industry is Software" in page
+    assert "worth researching" in page
+    assert "Wants a demo next week" in page
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("activities", [1, 60])
+def test_lead_detail_query_count_does_not_depend_on_activities(
+    sam_client, salesperson, django_assert_num_queries, activities
+):
+    lead = LeadFactory(owner=salesperson)
+    ActivityFactory.create_batch(activities, lead=lead)
+
+    with django_assert_num_queries(7):
+        sam_client.get(reverse("lead-detail", args=[lead.pk]))
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize(
+    ("method", "url_name", "args", "data"),
+    [
+        ("get", "lead-detail", [], {}),
+        ("get", "lead-edit", ["contact"], {}),
+        ("post", "lead-edit", ["contact"], {"first_name": "Hacked"}),
+        ("post", "lead-stage", [], {"to_stage": "qualified"}),
+        ("post", "lead-activity-create", [], {"kind": "call"}),
+        ("post", "lead-follow-up", [], {"due_date": "2030-01-01", "kind": "custom"}),
+        ("post", "today-log", [], {"kind": "call"}),
+    ],
+)
+def test_another_salespersons_lead_answers_404(
+    sam_client, other_salesperson, method, url_name, args, data
+):
+    lead = LeadFactory(owner=other_salesperson, first_name="Theirs")
+
+    response = getattr(sam_client, method)(reverse(url_name, args=[lead.pk, *args]), data)
+
+    assert response.status_code == 404
+    lead.refresh_from_db()
+    assert (lead.first_name, lead.stage, lead.activities.count()) == ("Theirs", "new", 0)
+
+
+@pytest.mark.django_db
+def test_inline_edit_saves_through_the_service_and_ignores_owner(
+    sam_client, salesperson, other_salesperson
+):
+    lead = LeadFactory(owner=salesperson, first_name="Dana")
+
+    response = sam_client.post(
+        reverse("lead-edit", args=[lead.pk, "contact"]),
+        {
+            "first_name": "Dana",
+            "last_name": "Smith",
+            "email": " DANA@Acme.test ",
+            "owner": other_salesperson.pk,
+        },
+        headers=HTMX,
+    )
+
+    assert response.status_code == 200
+    assert html(response).lstrip().startswith('<section id="lead-contact"')
+    lead.refresh_from_db()
+    assert (lead.last_name, lead.email, lead.owner) == ("Smith", "dana@acme.test", salesperson)
+
+
+@pytest.mark.django_db
+def test_inline_edit_shows_the_fields_error(sam_client, salesperson):
+    lead = LeadFactory(owner=salesperson)
+
+    response = sam_client.post(
+        reverse("lead-edit", args=[lead.pk, "contact"]), {"email": "nope"}, headers=HTMX
+    )
+
+    assert response.status_code == 422
+    assert "Enter a valid email address." in html(response)
+
+
+@pytest.mark.django_db
+def test_logging_an_activity_on_the_lead_page(sam_client, salesperson):
+    lead = LeadFactory(owner=salesperson)
+
+    response = sam_client.post(
+        reverse("lead-activity-create", args=[lead.pk]),
+        {"kind": "meeting", "outcome": "connected", "text": "Intro"},
+        headers=HTMX,
+    )
+
+    assert response.status_code == 200
+    assert "leadChanged" in response["HX-Trigger"]
+    assert lead.activities.get().text == "Intro"
+
+
+@pytest.mark.django_db
+def test_an_activity_far_in_the_future_is_refused_on_the_form(sam_client, salesperson):
+    lead = LeadFactory(owner=salesperson)
+    future = (timezone.now() + timedelta(days=5)).strftime("%Y-%m-%dT%H:%M")
+
+    response = sam_client.post(
+        reverse("lead-activity-create", args=[lead.pk]),
+        {"kind": "call", "occurred_at": future},
+        headers=HTMX,
+    )
+
+    assert response.status_code == 422
+    assert "more than a day ahead" in html(response)
+    assert not lead.activities.exists()
+
+
+@pytest.mark.django_db
+def test_lost_without_a_reason_is_refused(sam_client, salesperson):
+    lead = LeadFactory(owner=salesperson)
+
+    response = sam_client.post(
+        reverse("lead-stage", args=[lead.pk]), {"to_stage": "lost"}, headers=HTMX
+    )
+
+    assert response.status_code == 422
+    assert "Say why" in html(response)
+    lead.refresh_from_db()
+    assert lead.stage == "new"
+
+
+@pytest.mark.django_db
+def test_mutations_refuse_get(sam_client, salesperson):
+    lead = LeadFactory(owner=salesperson)
+
+    assert sam_client.get(reverse("lead-stage", args=[lead.pk])).status_code == 405
+    assert sam_client.get(reverse("lead-activity-create", args=[lead.pk])).status_code == 405
+
+
+# --- Pipeline ------------------------------------------------------------------------------
+
+
+@pytest.mark.django_db
+def test_pipeline_has_a_column_per_stage_with_totals(sam_client, salesperson):
+    LeadFactory(owner=salesperson, stage="proposal", expected_value=5000, first_name="Big")
+    LeadFactory(owner=salesperson, stage="proposal", expected_value=2500)
+
+    response = sam_client.get(reverse("pipeline"))
+
+    columns = {column.stage: column for column in response.context["columns"]}
+    assert list(columns) == [
+        "new",
+        "contacted",
+        "engaged",
+        "qualified",
+        "proposal",
+        "won",
+        "lost",
+        "nurture",
+    ]
+    assert (columns["proposal"].count, columns["proposal"].value) == (2, 7500)
+    assert "Big" in html(response)
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("rows", [3, 40])
+def test_pipeline_query_count_is_constant(sam_client, salesperson, django_assert_num_queries, rows):
+    for index in range(rows):
+        LeadFactory(owner=salesperson, stage=["new", "qualified", "won"][index % 3])
+
+    with django_assert_num_queries(12):
+        sam_client.get(reverse("pipeline"))
+
+
+@pytest.mark.django_db
+def test_moving_a_card_changes_the_stage_through_the_service(sam_client, salesperson):
+    lead = LeadFactory(owner=salesperson)
+
+    response = sam_client.post(
+        reverse("lead-stage", args=[lead.pk]), {"to_stage": "proposal"}, headers=HTMX
+    )
+
+    assert response.status_code == 204
+    assert "leadChanged" in response["HX-Trigger"]
+    lead.refresh_from_db()
+    assert lead.stage == "proposal"
+    assert lead.stage_changes.filter(to_stage="proposal").exists()
+
+
+@pytest.mark.django_db
+def test_managers_pipeline_can_narrow_to_a_rep(client_of, manager, salesperson):
+    LeadFactory(owner=salesperson, first_name="Samslead")
+    LeadFactory(owner=UserFactory(), first_name="Otherslead")
+
+    page = html(client_of(manager).get(reverse("pipeline"), {"owner": salesperson.pk}))
+
+    assert "Samslead" in page
+    assert "Otherslead" not in page
