@@ -21,7 +21,7 @@ from accounts.models import User
 from icp import services as icp_services
 from icp.rescoring import leads_rescore
 from leads import services as lead_services
-from leads.models import Company, Lead, Source, Stage
+from leads.models import Company, FollowUp, Lead, Source, Stage
 from referrals import services as referral_services
 
 DEMO_PASSWORD = "leadhunter-demo"  # noqa: S105 - printed to the user by `make run`
@@ -224,7 +224,27 @@ def _load() -> DemoResult:
         _create_referral_chain(owner, leads, rng, now)
         result.leads += len(leads)
     lead_services.follow_ups_schedule_missing(now=now)
+    _spread_follow_ups(rng, now)
     return result
+
+
+def _spread_follow_ups(rng: random.Random, now: datetime) -> None:
+    """Make the demo look like a well-kept pipeline, not one abandoned for months.
+
+    The simulated history leaves many follow-ups due long ago; a salesperson who kept up
+    would have a handful due today or yesterday and the rest over the coming weeks. This
+    reshapes sample data only, so it writes the rows directly.
+    """
+    stale = list(FollowUp.objects.filter(done_at__isnull=True, due_at__lt=now - timedelta(days=1)))
+    rng.shuffle(stale)
+    for index, follow_up in enumerate(stale):
+        if index < 8:
+            follow_up.due_at = now - timedelta(hours=rng.randint(1, 30))
+        else:
+            follow_up.due_at = now + timedelta(days=rng.randint(1, 21), hours=rng.randint(0, 6))
+    FollowUp.objects.bulk_update(stale, ["due_at"])
+    for follow_up in stale:
+        Lead.objects.filter(pk=follow_up.lead_id).update(next_follow_up_at=follow_up.due_at)
 
 
 def _create_icps(owner: User) -> None:

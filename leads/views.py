@@ -282,19 +282,25 @@ def _detail_context(request: HttpRequest, lead) -> dict:
         **selectors.lead_detail_extras(lead),
         "going_cold": selectors.is_going_cold(lead),
         "activity_form": ActivityForm(),
-        "follow_up_form": FollowUpForm(user=request.user),
+        # Its own ids: the activity form on the same page also has a "kind" field.
+        "follow_up_form": FollowUpForm(user=request.user, auto_id="follow_up_%s"),
         "stage_form": StageForm(initial={"to_stage": lead.stage}),
         "contact_form": LeadContactForm(instance=lead),
         "deal_form": LeadDealForm(instance=lead),
     }
 
 
+# Regions of the lead page that reload themselves when the lead changes (leadChanged).
+DETAIL_REGIONS = ("lead-timeline", "lead-follow-up", "lead-score")
+
+
 @require_GET
 def lead_detail(request: HttpRequest, pk: int) -> HttpResponse:
     lead = _lead_for(request, pk)
-    return render_region(
-        request, "leads/lead_detail.html", "lead-timeline", _detail_context(request, lead)
-    )
+    region = request.GET.get("region", "lead-timeline")
+    if region not in DETAIL_REGIONS:
+        region = "lead-timeline"
+    return render_region(request, "leads/lead_detail.html", region, _detail_context(request, lead))
 
 
 @require_http_methods(["GET", "POST"])

@@ -515,3 +515,14 @@ def test_managers_pipeline_can_narrow_to_a_rep(client_of, manager, salesperson):
 
     assert "Samslead" in page
     assert "Otherslead" not in page
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("region", ["lead-timeline", "lead-follow-up", "lead-score"])
+def test_lead_page_regions_reload_themselves(sam_client, salesperson, region):
+    lead = LeadFactory(owner=salesperson)
+
+    response = sam_client.get(reverse("lead-detail", args=[lead.pk]), {"region": region}, headers=HTMX)
+
+    assert html(response).lstrip().startswith("<section")
+    assert f'id="{region}"' in html(response).split(">", 1)[0]
