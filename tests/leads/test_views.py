@@ -522,7 +522,9 @@ def test_managers_pipeline_can_narrow_to_a_rep(client_of, manager, salesperson):
 def test_lead_page_regions_reload_themselves(sam_client, salesperson, region):
     lead = LeadFactory(owner=salesperson)
 
-    response = sam_client.get(reverse("lead-detail", args=[lead.pk]), {"region": region}, headers=HTMX)
+    response = sam_client.get(
+        reverse("lead-detail", args=[lead.pk]), {"region": region}, headers=HTMX
+    )
 
     assert html(response).lstrip().startswith("<section")
     assert f'id="{region}"' in html(response).split(">", 1)[0]
