@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from django.conf import settings
 from django.contrib.auth.models import Group
+from django.core.exceptions import ValidationError
 from django.db import transaction
 
 from accounts.models import User
@@ -40,3 +41,31 @@ def user_create(
 def sales_managers_group() -> Group:
     group, _ = Group.objects.get_or_create(name=settings.SALES_MANAGERS_GROUP)
     return group
+
+
+SETTINGS_FIELDS = ("time_zone", "daily_touch_goal", "weekly_referral_email", "daily_digest_email")
+
+
+@transaction.atomic
+def user_update_settings(
+    *,
+    user: User,
+    time_zone: str,
+    daily_touch_goal: int,
+    weekly_referral_email: bool,
+    daily_digest_email: bool,
+) -> User:
+    """Save a user's own preferences: time zone, daily touch goal and which emails they get."""
+    user.time_zone = time_zone
+    user.daily_touch_goal = daily_touch_goal
+    user.weekly_referral_email = weekly_referral_email
+    user.daily_digest_email = daily_digest_email
+    other_fields = [field.name for field in user._meta.fields if field.name not in SETTINGS_FIELDS]
+    try:
+        user.full_clean(exclude=other_fields, validate_unique=False)
+    except ValidationError:
+        # `user` is often request.user: leave it as saved, not half-changed.
+        user.refresh_from_db(fields=SETTINGS_FIELDS)
+        raise
+    user.save(update_fields=SETTINGS_FIELDS)
+    return user

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections import defaultdict
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from decimal import Decimal
@@ -11,7 +12,7 @@ from django.db.models import Count, QuerySet
 from django.utils import timezone
 
 from accounts.models import User
-from leads.models import Lead, Stage
+from leads.models import OPEN_STAGES, Lead, Stage
 from referrals.models import ReferralAsk, ReferralSource
 
 
@@ -77,6 +78,14 @@ class TreeNode:
     value: Decimal
     children: list[TreeNode] = field(default_factory=list)
 
+    @property
+    def stage_label(self) -> str:
+        return Stage(self.stage).label
+
+    @property
+    def is_won(self) -> bool:
+        return self.stage == Stage.WON
+
 
 @dataclass(frozen=True)
 class SourceStats:
@@ -86,36 +95,111 @@ class SourceStats:
 
 def referral_tree(source: ReferralSource) -> list[TreeNode]:
     """Who `source` referred, and whom they referred in turn (as far as the chain goes)."""
-    leads_by_source, source_of_lead = _referral_graph(source.owner_id)
+    leads_by_source, source_of_lead = _referral_graph([source.owner_id])
     return _children(source.pk, leads_by_source, source_of_lead, seen=set())
 
 
 def referral_source_stats(owner_ids: list[int]) -> dict[int, SourceStats]:
     """For each source of these owners: direct referrals and the won value of their whole tree.
 
-    Two queries for any number of sources: the graph is walked in memory.
+    Two queries for any number of sources and owners: the graph is walked in memory.
     """
     stats: dict[int, SourceStats] = {}
-    for owner_id in owner_ids:
-        leads_by_source, source_of_lead = _referral_graph(owner_id)
-        for source_id in set(leads_by_source) | set(source_of_lead.values()):
-            nodes = _children(source_id, leads_by_source, source_of_lead, seen=set())
-            stats[source_id] = SourceStats(
-                referrals_given=len(leads_by_source.get(source_id, [])),
-                won_value_of_tree=sum((_won_value(node) for node in nodes), Decimal(0)),
-            )
+    leads_by_source, source_of_lead = _referral_graph(owner_ids)
+    for source_id in set(leads_by_source) | set(source_of_lead.values()):
+        nodes = _children(source_id, leads_by_source, source_of_lead, seen=set())
+        stats[source_id] = SourceStats(
+            referrals_given=len(leads_by_source.get(source_id, [])),
+            won_value_of_tree=sum((_won_value(node) for node in nodes), Decimal(0)),
+        )
     return stats
 
 
-def _referral_graph(owner_id: int):
+@dataclass(frozen=True)
+class SourceRow:
+    """One line of the referral sources table."""
+
+    source: ReferralSource
+    referrals_given: int
+    won_value_of_tree: Decimal
+    days_since_ask: int | None
+    ask_is_due: bool
+
+
+def referral_source_rows(
+    sources: Iterable[ReferralSource], *, now: datetime | None = None
+) -> list[SourceRow]:
+    """The sources table: each source with its referrals and the won value of its tree.
+
+    A constant number of queries however many sources and owners the page shows.
+    """
+    now = now or timezone.now()
+    sources = list(sources)
+    stats = referral_source_stats(sorted({source.owner_id for source in sources}))
+    no_stats = SourceStats(referrals_given=0, won_value_of_tree=Decimal(0))
+    rows = []
+    for source in sources:
+        source_stats = stats.get(source.pk, no_stats)
+        rows.append(
+            SourceRow(
+                source=source,
+                referrals_given=source_stats.referrals_given,
+                won_value_of_tree=source_stats.won_value_of_tree,
+                days_since_ask=_days_since(source.last_asked_at, now),
+                ask_is_due=(
+                    not source.opted_out
+                    and source.next_ask_at is not None
+                    and source.next_ask_at <= now
+                ),
+            )
+        )
+    return rows
+
+
+def referral_source_ranked(source: ReferralSource, *, now: datetime | None = None) -> RankedSource:
+    """One source as a "who to ask" row, e.g. to redraw the row after an ask."""
+    source.given = source.referred_leads.count()
+    return _rank(source, now or timezone.now())
+
+
+@dataclass(frozen=True)
+class TreeTotals:
+    leads: int
+    won: int
+    won_value: Decimal
+    open_value: Decimal
+
+
+def referral_tree_totals(nodes: list[TreeNode]) -> TreeTotals:
+    """Totals over a whole referral tree: every lead in it, the won ones and their value."""
+    flat: list[TreeNode] = []
+    pending = list(nodes)
+    while pending:
+        node = pending.pop()
+        flat.append(node)
+        pending.extend(node.children)
+    won = [node for node in flat if node.is_won]
+    return TreeTotals(
+        leads=len(flat),
+        won=len(won),
+        won_value=sum((node.value for node in won), Decimal(0)),
+        open_value=sum((node.value for node in flat if node.stage in OPEN_STAGES), Decimal(0)),
+    )
+
+
+def _days_since(moment: datetime | None, now: datetime) -> int | None:
+    return max(0, (now - moment).days) if moment is not None else None
+
+
+def _referral_graph(owner_ids: list[int]):
     leads_by_source: dict[int, list[dict]] = defaultdict(list)
-    referred = Lead.objects.filter(owner_id=owner_id, referred_by__isnull=False).order_by("id")
+    referred = Lead.objects.filter(owner_id__in=owner_ids, referred_by__isnull=False).order_by("id")
     for lead in referred.values(
         "id", "first_name", "last_name", "email", "stage", "expected_value", "referred_by_id"
     ):
         leads_by_source[lead["referred_by_id"]].append(lead)
     source_of_lead = dict(
-        ReferralSource.objects.filter(owner_id=owner_id, lead__isnull=False).values_list(
+        ReferralSource.objects.filter(owner_id__in=owner_ids, lead__isnull=False).values_list(
             "lead_id", "id"
         )
     )

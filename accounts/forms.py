@@ -1,0 +1,76 @@
+"""The settings form: it validates; accounts.services saves."""
+
+from __future__ import annotations
+
+from collections import defaultdict
+
+from django import forms
+from django.core.exceptions import ValidationError
+
+from accounts.models import TIME_ZONE_CHOICES, User
+
+# Zones are grouped by region in the select, so "Berlin" is found under Europe.
+_REGIONS = (
+    "Africa",
+    "America",
+    "Antarctica",
+    "Arctic",
+    "Asia",
+    "Atlantic",
+    "Australia",
+    "Europe",
+    "Indian",
+    "Pacific",
+)
+
+
+def _grouped_time_zones() -> list[tuple[str, object]]:
+    groups: dict[str, list[tuple[str, str]]] = defaultdict(list)
+    for name, label in TIME_ZONE_CHOICES:
+        region, _, place = name.partition("/")
+        if name == "UTC":
+            continue
+        if region in _REGIONS and place:
+            groups[region].append((name, label))
+        else:
+            groups["Other"].append((name, label))
+    return [("UTC", "UTC"), *((region, groups[region]) for region in (*_REGIONS, "Other"))]
+
+
+def _model_field(name: str):
+    return User._meta.get_field(name)
+
+
+class UserSettingsForm(forms.Form):
+    time_zone = forms.ChoiceField(
+        label="Time zone",
+        choices=_grouped_time_zones,
+        help_text=_model_field("time_zone").help_text,
+    )
+    daily_touch_goal = forms.IntegerField(
+        label="Daily touch goal",
+        min_value=1,
+        max_value=500,
+        help_text=_model_field("daily_touch_goal").help_text,
+    )
+    weekly_referral_email = forms.BooleanField(
+        label="Weekly referral-ask email",
+        required=False,
+        help_text=_model_field("weekly_referral_email").help_text,
+    )
+    daily_digest_email = forms.BooleanField(
+        label="Daily follow-up digest",
+        required=False,
+        help_text=_model_field("daily_digest_email").help_text,
+    )
+
+    @classmethod
+    def for_user(cls, user: User) -> UserSettingsForm:
+        return cls(initial={name: getattr(user, name) for name in cls.base_fields})
+
+    def add_service_error(self, error: ValidationError) -> None:
+        if hasattr(error, "error_dict"):
+            for name, errors in error.error_dict.items():
+                self.add_error(name if name in self.fields else None, errors)
+        else:
+            self.add_error(None, error)

@@ -1,0 +1,14 @@
+from __future__ import annotations
+
+from django.urls import path
+
+from referrals import views
+
+urlpatterns = [
+    path("", views.referral_list, name="referral-list"),
+    path("add/", views.referral_create, name="referral-create"),
+    path("<int:pk>/", views.referral_detail, name="referral-detail"),
+    path("<int:pk>/edit/", views.referral_update, name="referral-update"),
+    path("<int:pk>/ask/", views.referral_ask, name="referral-ask"),
+    path("asks/<int:pk>/outcome/", views.referral_ask_outcome, name="referral-ask-outcome"),
+]

@@ -1,0 +1,98 @@
+from __future__ import annotations
+
+import pytest
+from django.core.exceptions import ValidationError
+from django.urls import reverse
+
+from accounts import services
+from accounts.models import User
+
+SETTINGS = {
+    "time_zone": "America/New_York",
+    "daily_touch_goal": "35",
+    "weekly_referral_email": "on",
+}
+
+
+@pytest.mark.django_db
+def test_the_settings_page_shows_the_current_values(client_of, salesperson):
+    response = client_of(salesperson).get(reverse("settings"))
+
+    assert response.status_code == 200
+    assert response.context["title"] == "Settings"
+    page = response.content.decode()
+    assert '<option value="Europe/London" selected>Europe/London</option>' in page
+    assert '<optgroup label="Europe">' in page
+    assert 'name="daily_touch_goal" value="20"' in page
+    assert reverse("password_change") in page
+    assert f'href="{reverse("settings")}"' in page  # the user menu links here
+
+
+@pytest.mark.django_db
+def test_saving_settings_redirects_with_a_message(client_of, salesperson):
+    response = client_of(salesperson).post(reverse("settings"), SETTINGS, follow=True)
+
+    assert response.redirect_chain == [(reverse("settings"), 302)]
+    assert "Settings saved." in response.content.decode()
+    salesperson.refresh_from_db()
+    assert (
+        salesperson.time_zone,
+        salesperson.daily_touch_goal,
+        salesperson.weekly_referral_email,
+        salesperson.daily_digest_email,
+    ) == ("America/New_York", 35, True, False)
+
+
+@pytest.mark.django_db
+def test_unchecked_boxes_turn_emails_off(client_of, salesperson):
+    client_of(salesperson).post(reverse("settings"), {"time_zone": "UTC", "daily_touch_goal": "20"})
+
+    salesperson.refresh_from_db()
+    assert not salesperson.weekly_referral_email
+    assert not salesperson.daily_digest_email
+
+
+@pytest.mark.django_db
+def test_invalid_settings_are_shown_next_to_their_fields(client_of, salesperson):
+    response = client_of(salesperson).post(
+        reverse("settings"),
+        {"time_zone": "Mars/Olympus_Mons", "daily_touch_goal": "0"},
+    )
+
+    assert response.status_code == 200
+    page = response.content.decode()
+    assert 'id="id_time_zone_error">Select a valid choice.' in page
+    assert 'id="id_daily_touch_goal_error">Ensure this value is greater than or equal to 1' in page
+    salesperson.refresh_from_db()
+    assert (salesperson.time_zone, salesperson.daily_touch_goal) == ("Europe/London", 20)
+
+
+@pytest.mark.django_db
+def test_settings_only_change_the_logged_in_user(client_of, salesperson, other_salesperson):
+    client_of(salesperson).post(reverse("settings"), SETTINGS)
+
+    other_salesperson.refresh_from_db()
+    assert other_salesperson.time_zone == "Europe/London"
+
+
+@pytest.mark.django_db
+def test_the_service_validates_and_leaves_the_user_unchanged_on_error(salesperson):
+    with pytest.raises(ValidationError) as error:
+        services.user_update_settings(
+            user=salesperson,
+            time_zone="Europe/Paris",
+            daily_touch_goal=900,
+            weekly_referral_email=False,
+            daily_digest_email=True,
+        )
+
+    assert "daily_touch_goal" in error.value.message_dict
+    assert (salesperson.time_zone, salesperson.daily_touch_goal) == ("Europe/London", 20)
+    assert User.objects.get(pk=salesperson.pk).daily_digest_email is False
+
+
+def test_anonymous_users_are_sent_to_log_in(client, db):
+    response = client.get(reverse("settings"))
+
+    assert response.status_code == 302
+    assert response["Location"].startswith(reverse("login"))
