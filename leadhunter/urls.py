@@ -12,8 +12,8 @@ admin.site.index_title = "Team, leads and schedules"
 urlpatterns = [
     path("", include("leads.urls")),
     path("referrals/", include("referrals.urls")),
-    path("icp/", views.coming_soon, {"title": "ICP"}, name="icp-list"),
-    path("reports/", views.coming_soon, {"title": "Reports"}, name="reports"),
+    path("icp/", include("icp.urls")),
+    path("reports/", include("reports.urls")),
     path("settings/", include("accounts.urls")),
     path("accounts/", include("django.contrib.auth.urls")),
     path("admin/", admin.site.urls),

@@ -1,0 +1,19 @@
+from __future__ import annotations
+
+from django.urls import path
+
+from icp import views
+
+urlpatterns = [
+    path("", views.icp_list, name="icp-list"),
+    path("new/", views.icp_create, name="icp-create"),
+    path("<int:pk>/", views.icp_detail, name="icp-detail"),
+    path("<int:pk>/edit/", views.icp_update, name="icp-update"),
+    path("<int:pk>/criteria/", views.criterion_create, name="criterion-create"),
+    path(
+        "<int:pk>/criteria/<int:criterion_pk>/delete/",
+        views.criterion_delete,
+        name="criterion-delete",
+    ),
+    path("<int:pk>/preview/", views.icp_preview, name="icp-preview"),
+]

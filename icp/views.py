@@ -1,0 +1,180 @@
+"""ICP pages: the list, and the editor with its criteria and live preview."""
+
+from __future__ import annotations
+
+from django.contrib import messages
+from django.core.exceptions import ValidationError
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import get_object_or_404, redirect
+from django.views.decorators.http import require_GET, require_POST
+
+from icp import selectors, services
+from icp.forms import CriterionForm, ICPForm
+from icp.models import ICP, Criterion
+from icp.rescoring import criterion_spec
+from leadhunter.htmx import render_region, trigger, wants_partial
+
+
+@require_GET
+def icp_list(request: HttpRequest) -> HttpResponse:
+    icps = selectors.icps_with_counts(request.user)
+    return render_region(
+        request, "icp/icp_list.html", "icp-table", {"title": "ICP", "icps": icps, "form": ICPForm()}
+    )
+
+
+@require_POST
+def icp_create(request: HttpRequest) -> HttpResponse:
+    form = ICPForm(request.POST)
+    if form.is_valid():
+        try:
+            icp = services.icp_create(owner=request.user, **form.cleaned_data)
+        except ValidationError as error:
+            form.add_error(None, error)
+        else:
+            messages.success(request, f"Created {icp}. Add its criteria below.")
+            return redirect("icp-detail", pk=icp.pk)
+    icps = selectors.icps_with_counts(request.user)
+    return render_region(
+        request,
+        "icp/icp_list.html",
+        "icp-create",
+        {"title": "ICP", "icps": icps, "form": form},
+        status=422,
+    )
+
+
+def _icp_for(request: HttpRequest, pk: int) -> ICP:
+    return get_object_or_404(selectors.icps_visible_to(request.user), pk=pk)
+
+
+def _editor_context(request: HttpRequest, icp: ICP, **extra: object) -> dict:
+    criteria = list(icp.criteria.all())
+    context = {
+        "title": icp.name,
+        "icp": icp,
+        "criteria": criteria,
+        "icp_form": ICPForm(instance=icp),
+        "criterion_form": CriterionForm(),
+        "preview": selectors.icp_preview(
+            icp=icp, criteria_specs=[criterion_spec(c) for c in criteria], owner=icp.owner
+        ),
+    }
+    context.update(extra)
+    return context
+
+
+@require_GET
+def icp_detail(request: HttpRequest, pk: int) -> HttpResponse:
+    icp = _icp_for(request, pk)
+    return render_region(
+        request, "icp/icp_detail.html", "icp-criteria", _editor_context(request, icp)
+    )
+
+
+@require_POST
+def icp_update(request: HttpRequest, pk: int) -> HttpResponse:
+    icp = _icp_for(request, pk)
+    form = ICPForm(request.POST, instance=ICP.objects.get(pk=icp.pk))
+    if form.is_valid():
+        try:
+            services.icp_update(icp=icp, **form.cleaned_data)
+        except ValidationError as error:
+            form.add_error(None, error)
+    if form.errors:
+        context = _editor_context(request, icp, icp_form=form)
+        return render_region(request, "icp/icp_detail.html", "icp-settings", context, status=422)
+    messages.success(request, "Saved. Leads are being rescored.")
+    if wants_partial(request):
+        response = render_region(
+            request, "icp/icp_detail.html", "icp-settings", _editor_context(request, icp)
+        )
+        return trigger(response, "criteriaChanged")
+    return redirect("icp-detail", pk=pk)
+
+
+@require_POST
+def criterion_create(request: HttpRequest, pk: int) -> HttpResponse:
+    icp = _icp_for(request, pk)
+    form = CriterionForm(request.POST)
+    if form.is_valid():
+        data = form.cleaned_data
+        try:
+            services.criterion_create(
+                icp=icp,
+                field=data["field"],
+                operator=data["operator"],
+                value=data["json_value"],
+                weight=data["weight"],
+                required=data["required"],
+            )
+        except ValidationError as error:
+            _add_errors(form, error)
+    if form.errors:
+        context = _editor_context(request, icp, criterion_form=form)
+        return render_region(request, "icp/icp_detail.html", "icp-criteria", context, status=422)
+    if wants_partial(request):
+        response = render_region(
+            request, "icp/icp_detail.html", "icp-criteria", _editor_context(request, icp)
+        )
+        return trigger(response, "criteriaChanged")
+    messages.success(request, "Criterion added. Leads are being rescored.")
+    return redirect("icp-detail", pk=pk)
+
+
+@require_POST
+def criterion_delete(request: HttpRequest, pk: int, criterion_pk: int) -> HttpResponse:
+    icp = _icp_for(request, pk)
+    criterion = get_object_or_404(Criterion, pk=criterion_pk, icp=icp)
+    services.criterion_delete(criterion=criterion)
+    if wants_partial(request):
+        response = render_region(
+            request, "icp/icp_detail.html", "icp-criteria", _editor_context(request, icp)
+        )
+        return trigger(response, "criteriaChanged")
+    messages.success(request, "Criterion removed.")
+    return redirect("icp-detail", pk=pk)
+
+
+@require_GET
+def icp_preview(request: HttpRequest, pk: int) -> HttpResponse:
+    """The live preview: saved criteria plus the one being typed, scored without saving."""
+    icp = _icp_for(request, pk)
+    specs = [criterion_spec(c) for c in icp.criteria.all()]
+    draft = CriterionForm(request.GET) if request.GET.get("field") else None
+    draft_error = ""
+    if draft is not None and draft.is_valid():
+        data = draft.cleaned_data
+        candidate = Criterion(
+            icp=icp,
+            field=data["field"],
+            operator=data["operator"],
+            value=data["json_value"],
+            weight=data["weight"],
+            required=data["required"],
+        )
+        try:
+            candidate.clean()
+        except ValidationError as error:
+            draft_error = " ".join(error.messages)
+        else:
+            specs.append(criterion_spec(candidate))
+    preview = selectors.icp_preview(icp=icp, criteria_specs=specs, owner=icp.owner)
+    context = {
+        "icp": icp,
+        "preview": preview,
+        "draft_included": draft is not None and not draft_error,
+        "draft_error": draft_error,
+    }
+    if not wants_partial(request):
+        return redirect("icp-detail", pk=pk)
+    return render_region(request, "icp/icp_detail.html", "icp-preview", context)
+
+
+def _add_errors(form, error: ValidationError) -> None:
+    if hasattr(error, "error_dict"):
+        for field, errors in error.error_dict.items():
+            for item in errors:
+                form.add_error(field if field in form.fields else None, item)
+    else:
+        form.add_error(None, error)

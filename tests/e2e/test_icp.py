@@ -1,0 +1,39 @@
+from __future__ import annotations
+
+import pytest
+from playwright.sync_api import expect
+
+from icp.models import ICP, Criterion
+from tests.factories import CompanyFactory, LeadFactory
+
+pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True)]
+
+
+def test_typing_a_criterion_updates_the_preview_then_adding_saves_it(
+    logged_in_page, live_server, salesperson, console_errors
+):
+    icp = ICP.objects.create(owner=salesperson, name="EU SaaS")
+    Criterion.objects.create(
+        icp=icp, field="industry", operator="equals", value="Software", weight=50
+    )
+    for country in ("GB", "GB", "DE"):
+        LeadFactory(
+            owner=salesperson,
+            company=CompanyFactory(owner=salesperson, industry="Software", country=country),
+        )
+    page = logged_in_page(salesperson)
+    page.goto(f"{live_server.url}/icp/{icp.pk}/")
+
+    expect(page.locator("[data-preview-matching]")).to_have_text("3")
+    form = page.locator("#criterion-form")
+    form.get_by_label("Field").select_option("country")
+    form.get_by_label("Operator").select_option("equals")
+    form.get_by_label("Value").fill("GB")
+    form.get_by_label("Knock-out").check()
+    expect(page.locator("[data-preview-matching]")).to_have_text("2")
+
+    form.get_by_role("button", name="Add").click()
+    expect(page.locator("#icp-criteria")).to_contain_text("Country equals GB")
+    expect(page.locator("[data-preview-matching]")).to_have_text("2")
+    assert icp.criteria.filter(field="country", value="GB", required=True).exists()
+    assert console_errors == []

@@ -1,0 +1,523 @@
+from __future__ import annotations
+
+from datetime import timedelta
+from decimal import Decimal
+
+import factory
+import pytest
+import time_machine
+from django.core.cache import cache
+from django.db import connection, transaction
+from django.test.utils import CaptureQueriesContext
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from icp import rescoring
+from icp.rescoring import (
+    lead_rescore,
+    lead_rescore_key,
+    leads_rescore,
+    request_icp_rescore,
+    request_rescore,
+)
+from icp.scoring import LeadFacts
+from icp.tasks import rescore_lead
+from leads.models import ActivityKind, Lead, Seniority, Source
+from tests.factories import (
+    ActivityFactory,
+    CompanyFactory,
+    CriterionFactory,
+    ICPFactory,
+    LeadFactory,
+    ReferralSourceFactory,
+)
+from tests.icp.conftest import NOW
+
+pytestmark = pytest.mark.django_db
+
+SCORE_COLUMNS = (
+    "fit_score",
+    "intent_score",
+    "total_score",
+    "grade",
+    "best_icp_id",
+    "score_explanation",
+)
+
+
+def scores(lead_ids) -> dict[int, tuple]:
+    return {
+        row[0]: row[1:]
+        for row in Lead.objects.filter(pk__in=lead_ids).values_list("id", *SCORE_COLUMNS)
+    }
+
+
+def saas_icp(owner, **kwargs):
+    """Industry is SaaS (weight 30) and 50-500 staff (weight 10)."""
+    icp = ICPFactory(owner=owner, name="SaaS scale-ups", **kwargs)
+    CriterionFactory(icp=icp, field="industry", operator="equals", value="SaaS", weight=30)
+    CriterionFactory(
+        icp=icp, field="employee_count", operator="range", value={"min": 50, "max": 500}, weight=10
+    )
+    return icp
+
+
+def saas_lead(owner, *, employees=120, **kwargs):
+    company = CompanyFactory(owner=owner, industry="SaaS", employee_count=employees)
+    return LeadFactory(owner=owner, company=company, **kwargs)
+
+
+# --- facts and specs -------------------------------------------------------------------------
+
+
+def test_facts_join_the_lead_and_its_company_and_blanks_become_unknown(salesperson):
+    company = CompanyFactory(
+        owner=salesperson,
+        industry=" Retail ",
+        employee_count=None,
+        annual_revenue=Decimal("2500000"),
+        country="",
+        region="",
+        city="Leeds",
+        tags=["Stores", "b2c"],
+    )
+    lead = LeadFactory(
+        owner=salesperson, company=company, title="", seniority="director", tags=["VIP ", "b2c"]
+    )
+    ActivityFactory(lead=lead, kind=ActivityKind.REPLIED, occurred_at=NOW - timedelta(days=2))
+    ActivityFactory(lead=lead, kind=ActivityKind.ASKED_FOR_INFO, occurred_at=NOW)
+    rows = Lead.objects.filter(pk=lead.pk).values(*rescoring.FACT_FIELDS)
+
+    facts = rescoring.facts_for_leads(rows, rescoring.signals_by_lead([lead.pk], now=NOW))
+
+    assert facts == {
+        lead.pk: LeadFacts(
+            industry="Retail",
+            employee_count=None,
+            annual_revenue=2_500_000,
+            country=None,
+            region=None,
+            city="Leeds",
+            title=None,
+            seniority="director",
+            tags=frozenset({"stores", "b2c", "vip"}),
+            source="own_network",
+            is_referred=False,
+            signals=(
+                ("replied", NOW - timedelta(days=2)),
+                ("asked_for_info", NOW),
+            ),
+        )
+    }
+
+
+def test_the_owners_active_icps_load_in_two_queries(salesperson, django_assert_num_queries):
+    first = saas_icp(salesperson)
+    second = ICPFactory(owner=salesperson, name="Retail")
+    CriterionFactory(icp=second, field="industry", operator="equals", value="Retail")
+    ICPFactory(owner=salesperson, name="Parked", is_active=False)
+
+    with django_assert_num_queries(2):
+        specs = rescoring.icp_specs_for_owner(salesperson.id)
+
+    assert [(spec.id, spec.name, len(spec.criteria)) for spec in specs] == [
+        (first.id, "SaaS scale-ups", 2),
+        (second.id, "Retail", 1),
+    ]
+    assert specs[0].criteria[1].label == "Employee count is between 50 and 500"
+
+
+# --- one lead --------------------------------------------------------------------------------
+
+
+def test_lead_rescore_stores_the_score_and_its_explanation(salesperson):
+    icp = saas_icp(salesperson)
+    lead = saas_lead(salesperson, employees=1000)
+    ActivityFactory(
+        lead=lead, kind=ActivityKind.ASKED_FOR_DEMO, occurred_at=NOW - timedelta(days=14)
+    )
+
+    scored = lead_rescore(lead_id=lead.id, now=NOW)
+
+    # fit 30 of 40 → 75; intent 40 / 2 = 20; total 45 + 8 = 53 → B
+    assert (scored.fit_score, scored.intent_score, scored.total_score, scored.grade) == (
+        75,
+        20,
+        53,
+        "B",
+    )
+    assert scored.best_icp == icp
+    assert scored.scored_at == NOW
+    assert scored.score_explanation["icp"] == "SaaS scale-ups"
+    assert scored.score_explanation["matched"] == ["Industry equals SaaS"]
+    assert scored.score_explanation["unmatched"] == ["Employee count is between 50 and 500"]
+    assert scored.score_explanation["signals"][0]["points"] == 20.0
+    lead.refresh_from_db()
+    assert (lead.total_score, lead.best_icp_id) == (53, icp.id)
+
+
+def test_lead_rescore_returns_none_when_the_lead_is_gone(db):
+    assert lead_rescore(lead_id=987654, now=NOW) is None
+
+
+def test_only_recent_hand_raises_count_as_intent(salesperson):
+    lead = saas_lead(salesperson)
+    ActivityFactory(lead=lead, kind=ActivityKind.CALL, occurred_at=NOW)
+    ActivityFactory(lead=lead, kind=ActivityKind.MEETING, occurred_at=NOW)
+    ActivityFactory(lead=lead, kind=ActivityKind.ASKED_FOR_DEMO, occurred_at=NOW - timedelta(366))
+    ActivityFactory(lead=lead, kind=ActivityKind.REPLIED, occurred_at=NOW - timedelta(hours=1))
+
+    scored = lead_rescore(lead_id=lead.id, now=NOW)
+
+    assert scored.intent_score == 20
+    assert [s["kind"] for s in scored.score_explanation["signals"]] == ["replied"]
+
+
+def test_only_the_owners_active_icps_score_the_lead(salesperson, other_salesperson):
+    saas_icp(other_salesperson)
+    saas_icp(salesperson, is_active=False)
+    lead = saas_lead(salesperson)
+
+    scored = lead_rescore(lead_id=lead.id, now=NOW)
+
+    assert (scored.fit_score, scored.best_icp) == (0, None)
+    assert "No active ICP" in scored.score_explanation["note"]
+
+
+def test_lead_and_company_facts_feed_the_score(salesperson):
+    icp = ICPFactory(owner=salesperson)
+    CriterionFactory(icp=icp, field="tags", operator="contains", value="fintech", weight=10)
+    CriterionFactory(icp=icp, field="region", operator="equals", value="munich", weight=10)
+    CriterionFactory(icp=icp, field="annual_revenue", operator="range", value={"max": 10**6})
+    company = CompanyFactory(owner=salesperson, tags=["FinTech "], city="Munich")
+    referrer = ReferralSourceFactory(owner=salesperson)
+    lead = LeadFactory(owner=salesperson, company=company, tags=["vip"], referred_by=referrer)
+
+    scored = lead_rescore(lead_id=lead.id, now=NOW)
+
+    # tags and city match, revenue unknown: 20 of 30 → 67; total 40 + referral bonus 10
+    assert (scored.fit_score, scored.total_score) == (67, 50)
+    assert scored.score_explanation["unknown"] == ["Annual revenue is at most 1,000,000"]
+    assert scored.score_explanation["referral_bonus"] == 10
+
+
+def test_a_demo_request_14_days_old_counts_half(salesperson):
+    with time_machine.travel(NOW - timedelta(days=14), tick=False):
+        lead = saas_lead(salesperson, source=Source.HAND_RAISER)
+        ActivityFactory(lead=lead, kind=ActivityKind.ASKED_FOR_DEMO)
+        assert lead_rescore(lead_id=lead.id).intent_score == 40
+
+    with time_machine.travel(NOW, tick=False):
+        scored = lead_rescore(lead_id=lead.id)
+
+    assert scored.intent_score == 20
+    assert scored.scored_at == NOW
+
+
+# --- many leads ------------------------------------------------------------------------------
+
+
+def test_leads_rescore_writes_only_the_scores_that_changed(salesperson):
+    saas_icp(salesperson)
+    fits = saas_lead(salesperson)
+    half = saas_lead(salesperson, employees=5)
+    no_company = LeadFactory(owner=salesperson, company=None)
+
+    first = leads_rescore(now=NOW)
+    again = leads_rescore(now=NOW + timedelta(hours=1))
+
+    assert (first.scored, first.changed) == (3, 3)
+    assert (again.scored, again.changed) == (3, 0)
+    assert {lead.id: (lead.fit_score, lead.scored_at) for lead in Lead.objects.all()} == {
+        fits.id: (100, NOW),
+        half.id: (75, NOW),
+        no_company.id: (0, NOW),
+    }
+
+
+def test_nightly_rescoring_lets_intent_decay(salesperson):
+    lead = saas_lead(salesperson)
+    ActivityFactory(lead=lead, kind=ActivityKind.ASKED_FOR_INFO, occurred_at=NOW)
+    leads_rescore(now=NOW)
+
+    summary = leads_rescore(now=NOW + timedelta(days=28))
+
+    lead.refresh_from_db()
+    assert summary.changed == 1
+    assert (lead.intent_score, lead.total_score, lead.scored_at) == (8, 3, NOW + timedelta(28))
+
+
+def test_leads_rescore_narrows_to_an_owner_an_icp_or_some_leads(salesperson, other_salesperson):
+    icp = saas_icp(salesperson)
+    mine = [saas_lead(salesperson) for _ in range(3)]
+    theirs = saas_lead(other_salesperson)
+
+    assert leads_rescore(lead_ids=[mine[0].id], now=NOW).scored == 1
+    assert leads_rescore(owner_id=other_salesperson.id, now=NOW).scored == 1
+    assert leads_rescore(icp_id=icp.id, now=NOW).scored == 3
+    assert leads_rescore(icp_id=icp.id, owner_id=other_salesperson.id, now=NOW).scored == 0
+    assert leads_rescore(icp_id=987654, now=NOW).scored == 0
+    assert Lead.objects.get(pk=theirs.id).fit_score == 0
+    assert {lead.fit_score for lead in Lead.objects.filter(owner=salesperson)} == {100}
+
+
+def test_leads_rescore_walks_all_batches(salesperson):
+    saas_icp(salesperson)
+    leads = [saas_lead(salesperson, employees=n) for n in (10, 60, 600, 100, 200)]
+
+    summary = leads_rescore(now=NOW, batch_size=2)
+
+    assert (summary.scored, summary.changed) == (5, 5)
+    assert [Lead.objects.get(pk=lead.id).fit_score for lead in leads] == [75, 100, 75, 100, 100]
+
+
+@pytest.mark.django_db(transaction=True)
+def test_bulk_rescoring_commits_batch_by_batch_outside_a_transaction(salesperson):
+    # The nightly task runs in autocommit mode: each batch is its own transaction (with an
+    # asynchronous commit on PostgreSQL).
+    saas_icp(salesperson)
+    leads = [saas_lead(salesperson, employees=n) for n in (10, 60, 600)]
+
+    with CaptureQueriesContext(connection) as captured:
+        summary = leads_rescore(now=NOW, batch_size=2)
+
+    assert (summary.scored, summary.changed) == (3, 3)
+    assert [Lead.objects.get(pk=lead.id).fit_score for lead in leads] == [75, 100, 75]
+    async_commits = [q for q in captured.captured_queries if "synchronous_commit" in q["sql"]]
+    assert len(async_commits) == (2 if connection.vendor == "postgresql" else 0)
+
+
+def statements(run) -> list[str]:
+    with CaptureQueriesContext(connection) as captured:
+        run()
+    # Savepoints come from running inside the test's transaction, not from the rescoring.
+    return [q["sql"] for q in captured.captured_queries if "SAVEPOINT" not in q["sql"]]
+
+
+def test_bulk_rescoring_costs_the_same_statements_for_30_and_300_leads(
+    salesperson, other_salesperson
+):
+    for owner, count in ((salesperson, 30), (other_salesperson, 300)):
+        saas_icp(owner)
+        company = CompanyFactory(owner=owner, industry="SaaS")
+        leads = LeadFactory.create_batch(count, owner=owner, company=company)
+        ActivityFactory.create_batch(
+            count, lead=factory.Iterator(leads), kind=ActivityKind.REPLIED, occurred_at=NOW
+        )
+
+    small = statements(lambda: leads_rescore(owner_id=salesperson.id, now=NOW, batch_size=1000))
+    large = statements(
+        lambda: leads_rescore(owner_id=other_salesperson.id, now=NOW, batch_size=1000)
+    )
+
+    # ICPs, criteria, then per batch: leads, signals, one UPDATE
+    assert len(small) == len(large) == 5
+    assert large[-1].split()[:2] == ["UPDATE", "leads_lead"]
+    assert Lead.objects.filter(intent_score=20, fit_score=100).count() == 330
+
+
+def test_bulk_rescoring_statements_grow_with_batches_not_leads(salesperson):
+    saas_icp(salesperson)
+    company = CompanyFactory(owner=salesperson, industry="SaaS")
+    LeadFactory.create_batch(30, owner=salesperson, company=company)
+
+    sql = statements(lambda: leads_rescore(now=NOW, batch_size=10))
+
+    # 2 for the ICPs, 3 full batches of 3, and the empty read that ends the walk
+    assert len(sql) == 2 + 3 * 3 + 1
+
+
+# --- the bulk and single-lead paths agree ---------------------------------------------------
+
+CRITERION_TEMPLATES = [
+    ("industry", "equals", "SaaS"),
+    ("industry", "one_of", ["Retail", "saas"]),
+    ("industry", "contains", "ail"),
+    ("country", "one_of", ["GB", "ie"]),
+    ("region", "equals", "London"),
+    ("region", "contains", "mun"),
+    ("title", "contains", "head"),
+    ("seniority", "one_of", ["vp", "C-level"]),
+    ("tags", "contains", "b2b"),
+    ("tags", "one_of", ["hiring", "saas"]),
+    ("source", "equals", "referral"),
+    ("employee_count", "range", {"min": 50, "max": 500}),
+    ("employee_count", "equals", 120),
+    ("annual_revenue", "range", {"min": 1_000_000}),
+]
+criteria = st.lists(
+    st.tuples(st.sampled_from(CRITERION_TEMPLATES), st.integers(1, 50), st.booleans()),
+    min_size=1,
+    max_size=4,
+)
+companies = st.none() | st.fixed_dictionaries(
+    {
+        "industry": st.sampled_from(["SaaS", " saas", "Retail", ""]),
+        "employee_count": st.none() | st.sampled_from([0, 49, 50, 120, 500, 501]),
+        "annual_revenue": st.none() | st.integers(0, 5_000_000),
+        "country": st.sampled_from(["GB", "DE", ""]),
+        "region": st.sampled_from(["London", "Bavaria", ""]),
+        "city": st.sampled_from(["Munich", "London", ""]),
+        "tags": st.lists(st.sampled_from(["B2B", "saas", "hiring"]), max_size=2),
+    }
+)
+leads = st.fixed_dictionaries(
+    {
+        "company": companies,
+        "title": st.sampled_from(["Head of Sales", "CTO", ""]),
+        "seniority": st.sampled_from([*Seniority.values, ""]),
+        "source": st.sampled_from(Source.values),
+        "referred": st.booleans(),
+        "tags": st.lists(st.sampled_from(["b2b", "Partner"]), max_size=2),
+        # minutes before NOW; negative is in the future, beyond 525,600 is over a year ago
+        "activities": st.lists(
+            st.tuples(st.sampled_from(ActivityKind.values), st.integers(-5000, 530_000)),
+            max_size=4,
+        ),
+    }
+)
+# Mostly active, and several of them, so that picking the best ICP is exercised.
+icps = st.lists(st.tuples(st.sampled_from([True, True, False]), criteria), min_size=1, max_size=3)
+
+
+def build_lead(owner, spec) -> Lead:
+    company = CompanyFactory(owner=owner, **spec["company"]) if spec["company"] else None
+    lead = LeadFactory(
+        owner=owner,
+        company=company,
+        title=spec["title"],
+        seniority=spec["seniority"],
+        source=spec["source"],
+        tags=spec["tags"],
+        referred_by=ReferralSourceFactory(owner=owner) if spec["referred"] else None,
+    )
+    for kind, minutes in spec["activities"]:
+        ActivityFactory(lead=lead, kind=kind, occurred_at=NOW - timedelta(minutes=minutes))
+    return lead
+
+
+def build_icps(owner, icp_specs) -> None:
+    for is_active, criterion_specs in icp_specs:
+        icp = ICPFactory(owner=owner, is_active=is_active)
+        for (field, operator, value), weight, required in criterion_specs:
+            CriterionFactory(
+                icp=icp,
+                field=field,
+                operator=operator,
+                value=value,
+                weight=weight,
+                required=required,
+            )
+
+
+@settings(
+    max_examples=25, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+)
+@given(icp_specs=icps, lead_specs=st.lists(leads, min_size=1, max_size=4))
+def test_bulk_and_single_lead_rescoring_store_identical_scores(salesperson, icp_specs, lead_specs):
+    # Each example rolls back what it built, so the salesperson starts every example bare.
+    with transaction.atomic():
+        owner = salesperson
+        build_icps(owner, icp_specs)
+        lead_ids = [build_lead(owner, spec).id for spec in lead_specs]
+
+        for lead_id in lead_ids:
+            lead_rescore(lead_id=lead_id, now=NOW)
+        one_by_one = scores(lead_ids)
+        Lead.objects.filter(pk__in=lead_ids).update(
+            fit_score=0,
+            intent_score=0,
+            total_score=0,
+            grade="D",
+            best_icp=None,
+            score_explanation={},
+            scored_at=None,
+        )
+        summary = leads_rescore(lead_ids=lead_ids, now=NOW, batch_size=3)
+        in_bulk = scores(lead_ids)
+        transaction.set_rollback(True)
+
+    assert summary.scored == len(lead_ids)
+    assert all(explanation["total"] == total for _, _, total, _, _, explanation in in_bulk.values())
+    assert in_bulk == one_by_one
+
+
+# --- rescoring on request --------------------------------------------------------------------
+
+
+def test_a_burst_of_edits_enqueues_one_rescore(
+    salesperson, monkeypatch, django_capture_on_commit_callbacks
+):
+    lead = LeadFactory(owner=salesperson)
+    sent = []
+    monkeypatch.setattr(
+        rescore_lead, "apply_async", lambda *args, **kwargs: sent.append((args, kwargs))
+    )
+    cache.delete(lead_rescore_key(lead.id))
+
+    for _ in range(5):  # five edits, each in its own transaction
+        with django_capture_on_commit_callbacks(execute=True):
+            request_rescore(lead.id)
+
+    assert sent == [(((lead.id,),), {"countdown": 2})]
+
+
+def test_an_edit_during_scoring_enqueues_again(
+    salesperson, enqueued, django_capture_on_commit_callbacks
+):
+    lead = LeadFactory(owner=salesperson)
+    cache.delete(lead_rescore_key(lead.id))
+    with django_capture_on_commit_callbacks(execute=True):
+        request_rescore(lead.id)
+
+    rescore_lead(lead.id)  # the task frees the key before it scores
+    with django_capture_on_commit_callbacks(execute=True):
+        request_rescore(lead.id)
+
+    assert enqueued == [("icp.tasks.rescore_lead", (lead.id,), {"countdown": 2})] * 2
+
+
+def test_nothing_is_enqueued_before_commit_or_after_a_rollback(
+    salesperson, enqueued, django_capture_on_commit_callbacks
+):
+    lead = LeadFactory(owner=salesperson)
+    cache.delete(lead_rescore_key(lead.id))
+
+    with django_capture_on_commit_callbacks() as callbacks:
+        request_rescore(lead.id)
+    assert (len(callbacks), enqueued) == (1, [])
+
+    with django_capture_on_commit_callbacks(execute=True), transaction.atomic():
+        request_rescore(lead.id)
+        transaction.set_rollback(True)
+    assert enqueued == []
+
+
+def test_icp_rescore_requests_are_coalesced_too(
+    salesperson, enqueued, django_capture_on_commit_callbacks
+):
+    icp = ICPFactory(owner=salesperson)
+    cache.delete(rescoring.icp_rescore_key(icp.id))
+
+    for _ in range(3):
+        with django_capture_on_commit_callbacks(execute=True):
+            request_icp_rescore(icp.id)
+
+    assert enqueued == [("icp.tasks.rescore_icp_leads", (icp.id,), {"countdown": 2})]
+
+
+def test_a_broker_outage_does_not_fail_the_edit_and_the_next_edit_retries(
+    salesperson, monkeypatch, django_capture_on_commit_callbacks, caplog
+):
+    lead = LeadFactory(owner=salesperson)
+    cache.delete(lead_rescore_key(lead.id))
+
+    def broker_down(*args, **kwargs):
+        raise ConnectionError("broker unreachable")
+
+    monkeypatch.setattr(rescore_lead, "apply_async", broker_down)
+    with django_capture_on_commit_callbacks(execute=True):
+        request_rescore(lead.id)
+
+    assert "broker unreachable" in caplog.text
+    assert cache.get(lead_rescore_key(lead.id)) is None
