@@ -59,6 +59,7 @@ INSTALLED_APPS = [
     "referrals",
     "icp",
     "reminders",
+    "reports",
 ]
 
 MIDDLEWARE = [

@@ -1,0 +1,469 @@
+"""The five reports: for each, what it reads and how its rows become charts, tables and CSV.
+
+A table's columns are declared once and drive both the HTML table and the CSV, so the download
+always matches the page. Charts are drawn from the same rows.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator, Sequence
+from dataclasses import dataclass
+from datetime import date
+from decimal import Decimal
+from typing import Any
+
+from django.utils.dateformat import format as format_date
+from django.utils.safestring import SafeString
+
+from accounts.models import User
+from reports import charts, selectors
+from reports.charts import Series
+from reports.selectors import Period
+
+NUMERIC_KINDS = {"int", "money", "percent", "days"}
+
+
+@dataclass(frozen=True)
+class Column:
+    header: str  # the CSV's, complete on its own
+    attr: str
+    kind: str = "text"  # text | int | money | percent | days | month | date
+    label: str = ""  # the page's, under its group's heading; the header when blank
+    group: str = ""
+
+    @property
+    def numeric(self) -> bool:
+        return self.kind in NUMERIC_KINDS
+
+    @property
+    def short_label(self) -> str:
+        return self.label or self.header
+
+
+@dataclass(frozen=True)
+class Table:
+    name: str  # the CSV's ?table=
+    title: str
+    columns: tuple[Column, ...]
+    rows: Sequence[Any]
+    total: Any = None  # a row summed over the period, shown last
+
+    @property
+    def header_groups(self) -> list[tuple[str, int]]:
+        """(group, columns it spans) for a second heading row; empty when nothing is grouped."""
+        if not any(column.group for column in self.columns):
+            return []
+        groups: list[tuple[str, int]] = []
+        for column in self.columns:
+            if groups and column.group and groups[-1][0] == column.group:
+                groups[-1] = (column.group, groups[-1][1] + 1)
+            else:
+                groups.append((column.group, 1))
+        return groups
+
+    def csv_rows(self) -> Iterator[list[object]]:
+        for row in self.rows:
+            yield [export(getattr(row, column.attr), column.kind) for column in self.columns]
+        if self.total is not None:
+            cells = [export(getattr(self.total, c.attr), c.kind) for c in self.columns[1:]]
+            yield ["Total", *cells]
+
+
+@dataclass(frozen=True)
+class Figure:
+    """A headline number above the chart."""
+
+    label: str
+    value: str
+
+
+@dataclass(frozen=True)
+class Report:
+    slug: str
+    title: str
+    description: str
+    read: Callable[[User, Period, User | None], Any]
+    tables: Callable[[Any], list[Table]]
+    charts: Callable[[Any], list[SafeString]]
+    figures: Callable[[Any], list[Figure]]
+    is_empty: Callable[[Any], bool]
+    empty_text: str
+
+
+def display(value: object, kind: str) -> str:
+    """A cell as the page shows it; a missing rate or median is a dash, not a zero."""
+    if value is None:
+        return "—"
+    if kind == "int":
+        return f"{value:,}"
+    if kind == "money":
+        return f"{Decimal(value):,.0f}"
+    if kind == "percent":
+        return f"{value:.1f}%"
+    if kind == "days":
+        return f"{value:.1f}"
+    if kind == "month":
+        return format_date(value, "M Y")
+    if kind == "date":
+        return format_date(value, "j M Y")
+    return str(value)
+
+
+def export(value: object, kind: str) -> object:
+    """A cell as the CSV holds it: plain numbers and ISO dates a spreadsheet can sort."""
+    if value is None:
+        return ""
+    if kind == "money":
+        return Decimal(value).quantize(Decimal("0.01"))
+    if kind == "month" and isinstance(value, date):
+        return value.strftime("%Y-%m")
+    if kind == "date" and isinstance(value, date):
+        return value.isoformat()
+    return value
+
+
+def _month_label(month: date) -> str:
+    return format_date(month, "M Y")
+
+
+def _share(value: float | None) -> str:
+    return display(value, "percent")
+
+
+def _money(value: float) -> str:
+    return charts.compact(value)
+
+
+# --- 1. Own your leads ---------------------------------------------------------------------
+
+
+def _self_against_marketing(group: str, prefix: str, kind: str) -> tuple[Column, ...]:
+    return (
+        Column(f"{group}, self-sourced", f"{prefix}_self", kind, "Self-sourced", group),
+        Column(f"{group}, marketing", f"{prefix}_marketing", kind, "Marketing", group),
+        Column(f"{group}, self-sourced share", f"{prefix}_share", "percent", "Share", group),
+    )
+
+
+SOURCING_COLUMNS = (
+    Column("Month", "month", "month"),
+    *_self_against_marketing("New leads", "leads", "int"),
+    *_self_against_marketing("Pipeline value", "pipeline", "money"),
+    *_self_against_marketing("Wins", "wins", "int"),
+    *_self_against_marketing("Won value", "won_value", "money"),
+)
+
+
+def _sourcing_tables(months: list[selectors.SourcingMonth]) -> list[Table]:
+    total = selectors.own_your_leads_total(months)
+    return [Table("months", "By month", SOURCING_COLUMNS, months, total=total)]
+
+
+def _sourcing_charts(months: list[selectors.SourcingMonth]) -> list[SafeString]:
+    labels = [_month_label(row.month) for row in months]
+    return [
+        charts.bar_chart(
+            title="New leads by month, self-sourced and from marketing",
+            categories=labels,
+            series=[
+                Series("Self-sourced", [row.leads_self for row in months]),
+                Series("Marketing", [row.leads_marketing for row in months], "#7b8595"),
+            ],
+            stacked=True,
+            x_label="Month created",
+            y_label="New leads",
+        ),
+        charts.bar_chart(
+            title="Won value by month, self-sourced and from marketing",
+            categories=labels,
+            series=[
+                Series("Self-sourced", [row.won_value_self for row in months]),
+                Series("Marketing", [row.won_value_marketing for row in months], "#7b8595"),
+            ],
+            stacked=True,
+            x_label="Month won",
+            y_label="Won value",
+            fmt=_money,
+        ),
+    ]
+
+
+def _sourcing_figures(months: list[selectors.SourcingMonth]) -> list[Figure]:
+    total = selectors.own_your_leads_total(months)
+    return [
+        Figure("Self-sourced share of new leads", _share(total.leads_share)),
+        Figure("of pipeline value", _share(total.pipeline_share)),
+        Figure("of wins", _share(total.wins_share)),
+        Figure("of won value", _share(total.won_value_share)),
+    ]
+
+
+def _sourcing_is_empty(months: list[selectors.SourcingMonth]) -> bool:
+    total = selectors.own_your_leads_total(months)
+    return not (total.leads or total.wins_self or total.wins_marketing)
+
+
+# --- 2. Sources ----------------------------------------------------------------------------
+
+SOURCE_COLUMNS = (
+    Column("Source", "label"),
+    Column("Leads created", "created", "int"),
+    Column("Won", "won", "int"),
+    Column("Lost", "lost", "int"),
+    Column("Win rate", "win_rate", "percent"),
+    Column("Average won deal", "average_won_value", "money"),
+    Column("Median days to win", "median_cycle_days", "days"),
+)
+
+
+def _source_charts(rows: list[selectors.SourceResult]) -> list[SafeString]:
+    labels = [row.label for row in rows]
+    return [
+        charts.bar_chart(
+            title="Leads created, won and lost by source",
+            categories=labels,
+            series=[
+                Series("Created", [row.created for row in rows], "#3a7bd5"),
+                Series("Won", [row.won for row in rows], "#1f6f5c"),
+                Series("Lost", [row.lost for row in rows], "#b42318"),
+            ],
+            x_label="Source",
+            y_label="Leads",
+        ),
+        charts.hbar_chart(
+            title="Win rate by source (won of won and lost)",
+            categories=labels,
+            series=[Series("Win rate", [row.win_rate for row in rows])],
+            x_label="Win rate",
+            fmt=charts.percent,
+        ),
+    ]
+
+
+def _source_figures(rows: list[selectors.SourceResult]) -> list[Figure]:
+    def win_rate(self_sourced: bool) -> str:
+        won = sum(row.won for row in rows if row.is_self_sourced == self_sourced)
+        lost = sum(row.lost for row in rows if row.is_self_sourced == self_sourced)
+        return _share(round(won * 100 / (won + lost), 1) if won + lost else None)
+
+    return [
+        Figure("Win rate, self-sourced", win_rate(True)),
+        Figure("Win rate, marketing", win_rate(False)),
+    ]
+
+
+# --- 3. Funnel -----------------------------------------------------------------------------
+
+FUNNEL_COLUMNS = (
+    Column("Stage", "label"),
+    Column("Leads that got here", "reached", "int"),
+    Column("Step", "conversion_label"),
+    Column("Conversion", "conversion", "percent"),
+    Column("Median days in stage", "median_days_in_stage", "days"),
+)
+
+
+def _funnel_charts(steps: list[selectors.FunnelStep]) -> list[SafeString]:
+    return [
+        charts.hbar_chart(
+            title="Leads created in the period, by the furthest stage they reached",
+            categories=[step.label for step in steps],
+            series=[Series("Leads", [step.reached for step in steps])],
+            x_label="Leads",
+        )
+    ]
+
+
+def _funnel_figures(steps: list[selectors.FunnelStep]) -> list[Figure]:
+    new, won = steps[0].reached, steps[-1].reached
+    return [
+        Figure("Leads created", display(new, "int")),
+        Figure("New → Won", _share(round(won * 100 / new, 1) if new else None)),
+    ]
+
+
+# --- 4. Activity ---------------------------------------------------------------------------
+
+REP_COLUMNS = (
+    Column("Rep", "rep"),
+    Column("Touches", "touches", "int"),
+    Column("Goal", "goal", "int"),
+    Column("Of goal", "percent_of_goal", "percent"),
+)
+WEEK_COLUMNS = (
+    Column("Week of", "week", "date"),
+    Column("ISO week", "iso_week"),
+    Column("Rep", "rep"),
+    Column("Touches", "touches", "int"),
+    Column("Goal", "goal", "int"),
+    Column("Of goal", "percent_of_goal", "percent"),
+)
+
+
+def _activity_tables(weeks: list[selectors.WeekTouches]) -> list[Table]:
+    return [
+        Table("reps", "Per rep over the period", REP_COLUMNS, selectors.activity_per_rep(weeks)),
+        Table("weeks", "Per week", WEEK_COLUMNS, weeks),
+    ]
+
+
+def _activity_charts(weeks: list[selectors.WeekTouches]) -> list[SafeString]:
+    mondays = sorted({row.week for row in weeks})
+    by_rep: dict[str, dict[date, float | None]] = {}
+    for row in weeks:
+        by_rep.setdefault(row.rep, {})[row.week] = row.percent_of_goal
+    return [
+        charts.line_chart(
+            title="Touches per week as a share of the goal",
+            categories=[format_date(monday, "j M") for monday in mondays],
+            series=[
+                Series(rep, [percents.get(monday) for monday in mondays])
+                for rep, percents in by_rep.items()
+            ],
+            x_label="Week starting",
+            y_label="% of goal",
+            fmt=charts.percent,
+            reference=(100, "Goal"),
+        )
+    ]
+
+
+def _activity_figures(weeks: list[selectors.WeekTouches]) -> list[Figure]:
+    touches, goal = sum(row.touches for row in weeks), sum(row.goal for row in weeks)
+    return [
+        Figure("Touches", display(touches, "int")),
+        Figure("Of goal", _share(round(touches * 100 / goal, 1) if goal else None)),
+    ]
+
+
+# --- 5. Referrals --------------------------------------------------------------------------
+
+REFERRER_COLUMNS = (
+    Column("Referral source", "name"),
+    Column("Kind", "kind"),
+    Column("Owner", "owner"),
+    Column("Referred in period", "referred_in_period", "int"),
+    Column("Referrals given (all time)", "referrals_given", "int"),
+    Column("Won value of their tree (all time)", "won_value_of_tree", "money"),
+)
+REFERRAL_MONTH_COLUMNS = (
+    Column("Month", "month", "month"),
+    Column("Asks made", "asks", "int"),
+    Column("Referred leads received", "referred_leads", "int"),
+)
+LEADERBOARD_CHART_SIZE = 10
+
+
+def _referral_tables(report: selectors.ReferralsReport) -> list[Table]:
+    total = selectors.referral_months_total(report.months)
+    return [
+        Table("leaderboard", "Leaderboard", REFERRER_COLUMNS, report.leaderboard),
+        Table("months", "By month", REFERRAL_MONTH_COLUMNS, report.months, total=total),
+    ]
+
+
+def _referral_charts(report: selectors.ReferralsReport) -> list[SafeString]:
+    drawn = [
+        charts.bar_chart(
+            title="Referral asks made and referred leads received, by month",
+            categories=[_month_label(row.month) for row in report.months],
+            series=[
+                Series("Asks made", [row.asks for row in report.months], "#3a7bd5"),
+                Series("Referred leads", [row.referred_leads for row in report.months]),
+            ],
+            x_label="Month",
+            y_label="Count",
+        )
+    ]
+    top = sorted(report.leaderboard, key=lambda row: (-row.won_value_of_tree, row.name))
+    top = [row for row in top if row.won_value_of_tree][:LEADERBOARD_CHART_SIZE]
+    if top:
+        drawn.append(
+            charts.hbar_chart(
+                title="Top referral sources by the won value of their tree",
+                categories=[row.name for row in top],
+                series=[Series("Won value of tree", [row.won_value_of_tree for row in top])],
+                x_label="Won value (all time)",
+                fmt=_money,
+            )
+        )
+    return drawn
+
+
+def _referral_figures(report: selectors.ReferralsReport) -> list[Figure]:
+    total = selectors.referral_months_total(report.months)
+    return [
+        Figure("Referral asks made", display(total.asks, "int")),
+        Figure("Referred leads received", display(total.referred_leads, "int")),
+    ]
+
+
+def _referrals_is_empty(report: selectors.ReferralsReport) -> bool:
+    total = selectors.referral_months_total(report.months)
+    return not (report.leaderboard or total.asks or total.referred_leads)
+
+
+REPORTS: dict[str, Report] = {
+    report.slug: report
+    for report in (
+        Report(
+            slug="own-your-leads",
+            title="Own your leads",
+            description="How much of your pipeline, wins and won value you sourced yourself, "
+            "month by month.",
+            read=selectors.own_your_leads,
+            tables=_sourcing_tables,
+            charts=_sourcing_charts,
+            figures=_sourcing_figures,
+            is_empty=_sourcing_is_empty,
+            empty_text="No leads were created or won in this period.",
+        ),
+        Report(
+            slug="sources",
+            title="Sources",
+            description="Which lead sources close: win rate, deal size and days to win per source.",
+            read=selectors.by_source,
+            tables=lambda rows: [Table("sources", "By source", SOURCE_COLUMNS, rows)],
+            charts=_source_charts,
+            figures=_source_figures,
+            is_empty=lambda rows: not any(row.created or row.won or row.lost for row in rows),
+            empty_text="No leads were created, won or lost in this period.",
+        ),
+        Report(
+            slug="funnel",
+            title="Funnel",
+            description="How far the period's new leads got, the conversion from stage to "
+            "stage, and the days they spend in each.",
+            read=selectors.funnel,
+            tables=lambda steps: [Table("stages", "By stage", FUNNEL_COLUMNS, steps)],
+            charts=_funnel_charts,
+            figures=_funnel_figures,
+            is_empty=lambda steps: not steps[0].reached,
+            empty_text="No leads were created in this period.",
+        ),
+        Report(
+            slug="activity",
+            title="Activity",
+            description="Calls, emails, meetings and messages per week against the daily "
+            "touch goal.",
+            read=selectors.activity,
+            tables=_activity_tables,
+            charts=_activity_charts,
+            figures=_activity_figures,
+            is_empty=lambda weeks: not any(row.touches for row in weeks),
+            empty_text="No calls, emails, meetings or messages were logged in this period.",
+        ),
+        Report(
+            slug="referrals",
+            title="Referrals",
+            description="Who refers the most and what their referrals became; asks made "
+            "against referrals received.",
+            read=selectors.referrals,
+            tables=_referral_tables,
+            charts=_referral_charts,
+            figures=_referral_figures,
+            is_empty=_referrals_is_empty,
+            empty_text="No referral asks, referred leads or referring sources in this period.",
+        ),
+    )
+}

@@ -1,0 +1,590 @@
+"""Reads behind the reports: one function per report, each returning plain rows.
+
+Every function starts from the scoped querysets the rest of the app uses (`leads_visible_to` and
+friends), so a salesperson's report only ever counts their own rows and a manager's counts the
+team, or one rep when filtered. Sums and counts are grouped in the database with a fixed number
+of queries whatever the number of leads. Medians are taken by PostgreSQL's percentile_cont, or
+in Python from one narrow query where the database has no such function (SQLite).
+"""
+
+from __future__ import annotations
+
+import statistics
+from collections import defaultdict
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from datetime import date, datetime, time, timedelta
+from decimal import Decimal
+from zoneinfo import ZoneInfo
+
+from django.db import connections
+from django.db.models import (
+    Avg,
+    Case,
+    Count,
+    IntegerField,
+    OuterRef,
+    Q,
+    QuerySet,
+    Subquery,
+    Sum,
+    Value,
+    When,
+)
+from django.db.models.functions import Coalesce, Greatest, TruncMonth, TruncWeek
+
+from accounts.models import User
+from leads.models import TOUCH_KINDS, Lead, Source, Stage, StageChange
+from leads.selectors import activities_visible_to, leads_visible_to
+from referrals.models import SourceKind
+from referrals.selectors import (
+    SourceStats,
+    referral_asks_visible_to,
+    referral_source_stats,
+    referral_sources_visible_to,
+)
+
+ZERO = Decimal(0)
+
+
+@dataclass(frozen=True)
+class Period:
+    """Whole days from `start` to `end`, both included, in the reader's time zone."""
+
+    start: date
+    end: date
+    zone: ZoneInfo
+
+    @property
+    def start_at(self) -> datetime:
+        return datetime.combine(self.start, time.min, tzinfo=self.zone)
+
+    @property
+    def end_at(self) -> datetime:
+        """Exclusive: the midnight after `end`, so the whole last day counts."""
+        return datetime.combine(self.end + timedelta(days=1), time.min, tzinfo=self.zone)
+
+    def within(self, field_name: str) -> Q:
+        return Q(**{f"{field_name}__gte": self.start_at, f"{field_name}__lt": self.end_at})
+
+    def months(self) -> list[date]:
+        """The first day of every month the period touches, so empty months still show."""
+        months, month = [], self.start.replace(day=1)
+        while month <= self.end:
+            months.append(month)
+            month = (month + timedelta(days=32)).replace(day=1)
+        return months
+
+    def weeks(self) -> list[date]:
+        """The Monday of every ISO week the period touches."""
+        monday = self.start - timedelta(days=self.start.weekday())
+        return [monday + timedelta(weeks=n) for n in range((self.end - monday).days // 7 + 1)]
+
+    def business_days_in_week(self, monday: date) -> int:
+        """Weekdays of that week inside the period: the touch goal of a cut-off week shrinks."""
+        first, last = max(monday, self.start), min(monday + timedelta(days=4), self.end)
+        return max(0, (last - first).days + 1)
+
+
+def _leads(user: User, rep: User | None) -> QuerySet[Lead]:
+    """The leads a report may count; the rep filter is a manager's only."""
+    leads = leads_visible_to(user)
+    if rep is not None and user.is_manager:
+        leads = leads.filter(owner=rep)
+    return leads.order_by()
+
+
+def _share(part: float | Decimal, other: float | Decimal) -> float | None:
+    total = part + other
+    return round(float(part) * 100 / float(total), 1) if total else None
+
+
+def _month(moment: datetime) -> date:
+    # TruncMonth(tzinfo=…) hands back local midnight on the 1st; the date is the bucket.
+    return moment.date()
+
+
+# --- 1. Own your leads ---------------------------------------------------------------------
+
+
+@dataclass
+class SourcingMonth:
+    """One month of self-sourced against marketing leads: the product's thesis in numbers.
+
+    New leads and pipeline value count by the month a lead was created; wins and won value by
+    the month it was won.
+    """
+
+    month: date | None  # None on the total row
+    leads_self: int = 0
+    leads_marketing: int = 0
+    pipeline_self: Decimal = ZERO
+    pipeline_marketing: Decimal = ZERO
+    wins_self: int = 0
+    wins_marketing: int = 0
+    won_value_self: Decimal = ZERO
+    won_value_marketing: Decimal = ZERO
+
+    @property
+    def leads(self) -> int:
+        return self.leads_self + self.leads_marketing
+
+    @property
+    def leads_share(self) -> float | None:
+        return _share(self.leads_self, self.leads_marketing)
+
+    @property
+    def pipeline_share(self) -> float | None:
+        return _share(self.pipeline_self, self.pipeline_marketing)
+
+    @property
+    def wins_share(self) -> float | None:
+        return _share(self.wins_self, self.wins_marketing)
+
+    @property
+    def won_value_share(self) -> float | None:
+        return _share(self.won_value_self, self.won_value_marketing)
+
+
+def own_your_leads(user: User, period: Period, rep: User | None = None) -> list[SourcingMonth]:
+    """Per month: new leads, pipeline, wins and won value, self-sourced against marketing.
+
+    Two queries grouped by month and source, however many leads there are.
+    """
+    leads = _leads(user, rep)
+    rows = {month: SourcingMonth(month) for month in period.months()}
+    created = leads.filter(period.within("created_at"))
+    won = leads.filter(period.within("won_at"), stage=Stage.WON)
+    for groups, count_name, value_name in (
+        (_by_month_and_source(created, "created_at", period), "leads", "pipeline"),
+        (_by_month_and_source(won, "won_at", period), "wins", "won_value"),
+    ):
+        for group in groups:
+            row = rows[_month(group["bucket"])]
+            side = "marketing" if group["source"] == Source.MARKETING else "self"
+            _add(row, f"{count_name}_{side}", group["count"])
+            _add(row, f"{value_name}_{side}", group["value"] or ZERO)
+    return list(rows.values())
+
+
+def _by_month_and_source(leads: QuerySet[Lead], field_name: str, period: Period):
+    return (
+        leads.annotate(bucket=TruncMonth(field_name, tzinfo=period.zone))
+        .values("bucket", "source")
+        .annotate(count=Count("id"), value=Sum("expected_value"))
+    )
+
+
+def _add(row: object, name: str, amount: int | Decimal) -> None:
+    setattr(row, name, getattr(row, name) + amount)
+
+
+SUMMED_SOURCING_FIELDS = (
+    "leads_self",
+    "leads_marketing",
+    "pipeline_self",
+    "pipeline_marketing",
+    "wins_self",
+    "wins_marketing",
+    "won_value_self",
+    "won_value_marketing",
+)
+
+
+def own_your_leads_total(months: Iterable[SourcingMonth]) -> SourcingMonth:
+    """The period as one row: shares over the total, not an average of monthly shares."""
+    total = SourcingMonth(None)
+    for month in months:
+        for name in SUMMED_SOURCING_FIELDS:
+            _add(total, name, getattr(month, name))
+    return total
+
+
+# --- 2. By source --------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class SourceResult:
+    """How one lead source performs. `created` counts leads created in the period; won and
+    lost count deals closed in it, whenever they were created."""
+
+    source: str
+    label: str
+    created: int
+    won: int
+    lost: int
+    average_won_value: Decimal | None
+    median_cycle_days: float | None
+
+    @property
+    def win_rate(self) -> float | None:
+        closed = self.won + self.lost
+        return round(self.won * 100 / closed, 1) if closed else None
+
+    @property
+    def is_self_sourced(self) -> bool:
+        return self.source != Source.MARKETING
+
+
+def by_source(user: User, period: Period, rep: User | None = None) -> list[SourceResult]:
+    """Per source: leads created, won, lost, win rate, average won value and the median days
+    from created to won. Three queries; the median is taken in Python from the won deals'
+    two dates, so it reads the same on SQLite and PostgreSQL."""
+    leads = _leads(user, rep)
+    created = dict(
+        leads.filter(period.within("created_at"))
+        .values("source")
+        .annotate(count=Count("id"))
+        .values_list("source", "count")
+    )
+    won_in_period = Q(stage=Stage.WON) & period.within("won_at")
+    # stage_changed_at is when the lead entered its current stage: for a lost lead, the loss.
+    lost_in_period = Q(stage=Stage.LOST) & period.within("stage_changed_at")
+    closed = {
+        group["source"]: group
+        for group in leads.filter(won_in_period | lost_in_period)
+        .values("source")
+        .annotate(
+            won=Count("id", filter=Q(stage=Stage.WON)),
+            lost=Count("id", filter=Q(stage=Stage.LOST)),
+            average_won_value=Avg("expected_value", filter=Q(stage=Stage.WON)),
+        )
+    }
+    cycle_days: dict[str, list[float]] = defaultdict(list)
+    for source, created_at, won_at in leads.filter(won_in_period).values_list(
+        "source", "created_at", "won_at"
+    ):
+        cycle_days[source].append(_days(won_at - created_at))
+    rows = []
+    for source in Source:
+        group = closed.get(source.value, {})
+        average = group.get("average_won_value")
+        rows.append(
+            SourceResult(
+                source=source.value,
+                label=source.label,
+                created=created.get(source.value, 0),
+                won=group.get("won", 0),
+                lost=group.get("lost", 0),
+                average_won_value=Decimal(average).quantize(Decimal("0.01"))
+                if average is not None
+                else None,
+                median_cycle_days=_median(cycle_days.get(source.value)),
+            )
+        )
+    return rows
+
+
+def _days(duration: timedelta) -> float:
+    return duration.total_seconds() / 86400
+
+
+def _median(values: list[float] | None) -> float | None:
+    return round(statistics.median(values), 1) if values else None
+
+
+# --- 3. Funnel -----------------------------------------------------------------------------
+
+FUNNEL_STAGES = (
+    Stage.NEW,
+    Stage.CONTACTED,
+    Stage.ENGAGED,
+    Stage.QUALIFIED,
+    Stage.PROPOSAL,
+    Stage.WON,
+)
+
+
+@dataclass(frozen=True)
+class FunnelStep:
+    stage: str
+    label: str
+    reached: int
+    conversion: float | None  # % of the previous step's leads that got this far
+    median_days_in_stage: float | None  # None for Won: a lead never leaves it on the way
+
+    @property
+    def conversion_label(self) -> str:
+        index = FUNNEL_STAGES.index(self.stage)
+        return f"{FUNNEL_STAGES[index - 1].label} → {self.label}" if index else ""
+
+
+def _funnel_rank(field_name: str) -> Case:
+    whens = [When(**{field_name: stage}, then=Value(i)) for i, stage in enumerate(FUNNEL_STAGES)]
+    return Case(*whens, default=Value(-1), output_field=IntegerField())
+
+
+def funnel(user: User, period: Period, rep: User | None = None) -> list[FunnelStep]:
+    """For the leads created in the period: how many got to each stage, the conversion from
+    one stage to the next, and the median days a lead spends in each stage.
+
+    "Got to" a stage means the lead's furthest stage on the path — from its stage history or
+    its current stage — is that stage or beyond: a lead that went straight from New to Engaged
+    (a hand-raiser) still passed Contacted, so no step can convert more than 100%. Lost and
+    Nurture leads count for the stages they reached before leaving the path.
+    """
+    leads = _leads(user, rep).filter(period.within("created_at"))
+    furthest_change = (
+        StageChange.objects.filter(lead=OuterRef("pk"))
+        .annotate(rank=_funnel_rank("to_stage"))
+        .order_by("-rank")
+        .values("rank")[:1]
+    )
+    # Grouped by the furthest stage, so the subquery runs once per lead, not once per step.
+    furthest = dict(
+        leads.annotate(
+            furthest=Greatest(Coalesce(Subquery(furthest_change), Value(-1)), _funnel_rank("stage"))
+        )
+        .values("furthest")
+        .annotate(count=Count("id"))
+        .values_list("furthest", "count")
+    )
+    median_days = _median_days_in_stage(leads)
+    # Every lead created reached New, even one whose history was never recorded (rank -1).
+    created = sum(furthest.values())
+    steps, previous = [], None
+    for i, stage in enumerate(FUNNEL_STAGES):
+        count = sum(n for rank, n in furthest.items() if rank >= i) if i else created
+        steps.append(
+            FunnelStep(
+                stage=stage.value,
+                label=stage.label,
+                reached=count,
+                conversion=round(count * 100 / previous, 1) if previous else None,
+                median_days_in_stage=median_days.get(stage.value),
+            )
+        )
+        previous = count
+    return steps
+
+
+TIMED_STAGES = tuple(stage.value for stage in FUNNEL_STAGES[:-1])
+
+
+def _median_days_in_stage(leads: QuerySet[Lead]) -> dict[str, float]:
+    """Median days from entering each stage to leaving it, from consecutive history rows per
+    lead. A stage the lead is still in has no end yet and is left out, not counted "so far".
+
+    PostgreSQL pairs the rows and takes the median itself (five rows come back); elsewhere the
+    history comes back as one ordered query and is paired in Python.
+    """
+    if connections[leads.db].vendor == "postgresql":
+        return _median_days_in_stage_postgresql(leads)
+    return {stage: _median(days) for stage, days in _days_in_stage(leads).items()}
+
+
+def _median_days_in_stage_postgresql(leads: QuerySet[Lead]) -> dict[str, float]:
+    lead_ids, params = leads.values("pk").query.sql_with_params()
+    # Table name from the model, the subquery compiled by Django: nothing user-typed is pasted.
+    sql = f"""
+        SELECT to_stage,
+               percentile_cont(0.5) WITHIN GROUP (ORDER BY EXTRACT(EPOCH FROM left_at - changed_at))
+        FROM (
+            SELECT to_stage, changed_at,
+                   LEAD(changed_at) OVER (PARTITION BY lead_id ORDER BY changed_at, id) AS left_at
+            FROM {StageChange._meta.db_table}
+            WHERE lead_id IN ({lead_ids})
+        ) AS moves
+        WHERE left_at IS NOT NULL AND to_stage = ANY(%s)
+        GROUP BY to_stage
+    """  # noqa: S608
+    with connections[leads.db].cursor() as cursor:
+        cursor.execute(sql, [*params, list(TIMED_STAGES)])
+        return {stage: round(float(seconds) / 86400, 1) for stage, seconds in cursor.fetchall()}
+
+
+def _days_in_stage(leads: QuerySet[Lead]) -> dict[str, list[float]]:
+    """Days spent in each stage, pairing each history row with the lead's next one."""
+    changes = (
+        StageChange.objects.filter(lead__in=leads.values("pk"))
+        .order_by("lead_id", "changed_at", "id")
+        .values_list("lead_id", "to_stage", "changed_at")
+    )
+    days_in: dict[str, list[float]] = defaultdict(list)
+    previous: tuple[int, str, datetime] | None = None
+    for lead_id, to_stage, changed_at in changes.iterator(chunk_size=5000):
+        if previous is not None and previous[0] == lead_id and previous[1] in TIMED_STAGES:
+            days_in[previous[1]].append(_days(changed_at - previous[2]))
+        previous = (lead_id, to_stage, changed_at)
+    return days_in
+
+
+# --- 4. Activity ---------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class WeekTouches:
+    """One rep's touches (calls, emails, meetings, messages) in one ISO week."""
+
+    week: date  # Monday
+    rep_id: int
+    rep: str
+    touches: int
+    goal: int  # daily goal × weekdays of the week inside the period (5 for a whole week)
+
+    @property
+    def iso_week(self) -> str:
+        year, week, _ = self.week.isocalendar()
+        return f"{year}-W{week:02d}"
+
+    @property
+    def percent_of_goal(self) -> float | None:
+        return round(self.touches * 100 / self.goal, 1) if self.goal else None
+
+
+def activity(user: User, period: Period, rep: User | None = None) -> list[WeekTouches]:
+    """Touches per rep per ISO week against their goal, weeks without a touch included.
+
+    A touch counts for whoever made it. A salesperson sees their own; a manager sees everyone
+    who touched a lead in the period, or the chosen rep. Two queries.
+    """
+    touches = activities_visible_to(user).filter(
+        period.within("occurred_at"), kind__in=TOUCH_KINDS, user__isnull=False
+    )
+    if not user.is_manager:
+        touches = touches.filter(user=user)
+    elif rep is not None:
+        touches = touches.filter(user=rep)
+    counts = {
+        (group["user_id"], group["week"].date()): group["count"]
+        for group in touches.order_by()
+        .annotate(week=TruncWeek("occurred_at", tzinfo=period.zone))
+        .values("user_id", "week")
+        .annotate(count=Count("id"))
+    }
+    rep_ids = {user_id for user_id, _ in counts}
+    if not user.is_manager:
+        rep_ids.add(user.pk)
+    elif rep is not None:
+        rep_ids.add(rep.pk)
+    reps = sorted(
+        User.objects.filter(pk__in=rep_ids).only(
+            "first_name", "last_name", "username", "daily_touch_goal"
+        ),
+        key=lambda person: (str(person).lower(), person.pk),
+    )
+    return [
+        WeekTouches(
+            week=monday,
+            rep_id=person.pk,
+            rep=str(person),
+            touches=counts.get((person.pk, monday), 0),
+            goal=person.daily_touch_goal * period.business_days_in_week(monday),
+        )
+        for monday in period.weeks()
+        for person in reps
+    ]
+
+
+@dataclass(frozen=True)
+class RepTouches:
+    """A rep's touches over the whole period."""
+
+    rep: str
+    touches: int
+    goal: int
+
+    @property
+    def percent_of_goal(self) -> float | None:
+        return round(self.touches * 100 / self.goal, 1) if self.goal else None
+
+
+def activity_per_rep(weeks: Iterable[WeekTouches]) -> list[RepTouches]:
+    totals: dict[int, list] = {}
+    for week in weeks:
+        total = totals.setdefault(week.rep_id, [week.rep, 0, 0])
+        total[1] += week.touches
+        total[2] += week.goal
+    return [RepTouches(*total) for total in totals.values()]
+
+
+# --- 5. Referrals --------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Referrer:
+    """A referral source that sent someone in the period, and what all it sent became."""
+
+    source_id: int
+    name: str
+    kind: str
+    owner: str
+    referred_in_period: int
+    referrals_given: int  # all time
+    won_value_of_tree: Decimal  # all time: their referrals, and their referrals' referrals…
+
+
+@dataclass
+class ReferralMonth:
+    month: date | None  # None on the total row
+    asks: int = 0
+    referred_leads: int = 0
+
+
+@dataclass(frozen=True)
+class ReferralsReport:
+    leaderboard: list[Referrer] = field(default_factory=list)
+    months: list[ReferralMonth] = field(default_factory=list)
+
+
+def referrals(user: User, period: Period, rep: User | None = None) -> ReferralsReport:
+    """The sources that referred most in the period, with the won value of their whole
+    referral tree (which needs all time: a referral's own referrals come later), and per month
+    the asks made against the referred leads that came in. Five queries."""
+    sources = referral_sources_visible_to(user)
+    asks = referral_asks_visible_to(user)
+    if rep is not None and user.is_manager:
+        sources = sources.filter(owner=rep)
+        asks = asks.filter(source__owner=rep)
+    sources = list(sources.select_related("owner").order_by("name", "id"))
+    owner_ids = sorted({source.owner_id for source in sources})
+    stats = referral_source_stats(owner_ids)
+
+    months = {month: ReferralMonth(month) for month in period.months()}
+    in_period: dict[int, int] = defaultdict(int)
+    referred = (
+        _leads(user, rep)
+        .filter(period.within("created_at"), referred_by__isnull=False)
+        .annotate(bucket=TruncMonth("created_at", tzinfo=period.zone))
+        .values("bucket", "referred_by_id")
+        .annotate(count=Count("id"))
+    )
+    for group in referred:
+        months[_month(group["bucket"])].referred_leads += group["count"]
+        in_period[group["referred_by_id"]] += group["count"]
+    for group in (
+        asks.filter(period.within("asked_at"))
+        .order_by()
+        .annotate(bucket=TruncMonth("asked_at", tzinfo=period.zone))
+        .values("bucket")
+        .annotate(count=Count("id"))
+    ):
+        months[_month(group["bucket"])].asks += group["count"]
+
+    leaderboard = []
+    no_stats = SourceStats(referrals_given=0, won_value_of_tree=ZERO)
+    for source in sources:
+        if not in_period.get(source.pk):
+            continue
+        source_stats = stats.get(source.pk, no_stats)
+        leaderboard.append(
+            Referrer(
+                source_id=source.pk,
+                name=source.name,
+                kind=SourceKind(source.kind).label,
+                owner=str(source.owner),
+                referred_in_period=in_period[source.pk],
+                referrals_given=source_stats.referrals_given,
+                won_value_of_tree=source_stats.won_value_of_tree,
+            )
+        )
+    leaderboard.sort(key=lambda row: (-row.referred_in_period, -row.won_value_of_tree, row.name))
+    return ReferralsReport(leaderboard=leaderboard, months=list(months.values()))
+
+
+def referral_months_total(months: Iterable[ReferralMonth]) -> ReferralMonth:
+    total = ReferralMonth(None)
+    for month in months:
+        total.asks += month.asks
+        total.referred_leads += month.referred_leads
+    return total
