@@ -347,7 +347,8 @@ def _walk_pipeline(
     """Touch the lead and move it along until it reaches the demo's target stage."""
     if target == Stage.NEW:
         return
-    span = max((now - created).total_seconds(), 3600)
+    # Deals move within weeks of first contact, so wins spread over the months shown.
+    span = min(max((now - created).total_seconds(), 3600), timedelta(days=45).total_seconds())
     moment = created
 
     def later() -> datetime:
