@@ -345,3 +345,21 @@ def test_the_same_facts_always_give_the_same_score_whatever_the_signal_order():
     backwards = LeadFacts(signals=tuple(reversed(signals)))
 
     assert score_lead(forwards, [], now=NOW) == score_lead(backwards, [], now=NOW)
+
+
+def test_remembered_outcomes_are_kept_per_value_and_per_icp():
+    # The specs remember outcomes between leads; each lead must still get its own answer.
+    profile = icp(
+        1,
+        criterion("industry", "equals", "SaaS", 30),
+        criterion("region", "equals", "Munich", 10),
+    )
+    munich_saas = SAAS_FACTS
+    leeds_retail = LeadFacts(industry="Retail", city="Leeds")
+
+    fits = [
+        score_lead(facts, [profile], now=NOW).fit
+        for facts in (munich_saas, leeds_retail, munich_saas, LeadFacts(industry=" saas "))
+    ]
+
+    assert fits == [100, 0, 100, 75]
