@@ -1,4 +1,4 @@
-"""ICP admin for sales managers: ICPs with their criteria inline.
+"""ICP admin for sales managers: ICPs with their criteria inline, and both histories.
 
 Saves and deletes here bypass the services, so they ask for the same rescoring the services do.
 """
@@ -11,16 +11,18 @@ from django.http import HttpRequest
 
 from icp.models import ICP, Criterion
 from icp.rescoring import request_icp_rescore, request_owner_rescore
+from leads.admin import ReadOnlyHistoryAdmin
 
 
 class CriterionInline(admin.TabularInline):
     model = Criterion
     extra = 1
     fields = ("field", "operator", "value", "weight", "required")
+    show_change_link = True  # to the criterion's history
 
 
 @admin.register(ICP)
-class ICPAdmin(admin.ModelAdmin):
+class ICPAdmin(ReadOnlyHistoryAdmin):
     list_display = ("name", "owner", "is_active", "criterion_count")
     list_filter = ("is_active", "owner")
     search_fields = ("name",)
@@ -55,3 +57,26 @@ class ICPAdmin(admin.ModelAdmin):
         super().delete_queryset(request, queryset)
         for owner_id in owner_ids:
             request_owner_rescore(owner_id)
+
+
+@admin.register(Criterion)
+class CriterionAdmin(ReadOnlyHistoryAdmin):
+    """Read-only: criteria are edited on their ICP (which rescores); this is for their history."""
+
+    list_display = ("__str__", "icp", "owner", "weight", "required")
+    list_filter = ("field", "required", "icp__owner")
+    search_fields = ("icp__name",)
+    list_select_related = ("icp__owner",)
+
+    @admin.display(description="owner", ordering="icp__owner")
+    def owner(self, criterion: Criterion) -> str:
+        return str(criterion.icp.owner)
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return False
+
+    def has_change_permission(self, request: HttpRequest, obj: object = None) -> bool:
+        return False
+
+    def has_delete_permission(self, request: HttpRequest, obj: object = None) -> bool:
+        return False

@@ -5,6 +5,8 @@ from django.core.exceptions import ValidationError
 from django.db import models
 from django.db.models import Q
 
+from leads.models import AuditHistory
+
 
 class ICP(models.Model):
     """An Ideal Customer Profile: the criteria a lead and its company should meet."""
@@ -17,6 +19,7 @@ class ICP(models.Model):
     is_active = models.BooleanField(default=True)
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
+    history = AuditHistory(excluded_fields=["updated_at"])
 
     class Meta:
         verbose_name = "ICP"
@@ -78,6 +81,7 @@ class Criterion(models.Model):
     value = models.JSONField()
     weight = models.PositiveSmallIntegerField(default=10)
     required = models.BooleanField(default=False, help_text="A lead that fails it fits 0.")
+    history = AuditHistory()
 
     class Meta:
         verbose_name_plural = "criteria"

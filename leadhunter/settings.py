@@ -54,12 +54,17 @@ INSTALLED_APPS = [
     "django_htmx",
     "template_partials",
     "django_celery_beat",
+    "simple_history",
+    "rest_framework",
+    "drf_spectacular",
+    "drf_spectacular_sidecar",
     "accounts",
     "leads",
     "referrals",
     "icp",
     "reminders",
     "reports",
+    "api",
 ]
 
 MIDDLEWARE = [
@@ -69,6 +74,7 @@ MIDDLEWARE = [
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "simple_history.middleware.HistoryRequestMiddleware",
     "accounts.middleware.LoginRequiredMiddleware",
     "accounts.middleware.UserTimeZoneMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
@@ -220,6 +226,57 @@ CELERY_WORKER_CANCEL_LONG_RUNNING_TASKS_ON_CONNECTION_LOSS = True
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 CELERY_BEAT_SCHEDULER = "django_celery_beat.schedulers:DatabaseScheduler"
 CELERY_TIMEZONE = TIME_ZONE
+
+# ---------------------------------------------------------------------------------------------
+# REST API — per-user bearer tokens, JSON only, errors as {"error", "fields"}.
+# https://www.django-rest-framework.org/api-guide/settings/
+# https://drf-spectacular.readthedocs.io/en/latest/settings.html
+# ---------------------------------------------------------------------------------------------
+REST_FRAMEWORK = {
+    # The token class comes first: its WWW-Authenticate header makes a missing token a 401.
+    "DEFAULT_AUTHENTICATION_CLASSES": [
+        "api.authentication.ApiTokenAuthentication",
+        "rest_framework.authentication.SessionAuthentication",
+    ],
+    "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
+    "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer"],
+    "DEFAULT_PARSER_CLASSES": ["rest_framework.parsers.JSONParser"],
+    "DEFAULT_PAGINATION_CLASS": "api.pagination.NewestFirstCursorPagination",
+    "DEFAULT_SCHEMA_CLASS": "api.schema.ApiAutoSchema",
+    "EXCEPTION_HANDLER": "api.exceptions.api_exception_handler",
+    "TEST_REQUEST_DEFAULT_FORMAT": "json",
+}
+SPECTACULAR_SETTINGS = {
+    "TITLE": "LeadHunter API",
+    "DESCRIPTION": (
+        "Leads, activities, follow-ups, referral sources and ICPs. Authenticate with "
+        "`Authorization: Bearer <token>`; create a token under Settings → API tokens. "
+        "Times are ISO 8601 and answered in UTC; a time sent without an offset is read as UTC. "
+        'Errors are JSON: `{"error": "…", "fields": {"<field>": ["…"]}}`.'
+    ),
+    "VERSION": "1",
+    "SCHEMA_PATH_PREFIX": r"/api/v1",
+    "SERVE_INCLUDE_SCHEMA": False,
+    "SERVE_PERMISSIONS": ["rest_framework.permissions.IsAuthenticated"],
+    "COMPONENT_SPLIT_REQUEST": True,
+    # Swagger UI from the sidecar package's static files: the app works offline, no CDN.
+    "SWAGGER_UI_DIST": "SIDECAR",
+    "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
+    "REDOC_DIST": "SIDECAR",
+    "SWAGGER_UI_SETTINGS": {"deepLinking": True, "persistAuthorization": False},
+    "ENUM_NAME_OVERRIDES": {
+        "ActivityKindEnum": "leads.models.ActivityKind",
+        "ActivityOutcomeEnum": "leads.models.Outcome",
+        "DirectionEnum": "leads.models.Direction",
+        "FollowUpKindEnum": "leads.models.FollowUpKind",
+        "FollowUpResolutionEnum": "leads.models.FollowUpResolution",
+        "ReferralSourceKindEnum": "referrals.models.SourceKind",
+        "AskChannelEnum": "referrals.models.AskChannel",
+        "AskOutcomeEnum": "referrals.models.AskOutcome",
+        "CriterionFieldEnum": "icp.models.Field",
+        "CriterionOperatorEnum": "icp.models.Operator",
+    },
+}
 
 # ---------------------------------------------------------------------------------------------
 # Logging — everything to stderr; the process manager keeps the logs.

@@ -18,5 +18,7 @@ urlpatterns = [
     path("accounts/", include("django.contrib.auth.urls")),
     path("admin/", admin.site.urls),
     path("e/", include("reminders.urls")),
+    path("api/v1/", include("api.urls")),
+    path("calendar/", include("api.calendar_urls")),
     path("healthz", views.healthz, name="healthz"),
 ]

@@ -3,6 +3,7 @@ from __future__ import annotations
 from django.conf import settings
 from django.db import models
 from django.db.models import Q
+from simple_history.models import HistoricalRecords
 
 
 class Stage(models.TextChoices):
@@ -57,6 +58,21 @@ class Grade(models.TextChoices):
     B = "B", "B"
     C = "C", "C"
     D = "D", "D"
+
+
+class AuditHistory(HistoricalRecords):
+    """Change history (django-simple-history) that skips saves of bookkeeping fields alone.
+
+    simple-history writes a row on every save(); a `save(update_fields=[...])` that touches only
+    excluded fields (a logged touch updating last_contacted_at, say) would add a row identical
+    to the previous one each time and push real changes out of the lead page's history.
+    """
+
+    def post_save(self, instance, created, using=None, **kwargs):
+        update_fields = kwargs.get("update_fields")
+        if update_fields and set(update_fields) <= set(self.excluded_fields):
+            return
+        super().post_save(instance, created, using=using, **kwargs)
 
 
 class Company(models.Model):
@@ -156,6 +172,26 @@ class Lead(models.Model):
 
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
+
+    # Who changed what: scores and the denormalised fields are left out, so rescoring and
+    # follow-up bookkeeping don't flood the history (rescoring writes with UPDATEs anyway).
+    history = AuditHistory(
+        excluded_fields=[
+            "fit_score",
+            "intent_score",
+            "total_score",
+            "grade",
+            "best_icp",
+            "score_explanation",
+            "scored_at",
+            "next_follow_up_at",
+            "last_contacted_at",
+            "last_inbound_at",
+            "unanswered_touches",
+            "first_unanswered_at",
+            "updated_at",
+        ]
+    )
 
     class Meta:
         ordering = ["-total_score", "-id"]

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import base64
 import binascii
+import itertools
 import json
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
@@ -16,6 +17,7 @@ from decimal import Decimal
 from django.db.models import Count, F, Q, QuerySet, Sum, Value
 from django.db.models.functions import Coalesce
 from django.utils import timezone
+from django.utils.text import capfirst
 
 from accounts.models import User
 from leads.models import (
@@ -393,8 +395,8 @@ class TimelineEntry:
 
 def lead_detail_extras(lead: Lead) -> dict[str, object]:
     """What the lead page shows besides the lead: the timeline (activities and stage changes,
-    newest first, capped), the pending follow-up and the referrals this lead has given.
-    Four queries, however long the lead's history."""
+    newest first, capped), the pending follow-up, the referrals this lead has given and the
+    change history. Five queries, however long the lead's history."""
     activities = list(
         lead.activities.select_related("user").order_by("-occurred_at", "-id")[:TIMELINE_LIMIT]
     )
@@ -413,4 +415,107 @@ def lead_detail_extras(lead: Lead) -> dict[str, object]:
         "timeline_truncated": len(activities) == TIMELINE_LIMIT,
         "pending_follow_up": lead.follow_ups.filter(done_at__isnull=True).first(),
         "referrals_given": referrals_given,
+        "history": lead_history(lead),
     }
+
+
+# --- Change history ------------------------------------------------------------------------
+
+# Set by every stage move, which the timeline already shows with its reason.
+HISTORY_HIDDEN_FIELDS = ("stage_changed_at", "won_at")
+# The related rows a history record may point at, joined in so naming them costs no query.
+HISTORY_RELATED = ("history_user", "owner", "company", "referred_by", "referral_ask__source")
+
+
+@dataclass(frozen=True)
+class HistoryRow:
+    """One field of a lead changed by someone (None: a background job) at a moment."""
+
+    when: datetime
+    who: User | None
+    field: str
+    old: str
+    new: str
+    is_creation: bool = False
+
+
+def lead_history(lead: Lead, limit: int = 50) -> list[HistoryRow]:
+    """Who changed which field of the lead, from what to what, newest first, at most `limit`
+    rows; the lead's creation is the oldest row once the whole history fits.
+
+    One query: the latest `limit + 1` history records (one more than shown, to diff the oldest
+    shown against), with the users and related rows joined in; consecutive records are diffed
+    in Python. Saves that changed nothing shown produce no row.
+    """
+    records = list(
+        lead.history.select_related(*HISTORY_RELATED).order_by("-history_date", "-history_id")[
+            : limit + 1
+        ]
+    )
+    rows: list[HistoryRow] = []
+    for newer, older in itertools.pairwise(records):
+        delta = newer.diff_against(older, excluded_fields=HISTORY_HIDDEN_FIELDS)
+        for change in delta.changes:
+            rows.append(
+                HistoryRow(
+                    when=newer.history_date,
+                    who=newer.history_user,
+                    field=capfirst(Lead._meta.get_field(change.field).verbose_name),
+                    old=_history_value(older, change.field),
+                    new=_history_value(newer, change.field),
+                )
+            )
+    if records and len(records) <= limit and records[-1].history_type == "+":
+        first = records[-1]
+        rows.append(
+            HistoryRow(first.history_date, first.history_user, "Created", "", "", is_creation=True)
+        )
+    return rows[:limit]
+
+
+def _history_value(record: object, name: str) -> str:
+    """A field of a history record in words: choice labels, related rows by name."""
+    field = Lead._meta.get_field(name)
+    if field.is_relation:
+        related = getattr(record, name)  # joined in by HISTORY_RELATED; None when deleted
+        related_id = getattr(record, field.attname)
+        if related is None:
+            return f"#{related_id} (deleted)" if related_id else ""
+        return str(related)
+    value = getattr(record, name)
+    if field.choices:
+        return str(dict(field.flatchoices).get(value, value or ""))
+    if isinstance(value, bool):
+        return "Yes" if value else "No"
+    if isinstance(value, list):
+        return ", ".join(map(str, value))
+    return "" if value is None else str(value)
+
+
+# --- Duplicates ----------------------------------------------------------------------------
+
+
+def lead_match_keys(owner: User) -> QuerySet[Lead]:
+    """What recognises each of the owner's leads (email, LinkedIn URL, name + company) and which
+    of their fillable fields are empty, as dicts, in one query.
+
+    An import reads this once up front and matches every row against it in memory, instead of
+    a query per row. Notes are reduced to "has notes" so long notes aren't loaded.
+    """
+    return (
+        Lead.objects.filter(owner=owner)
+        .annotate(has_notes=~Q(notes=""))
+        .order_by("id")
+        .values(
+            "id",
+            "email",
+            "linkedin_url",
+            "first_name",
+            "last_name",
+            "title",
+            "phone",
+            "company_id",
+            "company__name",
+            "has_notes",
+        )
+    )

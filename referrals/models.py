@@ -5,6 +5,8 @@ from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 from django.db.models import Q
 
+from leads.models import AuditHistory
+
 
 class SourceKind(models.TextChoices):
     CUSTOMER = "customer", "Customer"
@@ -45,6 +47,8 @@ class ReferralSource(models.Model):
     opted_out = models.BooleanField("opted out of asks", default=False)
     notes = models.TextField(blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
+    # When to ask is bookkeeping kept by the asks (which are their own record), not an edit.
+    history = AuditHistory(excluded_fields=["last_asked_at", "next_ask_at"])
 
     class Meta:
         ordering = ["name"]

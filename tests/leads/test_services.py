@@ -5,7 +5,7 @@ from zoneinfo import ZoneInfo
 
 import pytest
 import time_machine
-from django.core.exceptions import ValidationError
+from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import IntegrityError, transaction
 
 from leads import services
@@ -309,3 +309,124 @@ class TestScheduleMissingFollowUps:
 
         with django_assert_max_num_queries(8):
             assert services.follow_ups_schedule_missing(batch_size=100) == 40
+
+
+@pytest.fixture
+def rescores(monkeypatch):
+    """The rescoring a service asks for, recorded instead of enqueued."""
+    requested: list[tuple[str, int]] = []
+    monkeypatch.setattr(services, "request_rescore", lambda pk: requested.append(("lead", pk)))
+    monkeypatch.setattr(
+        services, "request_owner_rescore", lambda pk: requested.append(("owner", pk))
+    )
+    return requested
+
+
+@pytest.mark.django_db
+class TestLeadsReassign:
+    def test_moves_leads_with_their_follow_ups_and_records_who(
+        self, salesperson, other_salesperson, manager, rescores
+    ):
+        lead = LeadFactory(owner=salesperson, company=None)
+        follow_up = FollowUpFactory(lead=lead)
+
+        result = services.leads_reassign(leads=[lead], to_owner=other_salesperson, by=manager)
+
+        lead.refresh_from_db()
+        assert (result.reassigned, result.skipped, lead.owner) == (1, [], other_salesperson)
+        assert pending(lead) == follow_up
+        move = lead.history.latest()
+        assert (move.history_user, move.owner, move.history_change_reason) == (
+            manager,
+            other_salesperson,
+            f"Reassigned from {salesperson} to {other_salesperson}",
+        )
+        assert rescores == [("lead", lead.pk)]  # scores follow the new owner's ICPs
+
+    def test_unlinks_the_old_owners_company_and_source_and_notes_them(
+        self, salesperson, other_salesperson, manager, rescores
+    ):
+        source = ReferralSource.objects.create(owner=salesperson, name="Pat")
+        lead = LeadFactory(
+            owner=salesperson, company__name="Acme", referred_by=source, notes="Met at a fair."
+        )
+
+        result = services.leads_reassign(leads=[lead], to_owner=other_salesperson, by=manager)
+
+        lead.refresh_from_db()
+        assert (lead.company, lead.referred_by) == (None, None)
+        assert result.unlinked == [f"{lead}: company “Acme”, referral source “Pat”"]
+        assert lead.notes.startswith("Met at a fair.\n\n")
+        assert lead.notes.endswith(
+            f"reassigned from {salesperson} to {other_salesperson}; "
+            "unlinked company “Acme”, referral source “Pat” (theirs)."
+        )
+
+    def test_keeps_a_company_that_is_the_new_owners(
+        self, salesperson, other_salesperson, manager, rescores
+    ):
+        theirs = CompanyFactory(owner=other_salesperson)
+        lead = LeadFactory(owner=salesperson, company=theirs)
+
+        result = services.leads_reassign(leads=[lead], to_owner=other_salesperson, by=manager)
+
+        lead.refresh_from_db()
+        assert (lead.company, result.unlinked) == (theirs, [])
+
+    def test_an_inactive_user_is_refused(self, salesperson, other_salesperson, manager):
+        lead = LeadFactory(owner=salesperson)
+        other_salesperson.is_active = False
+        other_salesperson.save()
+
+        with pytest.raises(ValidationError, match="not an active user"):
+            services.leads_reassign(leads=[lead], to_owner=other_salesperson, by=manager)
+
+        lead.refresh_from_db()
+        assert lead.owner == salesperson
+
+    def test_only_a_sales_manager_reassigns(self, salesperson, other_salesperson):
+        lead = LeadFactory(owner=salesperson)
+
+        with pytest.raises(PermissionDenied):
+            services.leads_reassign(leads=[lead], to_owner=other_salesperson, by=salesperson)
+
+    def test_skips_leads_the_new_owner_already_has(
+        self, salesperson, other_salesperson, manager, rescores
+    ):
+        LeadFactory(owner=other_salesperson, email="dana@example.com")
+        clash = LeadFactory(owner=salesperson, first_name="Clash", email="dana@example.com")
+        already = LeadFactory(owner=other_salesperson, first_name="Already")
+        profile = "https://www.linkedin.com/in/pat"
+        twin = LeadFactory(owner=salesperson, first_name="Twin", linkedin_url=profile)
+        second_twin = LeadFactory(owner=manager, first_name="Second", linkedin_url=profile)
+        free = LeadFactory(owner=salesperson)
+        chosen = [clash, already, twin, second_twin, free]
+
+        result = services.leads_reassign(
+            leads=Lead.objects.filter(pk__in=[lead.pk for lead in chosen]),
+            to_owner=other_salesperson,
+            by=manager,
+        )
+
+        assert result.reassigned == 2
+        assert [text.split(":")[0] for text in result.skipped] == [
+            str(clash),
+            str(already),
+            str(second_twin),
+        ]
+        assert "already has a lead with this email" in result.skipped[0]
+        assert "already has a lead with this LinkedIn profile" in result.skipped[2]
+        assert set(Lead.objects.filter(owner=other_salesperson).values_list("pk", flat=True)) >= {
+            twin.pk,
+            free.pk,
+        }
+
+    def test_many_leads_are_rescored_in_one_run(
+        self, salesperson, other_salesperson, manager, rescores, monkeypatch
+    ):
+        monkeypatch.setattr(services, "REASSIGN_RESCORE_EACH_UP_TO", 2)
+        leads = LeadFactory.create_batch(3, owner=salesperson)
+
+        services.leads_reassign(leads=leads, to_owner=other_salesperson, by=manager)
+
+        assert rescores == [("owner", other_salesperson.pk)]

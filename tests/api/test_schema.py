@@ -1,0 +1,99 @@
+from __future__ import annotations
+
+import json
+import re
+
+import pytest
+from django.core.management import call_command
+from django.urls import reverse
+
+RESOURCES = (
+    "/api/v1/leads/",
+    "/api/v1/leads/{id}/score/",
+    "/api/v1/activities/",
+    "/api/v1/follow-ups/",
+    "/api/v1/follow-ups/{id}/complete/",
+    "/api/v1/follow-ups/{id}/snooze/",
+    "/api/v1/referral-sources/",
+    "/api/v1/referral-sources/{id}/asks/",
+    "/api/v1/referral-asks/",
+    "/api/v1/icps/",
+    "/api/v1/criteria/",
+)
+
+
+@pytest.mark.django_db
+def test_the_schema_is_openapi_3_covering_every_resource(api):
+    response = api.get(reverse("api-schema"))
+
+    assert response.status_code == 200
+    assert response["Content-Type"] == "application/json"
+    schema = json.loads(response.content)
+    assert schema["openapi"].startswith("3.")
+    assert schema["info"]["title"] == "LeadHunter API"
+    for path in RESOURCES:
+        assert path in schema["paths"], path
+    assert schema["components"]["securitySchemes"]["bearerAuth"] == {
+        "type": "http",
+        "scheme": "bearer",
+    }
+    lead_create = schema["paths"]["/api/v1/leads/"]["post"]
+    assert set(lead_create["responses"]) >= {"201", "400", "401"}
+    read_only = schema["components"]["schemas"]["Lead"]["properties"]["total_score"]
+    assert read_only["readOnly"] is True
+    assert "total_score" not in schema["components"]["schemas"]["LeadRequest"]["properties"]
+
+
+@pytest.mark.django_db
+def test_the_schema_needs_a_login(anonymous_api):
+    assert anonymous_api.get(reverse("api-schema")).status_code == 401
+
+
+@pytest.mark.django_db
+def test_the_schema_validates_without_warnings(tmp_path):
+    # The same check as `manage.py spectacular --validate --fail-on-warn`.
+    target = tmp_path / "schema.json"
+
+    call_command(
+        "spectacular",
+        "--validate",
+        "--fail-on-warn",
+        "--format",
+        "openapi-json",
+        "--file",
+        str(target),
+    )
+
+    assert json.loads(target.read_text())["openapi"] == "3.0.3"
+
+
+@pytest.mark.django_db
+def test_the_docs_page_loads_nothing_from_outside(client_of, salesperson):
+    response = client_of(salesperson).get(reverse("api-docs"))
+
+    assert response.status_code == 200
+    page = response.content.decode()
+    assert "swagger-ui" in page
+    for outside in ("https://cdn", "http://cdn", "unpkg", "jsdelivr", "cdnjs", "googleapis"):
+        assert outside not in page
+    assets = re.findall(r'(?:src|href)="([^"]+)"', page)
+    assert assets
+    assert all(url.startswith("/static/drf_spectacular_sidecar/") for url in assets)
+    assert reverse("api-schema") in page
+
+
+@pytest.mark.django_db
+def test_the_docs_assets_are_served_locally(client_of, salesperson):
+    from django.contrib.staticfiles import finders
+
+    page = client_of(salesperson).get(reverse("api-docs")).content.decode()
+    for url in re.findall(r'(?:src|href)="/static/([^"]+)"', page):
+        assert finders.find(url), url
+
+
+@pytest.mark.django_db
+def test_the_docs_page_sends_a_visitor_to_the_login(client):
+    response = client.get(reverse("api-docs"))
+
+    assert response.status_code == 302
+    assert response["Location"].startswith(reverse("login"))
