@@ -26,6 +26,7 @@ from simple_history.admin import SimpleHistoryAdmin
 
 from accounts.models import User
 from icp.rescoring import leads_rescore
+from leadhunter.spreadsheet import neutralise
 from leads import selectors, services
 from leads.forms import StageForm
 from leads.models import Activity, Company, FollowUp, Lead, StageChange
@@ -177,7 +178,6 @@ class ReassignForm(forms.Form):
 
 
 # Cells a spreadsheet would run as a formula; a leading quote makes them plain text.
-FORMULA_PREFIXES = ("=", "+", "-", "@", "\t", "\r")
 CSV_COLUMNS = (
     ("ID", lambda lead: lead.pk),
     ("First name", lambda lead: lead.first_name),
@@ -201,8 +201,7 @@ RESCORE_CHUNK = 2000
 
 
 def csv_safe(value: object) -> str:
-    text = "" if value is None else str(value)
-    return f"'{text}" if text.startswith(FORMULA_PREFIXES) else text
+    return neutralise("" if value is None else str(value))
 
 
 def _local(moment) -> str:

@@ -7,16 +7,7 @@ from collections.abc import Iterable, Sequence
 
 from django.http import HttpResponse
 
-# A text cell starting with one of these is run as a formula by Excel, LibreOffice and Sheets.
-FORMULA_TRIGGERS = ("=", "+", "-", "@", "\t", "\r")
-
-
-def neutralise(value: object) -> object:
-    """Prefix a formula-looking text cell with a single quote so it shows as text (OWASP's
-    advice against CSV injection). Numbers are left alone: they are ours, not a user's."""
-    if isinstance(value, str) and value.startswith(FORMULA_TRIGGERS):
-        return f"'{value}"
-    return value
+from leadhunter.spreadsheet import neutralise
 
 
 def csv_response(
