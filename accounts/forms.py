@@ -8,6 +8,7 @@ from django import forms
 from django.core.exceptions import ValidationError
 
 from accounts.models import TIME_ZONE_CHOICES, User
+from leadhunter.forms import add_service_errors
 
 # Zones are grouped by region in the select, so "Berlin" is found under Europe.
 _REGIONS = (
@@ -69,8 +70,4 @@ class UserSettingsForm(forms.Form):
         return cls(initial={name: getattr(user, name) for name in cls.base_fields})
 
     def add_service_error(self, error: ValidationError) -> None:
-        if hasattr(error, "error_dict"):
-            for name, errors in error.error_dict.items():
-                self.add_error(name if name in self.fields else None, errors)
-        else:
-            self.add_error(None, error)
+        add_service_errors(self, error)

@@ -12,6 +12,7 @@ from icp import selectors, services
 from icp.forms import CriterionForm, ICPForm
 from icp.models import ICP, Criterion
 from icp.rescoring import criterion_spec
+from leadhunter.forms import add_service_errors
 from leadhunter.htmx import render_region, trigger, wants_partial
 
 
@@ -109,7 +110,7 @@ def criterion_create(request: HttpRequest, pk: int) -> HttpResponse:
                 required=data["required"],
             )
         except ValidationError as error:
-            _add_errors(form, error)
+            add_service_errors(form, error)
     if form.errors:
         context = _editor_context(request, icp, criterion_form=form)
         return render_region(request, "icp/icp_detail.html", "icp-criteria", context, status=422)
@@ -169,12 +170,3 @@ def icp_preview(request: HttpRequest, pk: int) -> HttpResponse:
     if not wants_partial(request):
         return redirect("icp-detail", pk=pk)
     return render_region(request, "icp/icp_detail.html", "icp-preview", context)
-
-
-def _add_errors(form, error: ValidationError) -> None:
-    if hasattr(error, "error_dict"):
-        for field, errors in error.error_dict.items():
-            for item in errors:
-                form.add_error(field if field in form.fields else None, item)
-    else:
-        form.add_error(None, error)

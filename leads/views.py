@@ -10,6 +10,7 @@ from django.urls import reverse
 from django.utils import timezone
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
+from leadhunter.forms import add_service_errors
 from leadhunter.htmx import render_region, trigger, wants_partial
 from leads import selectors, services
 from leads.forms import (
@@ -184,7 +185,7 @@ def lead_create(request: HttpRequest) -> HttpResponse:
         try:
             lead = services.lead_quick_add(owner=request.user, **data)
         except ValidationError as error:
-            _add_errors(form, error)
+            add_service_errors(form, error)
         else:
             messages.success(
                 request,
@@ -245,16 +246,6 @@ def _query_without(request: HttpRequest, *names: str) -> str:
     for name in names:
         params.pop(name, None)
     return params.urlencode()
-
-
-def _add_errors(form, error: ValidationError) -> None:
-    if hasattr(error, "error_dict"):
-        for field, errors in error.error_dict.items():
-            target = field if field in form.fields else None
-            for item in errors:
-                form.add_error(target, item)
-    else:
-        form.add_error(None, error)
 
 
 def _error_list(form) -> list[str]:
@@ -323,7 +314,7 @@ def lead_edit(request: HttpRequest, pk: int, section: str) -> HttpResponse:
                 **{name: form.cleaned_data[name] for name in form.fields},
             )
         except ValidationError as error:
-            _add_errors(form, error)
+            add_service_errors(form, error)
     if form.errors:
         context = {**_detail_context(request, lead), "editing": section, f"{section}_form": form}
         return render_region(request, "leads/lead_detail.html", region, context, status=422)
@@ -374,7 +365,7 @@ def lead_activity_create(request: HttpRequest, pk: int) -> HttpResponse:
         try:
             services.activity_log(lead=lead, user=request.user, **form.cleaned_data)
         except ValidationError as error:
-            _add_errors(form, error)
+            add_service_errors(form, error)
     if form.errors:
         context = {**_detail_context(request, lead), "activity_form": form}
         return render_region(request, "leads/lead_detail.html", "lead-log", context, status=422)

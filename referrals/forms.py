@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 from django import forms
-from django.core.exceptions import NON_FIELD_ERRORS, ValidationError
+from django.core.exceptions import ValidationError
 
+from leadhunter.forms import add_service_errors
 from referrals.models import AskChannel, AskOutcome, ReferralSource, SourceKind
 
 STRENGTH_CHOICES = [
@@ -25,14 +26,7 @@ class ServiceErrorsMixin:
     """Show a service's ValidationError next to the fields it names, the rest above the form."""
 
     def add_service_error(self, error: ValidationError) -> None:
-        if not hasattr(error, "error_dict"):
-            self.add_error(None, error)
-            return
-        for name, errors in error.error_dict.items():
-            field = name if name in self.fields else None
-            if name == NON_FIELD_ERRORS:
-                field = None
-            self.add_error(field, errors)
+        add_service_errors(self, error)
 
 
 class ReferralSourceFieldsForm(ServiceErrorsMixin, forms.Form):
