@@ -18,6 +18,9 @@ PAGES = [
     ("pipeline", "/pipeline/"),
     ("referrals", "/referrals/"),
     ("icp", "/icp/"),
+    ("icp-editor", "/icp/1/"),
+    ("reports", "/reports/own-your-leads/"),
+    ("report-sources", "/reports/sources/"),
     ("settings", "/settings/"),
 ]
 ARGS = [
