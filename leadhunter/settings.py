@@ -34,6 +34,7 @@ try:
     DEFAULT_FROM_EMAIL = env.text("DEFAULT_FROM_EMAIL", "LeadHunter <leadhunter@localhost>")
     SITE_URL = env.text("SITE_URL", "http://127.0.0.1:8000").rstrip("/")
     CELERY_WORKER_CONCURRENCY = env.integer("CELERY_WORKER_CONCURRENCY", default=2)
+    IMPORT_MAX_BYTES = env.integer("IMPORT_MAX_MB", default=20) * 1024 * 1024
 except env.ConfigError as error:
     env.fail(error)
 
@@ -65,6 +66,7 @@ INSTALLED_APPS = [
     "reminders",
     "reports",
     "api",
+    "imports",
 ]
 
 MIDDLEWARE = [

@@ -14,6 +14,7 @@ urlpatterns = [
     path("referrals/", include("referrals.urls")),
     path("icp/", include("icp.urls")),
     path("reports/", include("reports.urls")),
+    path("import/", include("imports.urls")),
     path("settings/", include("accounts.urls")),
     path("accounts/", include("django.contrib.auth.urls")),
     path("admin/", admin.site.urls),

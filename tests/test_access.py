@@ -29,6 +29,8 @@ from django.utils import timezone
 from api import services as api_services
 from api.models import ApiToken
 from icp.models import ICP, Criterion
+from imports import services as import_services
+from imports.models import ImportJob
 from leads.models import Activity, FollowUp, Lead, StageChange
 from referrals.models import ReferralAsk, ReferralSource
 from tests.factories import (
@@ -80,6 +82,7 @@ ID_KINDS_BY_NAME_PREFIX = {
     "api-icp-": "icp",
     "api-criterion-": "criterion",
     "api-token-revoke": "api_token",
+    "import-": "import_job",
 }
 ID_KINDS_BY_KWARG = {"criterion_pk": "criterion"}
 # GET and POST for the pages; PATCH and DELETE too, which an API's detail routes answer.
@@ -222,6 +225,9 @@ def records_of(user) -> dict[str, object]:
         "icp": icp,
         "criterion": CriterionFactory(icp=icp),
         "api_token": api_services.api_token_create(user=user, name="Laptop")[0],
+        "import_job": import_services.import_job_create(
+            owner=user, data=b"First Name,Email\nDana,dana@example.com\n", filename="leads.csv"
+        ),
     }
 
 
@@ -237,6 +243,7 @@ def snapshot(user) -> dict[str, list[dict]]:
         "ICPs": ICP.objects.filter(owner=user),
         "criteria": Criterion.objects.filter(icp__owner=user),
         "API tokens": ApiToken.objects.filter(user=user),
+        "imports": ImportJob.objects.filter(owner=user),
     }
     return {name: list(queryset.order_by("pk").values()) for name, queryset in rows.items()}
 

@@ -1,0 +1,159 @@
+"""Recognising a row as a lead the owner already has, or as an earlier row of the same file.
+
+The owner's leads are read once (`leads.selectors.lead_match_keys`) into dictionaries by
+normalised email, LinkedIn URL and name + company; every row is matched in memory and the
+dictionaries grow as rows are written. Matching never costs a query per row.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from enum import StrEnum
+
+from accounts.models import User
+from imports.candidates import Candidate
+from imports.models import DuplicatePolicy
+from leads.selectors import lead_match_keys
+
+# What an import may fill in on a lead it matched (only where the lead has nothing).
+FILLABLE = (
+    "first_name",
+    "last_name",
+    "title",
+    "email",
+    "phone",
+    "linkedin_url",
+    "company",
+    "notes",
+)
+NameKey = tuple[str, str, str]
+
+
+class Action(StrEnum):
+    CREATE = "create"
+    FILL = "fill"
+    SKIP = "skip"
+
+
+@dataclass
+class Known:
+    """A lead (ref > 0: its id) or, in a preview, an earlier row (ref < 0: minus its number)."""
+
+    ref: int
+    email: str = ""
+    linkedin_url: str = ""
+    first_name: str = ""
+    last_name: str = ""
+    company_name: str = ""
+    filled: set[str] = field(default_factory=set)
+
+    @property
+    def row(self) -> int | None:
+        return -self.ref if self.ref < 0 else None
+
+
+@dataclass(frozen=True)
+class Plan:
+    action: Action
+    known: Known | None = None
+    fills: tuple[str, ...] = ()
+
+
+def name_key(first_name: str, last_name: str, company_name: str) -> NameKey | None:
+    """Case-insensitive name + company; no key without a name. A person without a company
+    is keyed by name alone, so a file of bare names can be imported twice without doubling."""
+    if not (first_name or last_name):
+        return None
+    return (first_name.casefold(), last_name.casefold(), company_name.casefold())
+
+
+class DedupeIndex:
+    def __init__(self) -> None:
+        self.by_email: dict[str, Known] = {}
+        self.by_linkedin: dict[str, Known] = {}
+        self.by_name: dict[NameKey, Known] = {}
+
+    @classmethod
+    def for_owner(cls, owner: User) -> DedupeIndex:
+        """The owner's leads, in one query."""
+        index = cls()
+        for lead in lead_match_keys(owner):
+            filled = {name for name in ("first_name", "last_name", "title") if lead[name]}
+            filled |= {name for name in ("email", "phone", "linkedin_url") if lead[name]}
+            if lead["company_id"]:
+                filled.add("company")
+            if lead["has_notes"]:
+                filled.add("notes")
+            index.remember(
+                Known(
+                    ref=lead["id"],
+                    email=lead["email"],
+                    linkedin_url=lead["linkedin_url"],
+                    first_name=lead["first_name"],
+                    last_name=lead["last_name"],
+                    company_name=lead["company__name"] or "",
+                    filled=filled,
+                )
+            )
+        return index
+
+    def remember(self, known: Known) -> Known:
+        """Index a lead (or a previewed row) under each of its keys; earlier entries win."""
+        if known.email:
+            self.by_email.setdefault(known.email, known)
+        if known.linkedin_url:
+            self.by_linkedin.setdefault(known.linkedin_url, known)
+        key = name_key(known.first_name, known.last_name, known.company_name)
+        if key is not None:
+            self.by_name.setdefault(key, known)
+        return known
+
+    def match(self, candidate: Candidate) -> Known | None:
+        """Same email, else same LinkedIn profile, else same name at the same company."""
+        if candidate.email and candidate.email in self.by_email:
+            return self.by_email[candidate.email]
+        if candidate.linkedin_url and candidate.linkedin_url in self.by_linkedin:
+            return self.by_linkedin[candidate.linkedin_url]
+        key = name_key(candidate.first_name, candidate.last_name, candidate.company_name)
+        return self.by_name.get(key) if key is not None else None
+
+    def plan(self, candidate: Candidate, policy: str) -> Plan:
+        """Create a new lead, fill in a known one, or skip the row as a duplicate."""
+        known = self.match(candidate)
+        if known is None:
+            return Plan(Action.CREATE)
+        if policy == DuplicatePolicy.SKIP:
+            return Plan(Action.SKIP, known)
+        fills = tuple(
+            name
+            for name in FILLABLE
+            if name not in known.filled
+            and _has(candidate, name)
+            and not self._belongs_to_another(candidate, name, known)
+        )
+        return Plan(Action.FILL, known, fills) if fills else Plan(Action.SKIP, known)
+
+    def filled(self, known: Known, candidate: Candidate, names: list[str], company: str) -> None:
+        """Record what a fill wrote, so later rows match on the new keys too."""
+        known.filled.update(names)
+        for name in ("email", "linkedin_url", "first_name", "last_name"):
+            if name in names:
+                setattr(known, name, getattr(candidate, name))
+        if "company" in names:
+            known.company_name = company
+        self.remember(known)
+
+    def _belongs_to_another(self, candidate: Candidate, name: str, known: Known) -> bool:
+        # A profile or address that is another lead's can't be given to this one: the
+        # database allows each only once per owner.
+        if name == "email":
+            return self.by_email.get(candidate.email, known) is not known
+        if name == "linkedin_url":
+            return self.by_linkedin.get(candidate.linkedin_url, known) is not known
+        return False
+
+
+def _has(candidate: Candidate, name: str) -> bool:
+    if name == "company":
+        return candidate.has_company
+    return bool(getattr(candidate, name))

@@ -1,0 +1,69 @@
+from __future__ import annotations
+
+from django import forms
+from django.conf import settings
+
+from imports.columns import Target
+from imports.decoding import size_problem
+from imports.models import DuplicatePolicy, ImportFormat
+from imports.parsing import mapping_problem
+from leads.models import Source
+
+SOURCE_CHOICES = [
+    ("", "By format (LinkedIn, Google, vCard: own network; CSV: other)"),
+    *Source.choices,
+]
+
+
+class UploadForm(forms.Form):
+    file = forms.FileField(
+        help_text="CSV or vCard (.vcf). The first row of a CSV names the columns.",
+        widget=forms.ClearableFileInput(attrs={"accept": ".csv,.txt,.tsv,.vcf,text/csv"}),
+    )
+    format = forms.ChoiceField(choices=ImportFormat.choices, initial=ImportFormat.AUTO)
+    source = forms.ChoiceField(
+        label="Lead source",
+        choices=SOURCE_CHOICES,
+        required=False,
+        help_text="For rows whose file doesn't say where the lead came from.",
+    )
+    duplicates = forms.ChoiceField(
+        label="Leads you already have",
+        choices=DuplicatePolicy.choices,
+        initial=DuplicatePolicy.FILL_EMPTY,
+        help_text="Matched by email, LinkedIn profile, or name and company.",
+    )
+
+    def clean_file(self):
+        upload = self.cleaned_data["file"]
+        # Checked before reading: a huge upload is refused without loading it.
+        problem = size_problem(upload.size, settings.IMPORT_MAX_BYTES)
+        if problem:
+            raise forms.ValidationError(problem)
+        return upload
+
+
+class MappingForm(forms.Form):
+    """A select per column of the file, labelled with the column's header and a sample."""
+
+    def __init__(self, *args, headers: list[str], mapping: list[str], samples: list[str], **kw):
+        super().__init__(*args, **kw)
+        self.headers = headers
+        for index, header in enumerate(headers):
+            self.fields[f"column_{index}"] = forms.ChoiceField(
+                label=header or f"Column {index + 1}",
+                choices=Target.choices,
+                initial=mapping[index] if index < len(mapping) else Target.IGNORE,
+                help_text=samples[index] if index < len(samples) else "",
+            )
+
+    def clean(self):
+        cleaned = super().clean()
+        if self.errors:
+            return cleaned
+        mapping = [cleaned[f"column_{index}"] for index in range(len(self.headers))]
+        problem = mapping_problem(mapping, self.headers)
+        if problem:
+            raise forms.ValidationError(problem)
+        cleaned["mapping"] = mapping
+        return cleaned

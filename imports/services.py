@@ -1,0 +1,269 @@
+"""Import jobs: upload, mapping, start and run. The only writes to ImportJob.
+
+A small file (up to SYNC_ROW_LIMIT rows) is imported while the person waits; a larger one by a
+Celery task, with progress saved as it goes so the page can show it. The uploaded file waits in
+DATA_DIR/imports/<job id> and is deleted when the import ends or the upload is abandoned.
+"""
+
+from __future__ import annotations
+
+import logging
+from datetime import timedelta
+from pathlib import Path
+from uuid import UUID
+
+from celery.exceptions import SoftTimeLimitExceeded
+from django.conf import settings
+from django.core.exceptions import ValidationError
+from django.db import OperationalError, transaction
+from django.utils import timezone
+
+from accounts.models import User
+from imports import engine
+from imports.decoding import ImportFileError
+from imports.models import DuplicatePolicy, ImportFormat, ImportJob, ImportStatus
+from imports.parsing import ParsedFile, mapping_problem, read_file
+from leads.models import Source
+
+logger = logging.getLogger(__name__)
+
+SYNC_ROW_LIMIT = 2000
+# A running job whose heartbeat is older than this has lost its worker; a redelivered task
+# may take it over and carry on from its last saved row.
+HEARTBEAT_TIMEOUT = timedelta(minutes=2)
+# Uploads nobody confirmed are deleted (with their file) after this long.
+ABANDONED_AFTER = timedelta(days=1)
+# The error report keeps this many problems (the count stays exact); a file that bad needs
+# fixing at its source, not reading line by line.
+MAX_STORED_ERRORS = 5000
+
+
+def upload_path(job_id: UUID | str) -> Path:
+    return Path(settings.DATA_DIR) / "imports" / str(job_id)
+
+
+def import_job_create(
+    *,
+    owner: User,
+    data: bytes,
+    filename: str,
+    format: str = ImportFormat.AUTO,
+    source: str = "",
+    duplicates: str = DuplicatePolicy.FILL_EMPTY,
+) -> ImportJob:
+    """Read and keep an uploaded file; the job waits for its mapping or confirmation.
+
+    Raises ValidationError({"file": …}) with one clear sentence when the file can't be imported.
+    """
+    if source and source not in Source.values:
+        raise ValidationError({"source": f"Unknown lead source {source!r}."})
+    try:
+        parsed = read_file(data, max_bytes=settings.IMPORT_MAX_BYTES, format=format)
+    except ImportFileError as error:
+        raise ValidationError({"file": str(error)}) from None
+    import_jobs_discard_abandoned()
+    job = ImportJob(
+        owner=owner,
+        filename=Path(filename).name[:255] or "upload",
+        size=len(data),
+        format=parsed.format,
+        source=source,
+        duplicates=duplicates,
+        headers=parsed.headers,
+        mapping=parsed.mapping,
+        total_rows=parsed.data_rows,
+    )
+    job.full_clean()
+    path = upload_path(job.pk)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_bytes(data)
+    path.chmod(0o600)
+    try:
+        job.save()
+    except BaseException:
+        path.unlink(missing_ok=True)
+        raise
+    return job
+
+
+def import_job_set_mapping(*, job: ImportJob, mapping: list[str]) -> ImportJob:
+    """Say what each column of a generic CSV is."""
+    problem = mapping_problem(mapping, job.headers)
+    if problem:
+        raise ValidationError(problem)
+    if job.status != ImportStatus.UPLOADED:
+        raise ValidationError("This import has already started.")
+    job.mapping = mapping
+    job.save(update_fields=["mapping"])
+    return job
+
+
+def import_job_parsed(job: ImportJob) -> ParsedFile:
+    """The job's file, read again from disk in the format it was detected as."""
+    path = upload_path(job.pk)
+    if not path.exists():
+        raise ImportFileError("The uploaded file is gone; upload it again.")
+    # The limit was checked at upload; a later, lower limit must not strand a waiting job.
+    return read_file(path.read_bytes(), max_bytes=job.size or 1, format=job.format)
+
+
+def import_job_options(job: ImportJob) -> engine.ImportOptions:
+    return engine.ImportOptions(source=job.source, duplicates=job.duplicates, mapping=job.mapping)
+
+
+def import_job_preview(job: ImportJob) -> list[engine.PreviewRow]:
+    """The first rows as the import would treat them; writes nothing."""
+    return engine.preview(import_job_parsed(job), owner=job.owner, options=import_job_options(job))
+
+
+def import_job_start(*, job: ImportJob) -> ImportJob:
+    """Start a confirmed import: now for a small file, by a Celery task for a large one.
+
+    Starting twice (a double click, a resubmitted form) starts it once.
+    """
+    with transaction.atomic():
+        job = ImportJob.objects.select_for_update().get(pk=job.pk)
+        if job.status != ImportStatus.UPLOADED:
+            return job
+        if job.format == ImportFormat.CSV and (
+            problem := mapping_problem(job.mapping, job.headers)
+        ):
+            raise ValidationError(problem)
+        job.status = ImportStatus.QUEUED
+        job.save(update_fields=["status"])
+        if job.total_rows > SYNC_ROW_LIMIT:
+            job_id = str(job.pk)
+            transaction.on_commit(lambda: _enqueue(job_id))
+            return job
+    return import_job_run(job_id=job.pk)
+
+
+class ImportBusy(Exception):
+    """Another run holds the job (its heartbeat is fresh); try again once it may have died."""
+
+
+def import_job_run(*, job_id: UUID | str, release_on_transient: bool = False) -> ImportJob | None:
+    """Run a queued import to the end. Idempotent: a finished job is left alone; one whose
+    worker died resumes after its last saved row; one another run is on raises ImportBusy.
+
+    With `release_on_transient` (the Celery task), a database hiccup or the task's time limit
+    saves the progress, hands the job back to the queue and re-raises, for the task to retry
+    and carry on; without it (an import while the person waits) they fail the job.
+    """
+    job = _claim(job_id)
+    if job is None:
+        return ImportJob.objects.filter(pk=job_id).first()
+    result = engine.ImportResult(
+        created=job.created,
+        updated=job.updated,
+        skipped_duplicates=job.skipped_duplicates,
+        errors=job.errors,
+        error_rows=list(job.error_rows),
+    )
+    try:
+        engine.import_file(
+            import_job_parsed(job),
+            owner=job.owner,
+            options=import_job_options(job),
+            skip_rows=job.processed_rows,
+            result=result,
+            on_progress=lambda progress: _save_progress(job, progress),
+        )
+    except (OperationalError, SoftTimeLimitExceeded):
+        if not release_on_transient:
+            return _fail(job, result, "The database was busy; start the import again.")
+        _save_progress(job, result, status=ImportStatus.QUEUED, heartbeat_at=None)
+        raise
+    except ImportFileError as error:
+        return _fail(job, result, str(error))
+    except Exception:
+        return _fail(job, result, "Something went wrong; the rows counted here were imported.")
+    _finish(job, result, status=ImportStatus.DONE)
+    return job
+
+
+def import_jobs_discard_abandoned(*, now=None) -> int:
+    """Delete uploads nobody confirmed within a day, with their files."""
+    now = now or timezone.now()
+    abandoned = ImportJob.objects.filter(
+        status=ImportStatus.UPLOADED, created_at__lt=now - ABANDONED_AFTER
+    )
+    ids = list(abandoned.values_list("pk", flat=True))
+    for job_id in ids:
+        upload_path(job_id).unlink(missing_ok=True)
+    ImportJob.objects.filter(pk__in=ids).delete()
+    return len(ids)
+
+
+def _claim(job_id: UUID | str) -> ImportJob | None:
+    """Lock the job and take it for this run; None when there is nothing left to do."""
+    now = timezone.now()
+    with transaction.atomic():
+        job = (
+            ImportJob.objects.select_for_update().select_related("owner").filter(pk=job_id).first()
+        )
+        if job is None or job.status not in (ImportStatus.QUEUED, ImportStatus.RUNNING):
+            return None
+        if (
+            job.status == ImportStatus.RUNNING
+            and job.heartbeat_at is not None
+            and job.heartbeat_at > now - HEARTBEAT_TIMEOUT
+        ):
+            raise ImportBusy(str(job.pk))
+        job.status = ImportStatus.RUNNING
+        job.started_at = job.started_at or now
+        job.heartbeat_at = now
+        job.save(update_fields=["status", "started_at", "heartbeat_at"])
+    return job
+
+
+def _enqueue(job_id: str) -> None:
+    from imports.tasks import run_import  # imported late: the task module imports this one
+
+    try:
+        run_import.delay(job_id)
+    except Exception:
+        # The broker is down: say so on the page instead of leaving the job queued forever.
+        logger.exception("Could not queue import %s", job_id)
+        job = ImportJob.objects.get(pk=job_id)
+        _fail(job, engine.ImportResult(), "The background worker can't be reached; try again.")
+
+
+def _save_progress(job: ImportJob, result: engine.ImportResult, **also: object) -> None:
+    # An UPDATE of its own, outside the rows' transactions: the page polls these columns.
+    # The error list is rewritten only when it grew.
+    changes: dict[str, object] = {
+        "processed_rows": result.processed,
+        "created": result.created,
+        "updated": result.updated,
+        "skipped_duplicates": result.skipped_duplicates,
+        "errors": result.errors,
+        "heartbeat_at": timezone.now(),
+        **also,
+    }
+    if len(result.error_rows) != len(job.error_rows):
+        job.error_rows = result.error_rows[:MAX_STORED_ERRORS]
+        changes["error_rows"] = job.error_rows
+    ImportJob.objects.filter(pk=job.pk).update(**changes)
+
+
+def _fail(job: ImportJob, result: engine.ImportResult, message: str) -> ImportJob:
+    logger.exception("Import %s failed: %s", job.pk, message)
+    _finish(job, result, status=ImportStatus.FAILED, failure=message)
+    return job
+
+
+def _finish(job: ImportJob, result: engine.ImportResult, *, status: str, failure: str = "") -> None:
+    now = timezone.now()
+    job.status = status
+    job.failure = failure
+    job.processed_rows = result.processed
+    job.created = result.created
+    job.updated = result.updated
+    job.skipped_duplicates = result.skipped_duplicates
+    job.errors = result.errors
+    job.error_rows = result.error_rows[:MAX_STORED_ERRORS]
+    job.finished_at = now
+    job.heartbeat_at = now
+    job.save()
+    upload_path(job.pk).unlink(missing_ok=True)

@@ -1,0 +1,33 @@
+"""Celery task for large imports: thin, by id, idempotent (see `import_job_run`).
+
+A database hiccup or the time limit hands the job back with its progress saved, and the retry
+carries on after the last saved row; so a 50,000-row file needs no hour-long time limit. A run
+that finds another one on the job (a redelivered message) checks again once that one's
+heartbeat could have gone stale.
+"""
+
+from __future__ import annotations
+
+from celery import shared_task
+from celery.exceptions import SoftTimeLimitExceeded
+from django.db import OperationalError
+
+from imports.services import HEARTBEAT_TIMEOUT, ImportBusy, import_job_run
+
+
+@shared_task(
+    bind=True,
+    name="imports.tasks.run_import",
+    autoretry_for=(OperationalError, SoftTimeLimitExceeded),
+    retry_backoff=True,
+    retry_backoff_max=300,
+    max_retries=10,
+    soft_time_limit=1500,
+    time_limit=1800,
+)
+def run_import(self, job_id: str) -> None:
+    """Import an uploaded file that is too large to import while the person waits."""
+    try:
+        import_job_run(job_id=job_id, release_on_transient=True)
+    except ImportBusy as busy:
+        raise self.retry(exc=busy, countdown=HEARTBEAT_TIMEOUT.total_seconds()) from None

@@ -1,0 +1,407 @@
+from __future__ import annotations
+
+import codecs
+
+import pytest
+
+from imports import engine
+from imports.parsing import read_file
+from leads.models import Company, FollowUp, Lead, StageChange
+from leads.services import lead_update
+from tests.factories import CompanyFactory, LeadFactory
+from tests.imports.conftest import MAX_BYTES, csv_text, fixture_bytes, import_data
+
+pytestmark = pytest.mark.django_db
+
+
+def leads_of(owner) -> dict[str, Lead]:
+    return {
+        lead.full_name: lead for lead in Lead.objects.filter(owner=owner).select_related("company")
+    }
+
+
+def test_linkedin_connections_become_own_network_leads_with_their_companies(salesperson):
+    result = import_data(salesperson, fixture_bytes("linkedin_connections.csv"))
+
+    assert result.as_dict() == {
+        "created": 3,
+        "updated": 0,
+        "skipped_duplicates": 0,
+        "errors": 0,
+        "error_rows": [],
+    }
+    ada = leads_of(salesperson)["Ada Lovelace"]
+    assert ada.email == "ada@engines.example"
+    assert ada.linkedin_url == "https://www.linkedin.com/in/ada-lovelace"
+    assert ada.title == "Head of Engineering"
+    assert ada.company.name == "Analytical Engines Ltd"
+    assert ada.source == "own_network"
+    assert ada.source_detail == "LinkedIn connection since 2021-03-12"
+    assert ada.stage == "new"
+    # Through the lead services: stage history and a first follow-up like any new lead.
+    assert StageChange.objects.filter(lead=ada).count() == 1
+    assert FollowUp.objects.filter(lead=ada, done_at__isnull=True).exists()
+    assert (
+        leads_of(salesperson)["Alan Turing"].linkedin_url
+        == "https://www.linkedin.com/in/alan-turing"
+    )
+
+
+@pytest.mark.parametrize(
+    ("name", "person", "email", "company", "title"),
+    [
+        (
+            "google_contacts.csv",
+            "Margaret Hamilton",
+            "margaret@apollo.example",
+            "Apollo Software",
+            "Director",
+        ),
+        (
+            "google_contacts_legacy.csv",
+            "Linus Torvalds",
+            "linus@kernel.example",
+            "Linux Foundation",
+            "Fellow",
+        ),
+        (
+            "contacts_v3.vcf",
+            "Marie Curie",
+            "marie@radium.example",
+            "Radium Institute",
+            "Director of the Radium Institute and a title long enough to be folded",
+        ),
+        (
+            "contacts_v4.vcf",
+            "Rosalind Franklin",
+            "rosalind@kcl.example",
+            "King's College London",
+            "Research Associate",
+        ),
+        ("hubspot.csv", "Hedy Lamarr", "hedy@spectrum.example", "Spread Spectrum Co", "Inventor"),
+        (
+            "salesforce.csv",
+            "Dorothy Vaughan",
+            "dorothy@west.example",
+            "West Computing",
+            "Supervisor",
+        ),
+        ("pipedrive.csv", "Frances Allen", "frances@ibm.example", "IBM Research", "Fellow"),
+    ],
+)
+def test_each_format_imports_its_people(salesperson, name, person, email, company, title):
+    result = import_data(salesperson, fixture_bytes(name))
+
+    lead = leads_of(salesperson)[person]
+    assert (lead.email, lead.company.name, lead.title) == (email, company, title)
+    assert result.created >= 2
+
+
+def test_google_contacts_take_the_first_of_several_values_and_a_profile_from_the_website(
+    salesperson,
+):
+    import_data(salesperson, fixture_bytes("google_contacts.csv"))
+
+    margaret = leads_of(salesperson)["Margaret Hamilton"]
+    assert margaret.email == "margaret@apollo.example"
+    assert margaret.phone == "+16175550101"
+    assert margaret.linkedin_url == "https://www.linkedin.com/in/margaret-hamilton"
+    assert leads_of(salesperson)["Katherine Johnson"].company.domain == "nasa.example"
+
+
+def test_a_bad_vcard_is_reported_by_its_line_and_the_others_kept(salesperson):
+    result = import_data(salesperson, fixture_bytes("contacts_v3.vcf"))
+
+    assert (result.created, result.errors) == (2, 1)
+    assert result.error_rows == [
+        {"row": 21, "field": "EMAIL", "reason": "“not-an-email” is not a valid email address."}
+    ]
+
+
+def test_salesforce_sources_map_to_ours(salesperson):
+    import_data(salesperson, fixture_bytes("salesforce.csv"))
+
+    leads = leads_of(salesperson)
+    assert leads["Dorothy Vaughan"].source == "event"
+    assert leads["Dorothy Vaughan"].company.domain == "westcomputing.example"
+    assert (leads["Mary Jackson"].source, leads["Mary Jackson"].source_detail) == (
+        "other",
+        "Web, added 2022-03-15",
+    )
+
+
+NAMES_CSV = "First Name,Last Name,Email,Company\nZoë,Müller,zoe@example.de,Müller GmbH\n"
+
+
+@pytest.mark.parametrize(
+    "data",
+    [
+        pytest.param(codecs.BOM_UTF8 + NAMES_CSV.encode(), id="utf-8 BOM"),
+        pytest.param(
+            codecs.BOM_UTF16_LE + NAMES_CSV.replace(",", "\t").encode("utf-16-le"),
+            id="utf-16 LE tabs",
+        ),
+        pytest.param(NAMES_CSV.encode("cp1252"), id="windows-1252"),
+        pytest.param(NAMES_CSV.replace(",", ";").encode("cp1252"), id="windows-1252 semicolons"),
+    ],
+)
+def test_accented_names_survive_every_encoding(salesperson, data):
+    import_data(salesperson, data)
+
+    lead = Lead.objects.get(owner=salesperson)
+    assert (lead.first_name, lead.last_name, lead.company.name) == ("Zoë", "Müller", "Müller GmbH")
+
+
+def test_emoji_names_and_quoted_multi_line_notes(salesperson):
+    import_data(
+        salesperson,
+        csv_text(
+            "Name,Email,Notes",
+            '🚀 Rocket Ranger,rocket@example.com,"Loves launches.',
+            'Call after 5pm 🌙"',
+        ),
+    )
+
+    lead = Lead.objects.get(owner=salesperson)
+    assert (lead.first_name, lead.last_name) == ("🚀 Rocket", "Ranger")
+    assert lead.notes == "Loves launches.\r\nCall after 5pm 🌙"
+
+
+def test_bad_rows_are_reported_with_their_row_numbers_and_good_rows_kept(salesperson):
+    result = import_data(
+        salesperson,
+        csv_text(
+            "First Name,Last Name,Email,Created Date",
+            "Ada,Lovelace,ada@example.com,2021-01-01",
+            ",,,",
+            ",,,2021-01-01",
+            "Bad,Email,bad@,2021-01-01",
+            "Bad,Date,date@example.com,someday",
+            "Grace,Hopper,grace@example.com,",
+        ),
+    )
+
+    assert (result.created, result.errors) == (2, 3)
+    assert result.error_rows == [
+        {
+            "row": 4,
+            "field": "Name / Email",
+            "reason": "No name and no email address: a lead needs one.",
+        },
+        {"row": 5, "field": "Email", "reason": "“bad@” is not a valid email address."},
+        {
+            "row": 6,
+            "field": "Created Date",
+            "reason": "Can't read the date “someday” (write it like 2024-03-31 or 31 Mar 2024).",
+        },
+    ]
+    assert set(leads_of(salesperson)) == {"Ada Lovelace", "Grace Hopper"}
+
+
+def test_duplicates_within_the_file_are_merged_not_doubled(salesperson):
+    result = import_data(
+        salesperson,
+        csv_text(
+            "First Name,Last Name,Email,Phone,LinkedIn,Company",
+            "Ada,Lovelace,ada@example.com,,,Engines",
+            "Ada,Lovelace,ADA@example.com,+44 20 7946 0958,,Engines",  # same email: fills the phone
+            "Ada,Lovelace,,,,engines",  # same name + company: nothing new
+            "Grace,Hopper,,,linkedin.com/in/grace,",
+            "G.,Hopper,grace@example.com,,https://www.linkedin.com/in/grace/,",  # same profile
+        ),
+    )
+
+    assert (result.created, result.updated, result.skipped_duplicates) == (2, 2, 1)
+    leads = leads_of(salesperson)
+    assert set(leads) == {"Ada Lovelace", "Grace Hopper"}
+    assert leads["Ada Lovelace"].phone == "+442079460958"
+    assert leads["Grace Hopper"].email == "grace@example.com"
+    assert Company.objects.filter(owner=salesperson).count() == 1
+
+
+def test_duplicates_of_existing_leads_fill_empty_fields_and_never_overwrite(salesperson):
+    typed = LeadFactory(
+        owner=salesperson,
+        first_name="Ada",
+        last_name="Lovelace",
+        email="ada@example.com",
+        title="Countess",
+        phone="",
+        notes="",
+        company=None,
+    )
+    result = import_data(
+        salesperson,
+        csv_text(
+            "First Name,Last Name,Email,Job Title,Phone,Company,Notes",
+            "Augusta Ada,King,ada@example.com,Engineer,+44 20 7946 0958,Engines,From the import",
+        ),
+    )
+
+    typed.refresh_from_db()
+    assert result.updated == 1
+    assert (typed.first_name, typed.last_name, typed.title) == ("Ada", "Lovelace", "Countess")
+    assert typed.phone == "+442079460958"
+    assert typed.company.name == "Engines"
+    assert typed.notes == "From the import"
+
+
+def test_a_salespersons_edit_after_an_import_survives_the_next_import(salesperson):
+    data = fixture_bytes("linkedin_connections.csv")
+    import_data(salesperson, data)
+    ada = Lead.objects.get(owner=salesperson, first_name="Ada")
+    lead_update(lead=ada, user=salesperson, title="CTO", email="ada@new.example")
+
+    result = import_data(salesperson, data)
+
+    ada.refresh_from_db()
+    assert (ada.title, ada.email) == ("CTO", "ada@new.example")
+    assert (result.created, result.updated) == (0, 0)
+
+
+def test_the_skip_policy_leaves_existing_leads_alone(salesperson):
+    lead = LeadFactory(owner=salesperson, email="ada@example.com", phone="")
+
+    result = import_data(
+        salesperson, csv_text("Email,Phone", "ada@example.com,+44 20 7946 0958"), duplicates="skip"
+    )
+
+    lead.refresh_from_db()
+    assert (result.skipped_duplicates, lead.phone) == (1, "")
+
+
+def test_another_salespersons_leads_are_not_duplicates(salesperson, other_salesperson):
+    LeadFactory(owner=other_salesperson, email="ada@example.com")
+
+    result = import_data(salesperson, csv_text("Email", "ada@example.com"))
+
+    assert result.created == 1
+
+
+@pytest.mark.parametrize(
+    "name",
+    [
+        "linkedin_connections.csv",
+        "google_contacts.csv",
+        "google_contacts_legacy.csv",
+        "contacts_v3.vcf",
+        "contacts_v4.vcf",
+        "hubspot.csv",
+        "salesforce.csv",
+        "pipedrive.csv",
+    ],
+)
+def test_importing_the_same_file_again_creates_nothing_and_changes_nothing(salesperson, name):
+    data = fixture_bytes(name)
+    import_data(salesperson, data)
+    before = list(Lead.objects.filter(owner=salesperson).order_by("id").values())
+    companies = Company.objects.count()
+
+    again = import_data(salesperson, data)
+
+    assert (again.created, again.updated) == (0, 0)
+    assert again.skipped_duplicates + again.errors == again.processed
+    assert list(Lead.objects.filter(owner=salesperson).order_by("id").values()) == before
+    assert Company.objects.count() == companies
+
+
+def test_matching_costs_one_query_up_front_not_one_per_row(salesperson, django_assert_num_queries):
+    rows = [f"Person {n},Lead{n},lead{n}@example.com,Company {n % 5}" for n in range(60)]
+    data = csv_text("First Name,Last Name,Email,Company", *rows).encode()
+    import_data(salesperson, data)
+    parsed = read_file(data, max_bytes=MAX_BYTES)
+
+    # One query for the leads' keys, one for the companies; no query per duplicate row.
+    with django_assert_num_queries(2):
+        result = engine.import_file(parsed, owner=salesperson, options=engine.ImportOptions())
+
+    assert result.skipped_duplicates == 60
+
+
+def test_companies_are_matched_by_domain_or_name_and_created_once(salesperson):
+    existing = CompanyFactory(owner=salesperson, name="Acme Corporation", domain="acme.example")
+    named = CompanyFactory(owner=salesperson, name="Initech", domain="")
+
+    import_data(
+        salesperson,
+        csv_text(
+            "Email,Company,Website",
+            "a@example.com,ACME Inc,https://www.acme.example",  # by domain
+            "b@example.com,initech,initech.example",  # by name; the domain is recorded
+            "c@example.com,New Co,",
+            "d@example.com,new co,",
+        ),
+    )
+
+    by_email = {lead.email: lead.company for lead in Lead.objects.filter(owner=salesperson)}
+    assert by_email["a@example.com"] == existing
+    assert by_email["b@example.com"] == named
+    named.refresh_from_db()
+    assert named.domain == "initech.example"
+    assert by_email["c@example.com"] == by_email["d@example.com"]
+    assert Company.objects.filter(owner=salesperson).count() == 3
+
+
+def test_a_row_the_database_refuses_is_rolled_back_alone(salesperson, monkeypatch):
+    from django.core.exceptions import ValidationError
+
+    from imports import engine as engine_module
+
+    real = engine_module.lead_create
+
+    def refuse_grace(**fields):
+        lead = real(**fields)  # written, then refused: the row's transaction must undo it
+        if fields["first_name"] == "Grace":
+            raise ValidationError({"email": "Refused."})
+        return lead
+
+    monkeypatch.setattr(engine_module, "lead_create", refuse_grace)
+
+    result = import_data(
+        salesperson,
+        csv_text("First Name,Email,Company", "Ada,ada@example.com,A", "Grace,grace@example.com,G"),
+    )
+
+    assert (result.created, result.errors) == (1, 1)
+    assert result.error_rows == [{"row": 3, "field": "Email", "reason": "Refused."}]
+    assert list(Lead.objects.values_list("first_name", flat=True)) == ["Ada"]
+    assert list(Company.objects.values_list("name", flat=True)) == ["A"]
+
+
+def test_preview_marks_new_rows_duplicates_and_errors_without_writing(salesperson):
+    existing = LeadFactory(owner=salesperson, email="known@example.com", phone="")
+    parsed = read_file(
+        csv_text(
+            "Name,Email,Phone",
+            "New Person,new@example.com,",
+            "Known Person,known@example.com,+44 20 7946 0958",
+            "Again,new@example.com,",
+            "Broken,broken@,",
+        ).encode(),
+        max_bytes=MAX_BYTES,
+    )
+
+    rows = engine.preview(parsed, owner=salesperson, options=engine.ImportOptions())
+
+    assert [row.action for row in rows] == ["create", "fill", "skip", "error"]
+    assert rows[1].duplicate_of.ref == existing.pk
+    assert rows[1].plan.fills == ("phone",)
+    assert rows[2].duplicate_of.row == 2
+    assert Lead.objects.count() == 1
+
+
+def test_a_matched_lead_deleted_during_the_import_is_a_row_error(salesperson):
+    lead = LeadFactory(owner=salesperson, email="ada@example.com", phone="")
+    parsed = read_file(
+        csv_text("Email,Phone", "ada@example.com,+44 20 7946 0958", "grace@example.com,").encode(),
+        max_bytes=MAX_BYTES,
+    )
+    importer = engine._Importer(owner=salesperson, options=engine.ImportOptions())
+    lead.delete()  # after the import read the owner's leads
+    result = engine.ImportResult()
+
+    for _row, candidate in engine.candidates(parsed, engine.ImportOptions()):
+        importer.import_row(candidate, result)
+
+    assert (result.created, result.errors) == (1, 1)
+    assert "deleted meanwhile" in result.error_rows[0]["reason"]
