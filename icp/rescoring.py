@@ -17,6 +17,7 @@ import time
 from collections import defaultdict
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
+from contextvars import ContextVar
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from decimal import Decimal
@@ -422,14 +423,39 @@ def owner_rescore_key(owner_id: int) -> str:
     return f"rescore:owner:{owner_id}"
 
 
+# Set while a bulk writer (an import) defers rescoring: the lead ids it would have enqueued.
+_deferred: ContextVar[set[int] | None] = ContextVar("deferred_rescores", default=None)
+
+
 def request_rescore(lead_id: int) -> None:
     """Rescore a lead after the caller's transaction commits; a burst of edits costs one run.
 
     Call it inside the transaction that changed the lead or its activities. The cache key is
     held until the task starts (the task deletes it first), so an edit made while the task is
-    scoring enqueues a new run instead of being lost.
+    scoring enqueues a new run instead of being lost. Inside `deferred_rescores` the request is
+    only noted.
     """
+    deferred = _deferred.get()
+    if deferred is not None:
+        deferred.add(lead_id)
+        return
     _enqueue_once_after_commit("rescore_lead", lead_rescore_key(lead_id), lead_id)
+
+
+@contextmanager
+def deferred_rescores(*, owner_id: int) -> Iterator[None]:
+    """Write many of one owner's leads, then rescore them in one bulk run, not a task each.
+
+    A 50,000-row import would otherwise put 50,000 single-lead tasks on the broker.
+    """
+    deferred: set[int] = set()
+    token = _deferred.set(deferred)
+    try:
+        yield
+    finally:
+        _deferred.reset(token)
+        if deferred:
+            request_owner_rescore(owner_id)
 
 
 def request_icp_rescore(icp_id: int) -> None:

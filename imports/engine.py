@@ -15,6 +15,7 @@ from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
 
 from accounts.models import User
+from icp.rescoring import deferred_rescores
 from imports.candidates import Candidate, CandidateContext, RowError, build_candidate
 from imports.dedupe import Action, DedupeIndex, Known, Plan
 from imports.models import DuplicatePolicy
@@ -130,15 +131,17 @@ def import_file(
     counts `result` carries on). Importing the same file again creates and changes nothing."""
     importer = _Importer(owner=owner, options=options)
     result = result or ImportResult()
-    for number, (_row, candidate) in enumerate(candidates(parsed, options), start=1):
-        if number <= skip_rows:
-            continue
-        if isinstance(candidate, list):
-            result.add_errors(candidate)
-        else:
-            importer.import_row(candidate, result)
-        if on_progress is not None and number % PROGRESS_EVERY == 0:
-            on_progress(result)
+    # One bulk rescore of the owner's leads at the end instead of a task per imported lead.
+    with deferred_rescores(owner_id=owner.pk):
+        for number, (_row, candidate) in enumerate(candidates(parsed, options), start=1):
+            if number <= skip_rows:
+                continue
+            if isinstance(candidate, list):
+                result.add_errors(candidate)
+            else:
+                importer.import_row(candidate, result)
+            if on_progress is not None and number % PROGRESS_EVERY == 0:
+                on_progress(result)
     if on_progress is not None:
         on_progress(result)
     return result

@@ -521,3 +521,25 @@ def test_a_broker_outage_does_not_fail_the_edit_and_the_next_edit_retries(
 
     assert "broker unreachable" in caplog.text
     assert cache.get(lead_rescore_key(lead.id)) is None
+
+
+@pytest.mark.django_db
+def test_deferred_rescores_enqueue_one_owner_run_instead_of_one_per_lead(
+    salesperson, monkeypatch, django_capture_on_commit_callbacks
+):
+    from icp import rescoring, tasks
+
+    sent = []
+    for name in ("rescore_lead", "rescore_owner_leads"):
+        monkeypatch.setattr(
+            getattr(tasks, name), "apply_async", lambda *a, n=name, **k: sent.append(n)
+        )
+
+    with (
+        django_capture_on_commit_callbacks(execute=True),
+        rescoring.deferred_rescores(owner_id=salesperson.pk),
+    ):
+        for lead in LeadFactory.create_batch(5, owner=salesperson):
+            rescoring.request_rescore(lead.pk)
+
+    assert sent == ["rescore_owner_leads"]
