@@ -67,6 +67,7 @@ INSTALLED_APPS = [
     "reports",
     "api",
     "imports",
+    "ops",
 ]
 
 MIDDLEWARE = [

@@ -406,6 +406,16 @@ def follow_ups_schedule_missing(*, now: datetime | None = None, batch_size: int 
                     FollowUp(lead_id=lead.pk, kind=due.kind, due_at=due.due_at, rule=due.rule)
                 )
         with transaction.atomic():
+            # Lock the leads first, as every web write does, skipping any a person is changing
+            # right now (that write sets its next step): inserting a follow-up for a lead the
+            # web has locked, then updating the leads, deadlocked with it (seen on PostgreSQL).
+            free = set(
+                Lead.objects.filter(pk__in=[follow_up.lead_id for follow_up in new])
+                .order_by("pk")
+                .select_for_update(skip_locked=True, no_key=True)
+                .values_list("pk", flat=True)
+            )
+            new = [follow_up for follow_up in new if follow_up.lead_id in free]
             FollowUp.objects.bulk_create(new, ignore_conflicts=True)
             _sync_next_follow_up_at([follow_up.lead_id for follow_up in new])
         created += len(new)

@@ -3,11 +3,20 @@
 from __future__ import annotations
 
 from celery import shared_task
+from django.db import OperationalError
 
 from leads import services
 
 
-@shared_task(name="leads.tasks.schedule_follow_ups")
+# A dropped connection, a deadlock victim or "database is locked" is worth another try; the
+# next beat run (every 15 minutes) would catch up anyway, so the retries stay few.
+@shared_task(
+    name="leads.tasks.schedule_follow_ups",
+    autoretry_for=(OperationalError,),
+    retry_backoff=True,
+    retry_backoff_max=120,
+    max_retries=3,
+)
 def schedule_follow_ups() -> int:
     """Beat: every open lead keeps exactly one pending follow-up (idempotent)."""
     return services.follow_ups_schedule_missing()

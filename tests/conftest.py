@@ -4,6 +4,7 @@ import os
 
 import pytest
 from celery.contrib.testing.worker import start_worker
+from hypothesis import settings as hypothesis_settings
 
 from leadhunter.celery import app as celery_app
 from tests.factories import ManagerFactory, UserFactory
@@ -11,6 +12,11 @@ from tests.factories import ManagerFactory, UserFactory
 # Playwright's sync API runs an event loop in the test thread; the live server's ORM calls
 # from that thread are safe because each test owns its own database connection.
 os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
+
+# Property tests run with a fixed budget and fixed examples, so CI is repeatable: a property
+# that fails, fails every run. No example database: nothing carries over between runs.
+hypothesis_settings.register_profile("ci", derandomize=True, database=None, deadline=None)
+hypothesis_settings.load_profile("ci")
 
 
 @pytest.fixture
