@@ -27,9 +27,9 @@ from simple_history.admin import SimpleHistoryAdmin
 from accounts.models import User
 from icp.rescoring import leads_rescore
 from leadhunter.spreadsheet import neutralise
-from leads import selectors, services
+from leads import merging, selectors, services
 from leads.forms import StageForm
-from leads.models import Activity, Company, FollowUp, Lead, StageChange
+from leads.models import Activity, Company, FollowUp, Lead, LeadMerge, StageChange
 
 
 class ReadOnlyHistoryAdmin(SimpleHistoryAdmin):
@@ -326,20 +326,19 @@ class LeadAdmin(ReadOnlyHistoryAdmin):
             if form.is_bound:
                 self.message_user(request, " ".join(_errors(form)), messages.ERROR)
             return self._action_page(request, queryset, form, "Move leads", "change_stage")
-        moved, skipped = 0, []
-        # One transaction per lead: a lead that can't move is named, the others move.
-        for lead in queryset.select_related(None).only("pk", "first_name", "last_name", "email"):
-            try:
-                services.lead_change_stage(
-                    lead=lead,
-                    to_stage=form.cleaned_data["to_stage"],
-                    user=request.user,
-                    reason=form.cleaned_data["reason"],
+        # One transaction per lead (a lead that can't move is named, the others move) and one
+        # audit event for the whole operation.
+        moved, skipped = services.leads_bulk_action(
+            leads=list(
+                queryset.select_related(None).only(
+                    "pk", "first_name", "last_name", "email", "stage"
                 )
-            except ValidationError as error:
-                skipped.append(f"{lead}: {' '.join(error.messages)}")
-            else:
-                moved += 1
+            ),
+            user=request.user,
+            action="stage",
+            to_stage=form.cleaned_data["to_stage"],
+            reason=form.cleaned_data["reason"],
+        )
         text = f"Moved {_leads(moved)}."
         if skipped:
             text += f" Skipped {len(skipped)}: {_first(skipped)}"
@@ -436,3 +435,28 @@ class FollowUpAdmin(admin.ModelAdmin):
     show_full_result_count = False
     paginator = EstimatedCountPaginator
     show_facets = admin.ShowFacets.NEVER
+
+
+@admin.register(LeadMerge)
+class LeadMergeAdmin(admin.ModelAdmin):
+    """Who merged which leads, for managers to look at: merges are made and undone on the
+    lead's page, where the services keep the rows and the undo record in step."""
+
+    list_display = ["merged_at", "duplicate_name", "survivor", "owner", "merged_by", "undone_at"]
+    list_filter = ["owner", ("undone_at", admin.EmptyFieldListFilter)]
+    search_fields = ["duplicate_name", "survivor_name"]
+    list_select_related = ["survivor", "owner", "merged_by"]
+    date_hierarchy = "merged_at"
+    show_facets = admin.ShowFacets.NEVER
+
+    def get_queryset(self, request: HttpRequest) -> QuerySet[LeadMerge]:
+        return merging.merges_visible_to(request.user)
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return False
+
+    def has_change_permission(self, request: HttpRequest, obj: object = None) -> bool:
+        return False
+
+    def has_delete_permission(self, request: HttpRequest, obj: object = None) -> bool:
+        return False

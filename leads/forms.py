@@ -184,3 +184,34 @@ class BulkActionForm(forms.Form):
         if cleaned.get("action") == "stage" and not cleaned.get("to_stage"):
             self.add_error("to_stage", "Pick the stage.")
         return cleaned
+
+
+# --- Merging -------------------------------------------------------------------------------
+
+
+class MergeSearchForm(forms.Form):
+    q = forms.CharField(
+        label="Find the other lead",
+        required=False,
+        max_length=200,
+        widget=forms.TextInput(attrs={"type": "search", "placeholder": "Name, email or company"}),
+    )
+
+
+class LeadMergeForm(forms.Form):
+    """Whose value to keep, for each field on which the two leads disagree (the rows of
+    `MergePreview.choices`); the kept lead's value unless the salesperson picks otherwise."""
+
+    def __init__(self, *args, rows=(), **kwargs):
+        super().__init__(*args, **kwargs)
+        for row in rows:
+            choices = [("survivor", row.survivor), ("duplicate", row.duplicate)]
+            if row.combinable:
+                choices.append(("both", "Keep both"))
+            self.fields[row.name] = forms.ChoiceField(
+                label=row.label,
+                choices=choices,
+                initial="survivor",
+                widget=forms.RadioSelect,
+                error_messages={"required": "Choose which value to keep."},
+            )

@@ -2,7 +2,7 @@ from __future__ import annotations
 
 from django.urls import path
 
-from leads import views
+from leads import privacy_views, views
 
 urlpatterns = [
     path("", views.today, name="today"),
@@ -18,6 +18,20 @@ urlpatterns = [
     path("leads/<int:pk>/stage/", views.lead_stage, name="lead-stage"),
     path("leads/<int:pk>/activities/", views.lead_activity_create, name="lead-activity-create"),
     path("leads/<int:pk>/follow-up/", views.lead_follow_up, name="lead-follow-up"),
+    path(
+        "leads/<int:pk>/personal-data/",
+        privacy_views.lead_personal_data,
+        name="lead-personal-data",
+    ),
+    path("leads/<int:pk>/erase/", privacy_views.lead_erase, name="lead-erase"),
+    path("leads/<int:pk>/merge/", views.lead_merge_pick, name="lead-merge-pick"),
+    path(
+        "leads/<int:pk>/merge/<int:other_pk>/",
+        views.lead_merge_compare,
+        name="lead-merge-compare",
+    ),
+    path("leads/<int:pk>/merge/<int:other_pk>/confirm/", views.lead_merge, name="lead-merge"),
+    path("leads/merges/<int:pk>/undo/", views.lead_merge_undo, name="lead-merge-undo"),
     path("pipeline/", views.pipeline, name="pipeline"),
     path("pipeline/<str:stage>/", views.pipeline_column, name="pipeline-column"),
 ]

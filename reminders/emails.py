@@ -91,7 +91,13 @@ def _mail_domain() -> str:
 
 
 def _weekly_referrals(user: User, now: datetime) -> Content | None:
-    ranked = referral_asks_due(user, now=now)
+    # Read at send time, like everything here: a customer marked "do not contact" after the
+    # reminder was planned is left out of it, and an email with nobody left is not sent.
+    ranked = [
+        item
+        for item in referral_asks_due(user, now=now)
+        if not (item.source.lead and item.source.lead.do_not_contact)
+    ]
     if not ranked:
         return None
     sources = [
@@ -119,7 +125,10 @@ def _weekly_referrals(user: User, now: datetime) -> Content | None:
 def _daily_digest(user: User, now: datetime) -> Content | None:
     today = now.astimezone(user.zone).date()
     start_of_day = datetime.combine(today, time.min, tzinfo=user.zone)
-    due = follow_ups_due(user, until=datetime.combine(today, time.max, tzinfo=user.zone))
+    # Leads marked "do not contact" are left out when the email is composed (at send time).
+    due = follow_ups_due(user, until=datetime.combine(today, time.max, tzinfo=user.zone)).exclude(
+        lead__do_not_contact=True
+    )
     counts = due.aggregate(
         overdue=Count("pk", filter=Q(due_at__lt=start_of_day)),
         today=Count("pk", filter=Q(due_at__gte=start_of_day)),
@@ -128,13 +137,14 @@ def _daily_digest(user: User, now: datetime) -> Content | None:
     since = now - timedelta(days=3 if today.weekday() == 0 else 1)
     hand_raisers = list(
         hand_raisers_new(user, since=since)
+        .exclude(do_not_contact=True)
         .select_related("company")
         .order_by("-last_inbound_at")[: DIGEST_MAX_HAND_RAISERS + 1]
     )
     hand_raiser_count = (
         len(hand_raisers)
         if len(hand_raisers) <= DIGEST_MAX_HAND_RAISERS
-        else hand_raisers_new(user, since=since).count()
+        else hand_raisers_new(user, since=since).exclude(do_not_contact=True).count()
     )
     if not (counts["overdue"] or counts["today"] or hand_raisers):
         return None

@@ -11,6 +11,7 @@ from django.db import connection
 from django.urls import reverse
 from django.utils import timezone
 
+from audit.models import AuditAction, AuditEvent
 from leads import admin as lead_admin
 from leads.admin import EstimatedCountPaginator
 from leads.models import Lead, StageChange
@@ -224,6 +225,13 @@ def test_change_stage_moves_the_leads_and_names_those_it_skips(admin_client, sal
     assert (change.from_stage, change.changed_by) == ("contacted", done.wsgi_request.user)
     skipped = f"{already}: The lead is already in Qualified."
     assert messages_of(done) == [f"Moved 1 lead. Skipped 1: {skipped}"]
+    event = AuditEvent.objects.get()
+    assert (event.action, event.actor, event.count) == (
+        AuditAction.BULK_STAGE_CHANGE,
+        done.wsgi_request.user,
+        1,
+    )
+    assert event.details["stage"] == {"to": "qualified", "from": {str(movable.pk): "contacted"}}
 
 
 def test_change_stage_to_lost_needs_a_reason(admin_client, salesperson):

@@ -1,0 +1,514 @@
+"""A person's data protection rights: everything held about one lead, as JSON, and erasure.
+
+What is held about a person (a lead), and where:
+- the lead row and its company; its activities, stage changes and follow-ups;
+- its change history (django-simple-history rows, one per save, with every field's value);
+- the referral source made from it when it was a won customer (name, email, notes) and the
+  asks made to that source; the referral source that referred it (who, not what);
+- the admin's log (django.contrib.admin LogEntry) names it in `object_repr` and, for inline
+  rows, in `change_message`;
+- an import: the uploaded file waits in DATA_DIR/imports/<job id> until the import ends (then
+  it is deleted), and a finished job keeps its per-row error report;
+- free text elsewhere that mentions it (another lead's notes, an activity's text, …);
+- a session's stored messages ("Dana Smith: call logged");
+- a merge of their duplicate into them keeps the duplicate's values, for an undo.
+Reminder emails are composed when they are sent and keep no content (the row holds a subject
+made of counts), and a used email link records only its key, user and action; the cache holds
+rescore flags keyed by lead id. Those are searched and cleaned all the same, so a future change
+that starts storing a name there is caught by the erasure test, which searches every table.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from collections.abc import Iterable, Iterator
+from datetime import datetime
+
+from django.apps import apps
+from django.conf import settings
+from django.contrib.admin.models import LogEntry
+from django.contrib.contenttypes.models import ContentType
+from django.contrib.sessions.models import Session
+from django.core.cache import cache
+from django.db import models, transaction
+from django.db.models import Q
+from django.utils import timezone
+
+from accounts.models import User
+from audit.models import AuditAction, AuditEvent
+from audit.services import audit_event_record
+from icp.rescoring import lead_rescore_key
+from imports.decoding import ImportFileError, decode
+from imports.models import ImportJob, ImportStatus
+from imports.services import upload_path
+from leads.models import Activity, Company, FollowUp, Lead, StageChange
+from referrals.models import ReferralAsk, ReferralSource
+from reminders.models import Reminder
+
+ERASED = "[erased]"
+ERASED_SOURCE_NAME = "Erased person"
+IMPORT_STOPPED = (
+    "Stopped: a person in this file was erased. Remove them from the file and import it again."
+)
+
+
+# --- What is held --------------------------------------------------------------------------
+
+
+def lead_personal_data(*, lead: Lead) -> dict[str, object]:
+    """Everything held about the person `lead` is, as JSON-ready values (ids, not objects).
+
+    Mentions of them in other records are looked for among the same owner's records only, so
+    a salesperson's export never shows a colleague's notes.
+    """
+    lead = Lead.objects.select_related("company", "owner", "referred_by").get(pk=lead.pk)
+    needles = _needles(lead)
+    own_sources = _own_referral_sources(lead)
+    history = Lead.history.model.objects.filter(id=lead.pk).select_related("history_user")
+    return _jsonable(
+        {
+            "exported_at": timezone.now(),
+            "lead": _row(lead, exclude={"owner"}) | {"owner": lead.owner.get_username()},
+            "company": _row(lead.company, exclude={"owner"}) if lead.company else None,
+            "activities": [
+                _row(activity) for activity in lead.activities.order_by("occurred_at", "id")
+            ],
+            "stage_changes": [
+                _row(change) for change in lead.stage_changes.order_by("changed_at", "id")
+            ],
+            "follow_ups": [_row(follow_up) for follow_up in lead.follow_ups.order_by("due_at")],
+            "referrals": {
+                "referred_by": (
+                    {"id": lead.referred_by.pk, "name": lead.referred_by.name}
+                    if lead.referred_by
+                    else None
+                ),
+                "as_referral_source": [
+                    _row(source, exclude={"owner"})
+                    | {
+                        "asks": [_row(ask) for ask in source.asks.order_by("asked_at")],
+                        "referred_lead_ids": sorted(
+                            source.referred_leads.values_list("pk", flat=True)
+                        ),
+                    }
+                    for source in own_sources
+                ],
+            },
+            "history": [
+                _row(record, exclude={"history_user"})
+                | {
+                    "history_user": record.history_user.get_username()
+                    if record.history_user
+                    else None
+                }
+                for record in history.order_by("history_date", "history_id")
+            ],
+            "admin_log": [
+                {
+                    "action_time": entry.action_time,
+                    "user": entry.user.get_username(),
+                    "object": entry.object_repr,
+                    "change_message": entry.get_change_message(),
+                }
+                for entry in _admin_log_entries(lead, needles).select_related("user")
+            ],
+            "imports": [
+                {
+                    "job_id": job.pk,
+                    "filename": job.filename,
+                    "status": job.status,
+                    "created_at": job.created_at,
+                    "file_still_stored": upload_path(job.pk).exists(),
+                    "error_rows": [row for row in job.error_rows if _mentions(row, needles)],
+                }
+                for job, _ in _import_jobs_mentioning(lead, needles)
+            ],
+            "merges": [
+                _row(merge, exclude={"owner"}) for merge in (_merge_records(lead, needles) or ())
+            ],
+            "reminders": [
+                _row(reminder, exclude={"user"})
+                for reminder in _rows_mentioning(
+                    Reminder.objects.filter(user=lead.owner), ("subject", "last_error"), needles
+                )
+            ],
+            "mentions": list(_mentions_elsewhere(lead, needles, owner_only=True)),
+            "not_stored": (
+                "Reminder emails are composed when sent and not kept; used email links record "
+                "only a key, the user and the action."
+            ),
+        }
+    )
+
+
+@transaction.atomic
+def lead_personal_data_export(*, lead: Lead, by: User) -> dict[str, object]:
+    """The person's data for a download, with an audit event saying who took it."""
+    data = lead_personal_data(lead=lead)
+    audit_event_record(
+        action=AuditAction.PERSONAL_DATA_EXPORT,
+        target=Lead,
+        count=1,
+        actor=by,
+        details={"id": lead.pk, "owner_id": lead.owner_id},
+    )
+    return data
+
+
+# --- Erasure -------------------------------------------------------------------------------
+
+
+@transaction.atomic
+def lead_erase(*, lead: Lead, by: User) -> AuditEvent:
+    """Erase the person `lead` is, everywhere, leaving one audit event without personal data.
+
+    - the lead, its activities, stage changes and follow-ups are deleted, with its change
+      history (the deletion's own history row included) and its company when no other lead
+      works there;
+    - the referral source made from it is kept, anonymised and opted out of asks, so the leads
+      it referred keep their credit and the reports their totals; its history is deleted and
+      the notes of the asks made to it are blanked; its link to the lead is gone with the lead;
+    - an import that has not finished and whose stored file names the person is stopped and
+      the file deleted (or it would bring them back); finished imports' error reports, and
+      admin log entries, have the person's name and contact details replaced by "[erased]";
+    - their email, phone and LinkedIn profile are replaced in free text anywhere (other
+      leads' notes, activity texts, history rows, reminders); their name is replaced in the
+      records about them, not in other people's records, where it may be someone else's;
+    - the records of merges into the lead (which keep the merged duplicate's values, for an
+      undo) are deleted: those merges can no longer be undone;
+    - sessions' stored values that mention them are dropped, and the cache's flags for the
+      lead deleted.
+    """
+    lead = Lead.objects.select_for_update(of=("self",)).select_related("company").get(pk=lead.pk)
+    lead_id, owner_id = lead.pk, lead.owner_id
+    needles = _needles(lead)
+    precise = _precise_needles(lead)
+    counts: dict[str, int] = {
+        "activities": lead.activities.count(),
+        "follow_ups": lead.follow_ups.count(),
+        "stage_changes": lead.stage_changes.count(),
+    }
+
+    # Admin log entries are found by the ids of the person's records: before anything goes.
+    counts["admin_log_entries"] = _scrub_admin_log(lead, needles)
+    counts["referral_sources_anonymised"] = _anonymise_referral_sources(lead)
+    counts["merges"] = _erase_merges(lead, needles)
+    stopped, scrubbed = _erase_from_imports(lead, needles)
+    counts["imports_stopped"], counts["imports_scrubbed"] = stopped, scrubbed
+    counts["sessions"] = _scrub_sessions(needles)
+
+    company = lead.company
+    lead._history_user = by
+    lead.delete()
+    history = Lead.history.model.objects.filter(id=lead_id)
+    counts["history_rows"] = history.count()
+    history.delete()
+    counts["company_deleted"] = int(company is not None and not company.leads.exists())
+    if counts["company_deleted"]:
+        company.delete()
+    counts["mentions_scrubbed"] = _scrub_mentions(precise)
+    transaction.on_commit(lambda: cache.delete(lead_rescore_key(lead_id)))
+
+    return audit_event_record(
+        action=AuditAction.ERASE,
+        target=Lead,
+        count=1,
+        actor=by,
+        details={"id": lead_id, "owner_id": owner_id, **counts},
+    )
+
+
+# --- Internals -----------------------------------------------------------------------------
+
+
+def lead_identifiers(lead: Lead) -> list[str]:
+    """What identifies the person in text (see `mentions`)."""
+    return _needles(lead)
+
+
+def mentions(value: object, identifiers: Iterable[str]) -> bool:
+    """Whether `value` (text, or JSON-like data) names the person `identifiers` identify."""
+    return _mentions(value, identifiers)
+
+
+def _needles(lead: Lead) -> list[str]:
+    """What identifies the person in text: their contact details and their full name.
+
+    A name alone ("Dana") is too common to look for; a first and last name together is not.
+    """
+    found = _precise_needles(lead)
+    if lead.first_name and lead.last_name:
+        found.append(f"{lead.first_name} {lead.last_name}")
+    return found
+
+
+def _precise_needles(lead: Lead) -> list[str]:
+    """Contact details: unique to the person, so safe to replace wherever they appear."""
+    return [value for value in (lead.email, lead.phone, lead.linkedin_url) if value]
+
+
+def _mentions(value: object, needles: Iterable[str]) -> bool:
+    text = json.dumps(value, default=str, ensure_ascii=False).casefold()
+    return any(needle.casefold() in text for needle in needles)
+
+
+def _scrub(value: object, needles: Iterable[str]) -> object:
+    """`value` (text, or JSON made of lists and dicts) with every needle replaced."""
+    if isinstance(value, str):
+        for needle in needles:
+            value = re.sub(re.escape(needle), ERASED, value, flags=re.IGNORECASE)
+        return value
+    if isinstance(value, list):
+        return [_scrub(item, needles) for item in value]
+    if isinstance(value, dict):
+        return {key: _scrub(item, needles) for key, item in value.items()}
+    return value
+
+
+def _contains_any(fields: Iterable[str], needles: Iterable[str]) -> Q:
+    condition = Q(pk__in=[])
+    for field in fields:
+        for needle in needles:
+            condition |= Q(**{f"{field}__icontains": needle})
+    return condition
+
+
+def _rows_mentioning(queryset: models.QuerySet, fields: Iterable[str], needles: list[str]):
+    if not needles:
+        return queryset.none()
+    return queryset.filter(_contains_any(fields, needles))
+
+
+def _own_referral_sources(lead: Lead) -> models.QuerySet[ReferralSource]:
+    """The referral sources that are this person: made from the lead, or theirs by email."""
+    condition = Q(lead=lead)
+    if lead.email:
+        condition |= Q(owner_id=lead.owner_id, email__iexact=lead.email)
+    return ReferralSource.objects.filter(condition).order_by("pk")
+
+
+def _anonymise_referral_sources(lead: Lead) -> int:
+    sources = list(_own_referral_sources(lead).values_list("pk", flat=True))
+    if not sources:
+        return 0
+    # UPDATEs, not save(): a history row holding the old name is exactly what must go.
+    ReferralSource.objects.filter(pk__in=sources).update(
+        name=ERASED_SOURCE_NAME, email="", notes="", lead=None, opted_out=True
+    )
+    ReferralAsk.objects.filter(source_id__in=sources).update(note="")
+    ReferralSource.history.model.objects.filter(id__in=sources).delete()
+    return len(sources)
+
+
+# The person's own records, by model: admin log entries about them are renamed by id.
+def _own_records(lead: Lead) -> dict[type[models.Model], list[int]]:
+    return {
+        Lead: [lead.pk],
+        Activity: list(lead.activities.values_list("pk", flat=True)),
+        FollowUp: list(lead.follow_ups.values_list("pk", flat=True)),
+        StageChange: list(lead.stage_changes.values_list("pk", flat=True)),
+        ReferralSource: list(_own_referral_sources(lead).values_list("pk", flat=True)),
+    }
+
+
+def _admin_log_entries(lead: Lead, needles: list[str]) -> models.QuerySet[LogEntry]:
+    about = Q(pk__in=[])
+    for model, ids in _own_records(lead).items():
+        if ids:
+            content_type = ContentType.objects.get_for_model(model)
+            about |= Q(content_type=content_type, object_id__in=[str(pk) for pk in ids])
+    if needles:
+        about |= _contains_any(("object_repr", "change_message"), needles)
+    return LogEntry.objects.filter(about).order_by("action_time", "pk")
+
+
+def _scrub_admin_log(lead: Lead, needles: list[str]) -> int:
+    own = {
+        (ContentType.objects.get_for_model(model).pk, str(pk))
+        for model, ids in _own_records(lead).items()
+        for pk in ids
+    }
+    entries = list(_admin_log_entries(lead, needles))
+    for entry in entries:
+        if (entry.content_type_id, entry.object_id) in own:
+            model = entry.content_type.model_class()
+            label = model._meta.verbose_name if model else "record"
+            entry.object_repr = f"Erased {label} #{entry.object_id}"
+        else:
+            entry.object_repr = _scrub(entry.object_repr, needles)
+        entry.change_message = _scrub(entry.change_message, needles)
+    LogEntry.objects.bulk_update(entries, ["object_repr", "change_message"])
+    return len(entries)
+
+
+def _merge_records(lead: Lead, needles: list[str]) -> models.QuerySet:
+    """Records of merges into this lead, or of this person (they keep the merged lead's values
+    for an undo). None while the merge feature is not installed."""
+    try:
+        lead_merge = apps.get_model("leads", "LeadMerge")
+    except LookupError:
+        return None
+    condition = Q(survivor_id=lead.pk)
+    if needles:
+        fields = ("survivor_name", "duplicate_name", "duplicate_values", "survivor_values")
+        condition |= _contains_any(fields, needles)
+    return lead_merge.objects.filter(condition)
+
+
+def _erase_merges(lead: Lead, needles: list[str]) -> int:
+    """The person's merges can't be undone once they are erased: their records go."""
+    records = _merge_records(lead, needles)
+    return records.delete()[0] if records is not None else 0
+
+
+def _file_mentions(job: ImportJob, lead: Lead, needles: list[str]) -> bool:
+    """Whether the job's stored file names the person: a line with their email, phone or
+    profile, or with both their first and last name (CSV columns split a name; vCard's FN
+    line holds it whole)."""
+    path = upload_path(job.pk)
+    try:
+        text = decode(path.read_bytes(), max_bytes=max(job.size, path.stat().st_size, 1))
+    except (OSError, ImportFileError):
+        return False
+    precise = [needle.casefold() for needle in _precise_needles(lead)]
+    names = [name.casefold() for name in (lead.first_name, lead.last_name) if name]
+    for line in text.casefold().splitlines():
+        if any(needle in line for needle in precise):
+            return True
+        if len(names) == 2 and all(name in line for name in names):
+            return True
+    return False
+
+
+def _import_jobs_mentioning(lead: Lead, needles: list[str]) -> Iterator[tuple[ImportJob, bool]]:
+    """The owner's import jobs that name the person, each with whether its stored file does."""
+    for job in ImportJob.objects.filter(owner_id=lead.owner_id).order_by("created_at"):
+        in_file = upload_path(job.pk).exists() and _file_mentions(job, lead, needles)
+        if in_file or _mentions([job.filename, job.headers, job.error_rows, job.failure], needles):
+            yield job, in_file
+
+
+def _erase_from_imports(lead: Lead, needles: list[str]) -> tuple[int, int]:
+    """Stop unfinished imports whose file names the person; scrub the others' reports."""
+    stopped = scrubbed = 0
+    for job, in_file in _import_jobs_mentioning(lead, needles):
+        job.filename = _scrub(job.filename, needles) or "upload"
+        job.headers = _scrub(job.headers, needles)
+        job.error_rows = _scrub(job.error_rows, needles)
+        job.failure = _scrub(job.failure, needles)
+        fields = ["filename", "headers", "error_rows", "failure"]
+        if in_file:
+            # Imported later, the file would bring the person back. (A running import has
+            # read its rows already and may still create them: erase again once it is done.)
+            job.status = ImportStatus.FAILED if not job.is_finished else job.status
+            job.failure = IMPORT_STOPPED
+            job.finished_at = job.finished_at or timezone.now()
+            fields += ["status", "finished_at"]
+            path = upload_path(job.pk)
+            transaction.on_commit(lambda path=path: path.unlink(missing_ok=True))
+            stopped += 1
+        else:
+            scrubbed += 1
+        ImportJob.objects.filter(pk=job.pk).update(**{name: getattr(job, name) for name in fields})
+    return stopped, scrubbed
+
+
+def _scrub_sessions(needles: list[str]) -> int:
+    """Drop stored values (pending messages, say) that name the person from live sessions."""
+    if not needles or settings.SESSION_ENGINE != "django.contrib.sessions.backends.db":
+        return 0
+    changed = 0
+    for session in Session.objects.filter(expire_date__gt=timezone.now()).iterator():
+        data = session.get_decoded()
+        kept = {key: value for key, value in data.items() if not _mentions(value, needles)}
+        if len(kept) != len(data):
+            Session.objects.filter(pk=session.pk).update(session_data=Session.objects.encode(kept))
+            changed += 1
+    return changed
+
+
+# Free text about other people that may mention this one, by model.
+_FREE_TEXT: tuple[tuple[type[models.Model], tuple[str, ...]], ...] = (
+    (Lead, ("notes", "source_detail", "lost_reason")),
+    (Activity, ("text",)),
+    (FollowUp, ("note",)),
+    (StageChange, ("reason",)),
+    (ReferralSource, ("notes",)),
+    (ReferralAsk, ("note",)),
+    (Company, ("name", "website")),
+    (Reminder, ("subject", "last_error")),
+    (ImportJob, ("filename", "failure")),
+)
+
+
+def _free_text_models() -> Iterator[tuple[type[models.Model], tuple[str, ...]]]:
+    yield from _FREE_TEXT
+    yield Lead.history.model, ("notes", "source_detail", "lost_reason", "history_change_reason")
+    yield ReferralSource.history.model, ("notes",)
+
+
+def _owned_by(model: type[models.Model], owner_id: int) -> Q:
+    paths = {
+        Activity: "lead__owner_id",
+        FollowUp: "lead__owner_id",
+        StageChange: "lead__owner_id",
+        ReferralAsk: "source__owner_id",
+        Reminder: "user_id",
+    }
+    return Q(**{paths.get(model, "owner_id"): owner_id})
+
+
+def _mentions_elsewhere(lead: Lead, needles: list[str], *, owner_only: bool) -> Iterator[dict]:
+    if not needles:
+        return
+    for model, fields in _free_text_models():
+        rows = _rows_mentioning(model.objects.all(), fields, needles)
+        if owner_only:
+            rows = rows.filter(_owned_by(model, lead.owner_id))
+        if model is Lead or model is Lead.history.model:
+            rows = rows.exclude(id=lead.pk)
+        for row in rows.values("pk", *fields):
+            for field in fields:
+                if _mentions(row[field], needles):
+                    yield {
+                        "record": model._meta.label,
+                        "id": row["pk"],
+                        "field": field,
+                        "text": row[field],
+                    }
+
+
+def _scrub_mentions(needles: list[str]) -> int:
+    """Replace the person's contact details in free text anywhere; returns the rows changed."""
+    changed = 0
+    if not needles:
+        return changed
+    for model, fields in _free_text_models():
+        for row in _rows_mentioning(model.objects.all(), fields, needles).values("pk", *fields):
+            updates = {field: _scrub(row[field], needles) for field in fields}
+            model.objects.filter(pk=row["pk"]).update(**updates)
+            changed += 1
+    return changed
+
+
+def _row(instance: models.Model, *, exclude: Iterable[str] = ()) -> dict[str, object]:
+    """A model instance's own columns, foreign keys as ids."""
+    skip = set(exclude)
+    return {
+        field.attname if field.is_relation else field.name: getattr(instance, field.attname)
+        for field in instance._meta.concrete_fields
+        if field.name not in skip
+    }
+
+
+def _jsonable(value: object) -> object:
+    if isinstance(value, dict):
+        return {str(key): _jsonable(item) for key, item in value.items()}
+    if isinstance(value, list | tuple):
+        return [_jsonable(item) for item in value]
+    if isinstance(value, datetime):
+        return value.isoformat()
+    if value is None or isinstance(value, bool | int | float | str):
+        return value
+    return str(value)  # Decimal, UUID, date
