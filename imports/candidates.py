@@ -4,11 +4,13 @@ import will meet — without touching the database."""
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 from datetime import date, datetime
 
 from django.core.exceptions import ValidationError
 from django.core.validators import EmailValidator
+from django.db import models
 
 from imports.columns import Target, squash
 from imports.models import ImportFormat
@@ -65,6 +67,11 @@ SOURCE_WORDS = {
     Source.OTHER: ("other",),
 }
 SOURCE_BY_WORD = {word: source for source, words in SOURCE_WORDS.items() for word in words}
+# Our own sources, by value or label, squashed: a row naming one is taken as it is.
+OWN_SOURCES = {
+    **{squash(source.label): source.value for source in reversed(Source)},
+    **{value: value for value in Source.values},
+}
 # Where leads of each format come from, unless the row or the person says otherwise.
 FORMAT_SOURCES = {
     ImportFormat.LINKEDIN: Source.OWN_NETWORK,
@@ -286,11 +293,8 @@ def _source(text: str, context: CandidateContext) -> tuple[str, str]:
     if not text:
         return context.default_source, ""
     word = squash(text)
-    if word in Source.values:
-        return word, ""
-    for source in Source:
-        if squash(source.label) == word:
-            return source.value, ""
+    if word in OWN_SOURCES:
+        return OWN_SOURCES[word], ""
     if word in SOURCE_BY_WORD:
         return SOURCE_BY_WORD[word], text
     return context.default_source, text
@@ -300,31 +304,49 @@ def _source_detail(origin: str, added_on: date | None, context: CandidateContext
     if added_on is None:
         detail = origin
     elif context.format == ImportFormat.LINKEDIN:
-        detail = f"{origin} since {added_on:%Y-%m-%d}"
+        detail = f"{origin} since {_day(added_on)}"
     else:
-        detail = f"{origin}, added {added_on:%Y-%m-%d}"
+        detail = f"{origin}, added {_day(added_on)}"
     return detail[:SOURCE_DETAIL_MAX]
+
+
+def _day(day: date) -> str:
+    # isoformat is strftime("%Y-%m-%d") at a fraction of the cost, for four-digit years.
+    return day.isoformat() if day.year >= 1000 else f"{day:%Y-%m-%d}"
+
+
+# The model fields a candidate fills, checked as the services will check them. A text field
+# within its length (and without NUL) passes clean(), and so does a profile URL in the form
+# `normalize_linkedin_url` writes; only other values go through the field's validators.
+FIELD_CHECKS = (
+    *((Lead, name, name) for name in ("first_name", "last_name", "title", "phone", "linkedin_url")),
+    (Company, "name", "company_name"),
+    (Company, "domain", "company_domain"),
+)
+_PLAIN_PROFILE_URL = re.compile(r"https://www\.linkedin\.com/(in|pub|company)/[a-z0-9._~%-]+")
 
 
 def _field_errors(candidate: Candidate) -> list[RowError]:
     """Length and format checks of the model fields, as the lead services will run them."""
-    checks = [
-        (Lead, name, getattr(candidate, name))
-        for name in ("first_name", "last_name", "title", "phone", "linkedin_url")
-    ]
-    checks += [
-        (Company, "name", candidate.company_name),
-        (Company, "domain", candidate.company_domain),
-    ]
     errors = []
-    for model, name, value in checks:
-        if not value:
+    for model, name, attribute in FIELD_CHECKS:
+        value = getattr(candidate, attribute)
+        model_field = model._meta.get_field(name)
+        if not value or _surely_valid(model_field, value):
             continue
         try:
-            model._meta.get_field(name).clean(value, None)
+            model_field.clean(value, None)
         except ValidationError as problem:
             column = candidate.column_of("company" if model is Company else name)
             if model is Company and name == "domain":
                 column = candidate.columns.get(Target.DOMAIN, "Company website")
             errors.append(RowError(candidate.row, column, " ".join(problem.messages)))
     return errors
+
+
+def _surely_valid(model_field: models.Field, value: str) -> bool:
+    if len(value) > model_field.max_length or "\x00" in value:
+        return False
+    if isinstance(model_field, models.URLField):
+        return _PLAIN_PROFILE_URL.fullmatch(value) is not None
+    return type(model_field) is models.CharField

@@ -1,31 +1,59 @@
 """The import engine: a parsed file's rows → candidates → matched against what the owner has →
-created, filled in or skipped, each row in its own transaction, through `leads.services` only.
+created, filled in or skipped, in batches, through `leads.services` only.
 
-Efficiency: the owner's leads (for matching) and companies are each read in one query up front;
-per row the only queries are the writes themselves. A row that fails is reported (row,
-column, reason) and rolled back alone; the rows around it are kept.
+Efficiency: the owner's leads (for matching) and companies are each read in one query up front,
+and every row is matched and validated in memory (`leads.services.lead_new`: the checks
+`lead_create` makes, less their queries). The rows are then written a batch at a time, each
+batch in one transaction of a few statements (`leads_bulk_create`, `leads_bulk_fill_empty_fields`
+and the companies first), whatever its size: the number of queries grows with the batches, not
+the rows.
+
+Failures: a row that does not validate is reported (row, column, reason) and left out of its
+batch. A batch the database refuses (a unique email or profile another write took meanwhile, a
+matched lead that can't take a value) is rolled back and written again one row per
+transaction, so the bad row is reported and the others kept; nothing of a row is ever half
+written. Progress is saved inside each batch's transaction, so a run that stops resumes after
+its last committed batch and writes no row twice.
 """
 
 from __future__ import annotations
 
+import gc
+import itertools
 from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
+from datetime import datetime
 
 from django.core.exceptions import ValidationError
-from django.db import IntegrityError, transaction
+from django.db import DataError, IntegrityError, transaction
+from django.utils import timezone
 
 from accounts.models import User
 from icp.rescoring import deferred_rescores
 from imports.candidates import Candidate, CandidateContext, RowError, build_candidate
-from imports.dedupe import Action, DedupeIndex, Known, Plan
+from imports.dedupe import Action, DedupeIndex, Known, Plan, UndoLog
 from imports.models import DuplicatePolicy
 from imports.parsing import ParsedFile
 from leads.models import Company, Lead
 from leads.normalize import normalize_domain
-from leads.services import company_find_or_create, lead_create, lead_fill_empty_fields
+from leads.services import (
+    companies_bulk_set_domain,
+    company_new,
+    lead_new,
+    leads_bulk_create,
+    leads_bulk_fill_empty_fields,
+)
 
-PROGRESS_EVERY = 250
+# Rows per transaction: big enough that the statements per batch cost little per row, small
+# enough that a resumed import redoes little and a batch's leads sit easily in memory.
+BATCH_ROWS = 1000
 PREVIEW_ROWS = 20
+# What the database may refuse in a batch that validated in memory: the batch is then retried
+# row by row. Anything else (a lost connection, the time limit) stops the import.
+REFUSALS = (IntegrityError, ValidationError, DataError)
+CONFLICT = "Conflicts with a lead saved at the same time; import the file again."
+DELETED = "The lead this row matches was deleted meanwhile; import the file again."
 
 
 @dataclass(frozen=True)
@@ -55,6 +83,22 @@ class ImportResult:
     def add_errors(self, errors: list[RowError]) -> None:
         self.errors += 1
         self.error_rows += [error.as_dict() for error in errors]
+
+    def plus(self, other: ImportResult) -> ImportResult:
+        """These counts and another batch's, as a new result."""
+        return ImportResult(
+            created=self.created + other.created,
+            updated=self.updated + other.updated,
+            skipped_duplicates=self.skipped_duplicates + other.skipped_duplicates,
+            errors=self.errors + other.errors,
+            error_rows=self.error_rows + sorted(other.error_rows, key=_by_row),
+        )
+
+    def take(self, other: ImportResult) -> None:
+        """Become `other` (a committed batch's `plus`), keeping this object for the caller."""
+        self.created, self.updated = other.created, other.updated
+        self.skipped_duplicates, self.errors = other.skipped_duplicates, other.errors
+        self.error_rows = other.error_rows
 
     def as_dict(self) -> dict[str, object]:
         return {
@@ -91,10 +135,12 @@ class PreviewRow:
 
 
 def candidates(
-    parsed: ParsedFile, options: ImportOptions
+    parsed: ParsedFile, options: ImportOptions, *, skip_rows: int = 0
 ) -> Iterator[tuple[int, Candidate | list[RowError]]]:
+    """Each data row (after the first `skip_rows`, not even read into candidates) as the lead
+    it would become, or its errors. Streamed: one row at a time."""
     context = CandidateContext(format=parsed.format, source=options.source)
-    for record in parsed.records(options.mapping):
+    for record in itertools.islice(parsed.records(options.mapping), skip_rows, None):
         yield record.row, build_candidate(record, context)
 
 
@@ -126,98 +172,247 @@ def import_file(
     skip_rows: int = 0,
     result: ImportResult | None = None,
     on_progress: Callable[[ImportResult], None] | None = None,
+    batch_rows: int | None = None,
 ) -> ImportResult:
     """Import every row (after the first `skip_rows`, already done by an interrupted run whose
-    counts `result` carries on). Importing the same file again creates and changes nothing."""
-    importer = _Importer(owner=owner, options=options)
+    counts `result` carries on). Importing the same file again creates and changes nothing.
+
+    `on_progress` is called with the counts so far inside each batch's transaction, so what it
+    saves is committed with the batch's rows or not at all.
+    """
     result = result or ImportResult()
     # One bulk rescore of the owner's leads at the end instead of a task per imported lead.
-    with deferred_rescores(owner_id=owner.pk):
-        for number, (_row, candidate) in enumerate(candidates(parsed, options), start=1):
-            if number <= skip_rows:
-                continue
-            if isinstance(candidate, list):
-                result.add_errors(candidate)
-            else:
-                importer.import_row(candidate, result)
-            if on_progress is not None and number % PROGRESS_EVERY == 0:
-                on_progress(result)
+    with _cyclic_gc_paused(), deferred_rescores(owner_id=owner.pk):
+        importer = _Importer(owner=owner, options=options, on_progress=on_progress)
+        rows = candidates(parsed, options, skip_rows=skip_rows)
+        while batch := list(itertools.islice(rows, batch_rows or BATCH_ROWS)):
+            importer.import_batch([candidate for _row, candidate in batch], result)
     if on_progress is not None:
         on_progress(result)
     return result
 
 
+RowCandidate = Candidate | list[RowError]
+
+
+@contextmanager
+def _cyclic_gc_paused() -> Iterator[None]:
+    """Pause the cyclic garbage collector while importing (as `icp.rescoring` does for a bulk
+    rescore): each batch allocates hundreds of thousands of short-lived objects, all freed by
+    reference counting, and every full pass of the collector walks the index of the owner's
+    leads too. It runs once at the end instead, and is switched back on as it was."""
+    was_enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if was_enabled:
+            gc.enable()
+            gc.collect()
+
+
+@dataclass
+class _NewLead:
+    """A lead a batch will create: what it is created from, and the checked unsaved lead."""
+
+    values: dict[str, object]
+    lead: Lead
+
+
+@dataclass
+class _Batch:
+    """What a batch of rows will write, planned in memory before any of it is."""
+
+    creates: list[Known] = field(default_factory=list)
+    # Existing leads' fills: the values by lead id, and each row's part.
+    fills: dict[int, dict[str, object]] = field(default_factory=dict)
+    fill_rows: list[tuple[Candidate, Known, tuple[str, ...]]] = field(default_factory=list)
+    domains: dict[int, Company] = field(default_factory=dict)  # existing companies, by id
+
+    @property
+    def writes(self) -> bool:
+        return bool(self.creates or self.fills or self.domains)
+
+
 class _Importer:
-    def __init__(self, *, owner: User, options: ImportOptions) -> None:
+    def __init__(
+        self,
+        *,
+        owner: User,
+        options: ImportOptions,
+        on_progress: Callable[[ImportResult], None] | None = None,
+    ) -> None:
         self.owner = owner
         self.options = options
-        self.index = DedupeIndex.for_owner(owner)
-        self.companies = _CompanyCache(owner)
+        self.on_progress = on_progress
+        self.undo = UndoLog()
+        self.index = DedupeIndex.for_owner(owner, undo=self.undo)
+        self.companies = _Companies(owner, self.undo)
 
-    def import_row(self, candidate: Candidate, result: ImportResult) -> None:
+    def import_batch(self, batch: list[RowCandidate], result: ImportResult) -> None:
+        """Plan and write a batch in one transaction with its progress; if the database
+        refuses it, take it back and write its rows one per transaction."""
+        outcome = ImportResult()
+        try:
+            self._plan_and_write(batch, outcome, result)
+        except REFUSALS:
+            self.undo.undo_to(0)
+        else:
+            self.undo.forget()
+            result.take(result.plus(outcome))
+            return
+        for candidate in batch:
+            self._import_one(candidate, result)
+
+    def _import_one(self, candidate: RowCandidate, result: ImportResult) -> None:
+        outcome = ImportResult()
+        try:
+            self._plan_and_write([candidate], outcome, result)
+        except REFUSALS as error:
+            self.undo.undo_to(0)
+            outcome = ImportResult()
+            outcome.add_errors(_refusal_errors(candidate, error))
+            merged = result.plus(outcome)
+            if self.on_progress is not None:
+                self.on_progress(merged)
+        else:
+            self.undo.forget()
+            merged = result.plus(outcome)
+        result.take(merged)
+
+    def _plan_and_write(
+        self, rows: list[RowCandidate], outcome: ImportResult, result: ImportResult
+    ) -> None:
+        now = timezone.now()
+        batch = _Batch()
+        for candidate in rows:
+            self._plan(candidate, batch, outcome, now)
+        if not batch.writes and self.on_progress is None:
+            return  # nothing to write or to save: no transaction needed
+        with transaction.atomic():
+            if batch.writes:
+                self._write(batch, outcome, now)
+            if self.on_progress is not None:
+                self.on_progress(result.plus(outcome))
+
+    # --- Planning: in memory, no queries -------------------------------------------------
+
+    def _plan(
+        self, candidate: RowCandidate, batch: _Batch, outcome: ImportResult, now: datetime
+    ) -> None:
+        if isinstance(candidate, list):
+            outcome.add_errors(candidate)
+            return
+        mark = self.undo.mark()
         plan = self.index.plan(candidate, self.options.duplicates)
         try:
             if plan.action == Action.CREATE:
-                self._create(candidate)
-                result.created += 1
-            elif plan.action == Action.FILL and self._fill(candidate, plan):
-                result.updated += 1
+                self._plan_create(candidate, batch, now)
+                outcome.created += 1
+            elif plan.action == Action.FILL and plan.known.pending is not None:
+                self._plan_fill_new(candidate, plan, batch, now)
+                outcome.updated += 1
+            elif plan.action == Action.FILL:
+                self._plan_fill(candidate, plan, batch)  # counted once written
             else:
-                result.skipped_duplicates += 1
+                outcome.skipped_duplicates += 1
         except ValidationError as error:
-            result.add_errors(_row_errors(candidate, error))
-        except IntegrityError:
-            reason = "Conflicts with a lead saved at the same time; import the file again."
-            result.add_errors([RowError(candidate.row, "", reason)])
-        except Lead.DoesNotExist:
-            reason = "The lead this row matches was deleted meanwhile; import the file again."
-            result.add_errors([RowError(candidate.row, "", reason)])
+            self.undo.undo_to(mark)
+            outcome.add_errors(_row_errors(candidate, error))
 
-    def _create(self, candidate: Candidate) -> None:
-        with transaction.atomic():
-            company = self.companies.resolve(candidate)
-            lead = lead_create(
-                owner=self.owner, created_by=self.owner, company=company, **candidate.lead_values()
-            )
-        # Only after the row's transaction committed: a rolled-back row leaves no trace here.
-        self.companies.remember(company)
-        company_name = company.name if company else ""
-        self.index.remember(_known_from(candidate, ref=lead.pk, company_name=company_name))
+    def _plan_create(self, candidate: Candidate, batch: _Batch, now: datetime) -> None:
+        company = self.companies.resolve(candidate, batch)
+        values = {"company": company, **candidate.lead_values()}
+        lead = lead_new(owner=self.owner, now=now, **values)
+        known = _known_from(candidate, ref=0, company_name=company.name if company else "")
+        known.pending = _NewLead(values, lead)
+        self.index.remember(known)
+        batch.creates.append(known)
 
-    def _fill(self, candidate: Candidate, plan: Plan) -> bool:
-        known = plan.known
+    def _plan_fill_new(
+        self, candidate: Candidate, plan: Plan, batch: _Batch, now: datetime
+    ) -> None:
+        """A later row about a lead this batch creates: its values join the lead's."""
+        new: _NewLead = plan.known.pending
+        values = self._fill_values(candidate, plan, batch)
+        merged = {**new.values, **values}
+        lead = lead_new(owner=self.owner, now=now, **merged)  # checked again, whole
+        before = (new.values, new.lead)
+        self.undo.add(lambda: _restore_new(new, before))
+        new.values, new.lead = merged, lead
+        self._record_fill(candidate, plan, values)
+
+    def _plan_fill(self, candidate: Candidate, plan: Plan, batch: _Batch) -> None:
+        values = self._fill_values(candidate, plan, batch)
+        pending = batch.fills.setdefault(plan.known.ref, {})
+        for name, value in values.items():
+            pending.setdefault(name, value)
+        batch.fill_rows.append((candidate, plan.known, tuple(values)))
+        self._record_fill(candidate, plan, values)
+
+    def _fill_values(self, candidate: Candidate, plan: Plan, batch: _Batch) -> dict[str, object]:
         values: dict[str, object] = {
             name: getattr(candidate, name) for name in plan.fills if name != "company"
         }
-        with transaction.atomic():
-            company = self.companies.resolve(candidate) if "company" in plan.fills else None
-            if company is not None:
-                values["company"] = company
-            # The service re-reads the lead under a lock; the id is all it needs.
-            filled = lead_fill_empty_fields(
-                lead=Lead(pk=known.ref, owner=self.owner), user=self.owner, values=values
-            )
-        self.companies.remember(company)
-        self.index.filled(known, candidate, filled, company.name if company else "")
-        return bool(filled)
+        if "company" in plan.fills:
+            values["company"] = self.companies.resolve(candidate, batch)
+        return values
+
+    def _record_fill(self, candidate: Candidate, plan: Plan, values: dict[str, object]) -> None:
+        company = values.get("company")
+        self.index.filled(plan.known, candidate, plan.fills, company.name if company else "")
+
+    # --- Writing: a few statements per batch ---------------------------------------------
+
+    def _write(self, batch: _Batch, outcome: ImportResult, now: datetime) -> None:
+        self._undo_saves(batch)
+        companies_bulk_set_domain(companies=list(batch.domains.values()), now=now)
+        created = leads_bulk_create(
+            leads=[known.pending.lead for known in batch.creates], created_by=self.owner, now=now
+        )
+        for known, lead in zip(batch.creates, created, strict=True):
+            known.ref, known.pending = lead.pk, None
+        if not batch.fills:
+            return
+        filled = leads_bulk_fill_empty_fields(
+            owner=self.owner, user=self.owner, values_by_lead=batch.fills, now=now
+        )
+        for candidate, known, names in batch.fill_rows:
+            if known.ref not in filled:
+                outcome.add_errors([RowError(candidate.row, "", DELETED)])
+            elif set(names) & set(filled[known.ref]):
+                outcome.updated += 1
+            else:  # someone filled these fields since the import read the lead
+                outcome.skipped_duplicates += 1
+
+    def _undo_saves(self, batch: _Batch) -> None:
+        """If the batch is rolled back, the objects it saved must look unsaved again."""
+        companies = [known.pending.lead.company for known in batch.creates]
+        companies += [values.get("company") for values in batch.fills.values()]
+        unsaved = {id(company): company for company in companies if company and company.pk is None}
+        if unsaved:
+            self.undo.add(lambda: [_unsave(company) for company in unsaved.values()])
 
 
-class _CompanyCache:
-    """The owner's companies by domain and by name, read once; misses go to
-    `company_find_or_create`, which also records a domain on a company known by name only."""
+class _Companies:
+    """The owner's companies by domain and by name, read once. A row's company is found by its
+    domain, else its name (recording the domain on a company known by name only, as
+    `company_find_or_create` does), else planned as a new company for its batch to create."""
 
-    def __init__(self, owner: User) -> None:
+    def __init__(self, owner: User, undo: UndoLog) -> None:
         self.owner = owner
+        self.undo = undo
         self.by_domain: dict[str, Company] = {}
         self.by_name: dict[str, Company] = {}
         for company in (
             Company.objects.filter(owner=owner)
             .order_by("id")
             .only("id", "owner_id", "name", "domain", "country")
+            .iterator(chunk_size=5000)
         ):
-            self.remember(company)
+            self._remember(company)
 
-    def resolve(self, candidate: Candidate) -> Company | None:
+    def resolve(self, candidate: Candidate, batch: _Batch) -> Company | None:
         if not candidate.has_company:
             return None
         domain = normalize_domain(candidate.company_domain)
@@ -225,24 +420,43 @@ class _CompanyCache:
         if company is None and candidate.company_name:
             company = self.by_name.get(candidate.company_name.casefold())
             if company is not None and domain and not company.domain:
-                company = None  # the service records the domain on it
+                self._set_domain(company, domain, batch)
         if company is None:
             try:
-                company = company_find_or_create(
-                    owner=self.owner, name=candidate.company_name, domain=domain
+                company = company_new(
+                    owner=self.owner, name=candidate.company_name or domain, domain=domain
                 )
             except ValidationError as error:
                 raise ValidationError({"company": error.messages}) from None
+            self._remember(company)
         return company
 
-    def remember(self, company: Company | None) -> None:
-        if company is None:
-            return
+    def _set_domain(self, company: Company, domain: str, batch: _Batch) -> None:
+        company.domain = domain
+        self.undo.add(lambda: setattr(company, "domain", ""))
+        self._add(self.by_domain, domain, company)
+        if company.pk is not None:  # a new company is created with it
+            batch.domains[company.pk] = company
+
+    def _remember(self, company: Company) -> None:
         if company.domain:
-            self.by_domain.setdefault(company.domain, company)
-        key = company.name.casefold()
-        if self.by_name.setdefault(key, company).pk == company.pk:
-            self.by_name[key] = company  # the freshest copy, with a domain just recorded
+            self._add(self.by_domain, company.domain, company)
+        self._add(self.by_name, company.name.casefold(), company)
+
+    def _add(self, keys: dict[str, Company], key: str, company: Company) -> None:
+        if key in keys:
+            return
+        keys[key] = company
+        self.undo.add(lambda: keys.pop(key, None))
+
+
+def _unsave(instance: Company) -> None:
+    instance.pk = None
+    instance._state.adding = True
+
+
+def _restore_new(new: _NewLead, before: tuple[dict[str, object], Lead]) -> None:
+    new.values, new.lead = before
 
 
 def _known_from(candidate: Candidate, *, ref: int, company_name: str) -> Known:
@@ -274,3 +488,16 @@ def _row_errors(candidate: Candidate, error: ValidationError) -> list[RowError]:
         )
         for name, problems in error.error_dict.items()
     ]
+
+
+def _refusal_errors(candidate: RowCandidate, error: Exception) -> list[RowError]:
+    """A lone row the database refused, in the words of an error report."""
+    if isinstance(candidate, list):  # not a write: can't be refused, but never lose a report
+        return candidate
+    if isinstance(error, ValidationError):
+        return _row_errors(candidate, error)
+    return [RowError(candidate.row, "", CONFLICT)]
+
+
+def _by_row(error: dict[str, object]) -> int:
+    return error["row"]  # type: ignore[return-value]

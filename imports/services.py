@@ -230,7 +230,8 @@ def _enqueue(job_id: str) -> None:
 
 
 def _save_progress(job: ImportJob, result: engine.ImportResult, **also: object) -> None:
-    # An UPDATE of its own, outside the rows' transactions: the page polls these columns.
+    # Called inside each batch's transaction (see engine.import_file), so the counts are
+    # committed with the rows they count: a resumed run skips exactly the committed rows.
     # The error list is rewritten only when it grew.
     changes: dict[str, object] = {
         "processed_rows": result.processed,
@@ -267,3 +268,22 @@ def _finish(job: ImportJob, result: engine.ImportResult, *, status: str, failure
     job.heartbeat_at = now
     job.save()
     upload_path(job.pk).unlink(missing_ok=True)
+    # One summary audit event per import (each lead's own history names the owner as well).
+    from audit.services import audit_event_record
+
+    audit_event_record(
+        action="import",
+        target="leads.Lead",
+        count=job.created + job.updated,
+        actor=job.owner,
+        now=now,
+        details={
+            "job_id": str(job.pk),
+            "status": status,
+            "rows": job.processed_rows,
+            "created": job.created,
+            "updated": job.updated,
+            "skipped_duplicates": job.skipped_duplicates,
+            "errors": job.errors,
+        },
+    )

@@ -1,7 +1,8 @@
 """Celery task for large imports: thin, by id, idempotent (see `import_job_run`).
 
-A database hiccup or the time limit hands the job back with its progress saved, and the retry
-carries on after the last saved row; so a 50,000-row file needs no hour-long time limit. A run
+A database hiccup or the time limit hands the job back with its progress saved (committed with
+each batch of rows), and the retry carries on after the last committed batch, writing no row
+twice; so a 50,000-row file needs no hour-long time limit. A run
 that finds another one on the job (a redelivered message) checks again once that one's
 heartbeat could have gone stale.
 """

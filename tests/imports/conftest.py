@@ -23,13 +23,15 @@ def fixture_bytes(name: str) -> bytes:
 
 
 def import_data(
-    owner, data: bytes | str, *, format: str = "auto", **options
+    owner, data: bytes | str, *, format: str = "auto", batch_rows: int | None = None, **options
 ) -> engine.ImportResult:
     """Import bytes (or UTF-8 text) for an owner straight through the engine."""
     if isinstance(data, str):
         data = data.encode()
     parsed = read_file(data, max_bytes=MAX_BYTES, format=format)
-    return engine.import_file(parsed, owner=owner, options=engine.ImportOptions(**options))
+    return engine.import_file(
+        parsed, owner=owner, options=engine.ImportOptions(**options), batch_rows=batch_rows
+    )
 
 
 def csv_text(*lines: str) -> str:

@@ -1,13 +1,17 @@
 from __future__ import annotations
 
 import codecs
+import math
 
 import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
 
 from imports import engine
+from imports.dedupe import DedupeIndex
 from imports.parsing import read_file
 from leads.models import Company, FollowUp, Lead, StageChange
-from leads.services import lead_update
+from leads.services import lead_create, lead_update
 from tests.factories import CompanyFactory, LeadFactory
 from tests.imports.conftest import MAX_BYTES, csv_text, fixture_bytes, import_data
 
@@ -318,6 +322,67 @@ def test_matching_costs_one_query_up_front_not_one_per_row(salesperson, django_a
     assert result.skipped_duplicates == 60
 
 
+def import_statements(owner, rows: int) -> list[str]:
+    """The SQL an import of `rows` new people (each with a new company), a tenth of them
+    filling in an existing lead, sends; the owner's leads and companies are read first."""
+    for n in range(rows // 10):
+        LeadFactory(owner=owner, email=f"known{n}@example.com", phone="", company=None)
+    lines = [
+        f"Pérson{n},Lëad,p{n}@example.com,Company {n},company{n}.example,+44 20 7946 {n:04d}"
+        for n in range(rows)
+    ]
+    lines += [f"Known,Lead,known{n}@example.com,,,+44 20 7946 0000" for n in range(rows // 10)]
+    data = csv_text("First Name,Last Name,Email,Company,Website,Phone", *lines).encode()
+    parsed = read_file(data, max_bytes=MAX_BYTES)
+    with CaptureQueriesContext(connection) as queries:
+        result = engine.import_file(parsed, owner=owner, options=engine.ImportOptions())
+    assert (result.created, result.updated, result.errors) == (rows, rows // 10, 0)
+    return [query["sql"] for query in queries.captured_queries]
+
+
+def inserts_the_backend_must_split(rows: int) -> int:
+    """INSERT statements `rows` leads take beyond one per table: none on PostgreSQL; SQLite
+    caps the parameters of a statement (999), so wide rows go a few dozen per INSERT."""
+    models = [Company, Lead, Lead.history.model, StageChange, FollowUp]
+    extra = 0
+    for model in models:
+        fields = [field for field in model._meta.concrete_fields if not field.primary_key]
+        per_statement = connection.ops.bulk_batch_size(fields, range(rows))
+        extra += math.ceil(rows / per_statement) - 1
+    return extra
+
+
+def test_the_statements_of_an_import_grow_with_batches_not_rows(salesperson, other_salesperson):
+    small = import_statements(salesperson, 30)
+    large = import_statements(other_salesperson, 300)
+
+    def shape(statements: list[str]) -> list[str]:
+        return [sql.split()[0] for sql in statements if not sql.startswith("INSERT")]
+
+    # The same reads, locks, updates and savepoints for 30 rows as for 300: a handful per
+    # batch (the per-row import sent about ten per row).
+    assert shape(large) == shape(small)
+    inserts = [len([sql for sql in run if sql.startswith("INSERT")]) for run in (small, large)]
+    assert inserts[1] - inserts[0] <= inserts_the_backend_must_split(300)
+    assert len(small) < 30
+
+
+def test_a_large_import_writes_a_batch_per_transaction(salesperson):
+    rows = [f"P{n},p{n}@example.com" for n in range(250)]
+    parsed = read_file(csv_text("First Name,Email", *rows).encode(), max_bytes=MAX_BYTES)
+
+    with CaptureQueriesContext(connection) as queries:
+        engine.import_file(
+            parsed, owner=salesperson, options=engine.ImportOptions(), batch_rows=100
+        )
+
+    savepoints = [q["sql"] for q in queries.captured_queries if q["sql"].startswith("SAVEPOINT")]
+    # One transaction (a savepoint inside the test's) per batch: three batches, each with
+    # the one savepoint `leads_bulk_create` nests in it.
+    assert len(savepoints) == 3 * 2
+    assert Lead.objects.filter(owner=salesperson).count() == 250
+
+
 def test_companies_are_matched_by_domain_or_name_and_created_once(salesperson):
     existing = CompanyFactory(owner=salesperson, name="Acme Corporation", domain="acme.example")
     named = CompanyFactory(owner=salesperson, name="Initech", domain="")
@@ -342,30 +407,97 @@ def test_companies_are_matched_by_domain_or_name_and_created_once(salesperson):
     assert Company.objects.filter(owner=salesperson).count() == 3
 
 
-def test_a_row_the_database_refuses_is_rolled_back_alone(salesperson, monkeypatch):
-    from django.core.exceptions import ValidationError
+def written_meanwhile(monkeypatch, write) -> None:
+    """Run `write` right after the import has read the owner's leads and companies: another
+    request or import saving or deleting a lead while this import runs."""
+    real = DedupeIndex.for_owner.__func__
 
-    from imports import engine as engine_module
+    def for_owner(cls, owner, undo=None):
+        index = real(cls, owner, undo=undo)
+        write(owner)
+        return index
 
-    real = engine_module.lead_create
+    monkeypatch.setattr(DedupeIndex, "for_owner", classmethod(for_owner))
 
-    def refuse_grace(**fields):
-        lead = real(**fields)  # written, then refused: the row's transaction must undo it
-        if fields["first_name"] == "Grace":
-            raise ValidationError({"email": "Refused."})
-        return lead
 
-    monkeypatch.setattr(engine_module, "lead_create", refuse_grace)
+@pytest.mark.parametrize(
+    ("taken", "row"),
+    [
+        pytest.param({"email": "grace@example.com"}, "Grace,grace@example.com,,G", id="email"),
+        pytest.param(
+            {"linkedin_url": "https://www.linkedin.com/in/grace"},
+            "Grace,,linkedin.com/in/grace,G",
+            id="linkedin",
+        ),
+    ],
+)
+def test_a_row_the_database_refuses_is_reported_and_the_rest_of_its_batch_kept(
+    salesperson, monkeypatch, taken, row
+):
+    # Saved after the import read the owner's leads: only the unique constraint can catch it.
+    written_meanwhile(
+        monkeypatch, lambda owner: lead_create(owner=owner, first_name="Someone", **taken)
+    )
 
     result = import_data(
         salesperson,
-        csv_text("First Name,Email,Company", "Ada,ada@example.com,A", "Grace,grace@example.com,G"),
+        csv_text(
+            "First Name,Email,LinkedIn,Company",
+            "Ada,ada@example.com,,A",
+            row,
+            "Linus,linus@example.com,linkedin.com/in/linus,L",
+        ),
+    )
+
+    assert (result.created, result.errors) == (2, 1)
+    assert result.error_rows == [{"row": 3, "field": "", "reason": engine.CONFLICT}]
+    assert sorted(Lead.objects.values_list("first_name", flat=True)) == ["Ada", "Linus", "Someone"]
+    # Nothing of the refused row is left: not its company, its stage history or its follow-up.
+    assert sorted(Company.objects.values_list("name", flat=True)) == ["A", "L"]
+    assert StageChange.objects.count() == FollowUp.objects.count() == 3
+    linus = Lead.objects.get(first_name="Linus")
+    assert (linus.company.name, linus.history.count()) == ("L", 1)
+
+
+def test_after_a_refused_batch_the_next_batches_are_written_whole(salesperson, monkeypatch):
+    written_meanwhile(
+        monkeypatch, lambda owner: lead_create(owner=owner, first_name="X", email="p1@example.com")
+    )
+    rows = [f"P{n},p{n}@example.com,C{n % 3}" for n in range(40)]
+
+    result = import_data(salesperson, csv_text("First Name,Email,Company", *rows), batch_rows=10)
+
+    # Rows 2..41: p1 is row 3, in the first batch; the other 39 rows are all created.
+    assert (result.created, result.errors) == (39, 1)
+    assert result.error_rows[0]["row"] == 3
+    assert Lead.objects.filter(owner=salesperson).count() == 40
+    assert Company.objects.filter(owner=salesperson).count() == 3
+
+
+def test_a_matched_lead_deleted_during_the_import_is_a_row_error(salesperson, monkeypatch):
+    lead = LeadFactory(owner=salesperson, email="ada@example.com", phone="")
+    written_meanwhile(monkeypatch, lambda owner: lead.delete())
+
+    result = import_data(
+        salesperson,
+        csv_text("Email,Phone", "ada@example.com,+44 20 7946 0958", "grace@example.com,"),
     )
 
     assert (result.created, result.errors) == (1, 1)
-    assert result.error_rows == [{"row": 3, "field": "Email", "reason": "Refused."}]
-    assert list(Lead.objects.values_list("first_name", flat=True)) == ["Ada"]
-    assert list(Company.objects.values_list("name", flat=True)) == ["A"]
+    assert result.error_rows == [{"row": 2, "field": "", "reason": engine.DELETED}]
+    assert list(Lead.objects.values_list("email", flat=True)) == ["grace@example.com"]
+
+
+def test_a_field_filled_by_someone_else_meanwhile_is_kept(salesperson, monkeypatch):
+    lead = LeadFactory(owner=salesperson, email="ada@example.com", phone="", title="")
+    written_meanwhile(
+        monkeypatch, lambda owner: Lead.objects.filter(pk=lead.pk).update(phone="+15550100")
+    )
+
+    result = import_data(salesperson, csv_text("Email,Phone", "ada@example.com,+44 20 7946 0958"))
+
+    lead.refresh_from_db()
+    assert (result.updated, result.skipped_duplicates, lead.phone) == (0, 1, "+15550100")
 
 
 def test_preview_marks_new_rows_duplicates_and_errors_without_writing(salesperson):
@@ -388,20 +520,3 @@ def test_preview_marks_new_rows_duplicates_and_errors_without_writing(salesperso
     assert rows[1].plan.fills == ("phone",)
     assert rows[2].duplicate_of.row == 2
     assert Lead.objects.count() == 1
-
-
-def test_a_matched_lead_deleted_during_the_import_is_a_row_error(salesperson):
-    lead = LeadFactory(owner=salesperson, email="ada@example.com", phone="")
-    parsed = read_file(
-        csv_text("Email,Phone", "ada@example.com,+44 20 7946 0958", "grace@example.com,").encode(),
-        max_bytes=MAX_BYTES,
-    )
-    importer = engine._Importer(owner=salesperson, options=engine.ImportOptions())
-    lead.delete()  # after the import read the owner's leads
-    result = engine.ImportResult()
-
-    for _row, candidate in engine.candidates(parsed, engine.ImportOptions()):
-        importer.import_row(candidate, result)
-
-    assert (result.created, result.errors) == (1, 1)
-    assert "deleted meanwhile" in result.error_rows[0]["reason"]

@@ -125,40 +125,50 @@ class WorkerKilled(BaseException):
     """Stands in for a worker process dying mid-import: nothing in the app catches it."""
 
 
-def interrupt_at(monkeypatch, row_number: int, interruption: BaseException) -> None:
-    real_import_row = services.engine._Importer.import_row
+def interrupt_batch(monkeypatch, batch_number: int, interruption: BaseException) -> None:
+    """Interrupt the import in its n-th batch, after that batch's leads were inserted (in its
+    transaction, not yet committed)."""
+    real = services.engine.leads_bulk_create
     calls = 0
 
-    def import_row(self, candidate, result):
+    def leads_bulk_create(**kwargs):
         nonlocal calls
         calls += 1
-        if calls == row_number:
+        created = real(**kwargs)
+        if calls == batch_number:
             raise interruption
-        real_import_row(self, candidate, result)
+        return created
 
-    monkeypatch.setattr(services.engine._Importer, "import_row", import_row)
+    monkeypatch.setattr(services.engine, "leads_bulk_create", leads_bulk_create)
 
 
-def test_a_job_whose_worker_died_resumes_after_its_last_saved_row(salesperson, monkeypatch):
+def test_a_job_whose_worker_died_resumes_after_its_last_committed_batch(salesperson, monkeypatch):
+    monkeypatch.setattr(services.engine, "BATCH_ROWS", 250)
     job = create_job(salesperson, generated_csv(600))
     ImportJob.objects.filter(pk=job.pk).update(status=ImportStatus.QUEUED)
-    interrupt_at(monkeypatch, 301, WorkerKilled())
+    interrupt_batch(monkeypatch, 2, WorkerKilled())
     with pytest.raises(WorkerKilled):
         tasks.run_import(str(job.pk))
-    monkeypatch.undo()
     job.refresh_from_db()
-    # Progress is saved every 250 rows: the 50 rows after that are done but not counted.
-    assert (job.status, job.processed_rows, Lead.objects.count()) == ("running", 250, 300)
+    # The progress is committed with each batch: the second batch's rows and count are gone.
+    assert (job.status, job.processed_rows, job.created, Lead.objects.count()) == (
+        "running",
+        250,
+        250,
+        250,
+    )
 
     ImportJob.objects.filter(pk=job.pk).update(
         heartbeat_at=timezone.now() - services.HEARTBEAT_TIMEOUT - timedelta(seconds=1)
     )
+    monkeypatch.undo()
+    monkeypatch.setattr(services.engine, "BATCH_ROWS", 250)
     tasks.run_import(str(job.pk))  # the redelivered message
 
     job.refresh_from_db()
+    # Carried on after the committed batch: no row written twice, none taken for a duplicate.
     assert job.status == "done"
-    # Those 50 rows are recognised as duplicates on the second pass: nothing doubled.
-    assert (job.created, job.skipped_duplicates, job.processed_rows) == (550, 50, 600)
+    assert (job.created, job.skipped_duplicates, job.processed_rows) == (600, 0, 600)
     assert Lead.objects.count() == 600
 
 
@@ -168,16 +178,17 @@ def test_a_job_whose_worker_died_resumes_after_its_last_saved_row(salesperson, m
 def test_a_hiccup_or_the_time_limit_saves_progress_and_the_retry_carries_on(
     salesperson, monkeypatch, interruption
 ):
+    monkeypatch.setattr(services.engine, "BATCH_ROWS", 10)
     job = create_job(salesperson, generated_csv(40))
     ImportJob.objects.filter(pk=job.pk).update(status=ImportStatus.QUEUED)
-    interrupt_at(monkeypatch, 31, interruption)
+    interrupt_batch(monkeypatch, 4, interruption)
 
     with pytest.raises(type(interruption)):
         services.import_job_run(job_id=job.pk, release_on_transient=True)
 
     job.refresh_from_db()
     assert (job.status, job.heartbeat_at) == ("queued", None)
-    assert (job.processed_rows, job.created) == (30, 30)
+    assert (job.processed_rows, job.created, Lead.objects.count()) == (30, 30, 30)
     assert services.upload_path(job.pk).exists()
     monkeypatch.undo()
 
@@ -186,6 +197,25 @@ def test_a_hiccup_or_the_time_limit_saves_progress_and_the_retry_carries_on(
     job.refresh_from_db()
     assert (job.status, job.created, job.skipped_duplicates) == ("done", 40, 0)
     assert Lead.objects.count() == 40
+
+
+def test_progress_is_saved_with_each_batch(salesperson, monkeypatch):
+    monkeypatch.setattr(services.engine, "BATCH_ROWS", 100)
+    job = create_job(salesperson, generated_csv(350, bad_every=100))
+    ImportJob.objects.filter(pk=job.pk).update(status=ImportStatus.QUEUED)
+    seen = []
+    real_save = services._save_progress
+
+    def save_progress(job, result, **also):
+        # Inside the batch's transaction, the batch's leads are already there to count.
+        seen.append((result.processed, Lead.objects.count(), result.errors))
+        real_save(job, result, **also)
+
+    monkeypatch.setattr(services, "_save_progress", save_progress)
+
+    tasks.run_import(str(job.pk))
+
+    assert seen[:4] == [(100, 99, 1), (200, 198, 2), (300, 297, 3), (350, 346, 4)]
 
 
 def test_the_database_busy_while_the_person_waits_fails_the_job(salesperson, monkeypatch):

@@ -9,7 +9,7 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import IntegrityError, transaction
 
 from leads import services
-from leads.models import Activity, FollowUp, Lead, StageChange
+from leads.models import Activity, Company, FollowUp, Lead, StageChange
 from referrals.models import ReferralSource
 from tests.factories import CompanyFactory, FollowUpFactory, LeadFactory
 
@@ -430,3 +430,184 @@ class TestLeadsReassign:
         services.leads_reassign(leads=leads, to_owner=other_salesperson, by=manager)
 
         assert rescores == [("owner", other_salesperson.pk)]
+
+
+@pytest.mark.django_db
+class TestLeadsBulkCreate:
+    FIELDS = {
+        "first_name": " Zoë ",
+        "last_name": "Müller",
+        "email": " Zoe@Example.COM",
+        "linkedin_url": "linkedin.com/in/Zoe-Mueller/",
+        "phone": "020 7946 0958",
+        "title": "CTO",
+        "source": "event",
+    }
+    COMPARED = (
+        "first_name",
+        "last_name",
+        "email",
+        "linkedin_url",
+        "phone",
+        "title",
+        "source",
+        "stage",
+        "next_follow_up_at",
+    )
+
+    def test_a_lead_is_created_as_lead_create_creates_it(
+        self, salesperson, other_salesperson, monday, rescores
+    ):
+        one = services.lead_create(owner=salesperson, **self.FIELDS)
+        company = services.company_new(owner=other_salesperson, name=" Acme ", domain="acme.ie")
+        (bulk,) = services.leads_bulk_create(
+            leads=[services.lead_new(owner=other_salesperson, company=company, **self.FIELDS)]
+        )
+
+        bulk.refresh_from_db()
+        assert [getattr(bulk, name) for name in self.COMPARED] == [
+            getattr(one, name) for name in self.COMPARED
+        ]
+        assert (bulk.company.name, bulk.company.domain) == ("Acme", "acme.ie")
+        assert list(bulk.stage_changes.values_list("from_stage", "to_stage", "changed_by")) == [
+            ("", "new", other_salesperson.pk)
+        ]
+        assert (pending(bulk).kind, pending(bulk).due_at) == (
+            pending(one).kind,
+            pending(one).due_at,
+        )
+        assert pending(bulk).rule == "first_touch"
+        (created,) = bulk.history.all()
+        assert (created.history_type, created.history_user, created.email) == (
+            "+",
+            other_salesperson,
+            "zoe@example.com",
+        )
+        assert rescores == [("lead", one.pk), ("lead", bulk.pk)]
+
+    def test_many_leads_take_a_few_statements_whatever_their_number(
+        self, salesperson, monday, rescores, django_assert_max_num_queries
+    ):
+        acme = services.company_new(owner=salesperson, name="Acme")
+        leads = [
+            services.lead_new(owner=salesperson, email=f"p{n}@example.com", company=acme)
+            for n in range(20)
+        ]
+
+        # Savepoint, company, ids or leads, history, stage history, follow-ups, release (SQLite
+        # splits the 20 wide lead rows over a few INSERTs).
+        with django_assert_max_num_queries(9):
+            created = services.leads_bulk_create(leads=leads, created_by=salesperson)
+
+        assert Lead.objects.filter(owner=salesperson, company__name="Acme").count() == 20
+        assert StageChange.objects.filter(lead__in=created).count() == 20
+        assert FollowUp.objects.filter(lead__in=created, done_at__isnull=True).count() == 20
+        assert Lead.history.filter(history_type="+").count() == 20
+
+    def test_a_unique_key_taken_meanwhile_refuses_the_whole_batch(self, salesperson, rescores):
+        leads = [
+            services.lead_new(
+                owner=salesperson,
+                email=email,
+                company=services.company_new(owner=salesperson, name=email),
+            )
+            for email in ("ada@example.com", "grace@example.com")
+        ]
+        services.lead_create(owner=salesperson, email="grace@example.com")
+
+        with pytest.raises(IntegrityError), transaction.atomic():
+            services.leads_bulk_create(leads=leads)
+
+        assert list(Lead.objects.values_list("email", flat=True)) == ["grace@example.com"]
+        assert not Company.objects.exists()
+
+    def test_lead_new_checks_without_a_query(
+        self, salesperson, other_salesperson, django_assert_num_queries
+    ):
+        theirs = CompanyFactory(owner=other_salesperson)
+
+        with django_assert_num_queries(0):
+            with pytest.raises(ValidationError) as too_long:
+                services.lead_new(owner=salesperson, first_name="A", title="T" * 201)
+            with pytest.raises(ValidationError) as nameless:
+                services.lead_new(owner=salesperson, phone="+44 20 7946 0958")
+            with pytest.raises(ValidationError) as not_theirs:
+                services.lead_new(owner=salesperson, first_name="A", company=theirs)
+            with pytest.raises(ValidationError) as bad_profile:
+                services.lead_new(owner=salesperson, first_name="A", linkedin_url="not a url")
+
+        assert "at most 200 characters" in too_long.value.message_dict["title"][0]
+        assert nameless.value.message_dict["__all__"] == [
+            "Give the lead a name or an email address."
+        ]
+        assert "company" in not_theirs.value.message_dict
+        assert "linkedin_url" in bad_profile.value.message_dict
+
+    def test_only_leads_from_lead_new_are_taken(self, salesperson):
+        with pytest.raises(TypeError, match="lead_new"):
+            services.leads_bulk_create(leads=[Lead(owner=salesperson, first_name="Unchecked")])
+
+
+@pytest.mark.django_db
+class TestLeadsBulkFillEmptyFields:
+    def test_fills_empty_fields_only_and_records_each_change(
+        self, salesperson, other_salesperson, rescores
+    ):
+        ada = LeadFactory(owner=salesperson, title="Countess", phone="", company=None)
+        grace = LeadFactory(owner=salesperson, title="", phone="+15550100", company=None)
+        theirs = LeadFactory(owner=other_salesperson, phone="")
+        acme = services.company_new(owner=salesperson, name="Acme")
+
+        filled = services.leads_bulk_fill_empty_fields(
+            owner=salesperson,
+            user=salesperson,
+            values_by_lead={
+                ada.pk: {"title": "Engineer", "phone": "+44 20 7946 0958", "company": acme},
+                grace.pk: {"title": "Admiral", "phone": "+44 20 7946 0000"},
+                theirs.pk: {"phone": "+44 20 7946 0001"},
+                -1: {"phone": "+44 20 7946 0002"},  # deleted meanwhile
+            },
+        )
+
+        assert filled == {ada.pk: ["company", "phone"], grace.pk: ["title"]}
+        ada.refresh_from_db()
+        grace.refresh_from_db()
+        theirs.refresh_from_db()
+        assert (ada.title, ada.phone, ada.company.name) == ("Countess", "+442079460958", "Acme")
+        assert (grace.title, grace.phone) == ("Admiral", "+15550100")
+        assert theirs.phone == ""
+        latest = ada.history.first()
+        assert (latest.history_type, latest.history_user, latest.phone) == (
+            "~",
+            salesperson,
+            "+442079460958",
+        )
+        # Company and title feed the score; a phone alone doesn't.
+        assert sorted(rescores) == [("lead", ada.pk), ("lead", grace.pk)]
+
+    def test_a_value_that_does_not_validate_writes_nothing(self, salesperson, rescores):
+        ada = LeadFactory(owner=salesperson, title="", phone="")
+        grace = LeadFactory(owner=salesperson, title="", phone="")
+
+        with pytest.raises(ValidationError), transaction.atomic():
+            services.leads_bulk_fill_empty_fields(
+                owner=salesperson,
+                user=salesperson,
+                values_by_lead={ada.pk: {"title": "Engineer"}, grace.pk: {"title": "T" * 201}},
+            )
+
+        ada.refresh_from_db()
+        assert ada.title == ""
+
+    def test_a_domain_is_recorded_only_where_there_was_none(self, salesperson):
+        named = CompanyFactory(owner=salesperson, name="Initech", domain="")
+        set_meanwhile = CompanyFactory(owner=salesperson, name="Globex", domain="")
+        Company.objects.filter(pk=set_meanwhile.pk).update(domain="globex.example")
+        named.domain, set_meanwhile.domain = "Initech.example", "globex.other"
+
+        updated = services.companies_bulk_set_domain(companies=[named, set_meanwhile])
+
+        assert updated == 1
+        named.refresh_from_db()
+        set_meanwhile.refresh_from_db()
+        assert (named.domain, set_meanwhile.domain) == ("initech.example", "globex.example")

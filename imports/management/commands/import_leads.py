@@ -53,6 +53,7 @@ class Command(BaseCommand):
             parsed = read_file(data, max_bytes=settings.IMPORT_MAX_BYTES, format=options["format"])
         except ImportFileError as error:
             raise CommandError(str(error)) from None
+        del data  # the decoded text is what is read from now on
         import_options = engine.ImportOptions(
             source=options["source"], duplicates=options["duplicates"]
         )
