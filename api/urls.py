@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+from csp.constants import UNSAFE_INLINE
+from csp.decorators import csp_update
 from django.contrib.auth.decorators import login_required
 from django.urls import path
 from drf_spectacular.renderers import OpenApiJsonRenderer2
-from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
+from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerSplitView
 from rest_framework.routers import SimpleRouter
 
 from api import views
@@ -25,7 +27,12 @@ schema_view = SpectacularAPIView.as_view(renderer_classes=[OpenApiJsonRenderer2]
 # The API authenticates by token as well as by session, so the site-wide login redirect for
 # pages must not stand in front of it: DRF answers 401 itself (its views are exempt from
 # LoginRequiredMiddleware). The docs page is a page: a visitor is sent to the login form.
-docs_view = login_required(SpectacularSwaggerView.as_view(url_name="api-schema"))
+# Swagger UI under the Content-Security-Policy: the split view serves its start-up script as
+# a file (script-src 'self' holds), but its page has an inline <style> block, so this one
+# page allows inline styles. It shows no user data, only the static schema.
+docs_view = csp_update({"style-src": [UNSAFE_INLINE]})(
+    login_required(SpectacularSwaggerSplitView.as_view(url_name="api-schema"))
+)
 
 urlpatterns = [
     *router.urls,

@@ -25,6 +25,7 @@ from enum import StrEnum
 from time import monotonic
 
 from django.core.exceptions import ValidationError
+from django.core.mail import BadHeaderError
 from django.db import IntegrityError, transaction
 from django.db.models import F, Q
 from django.utils import formats, timezone
@@ -294,6 +295,8 @@ def _after_failure(reminder: Reminder, error: Exception, now: datetime) -> str:
 def _is_permanent(error: Exception) -> bool:
     if isinstance(error, emails.PermanentSendError | smtplib.SMTPRecipientsRefused):
         return True
+    if isinstance(error, BadHeaderError):
+        return True  # a line break in a header (the address): refused, and it stays refused
     if isinstance(error, smtplib.SMTPSenderRefused | smtplib.SMTPNotSupportedError):
         return True
     if isinstance(error, smtplib.SMTPAuthenticationError):

@@ -21,7 +21,7 @@ from uuid import UUID
 import pytest
 from django.conf import settings
 from django.contrib.auth.views import redirect_to_login
-from django.urls import URLPattern, URLResolver, get_resolver
+from django.urls import URLPattern, URLResolver, get_resolver, reverse
 from django.urls.converters import IntConverter, UUIDConverter
 from django.urls.resolvers import RegexPattern
 from django.utils import timezone
@@ -31,7 +31,8 @@ from api.models import ApiToken
 from icp.models import ICP, Criterion
 from imports import services as import_services
 from imports.models import ImportJob
-from leads.models import Activity, FollowUp, Lead, StageChange
+from leads import merging
+from leads.models import Activity, FollowUp, Lead, LeadMerge, StageChange
 from referrals.models import ReferralAsk, ReferralSource
 from tests.factories import (
     ActivityFactory,
@@ -68,6 +69,7 @@ SAMPLE_VALUES = {
 # matching prefix wins), any other id argument by its own name.
 ID_KINDS_BY_NAME_PREFIX = {
     "lead-": "lead",
+    "lead-merge-undo": "lead_merge",
     "today-log": "lead",
     "follow-up-": "follow_up",
     "referral-": "referral_source",
@@ -84,7 +86,7 @@ ID_KINDS_BY_NAME_PREFIX = {
     "api-token-revoke": "api_token",
     "import-": "import_job",
 }
-ID_KINDS_BY_KWARG = {"criterion_pk": "criterion"}
+ID_KINDS_BY_KWARG = {"criterion_pk": "criterion", "other_pk": "lead"}
 # GET and POST for the pages; PATCH and DELETE too, which an API's detail routes answer.
 METHODS = ("GET", "POST", "PATCH", "DELETE")
 # What a POST sends: data the view would accept, so a view that forgot to scope its lookup
@@ -228,6 +230,9 @@ def records_of(user) -> dict[str, object]:
         "import_job": import_services.import_job_create(
             owner=user, data=b"First Name,Email\nDana,dana@example.com\n", filename="leads.csv"
         ),
+        "lead_merge": merging.lead_merge(
+            survivor=LeadFactory(owner=user), duplicate=LeadFactory(owner=user), by=user
+        ),
     }
 
 
@@ -244,6 +249,7 @@ def snapshot(user) -> dict[str, list[dict]]:
         "criteria": Criterion.objects.filter(icp__owner=user),
         "API tokens": ApiToken.objects.filter(user=user),
         "imports": ImportJob.objects.filter(owner=user),
+        "lead merges": LeadMerge.objects.filter(owner=user),
     }
     return {name: list(queryset.order_by("pk").values()) for name, queryset in rows.items()}
 
@@ -317,9 +323,42 @@ def test_an_anonymous_visitor_is_sent_to_log_in(client, salesperson, route):
     if route.guarded_by_login_middleware or response.status_code == 302:
         assert response.status_code == 302, answer
         assert response.url == redirect_to_login(url).url
+        if not url.startswith("/api/"):  # the API docs page is never loaded by htmx
+            # htmx cannot swap a login page into a region: 401, and HX-Redirect to the login.
+            htmx = client.get(url, headers={"HX-Request": "true"})
+            assert htmx.status_code == 401, f"htmx GET {url} answered {htmx.status_code}"
+            assert htmx["HX-Redirect"] == redirect_to_login(url).url
     else:
         # Exempt from the middleware (an API authenticating its own tokens): it must refuse.
         assert response.status_code in (401, 403), answer
+
+
+def test_the_public_allow_list_is_exact():
+    """PUBLIC names only URLs that exist, and every view exempt from the login middleware is
+    either on it or refuses strangers itself (an API view, checked above)."""
+    names = {route.name for route in ROUTES}
+    assert names >= PUBLIC, f"PUBLIC lists URLs that no longer exist: {PUBLIC - names}"
+    exempt = {
+        route.name
+        for route in ROUTES
+        if not route.guarded_by_login_middleware
+        and not "".join(map(str, route.segments)).startswith("api/")
+    }
+    assert exempt <= PUBLIC, f"Exempt from login but not on the PUBLIC list: {exempt - PUBLIC}"
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("name", sorted(PUBLIC - {"logout"}))
+def test_the_public_urls_do_not_send_a_visitor_to_log_in(client, salesperson, name):
+    """The other half: what PUBLIC lists really is reachable without logging in (logout
+    answers POST only, see tests/accounts/test_auth.py)."""
+    [route] = [route for route in ROUTES if route.name == name]
+    url = route.url({**SAMPLE_VALUES, "uidb64": "MQ"})
+
+    response = client.get(url)
+
+    assert response.status_code != 401
+    assert not response.get("Location", "").startswith(reverse("login")), url
 
 
 # --- (b) Someone else's record by id is not found ---------------------------------------------

@@ -20,3 +20,13 @@ document.addEventListener("change", (event) => {
     box.checked = all.checked;
   });
 });
+
+// Export links take the filter form's current values when clicked: the filters change
+// without a reload, so the href rendered with the page may be stale. (Not hx-on: the
+// Content-Security-Policy allows no inline script.)
+document.addEventListener("click", (event) => {
+  const link = event.target.closest?.("a[data-with-filters]");
+  const form = link && document.getElementById(link.dataset.withFilters);
+  if (!form) return;
+  link.search = new URLSearchParams(new FormData(form)).toString();
+});

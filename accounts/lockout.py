@@ -1,0 +1,28 @@
+"""Login lockout (django-axes): which client address a failed login is counted against."""
+
+from __future__ import annotations
+
+from django.conf import settings
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import render
+
+
+def client_ip(request: HttpRequest) -> str | None:
+    """The address failed logins are counted against.
+
+    Behind our one reverse proxy (BEHIND_PROXY), REMOTE_ADDR is the proxy for everyone, so
+    the address is the last X-Forwarded-For entry: the one the proxy itself appended. The
+    entries before it come from the client and could be forged to dodge the lockout.
+    """
+    forwarded = request.META.get("HTTP_X_FORWARDED_FOR", "")
+    if settings.BEHIND_PROXY and forwarded.strip():
+        return forwarded.split(",")[-1].strip()
+    return request.META.get("REMOTE_ADDR")
+
+
+def locked_out(request: HttpRequest, original_response=None, credentials=None) -> HttpResponse:
+    """The page for a locked-out login: the same for a known and an unknown username, so it
+    tells nobody which usernames exist. 429 Too Many Requests, like django-axes' own."""
+    minutes = int(settings.AXES_COOLOFF_TIME.total_seconds() // 60)
+    context = {"title": "Too many failed logins", "minutes": minutes}
+    return render(request, "registration/locked_out.html", context, status=429)

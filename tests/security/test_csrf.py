@@ -1,0 +1,203 @@
+"""CSRF on every mutation, and mutations that refuse GET.
+
+Walked from the URL resolver like tests/test_access.py, so a new URL is covered without being
+listed: a logged-in browser session that sends a write without the CSRF token is refused (403),
+for every URL and every unsafe method. The API answers the same for a session, while a bearer
+token (which a malicious page cannot send for the user) needs no CSRF token.
+"""
+
+from __future__ import annotations
+
+import json
+from string import ascii_letters, digits
+
+import pytest
+from django.conf import settings
+from django.test import Client
+from django.urls import reverse
+from django.utils.crypto import get_random_string
+
+from api import services as api_services
+from api.models import ApiToken
+from leads.models import Lead
+from tests.factories import LeadFactory
+from tests.test_access import (
+    POST_DATA,
+    ROUTES,
+    Route,
+    path_values,
+    records_of,
+)
+
+UNSAFE_METHODS = ("POST", "PUT", "PATCH", "DELETE")
+# URLs where GET shows a form (or the page that carries it) and POST submits it: GET is right.
+FORM_PAGES = {
+    "login",
+    "password_reset",
+    "password_reset_confirm",
+    "password_change",
+    "settings",
+    "lead-edit",  # GET: the section's edit form, as a partial
+    "import-start",
+    "import-mapping",
+    "lead-erase",  # GET: what erasing deletes, and the box to confirm it
+}
+# An API route answers GET (read) and POST (create) on the same URL, by design of REST.
+API_PREFIX = "api/v1/"
+
+
+@pytest.fixture(autouse=True)
+def fast_password_hashing(settings):
+    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+
+
+def url_of(route: Route, user, records: dict | None = None) -> str:
+    # The password-reset link's user id; the views answer a bad one themselves.
+    records = records or records_of(user)
+    return route.url({"uidb64": "MQ", **path_values(route, records, {})})
+
+
+def is_api(route: Route) -> bool:
+    return str(route).startswith(API_PREFIX) or route.name.startswith("api-")
+
+
+def send(client: Client, route: Route, method: str, url: str, **headers: str):
+    data = POST_DATA.get(route.name, {})
+    if method == "POST" and not route.speaks_json_only:
+        return client.post(url, data, headers=headers)
+    return client.generic(
+        method, url, json.dumps(data), content_type="application/json", headers=headers
+    )
+
+
+def csrf_client(user) -> tuple[Client, str]:
+    """A browser that enforces CSRF like a real one, logged in, and its CSRF token (the
+    secret in its csrftoken cookie, as a page's form would send it)."""
+    browser = Client(enforce_csrf_checks=True)
+    browser.force_login(user)
+    token = get_random_string(32, allowed_chars=ascii_letters + digits)
+    browser.cookies[settings.CSRF_COOKIE_NAME] = token
+    return browser, token
+
+
+# One walk per test, over one set of records: a test per URL would build them ~90 times.
+@pytest.mark.django_db
+def test_every_write_without_the_csrf_token_is_refused(salesperson):
+    records = records_of(salesperson)
+    browser, _token = csrf_client(salesperson)
+    before = Lead.objects.count()
+    answered = {}
+
+    for route in ROUTES:
+        url = url_of(route, salesperson, records)
+        answered[str(route)] = {
+            method: send(browser, route, method, url).status_code for method in UNSAFE_METHODS
+        }
+
+    not_refused = {
+        route: codes for route, codes in answered.items() if set(codes.values()) != {403}
+    }
+    assert not not_refused, f"Writes without a CSRF token were not refused: {not_refused}"
+    assert len(answered) == len(ROUTES) > 50
+    assert Lead.objects.count() == before
+
+
+@pytest.mark.django_db
+def test_the_same_writes_with_the_token_get_past_the_csrf_check(salesperson):
+    """The control for the test above: its 403s come from the CSRF check, not the views."""
+    refused = {}
+
+    for route in ROUTES:
+        ApiToken.objects.filter(user=salesperson).delete()  # records_of adds one; 20 at most
+        url = url_of(route, salesperson, records_of(salesperson))
+        browser, token = csrf_client(salesperson)
+        for method in UNSAFE_METHODS:
+            status = send(browser, route, method, url, X_CSRFTOKEN=token).status_code
+            if status == 403:
+                refused[f"{method} {url}"] = status
+
+    assert not refused, f"Refused although the token was sent: {refused}"
+
+
+def mutation_routes() -> list[Route]:
+    return [route for route in ROUTES if not is_api(route) and route.name not in FORM_PAGES]
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("route", mutation_routes(), ids=str)
+def test_a_url_that_accepts_post_refuses_get(client, salesperson, route):
+    """A change is never made by a GET (a link, an <img>, a prefetch): a URL that takes POST
+    answers GET with 405, unless it is a form page listed in FORM_PAGES."""
+    url = url_of(route, salesperson)
+    client.force_login(salesperson)
+
+    get = client.get(url).status_code
+    post = send(client, route, "POST", url).status_code
+
+    # A read-only page refuses POST instead; no URL may take both.
+    assert 405 in (post, get), f"{url} takes POST ({post}) and GET ({get})"
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("name", sorted(FORM_PAGES))
+def test_the_form_pages_listed_do_take_get_and_post(client, salesperson, name):
+    """FORM_PAGES stays an exact list: each really is a form page, none is there by mistake."""
+    [route] = [route for route in ROUTES if route.name == name]
+    url = url_of(route, salesperson)
+    client.force_login(salesperson)
+
+    get = client.get(url).status_code
+    post = send(client, route, "POST", url).status_code
+
+    assert get == 200
+    assert post != 405
+
+
+# --- The API: session writes need the token, bearer-token writes do not ------------------------
+
+
+@pytest.mark.django_db
+def test_an_api_write_by_session_needs_the_csrf_token(salesperson):
+    browser, token = csrf_client(salesperson)
+    body = json.dumps({"first_name": "Dana", "last_name": "Smith"})
+    url = reverse("api-lead-list")
+
+    refused = browser.post(url, body, content_type="application/json")
+    accepted = browser.post(
+        url, body, content_type="application/json", headers={"X-CSRFToken": token}
+    )
+
+    assert refused.status_code == 403
+    assert "CSRF" in refused.json()["error"]
+    assert accepted.status_code == 201, accepted.content
+    assert Lead.objects.filter(owner=salesperson).count() == 1
+
+
+@pytest.mark.django_db
+def test_an_api_write_by_session_to_a_record_needs_the_csrf_token(salesperson):
+    lead = LeadFactory(owner=salesperson, first_name="Dana")
+    browser, _token = csrf_client(salesperson)
+    url = reverse("api-lead-detail", args=[lead.pk])
+
+    patch = browser.patch(url, json.dumps({"first_name": "X"}), content_type="application/json")
+    delete = browser.delete(url)
+
+    assert (patch.status_code, delete.status_code) == (403, 403)
+    lead.refresh_from_db()
+    assert lead.first_name == "Dana"
+
+
+@pytest.mark.django_db
+def test_an_api_write_with_a_bearer_token_needs_no_csrf_token(salesperson):
+    _token, secret = api_services.api_token_create(user=salesperson, name="Script")
+    program = Client(enforce_csrf_checks=True)
+
+    response = program.post(
+        reverse("api-lead-list"),
+        json.dumps({"first_name": "Dana", "last_name": "Smith"}),
+        content_type="application/json",
+        headers={"Authorization": f"Bearer {secret}"},
+    )
+
+    assert response.status_code == 201, response.content
+    assert Lead.objects.filter(owner=salesperson).count() == 1
