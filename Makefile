@@ -43,6 +43,14 @@ format: $(VENV)/.installed-dev
 	$(BIN)/ruff check --fix .
 	$(BIN)/ruff format .
 
+## bench: a deterministic 100k-lead data set on PostgreSQL (DATABASE_URL if it is one, else
+## postgres://postgres@127.0.0.1:5432/leadhunter_bench, created if missing), the hot pages' and
+## jobs' timings as a table and bench/results.json; `make bench DB=sqlite` runs it on a SQLite
+## file under var/bench with 10k leads. BENCH_ARGS passes more, e.g. BENCH_ARGS="--leads 1000000".
+DB ?= postgresql
+bench: $(VENV)/.installed-dev
+	$(BIN)/python -m bench --db $(DB) $(BENCH_ARGS)
+
 clean:
 	rm -rf $(VENV) var
 

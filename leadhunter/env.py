@@ -85,6 +85,10 @@ def database(*, data_dir: Path) -> dict:
             raise ConfigError(
                 "DATABASE_URL must name a database, e.g. postgres://user@host:5432/leadhunter"
             )
+        # JIT compilation pays off for hour-long analytics, not for page queries: it added
+        # ~360 ms to the funnel report's 0.5 s query (docs/performance.md). Off per session.
+        options = parsed.setdefault("OPTIONS", {})
+        options["options"] = f"{options.get('options', '')} -c jit=off".strip()
         return parsed
     if scheme == "sqlite":
         path = unquote(urlsplit(url).path)

@@ -10,11 +10,13 @@ import base64
 import binascii
 import itertools
 import json
+from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 
-from django.db.models import Count, F, Q, QuerySet, Sum, Value
+from django.db import connection
+from django.db.models import Count, F, Func, Q, QuerySet, Sum, TextField, Value
 from django.db.models.functions import Coalesce
 from django.utils import timezone
 from django.utils.text import capfirst
@@ -237,17 +239,45 @@ class LeadPage:
     is_first: bool
 
 
-def leads_filtered(user: User, filters: dict, *, now: datetime | None = None) -> QuerySet[Lead]:
-    """The user's visible leads narrowed by the list's filters (all optional)."""
-    leads = leads_visible_to(user)
-    query = (filters.get("q") or "").strip()
-    for word in query.split()[:5]:
-        leads = leads.filter(
+class LeadSearchText(Func):
+    """First name, last name and email joined by spaces: the expression the PostgreSQL trigram
+    index lead_search_trgm covers (leads/migrations/0006). A search word never contains a
+    space, so matching it in the joined text is matching it in one of the three fields."""
+
+    arg_joiner = " || ' ' || "
+    template = "(%(expressions)s)"
+    output_field = TextField()
+
+    def __init__(self) -> None:
+        super().__init__(F("first_name"), F("last_name"), F("email"))
+
+
+def lead_search(word: str) -> Q:
+    """Leads whose first name, last name, email or company name contains `word`, any case.
+
+    On PostgreSQL each side is a subquery the trigram GIN indexes answer (lead_search_trgm,
+    company_name_trgm), instead of UPPER(…) LIKE on four columns of every visible lead and its
+    company; words of 3+ characters use them. SQLite has no trigram index and gets the plain
+    conditions (same results).
+    """
+    if connection.vendor != "postgresql":
+        return (
             Q(first_name__icontains=word)
             | Q(last_name__icontains=word)
             | Q(email__icontains=word)
             | Q(company__name__icontains=word)
         )
+    by_person = Lead.objects.alias(search_text=LeadSearchText()).filter(search_text__icontains=word)
+    by_company = Company.objects.filter(name__icontains=word)
+    return Q(pk__in=by_person.values("pk")) | Q(company__in=by_company.values("pk"))
+
+
+def leads_filtered(user: User, filters: dict, *, now: datetime | None = None) -> QuerySet[Lead]:
+    """The user's visible leads narrowed by the list's filters (all optional)."""
+    leads = leads_visible_to(user)
+    query = (filters.get("q") or "").strip()
+    for word in query.split()[:5]:
+        leads = leads.filter(lead_search(word))
     for name in ("stage", "source", "grade"):
         if filters.get(name):
             leads = leads.filter(**{name: filters[name]})
@@ -393,10 +423,13 @@ class TimelineEntry:
     stage_change: StageChange | None = None
 
 
-def lead_detail_extras(lead: Lead) -> dict[str, object]:
+def lead_detail_extras(
+    lead: Lead, *, merged_history: Mapping[int, str] | None = None
+) -> dict[str, object]:
     """What the lead page shows besides the lead: the timeline (activities and stage changes,
     newest first, capped), the pending follow-up, the referrals this lead has given and the
-    change history. Five queries, however long the lead's history."""
+    change history (`merged_history`: see lead_history). Five queries, however long the
+    lead's history."""
     activities = list(
         lead.activities.select_related("user").order_by("-occurred_at", "-id")[:TIMELINE_LIMIT]
     )
@@ -415,7 +448,7 @@ def lead_detail_extras(lead: Lead) -> dict[str, object]:
         "timeline_truncated": len(activities) == TIMELINE_LIMIT,
         "pending_follow_up": lead.follow_ups.filter(done_at__isnull=True).first(),
         "referrals_given": referrals_given,
-        "history": lead_history(lead),
+        "history": lead_history(lead, merged_history=merged_history),
     }
 
 
@@ -439,37 +472,59 @@ class HistoryRow:
     is_creation: bool = False
 
 
-def lead_history(lead: Lead, limit: int = 50) -> list[HistoryRow]:
+def lead_history(
+    lead: Lead, limit: int = 50, *, merged_history: Mapping[int, str] | None = None
+) -> list[HistoryRow]:
     """Who changed which field of the lead, from what to what, newest first, at most `limit`
     rows; the lead's creation is the oldest row once the whole history fits.
 
     One query: the latest `limit + 1` history records (one more than shown, to diff the oldest
     shown against), with the users and related rows joined in; consecutive records are diffed
     in Python. Saves that changed nothing shown produce no row.
+
+    `merged_history` (history_id → name) marks the records a merge brought in from another
+    lead (leads.merging): they are another person's, so they are diffed among themselves and
+    their rows say whose they were.
     """
     records = list(
         lead.history.select_related(*HISTORY_RELATED).order_by("-history_date", "-history_id")[
             : limit + 1
         ]
     )
+    origins = merged_history or {}
+    chains: dict[str, list] = {}
+    for record in records:
+        chains.setdefault(origins.get(record.history_id, ""), []).append(record)
     rows: list[HistoryRow] = []
-    for newer, older in itertools.pairwise(records):
-        delta = newer.diff_against(older, excluded_fields=HISTORY_HIDDEN_FIELDS)
-        for change in delta.changes:
+    for origin, chain in chains.items():
+        suffix = f" (merged lead {origin})" if origin else ""
+        for newer, older in itertools.pairwise(chain):
+            delta = newer.diff_against(older, excluded_fields=HISTORY_HIDDEN_FIELDS)
+            for change in delta.changes:
+                label = capfirst(Lead._meta.get_field(change.field).verbose_name)
+                rows.append(
+                    HistoryRow(
+                        when=newer.history_date,
+                        who=newer.history_user,
+                        field=f"{label}{suffix}",
+                        old=_history_value(older, change.field),
+                        new=_history_value(newer, change.field),
+                    )
+                )
+        if len(records) <= limit and chain[-1].history_type == "+":
+            first = chain[-1]
             rows.append(
                 HistoryRow(
-                    when=newer.history_date,
-                    who=newer.history_user,
-                    field=capfirst(Lead._meta.get_field(change.field).verbose_name),
-                    old=_history_value(older, change.field),
-                    new=_history_value(newer, change.field),
+                    first.history_date,
+                    first.history_user,
+                    f"Created{suffix}",
+                    "",
+                    "",
+                    is_creation=True,
                 )
             )
-    if records and len(records) <= limit and records[-1].history_type == "+":
-        first = records[-1]
-        rows.append(
-            HistoryRow(first.history_date, first.history_user, "Created", "", "", is_creation=True)
-        )
+    if len(chains) > 1:
+        rows.sort(key=lambda row: row.when, reverse=True)  # stable: a record's rows stay together
     return rows[:limit]
 
 

@@ -5,14 +5,17 @@ from __future__ import annotations
 from django.contrib import messages
 from django.core.exceptions import ValidationError
 from django.http import Http404, HttpRequest, HttpResponse
+from django.middleware.csrf import get_token
 from django.shortcuts import get_object_or_404, redirect
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.html import format_html
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from leadhunter.forms import add_service_errors
 from leadhunter.htmx import render_region, trigger, wants_partial
-from leads import selectors, services
+from leadhunter.redirects import next_url
+from leads import merging, selectors, services
 from leads.forms import (
     ActivityForm,
     BulkActionForm,
@@ -20,6 +23,8 @@ from leads.forms import (
     LeadContactForm,
     LeadDealForm,
     LeadFilterForm,
+    LeadMergeForm,
+    MergeSearchForm,
     QuickAddLeadForm,
     SnoozeForm,
     StageForm,
@@ -121,7 +126,7 @@ def _row_result(
             messages.error(request, f"{lead}: {error}")
         else:
             messages.success(request, f"{lead}: {done}")
-        return redirect(request.POST.get("next") or reverse("today"))
+        return redirect(next_url(request, reverse("today")))
     row_id = request.POST.get("row_id", f"queue-lead-{lead.pk}")
     context = {"lead": lead, "done": done, "error": error, "row_id": row_id}
     response = render_region(
@@ -232,7 +237,7 @@ def lead_bulk(request: HttpRequest) -> HttpResponse:
             text += f" Skipped {len(skipped)}: " + "; ".join(skipped[:5])
         level = messages.SUCCESS if done else messages.WARNING
         messages.add_message(request, level, text)
-    back = request.POST.get("next") or reverse("lead-list")
+    back = next_url(request, reverse("lead-list"))
     if wants_partial(request):
         # Many rows changed: reload the list page (keeping its filters) to show the result.
         response = HttpResponse(status=204)
@@ -267,10 +272,13 @@ def _lead_for(request: HttpRequest, pk: int):
 
 
 def _detail_context(request: HttpRequest, lead) -> dict:
+    merges = merging.lead_merges(lead)
+    history_origins = merging.merged_history_origins(merges)
     return {
         "title": str(lead),
         "lead": lead,
-        **selectors.lead_detail_extras(lead),
+        **selectors.lead_detail_extras(lead, merged_history=history_origins),
+        "merges": merges,
         "going_cold": selectors.is_going_cold(lead),
         "activity_form": ActivityForm(),
         # Its own ids: the activity form on the same page also has a "kind" field.
@@ -354,7 +362,7 @@ def lead_stage(request: HttpRequest, pk: int) -> HttpResponse:
         messages.error(request, error)
     else:
         messages.success(request, f"{lead} moved to {Stage(form.cleaned_data['to_stage']).label}.")
-    return redirect(request.POST.get("next") or reverse("lead-detail", args=[pk]))
+    return redirect(next_url(request, reverse("lead-detail", args=[pk])))
 
 
 @require_POST
@@ -398,6 +406,163 @@ def lead_follow_up(request: HttpRequest, pk: int) -> HttpResponse:
         return trigger(HttpResponse(status=204), "leadChanged")
     messages.success(request, "Follow-up planned.")
     return redirect("lead-detail", pk=pk)
+
+
+# --- Merging -------------------------------------------------------------------------------
+
+MERGE_COMPARE = "leads/lead_merge_compare.html"
+
+
+@require_GET
+def lead_merge_pick(request: HttpRequest, pk: int) -> HttpResponse:
+    """Step 1 of a merge: find the other lead among the same salesperson's leads."""
+    lead = _lead_for(request, pk)
+    search = MergeSearchForm(request.GET or None)
+    query = search.cleaned_data["q"] if search.is_valid() else ""
+    context = {
+        "title": f"Merge {lead}",
+        "lead": lead,
+        "search": search,
+        "query": query,
+        "candidates": merging.merge_candidates(lead, request.user, query),
+    }
+    return render_region(request, "leads/lead_merge_pick.html", "merge-candidates", context)
+
+
+@require_GET
+def lead_merge_compare(request: HttpRequest, pk: int, other_pk: int) -> HttpResponse:
+    """Step 2: the two leads side by side; pick whose value to keep where they differ."""
+    pair = _merge_pair(request, pk, other_pk)
+    if isinstance(pair, HttpResponse):
+        return pair
+    survivor, duplicate = pair
+    preview = merging.lead_merge_preview(survivor=survivor, duplicate=duplicate)
+    context = _compare_context(survivor, duplicate, preview, LeadMergeForm(rows=preview.choices))
+    return render_region(request, MERGE_COMPARE, "merge-compare", context)
+
+
+@require_POST
+def lead_merge(request: HttpRequest, pk: int, other_pk: int) -> HttpResponse:
+    """Merge `other_pk` into `pk`; back to the kept lead, with an "Undo merge" button."""
+    pair = _merge_pair(request, pk, other_pk)
+    if isinstance(pair, HttpResponse):
+        return pair
+    survivor, duplicate = pair
+    preview = merging.lead_merge_preview(survivor=survivor, duplicate=duplicate)
+    form = LeadMergeForm(request.POST, rows=preview.choices)
+    if form.is_valid():
+        try:
+            merge = merging.lead_merge(
+                survivor=survivor,
+                duplicate=duplicate,
+                by=request.user,
+                field_choices=form.cleaned_data,
+            )
+        except ValidationError as error:
+            add_service_errors(form, error)
+        else:
+            messages.success(
+                request,
+                format_html(
+                    "Merged {} (#{}) into {} (#{}). "
+                    '<form method="post" action="{}" class="message-action">'
+                    '<input type="hidden" name="csrfmiddlewaretoken" value="{}">'
+                    '<button type="submit" class="button button-small">Undo merge</button>'
+                    "</form>",
+                    merge.duplicate_name,
+                    merge.duplicate_id,
+                    merge.survivor_name,
+                    survivor.pk,
+                    reverse("lead-merge-undo", args=[merge.pk]),
+                    get_token(request),
+                ),
+            )
+            return _go_to(request, reverse("lead-detail", args=[survivor.pk]))
+    context = _compare_context(survivor, duplicate, preview, form)
+    return render_region(request, MERGE_COMPARE, "merge-compare", context, status=422)
+
+
+@require_POST
+def lead_merge_undo(request: HttpRequest, pk: int) -> HttpResponse:
+    """Undo a merge: the merged lead comes back with everything that moved."""
+    merge = get_object_or_404(merging.merges_visible_to(request.user), pk=pk)
+    try:
+        undone = merging.lead_merge_undo(merge=merge, by=request.user)
+    except ValidationError as error:
+        problem = " ".join(error.messages)
+        if wants_partial(request):
+            return HttpResponse(problem, status=422, content_type="text/plain; charset=utf-8")
+        messages.error(request, problem)
+        back = (
+            reverse("lead-detail", args=[merge.survivor_id])
+            if merge.survivor_id
+            else reverse("lead-list")
+        )
+        return redirect(back)
+    text = format_html(
+        'Merge undone: <a href="{}">{}</a> is a lead of its own again.',
+        reverse("lead-detail", args=[undone.restored.pk]),
+        undone.restored,
+    )
+    if undone.kept_edits:
+        text = format_html(
+            "{} Your later edits to {} stay as they are.", text, ", ".join(undone.kept_edits)
+        )
+    messages.success(request, text)
+    return _go_to(request, reverse("lead-detail", args=[undone.survivor.pk]))
+
+
+def _merge_pair(request: HttpRequest, pk: int, other_pk: int):
+    """The lead kept and the lead merged into it, both visible to the user; or, when they
+    can't be merged, a redirect back to the picker saying why."""
+    leads = {
+        lead.pk: lead
+        for lead in selectors.leads_visible_to(request.user)
+        .select_related("company", "owner", "referred_by")
+        .filter(pk__in=[pk, other_pk])
+    }
+    if pk not in leads or other_pk not in leads:
+        raise Http404("No such lead")
+    problem = ""
+    if pk == other_pk:
+        problem = "Pick another lead: a lead can't be merged with itself."
+    elif leads[pk].owner_id != leads[other_pk].owner_id:
+        problem = "Both leads must belong to the same salesperson to be merged."
+    if problem:
+        messages.error(request, problem)
+        return _go_to(request, reverse("lead-merge-pick", args=[pk]))
+    return leads[pk], leads[other_pk]
+
+
+def _compare_context(survivor, duplicate, preview, form) -> dict:
+    choices = {row.name: form[row.name] for row in preview.choices}
+    rows = [
+        {
+            "field": row,
+            "choice": choices.get(row.name),
+            "picked": str(choices[row.name].value()) if row.name in choices else "",
+        }
+        for row in preview.rows
+        if row.outcome != "same"
+    ]
+    return {
+        "title": f"Merge {duplicate} into {survivor}",
+        "survivor": survivor,
+        "duplicate": duplicate,
+        "preview": preview,
+        "form": form,
+        "rows": rows,
+        "same": [row.label for row in preview.rows if row.outcome == "same"],
+    }
+
+
+def _go_to(request: HttpRequest, url: str) -> HttpResponse:
+    """A redirect; for htmx, one the browser follows as a whole page."""
+    if wants_partial(request):
+        response = HttpResponse(status=204)
+        response["HX-Redirect"] = url
+        return response
+    return redirect(url)
 
 
 # --- Pipeline ------------------------------------------------------------------------------

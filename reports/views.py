@@ -19,6 +19,10 @@ from reports.registry import REPORTS, Report
 DETAIL_TEMPLATE = "reports/report_detail.html"
 # Longer tables (a team's weeks) start folded so the page stays scannable.
 LONG_TABLE_ROWS = 30
+# A page shows at most this many rows of a table; the CSV always has them all. A team's year
+# of weeks (18 reps x 52 weeks) or thousands of referrers took seconds to render (see
+# docs/performance.md) and nobody reads them in a browser.
+MAX_TABLE_ROWS = 200
 
 
 @require_GET
@@ -40,6 +44,8 @@ def report_detail(request: HttpRequest, slug: str) -> HttpResponse:
         # response carries the fields' error messages out of band.
         "oob_errors": wants_partial(request),
         "long_table": LONG_TABLE_ROWS,
+        "max_rows": MAX_TABLE_ROWS,
+        "max_rows_slice": f":{MAX_TABLE_ROWS}",
     }
     if form.is_valid():
         result = report.read(request.user, form.period, form.selected_rep)

@@ -235,6 +235,26 @@ def test_leads_rescore_writes_only_the_scores_that_changed(salesperson):
     }
 
 
+def test_an_unchanged_nightly_run_sends_no_update(salesperson):
+    # On PostgreSQL an unchanged explanation is recognised by the MD5 of its jsonb text; a
+    # digest that did not match would send every lead back in an UPDATE (that changed none).
+    icp = saas_icp(salesperson)
+    icp.name = "Café “scale-ups”\tEU"
+    icp.save()
+    lead = saas_lead(salesperson, source=Source.REFERRAL)
+    ActivityFactory(lead=lead, kind=ActivityKind.ASKED_FOR_DEMO, occurred_at=NOW - timedelta(3))
+    ActivityFactory(lead=lead, kind=ActivityKind.REPLIED, occurred_at=NOW - timedelta(days=9))
+    LeadFactory(owner=salesperson, company=None)
+    assert leads_rescore(now=NOW).changed == 2
+
+    sql = statements(lambda: leads_rescore(now=NOW))
+
+    assert not [statement for statement in sql if statement.lstrip().startswith("UPDATE")]
+    lead.refresh_from_db()
+    assert lead.score_explanation["icp"] == "Café “scale-ups”\tEU"
+    assert [signal["points"] for signal in lead.score_explanation["signals"]] == [34.5, 12.8]
+
+
 def test_nightly_rescoring_lets_intent_decay(salesperson):
     lead = saas_lead(salesperson)
     ActivityFactory(lead=lead, kind=ActivityKind.ASKED_FOR_INFO, occurred_at=NOW)

@@ -2,10 +2,20 @@ from __future__ import annotations
 
 import json
 from datetime import timedelta
+from decimal import ROUND_HALF_UP, Decimal
 
 import pytest
+from hypothesis import example, given
+from hypothesis import strategies as st
 
-from icp.scoring import CriterionSpec, IcpSpec, LeadFacts, grade_for, score_lead
+from icp.scoring import (
+    CriterionSpec,
+    IcpSpec,
+    LeadFacts,
+    _tenths_half_up,
+    grade_for,
+    score_lead,
+)
 from tests.icp.conftest import NOW
 
 SAAS_FACTS = LeadFacts(
@@ -337,6 +347,31 @@ def test_the_explanation_is_complete_and_json_serialisable():
         "grade": "A",
         "half_life_days": 14,
     }
+
+
+def test_explanation_keys_come_in_jsonb_order():
+    # The bulk rescoring recognises an unchanged explanation by a digest of the text
+    # PostgreSQL prints for it, which lists keys shorter first, then bytewise.
+    facts = LeadFacts(industry="SaaS", signals=(demo_days_ago(3),))
+    explanation = score_lead(facts, [icp(5, criterion("industry", "equals", "SaaS"))], now=NOW)
+    explanation = explanation.explanation
+
+    def jsonb_order(keys):
+        return sorted(keys, key=lambda key: (len(key.encode()), key.encode()))
+
+    assert list(explanation) == jsonb_order(explanation)
+    assert list(explanation["signals"][0]) == jsonb_order(explanation["signals"][0])
+
+
+@given(st.floats(min_value=0, max_value=100, allow_nan=False))
+@example(0.05)
+@example(12.25)
+@example(34.45)
+@example(0.15000000000000002)
+def test_signal_points_round_half_up_to_tenths_exactly_like_decimal(points):
+    expected = float(Decimal(points).quantize(Decimal("0.1"), ROUND_HALF_UP))
+
+    assert _tenths_half_up(points) == expected
 
 
 def test_the_same_facts_always_give_the_same_score_whatever_the_signal_order():

@@ -4,10 +4,11 @@ from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
 
 import pytest
+from django.db import connection, transaction
 
 from leads import selectors
 from leads.models import Lead
-from tests.factories import ActivityFactory, FollowUpFactory, LeadFactory
+from tests.factories import ActivityFactory, CompanyFactory, FollowUpFactory, LeadFactory
 
 NOW = datetime(2026, 11, 23, 10, 0, tzinfo=ZoneInfo("UTC"))
 
@@ -75,3 +76,74 @@ def test_new_hand_raisers_are_those_not_yet_answered(salesperson):
     LeadFactory(owner=salesperson, stage="engaged", last_inbound_at=NOW - timedelta(days=5))
 
     assert list(selectors.hand_raisers_new(salesperson, since=NOW - timedelta(days=1))) == [waiting]
+
+
+# --- Search (leads_filtered's q) ---------------------------------------------------------
+
+
+@pytest.mark.django_db
+def test_search_matches_names_email_and_company_in_any_case(salesperson, other_salesperson):
+    acme = CompanyFactory(owner=salesperson, name="Acme Logistics")
+    plain = CompanyFactory(owner=salesperson, name="Plain Co")
+    mine = {"owner": salesperson, "company": plain}
+    by_first = LeadFactory(**mine, first_name="Ngugi", last_name="Adeyemi")
+    by_last = LeadFactory(**mine, first_name="Tom", last_name="Nguyen")
+    by_email = LeadFactory(**mine, first_name="Ann", last_name="Poe", email="ngu.s@example.org")
+    by_company = LeadFactory(owner=salesperson, first_name="Bo", last_name="Li", company=acme)
+    LeadFactory(owner=salesperson, first_name="Ann", last_name="Smith", company=None)
+    LeadFactory(
+        owner=other_salesperson,
+        first_name="Ngu",
+        last_name="Hidden",
+        company=CompanyFactory(owner=other_salesperson, name="Acme Logistics"),
+    )
+
+    def found(query: str) -> set[Lead]:
+        return set(selectors.leads_filtered(salesperson, {"q": query}))
+
+    assert found("NGU") == {by_first, by_last, by_email}
+    assert found("gistic") == {by_company}
+    assert found("nguyen tom") == {by_last}
+    assert found("nguyen acme") == set()
+    assert found("zzqx") == set()
+
+
+@pytest.mark.django_db
+def test_a_search_word_never_spans_two_fields(salesperson):
+    # The index covers "Ann Aker a@…" joined by spaces: "nnak" must not match across them.
+    LeadFactory(
+        owner=salesperson,
+        first_name="Ann",
+        last_name="Aker",
+        email="a@example.org",
+        company=CompanyFactory(owner=salesperson, name="Plain Co"),
+    )
+
+    assert not selectors.leads_filtered(salesperson, {"q": "nnak"}).exists()
+    assert selectors.leads_filtered(salesperson, {"q": "ann"}).count() == 1
+
+
+@pytest.mark.django_db
+def test_search_uses_the_trigram_indexes_on_postgresql_and_plain_like_on_sqlite(salesperson):
+    LeadFactory(
+        owner=salesperson,
+        first_name="Nguyen",
+        last_name="Poe",
+        company=CompanyFactory(owner=salesperson, name="Plain Co"),
+    )
+    leads = selectors.leads_filtered(salesperson, {"q": "nguyen"})
+    if connection.vendor == "postgresql":
+        with transaction.atomic(), connection.cursor() as cursor:
+            # Tiny test tables would be scanned; forbid that to see which indexes can serve.
+            cursor.execute("SET LOCAL enable_seqscan = off")
+            plan = leads.explain()
+        assert "lead_search_trgm" in plan
+        assert "company_name_trgm" in plan
+    else:
+        sql = str(leads.query).upper()
+        assert "LIKE" in sql
+        assert "LEADS_COMPANY" in sql
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT name FROM sqlite_master WHERE name LIKE '%trgm%'")
+            assert cursor.fetchall() == []
+    assert [lead.first_name for lead in leads] == ["Nguyen"]
