@@ -208,6 +208,7 @@ def lead_erase(*, lead: Lead, by: User) -> AuditEvent:
     if counts["company_deleted"]:
         company.delete()
     counts["mentions_scrubbed"] = _scrub_mentions(precise)
+    counts["merge_notes_scrubbed"] = _scrub_merge_notes(owner_id, needles)
     transaction.on_commit(lambda: cache.delete(lead_rescore_key(lead_id)))
 
     return audit_event_record(
@@ -444,7 +445,15 @@ _FREE_TEXT: tuple[tuple[type[models.Model], tuple[str, ...]], ...] = (
 
 def _free_text_models() -> Iterator[tuple[type[models.Model], tuple[str, ...]]]:
     yield from _FREE_TEXT
-    yield Lead.history.model, ("notes", "source_detail", "lost_reason", "history_change_reason")
+    # A merge can copy the person's contact details into another lead's history rows (an
+    # empty email filled from theirs, then given back by an undo).
+    yield (
+        Lead.history.model,
+        (
+            *("email", "phone", "linkedin_url"),
+            *("notes", "source_detail", "lost_reason", "history_change_reason"),
+        ),
+    )
     yield ReferralSource.history.model, ("notes",)
 
 
@@ -489,6 +498,24 @@ def _scrub_mentions(needles: list[str]) -> int:
             updates = {field: _scrub(row[field], needles) for field in fields}
             model.objects.filter(pk=row["pk"]).update(**updates)
             changed += 1
+    return changed
+
+
+def _scrub_merge_notes(owner_id: int, needles: list[str]) -> int:
+    """Name the person "[erased]" in the notes a merge and its undo left in the history of the
+    lead they were merged into: there the name is certainly theirs."""
+    notes = Lead.history.model.objects.filter(owner_id=owner_id).filter(
+        Q(history_change_reason__startswith="Merged ")
+        | Q(history_change_reason__startswith="Undid the merge of ")
+    )
+    changed = 0
+    for row in _rows_mentioning(notes, ("history_change_reason",), needles).values(
+        "pk", "history_change_reason"
+    ):
+        Lead.history.model.objects.filter(pk=row["pk"]).update(
+            history_change_reason=_scrub(row["history_change_reason"], needles)
+        )
+        changed += 1
     return changed
 
 

@@ -2,11 +2,12 @@ from __future__ import annotations
 
 import pytest
 from django.core.management import call_command
+from django.db import transaction
 from django.utils import timezone
 
 from accounts.models import User
 from icp.models import ICP
-from leads.models import OPEN_STAGES, Activity, FollowUp, Lead, Source, Stage
+from leads.models import OPEN_STAGES, Activity, Lead, Source, Stage
 from referrals.models import ReferralSource
 from referrals.selectors import referral_asks_due, referral_tree
 
@@ -14,18 +15,12 @@ from referrals.selectors import referral_asks_due, referral_tree
 @pytest.fixture(scope="module")
 def demo(django_db_setup, django_db_blocker):
     """The demo database, loaded once for this module (it takes several seconds)."""
-    with django_db_blocker.unblock():
+    # In one transaction rolled back at the end: everything the demo wrote goes, history and
+    # audit events included, and the rows migrations made stay. Each test nests inside it.
+    with django_db_blocker.unblock(), transaction.atomic():
         call_command("seed_demo")
         yield
-        Activity.objects.all().delete()
-        FollowUp.objects.all().delete()
-        Lead.objects.update(referred_by=None, referral_ask=None)
-        ReferralSource.objects.all().delete()
-        Lead.objects.all().delete()
-        ICP.objects.all().delete()
-        for user in User.objects.all():
-            user.companies.all().delete()
-        User.objects.all().delete()
+        transaction.set_rollback(True)
 
 
 @pytest.mark.django_db

@@ -28,7 +28,7 @@ from imports import services as import_services
 from imports.models import ImportJob, ImportStatus
 from leads import privacy
 from leads import services as lead_services
-from leads.merging import lead_merge
+from leads.merging import lead_merge, lead_merge_undo
 from leads.models import Activity, Company, Lead
 from referrals import services as referral_services
 from referrals.models import ReferralSource
@@ -382,6 +382,22 @@ def test_admin_log_entries_of_an_addition_are_renamed(salesperson, manager):
     privacy.lead_erase(lead=lead, by=salesperson)
 
     assert LogEntry.objects.get().object_repr == f"Erased lead #{lead.pk}"
+
+
+def test_erasing_a_person_once_merged_into_another_lead_and_split_again_leaves_no_trace(
+    salesperson,
+):
+    survivor = LeadFactory(owner=salesperson, first_name="Carmen", last_name="Kowal", email="")
+    lead = LeadFactory(owner=salesperson, first_name=FIRST, last_name=LAST, email=EMAIL)
+    merge = lead_merge(survivor=survivor, duplicate=lead, by=salesperson)
+    lead_merge_undo(merge=merge, by=salesperson)
+    # The survivor's history holds the email it was given by the merge and the merge's notes.
+    assert Lead.history.filter(id=survivor.pk, email=EMAIL).exists()
+
+    privacy.lead_erase(lead=Lead.objects.get(pk=lead.pk), by=salesperson)
+
+    assert traces_of(EMAIL, NAME, LAST) == []
+    assert Lead.objects.filter(pk=survivor.pk).exists()
 
 
 def test_erasing_a_person_whose_duplicate_was_merged_removes_the_merge_record(salesperson):

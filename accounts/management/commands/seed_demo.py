@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+from django.conf import settings
 from django.core.management.base import BaseCommand
 
 from accounts import demo
@@ -14,7 +15,7 @@ class Command(BaseCommand):
             self.stdout.write("The database already has users; demo data not loaded.")
             return
         self.stdout.write(
-            self.style.SUCCESS("Demo data loaded. Log in at http://127.0.0.1:8000 as:")
+            self.style.SUCCESS(f"Demo data loaded. Log in at {settings.SITE_URL} as:")
         )
         for login in result.logins:
             self.stdout.write(
