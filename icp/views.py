@@ -118,7 +118,7 @@ def criterion_create(request: HttpRequest, pk: int) -> HttpResponse:
         response = render_region(
             request, "icp/icp_detail.html", "icp-criteria", _editor_context(request, icp)
         )
-        return trigger(response, "criteriaChanged")
+        return _criteria_changed(response)
     messages.success(request, "Criterion added. Leads are being rescored.")
     return redirect("icp-detail", pk=pk)
 
@@ -132,9 +132,29 @@ def criterion_delete(request: HttpRequest, pk: int, criterion_pk: int) -> HttpRe
         response = render_region(
             request, "icp/icp_detail.html", "icp-criteria", _editor_context(request, icp)
         )
-        return trigger(response, "criteriaChanged")
+        return _criteria_changed(response)
     messages.success(request, "Criterion removed.")
     return redirect("icp-detail", pk=pk)
+
+
+def _criteria_changed(response: HttpResponse) -> HttpResponse:
+    """Announce the change after the swap: the preview refresh reads the criterion form, and
+    only the freshly swapped-in (empty) one — before it, the criterion just added would still
+    be in the form and count a second time, as a draft."""
+    response["HX-Trigger-After-Swap"] = "criteriaChanged"
+    return response
+
+
+# The criterion form's selects always carry a value; only these are typed in.
+DRAFT_TYPED_FIELDS = ("value", "minimum", "maximum")
+
+
+def _draft_from(query) -> CriterionForm | None:
+    """The criterion being typed, or None while nothing is typed (an untouched form is no
+    draft: neither counted nor an error)."""
+    if not any(query.get(name, "").strip() for name in DRAFT_TYPED_FIELDS):
+        return None
+    return CriterionForm(query)
 
 
 @require_GET
@@ -142,9 +162,13 @@ def icp_preview(request: HttpRequest, pk: int) -> HttpResponse:
     """The live preview: saved criteria plus the one being typed, scored without saving."""
     icp = _icp_for(request, pk)
     specs = [criterion_spec(c) for c in icp.criteria.all()]
-    draft = CriterionForm(request.GET) if request.GET.get("field") else None
+    draft = _draft_from(request.GET)
     draft_error = ""
-    if draft is not None and draft.is_valid():
+    if draft is not None and not draft.is_valid():
+        draft_error = " ".join(
+            str(message) for messages in draft.errors.values() for message in messages
+        )
+    elif draft is not None:
         data = draft.cleaned_data
         candidate = Criterion(
             icp=icp,

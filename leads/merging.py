@@ -47,6 +47,7 @@ from leads.services import (
     _sync_next_follow_up_at,
     _validate,
 )
+from leads.templatetags.lead_tags import money
 from referrals.models import ReferralAsk, ReferralSource
 
 # The fields a person sets, in the order the compare page lists them.
@@ -667,6 +668,8 @@ def _in_words(lead: Lead, name: str) -> str:
         return str(value) if value is not None else ""
     if field.choices:
         return str(dict(field.flatchoices).get(value, value or ""))
+    if name == "expected_value":
+        return money(value, lead.currency)  # as everywhere else: "€60,000", not "60000.00"
     if isinstance(value, bool):
         return "Yes" if value else "No"
     if isinstance(value, list):

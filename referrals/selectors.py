@@ -8,12 +8,12 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from decimal import Decimal
 
-from django.db.models import Count, QuerySet
+from django.db.models import Count, QuerySet, Sum
 from django.utils import timezone
 
 from accounts.models import User
 from leads.models import OPEN_STAGES, Lead, Stage
-from referrals.models import ReferralAsk, ReferralSource
+from referrals.models import AskOutcome, ReferralAsk, ReferralSource
 
 
 def referral_sources_visible_to(user: User) -> QuerySet[ReferralSource]:
@@ -154,6 +154,16 @@ def referral_source_rows(
             )
         )
     return rows
+
+
+def referrals_named_in_asks(source: ReferralSource) -> int:
+    """How many people the source named in the asks they answered with "gave N referrals".
+
+    Not the same as its referred leads (the leads whose "Referred by" is the source): a name
+    counts there only once it is added as a lead, and a lead may be referred without an ask.
+    """
+    named = source.asks.filter(outcome=AskOutcome.GAVE).aggregate(total=Sum("referrals_given"))
+    return named["total"] or 0
 
 
 def referral_source_ranked(source: ReferralSource, *, now: datetime | None = None) -> RankedSource:

@@ -174,13 +174,16 @@ def referral_ask_outcome(request: HttpRequest, pk: int) -> HttpResponse:
         context = _detail_context(
             request, source, region="asks-history", outcome_errors={ask.pk: errors}
         )
-        return render_region(request, DETAIL_TEMPLATE, "asks-history", context)
-    context = {
-        "item": selectors.referral_source_ranked(source),
-        "ask": ask,
-        "row_errors": errors,
-    }
-    return render_region(request, LIST_TEMPLATE, "who-to-ask-row", context)
+        response = render_region(request, DETAIL_TEMPLATE, "asks-history", context)
+    else:
+        context = {
+            "item": selectors.referral_source_ranked(source),
+            "ask": ask,
+            "row_errors": errors,
+        }
+        response = render_region(request, LIST_TEMPLATE, "who-to-ask-row", context)
+    # The source's summary counts the names given in asks: it refreshes on this.
+    return trigger(response, ASKED) if saved else response
 
 
 def _visible_source(request: HttpRequest, pk: int) -> ReferralSource:
@@ -242,6 +245,7 @@ def _detail_context(
     }
     if region in (None, "source-summary"):
         context["row"] = selectors.referral_source_rows([source])[0]
+        context["named_in_asks"] = selectors.referrals_named_in_asks(source)
     if region in (None, "asks-history"):
         asks: list[ReferralAsk] = list(source.asks.select_related("asked_by"))
         for ask in asks:

@@ -71,7 +71,7 @@ def test_adding_a_criterion_returns_the_criteria_region(client_of, salesperson, 
 
     assert response.status_code == 200
     assert html(response).lstrip().startswith('<section id="icp-criteria"')
-    assert "criteriaChanged" in response["HX-Trigger"]
+    assert "criteriaChanged" in response["HX-Trigger-After-Swap"]
     assert saas_icp.criteria.get(field="employee_count").value == {"min": 50, "max": 500}
 
 

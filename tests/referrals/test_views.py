@@ -55,7 +55,7 @@ def test_the_referrals_page_ranks_who_to_ask_and_lists_every_source(client_of, s
     assert f'id="who-to-ask-row-{ana.pk}"' in page
     assert 'aria-label="Relationship strength 5 of 5"' in page
     assert "●●●●●" not in page  # each dot is its own span, coloured on or off
-    assert "2 referrals given" in page
+    assert "2 referred leads" in page
     assert "Last asked 43 days ago" in page
     assert "Last asked never" in page
     assert "Asked ✓" in page

@@ -1,0 +1,89 @@
+"""The ICP editor's live preview in a real browser, around adding and removing criteria."""
+
+from __future__ import annotations
+
+import pytest
+from playwright.sync_api import expect
+
+from icp.models import ICP, Criterion
+from tests.factories import CompanyFactory, LeadFactory
+
+pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True)]
+
+
+@pytest.fixture
+def saas_icp(salesperson):
+    icp = ICP.objects.create(owner=salesperson, name="EU SaaS")
+    Criterion.objects.create(
+        icp=icp, field="industry", operator="equals", value="Software", weight=50
+    )
+    for country in ("GB", "GB", "DE"):
+        LeadFactory(
+            owner=salesperson,
+            company=CompanyFactory(owner=salesperson, industry="Software", country=country),
+        )
+    return icp
+
+
+def preview_requests(page) -> list[str]:
+    urls: list[str] = []
+    page.on(
+        "request", lambda request: urls.append(request.url) if "/preview" in request.url else None
+    )
+    return urls
+
+
+def test_after_add_and_remove_the_preview_shows_the_saved_criteria_only(
+    logged_in_page, live_server, salesperson, saas_icp, console_errors
+):
+    page = logged_in_page(salesperson)
+    urls = preview_requests(page)
+    page.goto(f"{live_server.url}/icp/{saas_icp.pk}/")
+    preview = page.locator("#icp-preview")
+
+    form = page.locator("#criterion-form")
+    form.get_by_label("Field").select_option("country")
+    page.wait_for_load_state("networkidle")
+    expect(preview).not_to_contain_text("Draft criterion not counted")  # nothing typed yet
+    form.get_by_label("Value").fill("GB")
+    form.get_by_label("Weight").fill("50")
+    expect(preview).to_contain_text("Including the criterion you're typing")
+
+    form.get_by_role("button", name="Add").click()
+    expect(page.locator("#icp-criteria")).to_contain_text("Country equals GB")
+    expect(preview).not_to_contain_text("Including the criterion you're typing")
+    page.wait_for_load_state("networkidle")
+    after_add = preview.inner_text()
+    page.reload()
+    # Counted once, as saved: the same preview a fresh page shows.
+    assert page.locator("#icp-preview").inner_text() == after_add
+
+    page.get_by_role("button", name="Remove: Country equals GB").click()
+    expect(page.locator("#icp-criteria")).not_to_contain_text("Country equals GB")
+    page.wait_for_load_state("networkidle")
+    expect(preview).not_to_contain_text("Draft criterion not counted")
+    expect(preview).not_to_contain_text("Including the criterion you're typing")
+
+    assert any("value=GB" in url for url in urls)  # the typed draft was previewed
+    assert not [url for url in urls if "csrfmiddlewaretoken" in url]
+    assert console_errors == []
+
+
+def test_add_right_after_typing_does_not_count_the_criterion_twice(
+    logged_in_page, live_server, salesperson, saas_icp, console_errors
+):
+    page = logged_in_page(salesperson)
+    page.goto(f"{live_server.url}/icp/{saas_icp.pk}/")
+    form = page.locator("#criterion-form")
+    form.get_by_label("Field").select_option("country")
+    form.get_by_label("Value").fill("GB")
+    form.get_by_role("button", name="Add").click()  # before the typing's preview refresh
+
+    expect(page.locator("#icp-criteria")).to_contain_text("Country equals GB")
+    page.wait_for_timeout(500)  # the typing's refresh would have fired by now
+    page.wait_for_load_state("networkidle")
+    after_add = page.locator("#icp-preview").inner_text()
+    assert "Including the criterion" not in after_add
+    page.reload()
+    assert page.locator("#icp-preview").inner_text() == after_add
+    assert console_errors == []

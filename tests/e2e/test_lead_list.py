@@ -1,0 +1,86 @@
+"""The lead list in a real browser: filters and pagination must not race each other."""
+
+from __future__ import annotations
+
+import contextlib
+import re
+from urllib.parse import parse_qs, urlparse
+
+import pytest
+from playwright.sync_api import Error as PlaywrightError
+from playwright.sync_api import expect
+
+from tests.factories import LeadFactory
+
+pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True)]
+
+
+def test_next_page_right_after_typing_a_search_shows_the_page_its_url_names(
+    logged_in_page, live_server, salesperson, console_errors
+):
+    # 60 matches: two pages of 50. One that does not match, to see the search applied.
+    for number in range(60):
+        LeadFactory(owner=salesperson, first_name="Acme", last_name=f"Buyer{number:02}")
+    LeadFactory(owner=salesperson, first_name="Zed", last_name="Elsewhere")
+    page = logged_in_page(salesperson)
+    page.goto(f"{live_server.url}/leads/")
+
+    page.get_by_label("Search").fill("acme")
+    expect(page).to_have_url(re.compile(r"[?&]q=acme"))
+    expect(page.locator("#lead-table")).not_to_contain_text("Zed Elsewhere")
+
+    # Leaving the search box fires `change`, which submits the filters (page 1) while the
+    # click asks for page 2. Hold the page-1 request until page 2 has arrived, as a busy
+    # server might.
+    held: list = []
+    page.route(
+        "**/leads/?*",
+        lambda route, request: (
+            held.append(route) if "after=" not in request.url else route.continue_()
+        ),
+    )
+    page.locator("#lead-table").get_by_role("link", name="Next page »").click()
+    expect(page.locator("#lead-table")).to_contain_text("« First page")
+    for route in held:
+        with contextlib.suppress(PlaywrightError):  # the browser may have cancelled it
+            route.continue_()
+    page.wait_for_load_state("networkidle")
+
+    # The user's last action was "Next page": page 2 shows, and the address says so.
+    expect(page.locator("#lead-table")).to_contain_text("« First page")
+    query = parse_qs(urlparse(page.url).query)
+    assert query.get("q") == ["acme"]
+    assert "after" in query
+    assert console_errors == []
+
+
+def test_a_filter_change_in_flight_wins_over_a_click_on_the_old_pages_link(
+    logged_in_page, live_server, salesperson, console_errors
+):
+    for number in range(60):
+        LeadFactory(owner=salesperson, last_name=f"New{number:02}", stage="new")
+    LeadFactory(owner=salesperson, first_name="Quinn", last_name="Qualified", stage="qualified")
+    page = logged_in_page(salesperson)
+    page.goto(f"{live_server.url}/leads/")
+
+    # The stage filter's request is slow; "Next page" (rendered for all stages) is clicked
+    # before it answers.
+    held: list = []
+    page.route("**/leads/?*", lambda route, request: held.append(route))
+    page.locator("#lead-filters").get_by_label("Stage").select_option("qualified")
+    page.wait_for_timeout(100)
+    page.locator("#lead-table").get_by_role("link", name="Next page »").click()
+    page.wait_for_timeout(300)
+    page.unroute("**/leads/?*")
+    for route in held:
+        with contextlib.suppress(PlaywrightError):
+            route.continue_()
+    page.wait_for_load_state("networkidle")
+
+    # The table, the address and the filter form agree: page 1 of the qualified leads.
+    expect(page.locator("#lead-table")).to_contain_text("Quinn Qualified")
+    expect(page.locator("#lead-table")).not_to_contain_text("First page")
+    query = parse_qs(urlparse(page.url).query)
+    assert query.get("stage") == ["qualified"]
+    assert "after" not in query
+    assert console_errors == []
