@@ -79,7 +79,7 @@ def test_the_weekly_email_lists_who_to_ask_best_first(sources, clock, mailoutbox
         assert positions == sorted(positions)
         for absent in ("Asked Lately", "No Thanks", "Not Yours"):
             assert absent not in part
-    assert "Relationship 5/5 · 2 referrals given so far · last asked 95 days ago" in text
+    assert "Relationship 5/5 · 2 referred leads so far · last asked 95 days ago" in text
     assert "never asked" in text
     assert "I asked them" in html
 
