@@ -29,7 +29,15 @@ from icp.rescoring import leads_rescore
 from leadhunter.spreadsheet import neutralise
 from leads import merging, selectors, services
 from leads.forms import StageForm
-from leads.models import Activity, Company, FollowUp, Lead, LeadMerge, StageChange
+from leads.models import (
+    DERIVED_LEAD_FIELDS,
+    Activity,
+    Company,
+    FollowUp,
+    Lead,
+    LeadMerge,
+    StageChange,
+)
 
 
 class ReadOnlyHistoryAdmin(SimpleHistoryAdmin):
@@ -250,18 +258,7 @@ class LeadAdmin(ReadOnlyHistoryAdmin):
         "stage",
         "lost_reason",
         "referral_ask",
-        "fit_score",
-        "intent_score",
-        "total_score",
-        "grade",
-        "best_icp",
-        "score_explanation",
-        "scored_at",
-        "next_follow_up_at",
-        "last_contacted_at",
-        "last_inbound_at",
-        "unanswered_touches",
-        "first_unanswered_at",
+        *DERIVED_LEAD_FIELDS,
         "stage_changed_at",
         "won_at",
         "created_at",

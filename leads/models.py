@@ -114,6 +114,24 @@ class Company(models.Model):
         return self.name
 
 
+# Computed by the scoring engine and the follow-up bookkeeping, never typed by a person: left
+# out of the change history and read-only in the admin.
+DERIVED_LEAD_FIELDS = (
+    "fit_score",
+    "intent_score",
+    "total_score",
+    "grade",
+    "best_icp",
+    "score_explanation",
+    "scored_at",
+    "next_follow_up_at",
+    "last_contacted_at",
+    "last_inbound_at",
+    "unanswered_touches",
+    "first_unanswered_at",
+)
+
+
 class Lead(models.Model):
     # No index of its own: every owner query is served by the composite (owner, …) indexes
     # below, and one index less is one less to maintain on each rescoring UPDATE.
@@ -180,23 +198,7 @@ class Lead(models.Model):
 
     # Who changed what: scores and the denormalised fields are left out, so rescoring and
     # follow-up bookkeeping don't flood the history (rescoring writes with UPDATEs anyway).
-    history = AuditHistory(
-        excluded_fields=[
-            "fit_score",
-            "intent_score",
-            "total_score",
-            "grade",
-            "best_icp",
-            "score_explanation",
-            "scored_at",
-            "next_follow_up_at",
-            "last_contacted_at",
-            "last_inbound_at",
-            "unanswered_touches",
-            "first_unanswered_at",
-            "updated_at",
-        ]
-    )
+    history = AuditHistory(excluded_fields=[*DERIVED_LEAD_FIELDS, "updated_at"])
 
     class Meta:
         ordering = ["-total_score", "-id"]
