@@ -43,6 +43,10 @@ class Source(models.TextChoices):
     OTHER = "other", "Other"
 
 
+STAGE_LABELS = dict(Stage.choices)
+SOURCE_LABELS = dict(Source.choices)
+
+
 # "Self-sourced" is the thesis of the product: every source except marketing.
 SELF_SOURCED = tuple(source for source in Source if source != Source.MARKETING)
 
@@ -246,6 +250,14 @@ class Lead(models.Model):
 
     def __str__(self) -> str:
         return self.full_name
+
+    # Django's own get_FOO_display rebuilds a dict of every choice on each call; these two are
+    # drawn on every row of the lead list and every pipeline card.
+    def get_stage_display(self) -> str:
+        return STAGE_LABELS.get(self.stage, self.stage)
+
+    def get_source_display(self) -> str:
+        return SOURCE_LABELS.get(self.source, self.source)
 
     @property
     def full_name(self) -> str:

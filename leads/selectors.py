@@ -232,6 +232,31 @@ LEAD_SORTS: dict[str, tuple[str, bool, object]] = {
 }
 
 
+# What a row of the lead list shows (and sorts by). Leaving out the rest, the stored score
+# explanation above all (~600 bytes of JSON decoded per row), is a quarter of a page's time.
+LEAD_ROW_FIELDS = (
+    "id",
+    "first_name",
+    "last_name",
+    "email",
+    "title",
+    "stage",
+    "source",
+    "expected_value",
+    "currency",
+    "next_follow_up_at",
+    "created_at",
+    "grade",
+    "total_score",
+    "fit_score",
+    "intent_score",
+    "company__name",
+    "owner__first_name",
+    "owner__last_name",
+    "owner__username",
+)
+
+
 @dataclass(frozen=True)
 class LeadPage:
     leads: list[Lead]
@@ -313,7 +338,7 @@ def lead_page(leads: QuerySet[Lead], *, sort: str, after: str = "", size: int = 
             leads = leads.filter(Q(**{f"{key}__lt": value}) | Q(**{key: value, "id__lt": last_id}))
         else:
             leads = leads.filter(Q(**{f"{key}__gt": value}) | Q(**{key: value, "id__gt": last_id}))
-    rows = list(leads.select_related("company", "owner")[: size + 1])
+    rows = list(leads.select_related("company", "owner").only(*LEAD_ROW_FIELDS)[: size + 1])
     next_cursor = None
     if len(rows) > size:
         rows = rows[:size]
