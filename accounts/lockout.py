@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from axes.handlers.proxy import AxesProxyHandler
 from django.conf import settings
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
@@ -23,6 +24,19 @@ def client_ip(request: HttpRequest) -> str | None:
 def locked_out(request: HttpRequest, original_response=None, credentials=None) -> HttpResponse:
     """The page for a locked-out login: the same for a known and an unknown username, so it
     tells nobody which usernames exist. 429 Too Many Requests, like django-axes' own."""
-    minutes = int(settings.AXES_COOLOFF_TIME.total_seconds() // 60)
-    context = {"title": "Too many failed logins", "minutes": minutes}
+    context = {"title": "Too many failed logins", "minutes": lockout_minutes()}
     return render(request, "registration/locked_out.html", context, status=429)
+
+
+def lockout_minutes() -> int:
+    return int(settings.AXES_COOLOFF_TIME.total_seconds() // 60)
+
+
+def failed_logins_left(request: HttpRequest, username: str) -> int:
+    """How many more wrong passwords for this username from this address before the lockout.
+
+    Counted the way django-axes counts (AXES_LOCKOUT_PARAMETERS), the same for known and
+    unknown usernames, so the answer tells nobody whether an account exists.
+    """
+    failures = AxesProxyHandler.get_failures(request, {"username": username})
+    return max(0, settings.AXES_FAILURE_LIMIT - failures)

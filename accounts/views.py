@@ -1,8 +1,9 @@
-"""A user's own settings page."""
+"""A user's own settings page, and the login page."""
 
 from __future__ import annotations
 
 from django.contrib import messages
+from django.contrib.auth import views as auth_views
 from django.core.exceptions import ValidationError
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
@@ -11,9 +12,23 @@ from django.views.decorators.http import require_http_methods, require_POST
 
 from accounts import services
 from accounts.forms import UserSettingsForm
+from accounts.lockout import failed_logins_left, lockout_minutes
 from api import selectors as api_selectors
 from api import services as api_services
 from api.forms import ApiTokenForm
+
+
+class LoginView(auth_views.LoginView):
+    """Django's login page, which also warns before the last attempt that would lock it."""
+
+    def form_invalid(self, form):
+        username = form.data.get("username", "")
+        context = self.get_context_data(
+            form=form,
+            attempts_left=failed_logins_left(self.request, username),
+            lockout_minutes=lockout_minutes(),
+        )
+        return self.render_to_response(context)
 
 
 @require_http_methods(["GET", "POST"])

@@ -16,7 +16,7 @@ urlpatterns = [
     path("reports/", include("reports.urls")),
     path("import/", include("imports.urls")),
     path("settings/", include("accounts.urls")),
-    path("accounts/", include("django.contrib.auth.urls")),
+    path("accounts/", include("accounts.auth_urls")),
     path("admin/", admin.site.urls),
     path("e/", include("reminders.urls")),
     path("api/v1/", include("api.urls")),
