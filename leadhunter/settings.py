@@ -216,6 +216,8 @@ AXES_CLIENT_IP_CALLABLE = "accounts.lockout.client_ip"
 # ---------------------------------------------------------------------------------------------
 LANGUAGE_CODE = "en-us"
 USE_I18N = True
+# Day-month-year and 24-hour times, as on the app's own pages (leadhunter/formats/en).
+FORMAT_MODULE_PATH = ["leadhunter.formats"]
 USE_TZ = True
 
 # ---------------------------------------------------------------------------------------------
