@@ -87,6 +87,12 @@ class AtomicFilesystemChannel(filesystem.Channel):
 class AtomicFilesystemTransport(filesystem.Transport):
     Channel = AtomicFilesystemChannel
 
+    @property
+    def default_connection_params(self) -> dict:
+        # Folders on this host, no server: without a default hostname kombu has nothing to
+        # warn "No hostname was supplied. Reverting to default 'localhost'" about.
+        return {}
+
 
 # The embedded broker (CELERY_BROKER_URL = "filesystem://") uses the channel above.
 TRANSPORT_ALIASES["filesystem"] = f"{__name__}:AtomicFilesystemTransport"

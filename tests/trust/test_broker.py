@@ -31,6 +31,17 @@ def test_the_filesystem_broker_url_uses_the_atomic_channel(filesystem_connection
     assert isinstance(connection.default_channel, celery_module.AtomicFilesystemChannel)
 
 
+def test_connecting_to_the_filesystem_broker_warns_of_no_missing_hostname(
+    filesystem_connection, caplog
+):
+    connection, _ = filesystem_connection
+
+    with caplog.at_level("WARNING", logger="kombu.connection"):
+        connection.info()
+
+    assert not [record for record in caplog.records if "hostname" in record.getMessage()]
+
+
 def test_a_message_file_is_visible_only_once_written(filesystem_connection, monkeypatch):
     connection, queue_folder = filesystem_connection
     channel = connection.default_channel
