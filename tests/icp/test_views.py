@@ -174,3 +174,22 @@ def test_another_salespersons_icp_answers_404(
     assert response.status_code == 404
     theirs.refresh_from_db()
     assert (theirs.name, theirs.criteria.count()) == ("Theirs", 0)
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("criteria", [1, 15])
+def test_an_icps_page_needs_the_same_queries_for_1_or_15_criteria(
+    client_of, salesperson, django_assert_num_queries, criteria
+):
+    icp = ICP.objects.create(owner=salesperson, name="EU SaaS")
+    for index in range(criteria):
+        Criterion.objects.create(
+            icp=icp, field="industry", operator="equals", value=f"industry {index}", weight=5
+        )
+    LeadFactory.create_batch(criteria, owner=salesperson)
+    client = client_of(salesperson)
+
+    with django_assert_num_queries(9):
+        response = client.get(reverse("icp-detail", args=[icp.pk]))
+
+    assert response.content.decode().count("industry ") >= criteria

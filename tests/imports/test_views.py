@@ -256,3 +256,19 @@ def test_imports_are_read_only_in_the_admin_for_superusers(client_of, salesperso
     assert client.get(reverse("admin:imports_importjob_add")).status_code == 403
     client.force_login(manager)
     assert client.get(reverse("admin:imports_importjob_changelist")).status_code == 403
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("imports", [1, 12])
+def test_the_import_page_needs_the_same_queries_for_1_or_12_past_imports(
+    sam_client, salesperson, django_assert_num_queries, imports
+):
+    for index in range(imports):
+        services.import_job_create(
+            owner=salesperson, data=fixture_bytes("hubspot.csv"), filename=f"list-{index}.csv"
+        )
+
+    with django_assert_num_queries(4):
+        response = sam_client.get(reverse("import-start"))
+
+    assert response.content.decode().count("list-") == min(imports, 10)

@@ -529,3 +529,32 @@ def test_an_invalid_update_shows_errors_and_changes_nothing(client_of, salespers
     assert 'id="id_strength_error">Select a valid choice.' in response.content.decode()
     source.refresh_from_db()
     assert source.strength == 2
+
+
+@pytest.mark.django_db
+def test_a_sources_page_needs_the_same_queries_for_2_or_20_asks_and_referred_leads(
+    client_of, salesperson, django_assert_num_queries
+):
+    source = ReferralSourceFactory(owner=salesperson, next_ask_at=timezone.now())
+    client = client_of(salesperson)
+    url = reverse("referral-detail", args=[source.pk])
+
+    referred = []
+
+    def add(count: int) -> None:
+        for index in range(count):
+            ReferralAsk.objects.create(
+                source=source, asked_by=salesperson, asked_at=timezone.now() - timedelta(days=index)
+            )
+            referred.append(
+                LeadFactory(owner=salesperson, referred_by=source, stage="won", expected_value=100)
+            )
+
+    add(2)
+    with_2 = _query_count(client, url)
+    add(18)
+
+    with django_assert_num_queries(with_2):
+        response = client.get(url)
+    page = response.content.decode()
+    assert all(reverse("lead-detail", args=[lead.pk]) in page for lead in referred)
