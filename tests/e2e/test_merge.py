@@ -39,6 +39,9 @@ def test_merging_two_leads_by_hand_and_undoing_it(
 
     page.get_by_role("link", name="Merge…").click()
     expect(page).to_have_title(re.compile("^Merge Dana Smith"))
+    # A click does not wait for the page's scripts the way goto() does: typing before htmx has
+    # set up the search box would go unheard (seen on PostgreSQL, where the page is slower).
+    page.wait_for_load_state()
     page.get_by_label("Find the other lead").fill("gmail")
     candidates = page.locator("#merge-candidates")
     expect(candidates).to_contain_text("Leads matching “gmail”")  # swapped in by htmx
