@@ -1,14 +1,18 @@
 """Demo accounts and sample data for `make run` on an empty database.
 
 Everything is created through the services, so the demo has the history, follow-ups and
-scores real use would give it. Dates are spread over the last six months by passing `now=`
-to the services; a fixed random seed makes every demo database the same.
+scores real use would give it. Dates are passed to the services with `now=`: closed deals are
+spread over the last six months, while open leads were touched recently, as in a pipeline
+someone works every day (a few have sat in their stage too long, so "Going cold" shows). A
+fixed random seed makes every demo database the same.
 """
 
 from __future__ import annotations
 
+import itertools
 import random
 import unicodedata
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from decimal import Decimal
@@ -21,7 +25,7 @@ from accounts.models import User
 from icp import services as icp_services
 from icp.rescoring import leads_rescore
 from leads import services as lead_services
-from leads.models import Company, FollowUp, Lead, Source, Stage
+from leads.models import STAGE_LIMIT_DAYS, Company, FollowUp, Lead, Source, Stage
 from referrals import services as referral_services
 
 DEMO_PASSWORD = "leadhunter-demo"  # noqa: S105 - printed to the user by `make run`
@@ -130,8 +134,8 @@ SOURCE_WEIGHTS = {
     Source.OTHER: 2,
 }
 STAGE_WEIGHTS = {
-    Stage.NEW: 22,
-    Stage.CONTACTED: 22,
+    Stage.NEW: 12,
+    Stage.CONTACTED: 30,
     Stage.ENGAGED: 12,
     Stage.QUALIFIED: 10,
     Stage.PROPOSAL: 8,
@@ -140,6 +144,16 @@ STAGE_WEIGHTS = {
     Stage.NURTURE: 6,
 }
 PATH = [Stage.CONTACTED, Stage.ENGAGED, Stage.QUALIFIED, Stage.PROPOSAL]
+# One lead in this many is left in its stage past the limit, so "Going cold" has examples
+# (counted, not drawn at random: a small team's demo could otherwise get many or none).
+COLD_EVERY = 12
+# The share of hand-raisers in Engaged not answered yet: they head the Today page.
+UNANSWERED_SHARE = 0.15
+# One partner per demo salesperson, each their own, so no two referral sources share a name.
+PARTNERS = [
+    ("Priya Natarajan (partner agency)", "priya@natarajan-partners.example"),
+    ("Tomás Herrera (reseller)", "tomas@herrera-resellers.example"),
+]
 LOST_REASONS = [
     "Went with a competitor",
     "No budget this year",
@@ -206,7 +220,12 @@ def _load() -> DemoResult:
         DemoLogin("salesperson", "jordan", DEMO_PASSWORD),
         DemoLogin("manager", "morgan", DEMO_PASSWORD),
     ]
-    for owner, count in ((sam, 200), (jordan, 60)):
+    lead_counts = ((sam, 200), (jordan, 60))
+    # Every demo person has a name of their own: two leads (or two referral sources, which
+    # customers become) called the same would look like a duplicate nobody merged.
+    all_names = list(itertools.product(FIRST_NAMES, LAST_NAMES))
+    names = iter(rng.sample(all_names, k=sum(count for _, count in lead_counts)))
+    for (owner, count), partner in zip(lead_counts, PARTNERS, strict=True):
         _create_icps(owner)
         companies = [
             lead_services.company_create(
@@ -220,8 +239,10 @@ def _load() -> DemoResult:
             )
             for name, domain, industry, employees, country, city in COMPANIES
         ]
-        leads = [_create_lead(owner, companies, rng, now, index) for index in range(count)]
-        _create_referral_chain(owner, leads, rng, now)
+        leads = [
+            _create_lead(owner, companies, rng, now, index, next(names)) for index in range(count)
+        ]
+        _create_referral_chain(owner, leads, partner, rng, now)
         result.leads += len(leads)
     lead_services.follow_ups_schedule_missing(now=now)
     _spread_follow_ups(rng, now)
@@ -300,9 +321,14 @@ def _create_icps(owner: User) -> None:
 
 
 def _create_lead(
-    owner: User, companies: list[Company], rng: random.Random, now: datetime, index: int
+    owner: User,
+    companies: list[Company],
+    rng: random.Random,
+    now: datetime,
+    index: int,
+    name: tuple[str, str],
 ) -> Lead:
-    first, last = rng.choice(FIRST_NAMES), rng.choice(LAST_NAMES)
+    first, last = name
     company = rng.choice(companies + [None] * 2)
     title, seniority = rng.choice(TITLES)
     domain = company.domain if company else "gmail.com"
@@ -310,7 +336,8 @@ def _create_lead(
     email = f"{local}{index}@{domain}" if rng.random() < 0.85 else ""
     source = rng.choices(list(SOURCE_WEIGHTS), weights=list(SOURCE_WEIGHTS.values()))[0]
     target = rng.choices(list(STAGE_WEIGHTS), weights=list(STAGE_WEIGHTS.values()))[0]
-    created = now - timedelta(days=rng.randint(1, 180), hours=rng.randint(0, 8))
+    cold = index % COLD_EVERY == COLD_EVERY - 1
+    created, moments = _timeline(target, rng, now, cold=cold)
     lead = lead_services.lead_create(
         owner=owner,
         now=created,
@@ -330,7 +357,7 @@ def _create_lead(
     )
     Lead.objects.filter(pk=lead.pk).update(created_at=created)
     lead.refresh_from_db()
-    _walk_pipeline(lead, target, rng, created, now)
+    _walk_pipeline(lead, target, rng, moments, now)
     return lead
 
 
@@ -341,19 +368,70 @@ def _ascii(text: str) -> str:
     return "".join(kept)
 
 
+def _steps_to(target: str) -> int:
+    """How many dated steps `_walk_pipeline` takes to bring a lead into the open stage `target`:
+    a first touch, a hand-raise, then a meeting and a stage change per stage after Engaged."""
+    if target == Stage.NEW:
+        return 0
+    if target == Stage.CONTACTED:
+        return 1
+    return 2 + 2 * len(_path_to(target))
+
+
+def _path_to(target: str) -> list[str]:
+    """The stages after Engaged a lead passes on its way to `target`."""
+    return {Stage.WON: PATH[2:], Stage.LOST: PATH[2:3]}.get(
+        target, PATH[2 : PATH.index(target) + 1] if target in PATH else []
+    )
+
+
+def _timeline(
+    target: str, rng: random.Random, now: datetime, *, cold: bool
+) -> tuple[datetime, Iterator[datetime]]:
+    """When the demo lead was created, and the moments its walk through the pipeline happens.
+
+    An open lead reaches its stage recently, inside the stage's going-cold limit, unless it is
+    one of the few `cold` ones, left there past it; its earlier steps lie days apart before that.
+    Closed and nurtured leads start any time in the last six months and move within weeks.
+    """
+    limit = STAGE_LIMIT_DAYS.get(target)
+    if limit is not None:
+        share = rng.uniform(1.3, 3) if cold else rng.uniform(0.02, 0.7)
+        entered = now - timedelta(days=limit * share)
+        # Days between steps, but hours between a meeting and the stage change it led to.
+        gaps = [
+            timedelta(days=rng.uniform(0.05, 0.4) if step >= 3 and step % 2 else rng.uniform(1, 6))
+            for step in range(_steps_to(target))
+        ]
+        created = entered - sum(gaps, timedelta())
+        moments = itertools.accumulate(gaps, initial=created)
+        next(moments)  # the creation itself
+        return created, itertools.chain(moments, itertools.repeat(entered))
+    created = now - timedelta(days=rng.randint(1, 180), hours=rng.randint(0, 8))
+    # Deals move within weeks of first contact, so wins spread over the months shown.
+    span = min(max((now - created).total_seconds(), 3600), timedelta(days=45).total_seconds())
+
+    def moments_after() -> Iterator[datetime]:
+        moment = created
+        while True:
+            moment = min(now, moment + timedelta(seconds=rng.uniform(0.05, 0.2) * span))
+            yield moment
+
+    return created, moments_after()
+
+
 def _walk_pipeline(
-    lead: Lead, target: str, rng: random.Random, created: datetime, now: datetime
+    lead: Lead, target: str, rng: random.Random, moments: Iterator[datetime], now: datetime
 ) -> None:
     """Touch the lead and move it along until it reaches the demo's target stage."""
     if target == Stage.NEW:
         return
-    # Deals move within weeks of first contact, so wins spread over the months shown.
-    span = min(max((now - created).total_seconds(), 3600), timedelta(days=45).total_seconds())
-    moment = created
+
+    moment = lead.created_at
 
     def later() -> datetime:
         nonlocal moment
-        moment = min(now, moment + timedelta(seconds=rng.uniform(0.05, 0.2) * span))
+        moment = next(moments)
         return moment
 
     owner = lead.owner
@@ -383,21 +461,26 @@ def _walk_pipeline(
         ["replied", "asked_for_info", "asked_for_demo", "attended_event", "was_introduced"]
     )
     lead_services.activity_log(lead=lead, user=owner, kind=signal, occurred_at=later(), now=moment)
-    path = {Stage.WON: PATH[2:], Stage.LOST: PATH[2:3]}.get(
-        target, PATH[2 : PATH.index(target) + 1] if target in PATH else []
-    )
-    for stage in path:
+    if target == Stage.ENGAGED and rng.random() >= UNANSWERED_SHARE:
+        # The salesperson answered the hand-raise, some time between it and now.
+        answered_at = moment + (now - moment) * rng.uniform(0.1, 0.9)
+        lead_services.activity_log(
+            lead=lead, user=owner, kind="email", occurred_at=answered_at, now=answered_at
+        )
+    for stage in _path_to(target):
+        meeting_at = later()
         lead_services.activity_log(
             lead=lead,
             user=owner,
             kind="meeting",
             outcome="connected",
-            occurred_at=later(),
-            now=moment,
+            occurred_at=meeting_at,
+            now=meeting_at,
         )
+        changed_at = later()
         lead.refresh_from_db()
         if lead.stage != stage:
-            lead_services.lead_change_stage(lead=lead, to_stage=stage, user=owner, now=later())
+            lead_services.lead_change_stage(lead=lead, to_stage=stage, user=owner, now=changed_at)
     if target in (Stage.WON, Stage.LOST):
         reason = rng.choice(LOST_REASONS) if target == Stage.LOST else ""
         lead.refresh_from_db()
@@ -407,7 +490,7 @@ def _walk_pipeline(
 
 
 def _create_referral_chain(
-    owner: User, leads: list[Lead], rng: random.Random, now: datetime
+    owner: User, leads: list[Lead], partner: tuple[str, str], rng: random.Random, now: datetime
 ) -> None:
     """Customers who referred people who became customers and referred again, plus a partner."""
     customers = list(Lead.objects.filter(owner=owner, stage=Stage.WON).order_by("won_at"))
@@ -432,14 +515,15 @@ def _create_referral_chain(
     for customer in customers[2:]:
         source = customer.as_referral_source
         referral_services.referral_source_update(source=source, strength=rng.randint(2, 5))
-    partner = referral_services.referral_source_create(
+    partner_name, partner_email = partner
+    partner_source = referral_services.referral_source_create(
         owner=owner,
-        name="Priya Natarajan (partner agency)",
-        email="priya@natarajan-partners.example",
+        name=partner_name,
+        email=partner_email,
         kind="partner",
         strength=4,
         ask_cadence_days=60,
         now=now - timedelta(days=2),
     )
     for lead in referred[3:6]:
-        referral_services.referral_link_lead(lead=lead, source=partner, user=owner)
+        referral_services.referral_link_lead(lead=lead, source=partner_source, user=owner)

@@ -1,5 +1,7 @@
 from __future__ import annotations
 
+from datetime import timedelta
+
 import pytest
 from django.core.management import call_command
 from django.db import transaction
@@ -7,7 +9,8 @@ from django.utils import timezone
 
 from accounts.models import User
 from icp.models import ICP
-from leads.models import OPEN_STAGES, Activity, Lead, Source, Stage
+from leads.models import OPEN_STAGES, STAGE_LIMIT_DAYS, Activity, Lead, Source, Stage
+from leads.selectors import going_cold_condition
 from referrals.models import ReferralSource
 from referrals.selectors import referral_asks_due, referral_tree
 
@@ -56,3 +59,33 @@ def test_demo_has_a_referral_chain_and_customers_due_an_ask(demo):
 
     assert any(node.children for tree in trees for node in tree), "a referral chain exists"
     assert referral_asks_due(sam, now=timezone.now())
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("username", ["sam", "jordan"])
+def test_demo_pipeline_is_worked_daily_with_a_few_leads_going_cold(demo, username):
+    """The board must not show "Going cold" on almost every card: a demo that looks abandoned
+    looks broken. A few cold leads stay, so the feature has something to show."""
+    now = timezone.now()
+    open_leads = Lead.objects.filter(owner__username=username, stage__in=OPEN_STAGES)
+    cold = open_leads.filter(going_cold_condition(now)).count()
+
+    assert 1 <= cold <= 0.15 * open_leads.count()
+    # The leads past New were touched recently: inside their stage's limit, most of them.
+    touched = open_leads.exclude(stage=Stage.NEW)
+    recent = sum(
+        lead.last_contacted_at >= now - timedelta(days=STAGE_LIMIT_DAYS[lead.stage])
+        for lead in touched.only("stage", "last_contacted_at")
+    )
+    assert recent >= 0.8 * touched.count()
+
+
+@pytest.mark.django_db
+def test_demo_people_have_names_of_their_own(demo):
+    """Two referral sources (or leads) with one name look like a duplicate nobody merged."""
+    source_names = list(ReferralSource.objects.values_list("name", flat=True))
+    lead_names = list(Lead.objects.values_list("first_name", "last_name"))
+
+    assert len(source_names) > 10
+    assert len(set(source_names)) == len(source_names)
+    assert len(set(lead_names)) == len(lead_names) == 260
