@@ -12,13 +12,18 @@ Both are set-based: a fixed number of statements whatever the number of activiti
 
 from __future__ import annotations
 
+import functools
+import operator
+import re
+import unicodedata
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from datetime import datetime
+from difflib import SequenceMatcher
 
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
-from django.db.models import Count, Min, Q, QuerySet
+from django.db.models import Case, Count, Min, Q, QuerySet, When
 from django.utils import timezone
 from django.utils.text import capfirst
 
@@ -41,6 +46,7 @@ from leads.models import (
     Source,
     StageChange,
 )
+from leads.normalize import normalize_email, normalize_linkedin_url
 from leads.services import (
     EDITABLE_LEAD_FIELDS,
     _reschedule,
@@ -102,14 +108,13 @@ def merged_history_origins(merges: Iterable[LeadMerge]) -> dict[int, str]:
 
 
 def merge_candidates(lead: Lead, user: User, query: str = "", limit: int = 20) -> list[Lead]:
-    """The leads `lead` can be merged with: the same owner's, found with the lead list's search;
-    without a search, the likely duplicates (same name, same company or same email)."""
-    leads = (
-        selectors.leads_visible_to(user)
-        .filter(owner_id=lead.owner_id)
-        .exclude(pk=lead.pk)
-        .select_related("company")
-    )
+    """The leads `lead` can be merged with, among the same owner's: with a search, those the
+    lead list's search finds; without one, the likely duplicates, most alike first.
+
+    A likely duplicate is the same person: the same email, LinkedIn profile or phone, or the
+    same or a very similar name. A shared company alone is no sign (colleagues are not
+    duplicates); it only adds weight to a name that matches. The leads are read in one query.
+    """
     if query.strip():
         leads = (
             selectors.leads_filtered(user, {"q": query})
@@ -117,16 +122,141 @@ def merge_candidates(lead: Lead, user: User, query: str = "", limit: int = 20) -
             .exclude(pk=lead.pk)
             .select_related("company")
         )
-    else:
-        alike = Q(pk__in=[])
-        if lead.first_name or lead.last_name:
-            alike |= Q(first_name__iexact=lead.first_name, last_name__iexact=lead.last_name)
-        if lead.company_id:
-            alike |= Q(company_id=lead.company_id)
-        if lead.email:
-            alike |= Q(email__iexact=lead.email)
-        leads = leads.filter(alike)
-    return list(leads.order_by("-total_score", "-id")[:limit])
+        return list(leads.order_by("-total_score", "-id")[:limit])
+    person = _Person.of(lead)
+    signs = person.lookalikes()
+    if signs is None:
+        return []
+    broad, exact = signs
+    leads = (
+        selectors.leads_visible_to(user)
+        .filter(owner_id=lead.owner_id)
+        .exclude(pk=lead.pk)
+        .filter(broad)
+        .select_related("company")
+        # Exact matches first, so a common surname's many namesakes can't crowd them out.
+        .order_by(Case(When(exact, then=0), default=1), "-total_score", "-id")[:CANDIDATES_READ]
+    )
+    scored = [(person.likeness(other), other) for other in leads]
+    # Sorted by likeness; the query's order (score, then newest) breaks ties.
+    scored = [(likeness, other) for likeness, other in scored if likeness > 0]
+    scored.sort(key=lambda pair: -pair[0])
+    return [other for _, other in scored[:limit]]
+
+
+# How many leads the database hands over to be weighed: far more than a page lists, and few
+# enough to weigh in no time when a common surname brings many.
+CANDIDATES_READ = 200
+# Weights of each sign that two leads are one person.
+SAME_EMAIL = SAME_LINKEDIN = 100
+SAME_PHONE = 80
+SAME_NAME = 50
+SIMILAR_NAME = 35
+SAME_COMPANY_AND_NAME = 30
+# How alike two names must be (difflib's ratio) to count as a typo of one another.
+SIMILAR_NAME_RATIO = 0.85
+# Digits compared at the end of two phone numbers: the subscriber number without the country
+# or trunk prefix, so '+44 20 7946 0000' and '020 7946 0000' are one number.
+PHONE_DIGITS = 9
+PHONE_MIN_DIGITS = 7
+
+
+def _fold(text: str) -> str:
+    """'  Chloé  O'Neill ' → 'chloe oneill': the form names are compared in."""
+    decomposed = unicodedata.normalize("NFKD", text)
+    kept = "".join(char for char in decomposed if not unicodedata.combining(char))
+    words = re.sub(r"[^\w\s]", "", kept.casefold()).split()
+    return " ".join(words)
+
+
+def _phone_key(phone: str) -> str:
+    digits = "".join(char for char in phone if char.isdigit())
+    return digits[-PHONE_DIGITS:] if len(digits) >= PHONE_MIN_DIGITS else ""
+
+
+@dataclass(frozen=True)
+class _Person:
+    """What identifies the person behind a lead, in comparable form."""
+
+    first: str
+    last: str
+    email: str
+    linkedin: str
+    phone: str
+    company_id: int | None
+
+    @classmethod
+    def of(cls, lead: Lead) -> _Person:
+        return cls(
+            first=_fold(lead.first_name),
+            last=_fold(lead.last_name),
+            email=normalize_email(lead.email),
+            linkedin=normalize_linkedin_url(lead.linkedin_url),
+            phone=_phone_key(lead.phone),
+            company_id=lead.company_id,
+        )
+
+    @property
+    def name(self) -> str:
+        return " ".join(part for part in (self.first, self.last) if part)
+
+    def lookalikes(self) -> tuple[Q, Q] | None:
+        """Filters for the leads that may be this person, to be weighed by `likeness`: a broad
+        one, and within it the exact matches (same contact data or the same name)."""
+        exact, near = [], []
+        if self.email:
+            exact.append(Q(email__iexact=self.email))
+        if self.linkedin:
+            slug = self.linkedin.removeprefix("https://www.linkedin.com")
+            exact.append(Q(linkedin_url__icontains=slug))
+        if self.phone:
+            # The last four digits, so any formatting of the number is found.
+            exact.append(Q(phone__endswith=self.phone[-4:]))
+        if self.first and self.last:
+            exact.append(Q(first_name__iexact=self.first, last_name__iexact=self.last))
+            exact.append(Q(first_name__iexact=self.last, last_name__iexact=self.first))
+            # A typo leaves one of the two names whole, and most often the first letter.
+            near.append(Q(last_name__iexact=self.last, first_name__istartswith=self.first[0]))
+            near.append(Q(first_name__iexact=self.first, last_name__istartswith=self.last[0]))
+        elif self.name:
+            exact.append(Q(first_name__iexact=self.name, last_name=""))
+            exact.append(Q(first_name="", last_name__iexact=self.name))
+        if not exact:
+            return None
+        return functools.reduce(operator.or_, exact + near), functools.reduce(operator.or_, exact)
+
+    def likeness(self, lead: Lead) -> int:
+        """How surely `lead` is this person: 0 when nothing but chance links them."""
+        other = _Person.of(lead)
+        score = 0
+        if self.email and self.email == other.email:
+            score += SAME_EMAIL
+        if self.linkedin and self.linkedin == other.linkedin:
+            score += SAME_LINKEDIN
+        if self.phone and self.phone == other.phone:
+            score += SAME_PHONE
+        name = self._name_likeness(other)
+        score += name
+        if name and self.company_id and self.company_id == other.company_id:
+            score += SAME_COMPANY_AND_NAME
+        return score
+
+    def _name_likeness(self, other: _Person) -> int:
+        if not self.name or not other.name:
+            return 0
+        if self.name == other.name or (
+            self.first and self.last and (self.first, self.last) == (other.last, other.first)
+        ):
+            return SAME_NAME
+        if not (self.first and self.last and other.first and other.last):
+            return 0
+        if SequenceMatcher(None, self.name, other.name).ratio() >= SIMILAR_NAME_RATIO:
+            return SIMILAR_NAME
+        # A short form of the first name: Dan and Daniel, Alex and Alexandra.
+        short, full = sorted((self.first, other.first), key=len)
+        if self.last == other.last and len(short) >= 3 and full.startswith(short):
+            return SIMILAR_NAME
+        return 0
 
 
 # --- What a merge would do ---------------------------------------------------------------

@@ -23,6 +23,7 @@ from referrals import services as referral_services
 from referrals.models import ReferralAsk, ReferralSource
 from tests.factories import (
     ActivityFactory,
+    CompanyFactory,
     FollowUpFactory,
     LeadFactory,
     ReferralSourceFactory,
@@ -85,6 +86,158 @@ def rows_of(lead_id: int) -> dict[str, set[int]]:
 
 def pending(lead) -> list[FollowUp]:
     return list(FollowUp.objects.filter(lead=lead, done_at__isnull=True))
+
+
+# --- Suggesting the other lead -----------------------------------------------------------
+
+
+def suggested(lead, user, query=""):
+    return [candidate.pk for candidate in merging.merge_candidates(lead, user, query)]
+
+
+def test_colleagues_at_the_same_company_are_not_suggested(salesperson):
+    acme = CompanyFactory(owner=salesperson, name="Acme")
+    dana = LeadFactory(owner=salesperson, first_name="Dana", last_name="Smith", company=acme)
+    colleague = LeadFactory(owner=salesperson, first_name="Robin", last_name="Hale", company=acme)
+    namesake = LeadFactory(owner=salesperson, first_name="Robin", last_name="Smith", company=acme)
+
+    assert colleague.pk not in suggested(dana, salesperson)
+    assert namesake.pk not in suggested(dana, salesperson)
+    assert suggested(dana, salesperson) == []
+
+
+@pytest.mark.parametrize(
+    ("first_name", "last_name"),
+    [
+        ("Dana", "Smith"),  # the same name
+        ("dana", "SMITH"),  # typed in another case
+        ("Dana", "Smyth"),  # a typo in the last name
+        ("Danna", "Smith"),  # a typo in the first name
+        ("Smith", "Dana"),  # first and last name swapped
+        ("Dan", "Smith"),  # a short form of the first name
+    ],
+)
+def test_the_same_or_a_very_similar_name_is_suggested(salesperson, first_name, last_name):
+    dana = LeadFactory(owner=salesperson, first_name="Dana", last_name="Smith")
+    other = LeadFactory(owner=salesperson, first_name=first_name, last_name=last_name)
+
+    assert suggested(dana, salesperson) == [other.pk]
+
+
+@pytest.mark.parametrize(("first_name", "last_name"), [("Dina", "Smart"), ("Bea", "Smith")])
+def test_a_merely_alike_name_is_not_suggested(salesperson, first_name, last_name):
+    dana = LeadFactory(owner=salesperson, first_name="Dana", last_name="Smith")
+    LeadFactory(owner=salesperson, first_name=first_name, last_name=last_name)
+
+    assert suggested(dana, salesperson) == []
+
+
+def test_the_same_email_linkedin_profile_or_phone_is_suggested_whatever_the_name(salesperson):
+    # Rows written before the contact data was normalised: another case, another URL form.
+    dana = LeadFactory(
+        owner=salesperson,
+        first_name="Dana",
+        last_name="Smith",
+        email="dana@acme.example",
+        linkedin_url="https://www.linkedin.com/in/dana-smith",
+        phone="+442079460000",
+    )
+    by_email = LeadFactory(
+        owner=salesperson, first_name="D.", last_name="", email="Dana@Acme.example"
+    )
+    by_linkedin = LeadFactory(
+        owner=salesperson,
+        first_name="Dana",
+        last_name="Whitfield",  # her name after marriage
+        linkedin_url="http://linkedin.com/in/Dana-Smith/?trk=share",
+    )
+    by_phone = LeadFactory(
+        owner=salesperson, first_name="Reception", last_name="", phone="020 7946 0000"
+    )
+    LeadFactory(owner=salesperson, first_name="Other", last_name="Person", phone="+442079461111")
+
+    assert set(suggested(dana, salesperson)) == {by_email.pk, by_linkedin.pk, by_phone.pk}
+
+
+def test_a_same_company_adds_weight_only_to_a_name_that_matches(salesperson):
+    acme = CompanyFactory(owner=salesperson, name="Acme")
+    elsewhere = CompanyFactory(owner=salesperson, name="Globex")
+    dana = LeadFactory(owner=salesperson, first_name="Dana", last_name="Smith", company=acme)
+    # Listed by score otherwise: the namesake elsewhere would come first.
+    namesake = LeadFactory(
+        owner=salesperson, first_name="Dana", last_name="Smith", company=elsewhere, total_score=90
+    )
+    same_person = LeadFactory(
+        owner=salesperson, first_name="Dana", last_name="Smith", company=acme, total_score=10
+    )
+    typo_at_acme = LeadFactory(
+        owner=salesperson, first_name="Dana", last_name="Smyth", company=acme, total_score=50
+    )
+
+    # A typo of her name at her company is likelier her than her namesake elsewhere.
+    assert suggested(dana, salesperson) == [same_person.pk, typo_at_acme.pk, namesake.pk]
+
+
+def test_a_shared_email_outranks_a_shared_name(salesperson):
+    dana = LeadFactory(owner=salesperson, first_name="Dana", last_name="Smith", email="d@x.example")
+    namesake = LeadFactory(owner=salesperson, first_name="Dana", last_name="Smith", total_score=90)
+    same_mailbox = LeadFactory(
+        owner=salesperson, first_name="Dee", last_name="Smith", email="D@X.example", total_score=5
+    )
+
+    assert suggested(dana, salesperson) == [same_mailbox.pk, namesake.pk]
+
+
+def test_many_namesakes_dont_crowd_out_a_shared_email(salesperson, monkeypatch):
+    monkeypatch.setattr(merging, "CANDIDATES_READ", 3)
+    dana = LeadFactory(owner=salesperson, first_name="Dana", last_name="Smith", email="d@x.example")
+    for first_name in ("Dave", "Dora", "Dirk", "Duncan"):
+        LeadFactory(owner=salesperson, first_name=first_name, last_name="Smith", total_score=90)
+    same_mailbox = LeadFactory(
+        owner=salesperson, first_name="Dee", last_name="Jones", email="D@X.example", total_score=1
+    )
+
+    assert suggested(dana, salesperson) == [same_mailbox.pk]
+
+
+def test_only_the_same_owners_leads_are_suggested_and_never_the_lead_itself(
+    salesperson, other_salesperson
+):
+    dana = LeadFactory(owner=salesperson, first_name="Dana", last_name="Smith", phone="+4420")
+    LeadFactory(owner=other_salesperson, first_name="Dana", last_name="Smith", phone="+4420")
+
+    assert suggested(dana, salesperson) == []
+
+
+def test_a_one_word_name_matches_only_itself_and_an_email_only_lead_only_its_email(salesperson):
+    cher = LeadFactory(owner=salesperson, first_name="Cher", last_name="", email="", phone="")
+    same = LeadFactory(owner=salesperson, first_name="", last_name="cher", email="c@x.example")
+    LeadFactory(owner=salesperson, first_name="Cher", last_name="Smith")
+    mailbox = LeadFactory(owner=salesperson, first_name="", last_name="", email="info@x.example")
+    LeadFactory(owner=salesperson, first_name="", last_name="", email="sales@x.example")
+
+    assert suggested(cher, salesperson) == [same.pk]
+    assert suggested(mailbox, salesperson) == []
+
+
+def test_the_search_finds_any_of_the_owners_leads_colleagues_included(salesperson):
+    acme = CompanyFactory(owner=salesperson, name="Acme")
+    dana = LeadFactory(owner=salesperson, first_name="Dana", last_name="Smith", company=acme)
+    colleague = LeadFactory(owner=salesperson, first_name="Robin", last_name="Hale", company=acme)
+
+    assert suggested(dana, salesperson, query="robin") == [colleague.pk]
+    assert suggested(dana, salesperson, query="dana") == []
+
+
+def test_suggestions_cost_two_queries_whatever_the_leads(salesperson, django_assert_num_queries):
+    dana = LeadFactory(
+        owner=salesperson, first_name="Dana", last_name="Smith", phone="+442079460000"
+    )
+    LeadFactory.create_batch(5, owner=salesperson, first_name="Dana", last_name="Smith")
+
+    # Who is asking (a manager sees the team's), then the leads.
+    with django_assert_num_queries(2):
+        assert len(merging.merge_candidates(dana, salesperson)) == 5
 
 
 # --- Merging -------------------------------------------------------------------------------
