@@ -1,5 +1,7 @@
 from __future__ import annotations
 
+import json
+import threading
 from datetime import timedelta
 from decimal import Decimal
 
@@ -7,7 +9,7 @@ import factory
 import pytest
 import time_machine
 from django.core.cache import cache
-from django.db import connection, transaction
+from django.db import OperationalError, connection, transaction
 from django.test.utils import CaptureQueriesContext
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
@@ -20,7 +22,7 @@ from icp.rescoring import (
     request_icp_rescore,
     request_rescore,
 )
-from icp.scoring import LeadFacts
+from icp.scoring import CriterionSpec, IcpSpec, LeadFacts, score_lead
 from icp.tasks import rescore_lead
 from leads.models import ActivityKind, Lead, Seniority, Source
 from tests.factories import (
@@ -255,6 +257,33 @@ def test_an_unchanged_nightly_run_sends_no_update(salesperson):
     assert [signal["points"] for signal in lead.score_explanation["signals"]] == [34.5, 12.8]
 
 
+@pytest.mark.parametrize("half_life_days", [14, 10.5])
+def test_the_explanation_text_is_json_dumps_of_the_explanation_as_jsonb_prints_it(
+    half_life_days,
+):
+    # The digest the bulk run compares, and the value it sends, are this text.
+    criteria = (
+        CriterionSpec(1, "industry", "equals", "Café", 30, False, "Industry equals “Café”"),
+        CriterionSpec(2, "employee_count", "range", {"min": 50}, 10, True, "50+ staff\t✓"),
+    )
+    icps = [IcpSpec(7, 'Zürich "B2B"', criteria), IcpSpec(8, "Empty", ())]
+    signals = (("asked_for_demo", NOW - timedelta(days=3)), ("replied", NOW - timedelta(9)))
+    cases = [
+        (LeadFacts(industry="café", employee_count=80, signals=signals, is_referred=True), icps),
+        (LeadFacts(industry="Retail"), icps),  # knocked out, an unknown
+        (LeadFacts(), [icps[1]]),  # an ICP without criteria: a note
+        (LeadFacts(), []),  # no ICP at all
+    ]
+    for facts, owner_icps in cases:
+        score = score_lead(facts, owner_icps, now=NOW, half_life_days=half_life_days)
+        # twice: the second time from the parts remembered for that fit
+        for _ in range(2):
+            assert score.explanation_json == json.dumps(
+                score.explanation, ensure_ascii=False, separators=(", ", ": ")
+            )
+            score = score_lead(facts, owner_icps, now=NOW, half_life_days=half_life_days)
+
+
 def test_nightly_rescoring_lets_intent_decay(salesperson):
     lead = saas_lead(salesperson)
     ActivityFactory(lead=lead, kind=ActivityKind.ASKED_FOR_INFO, occurred_at=NOW)
@@ -293,18 +322,101 @@ def test_leads_rescore_walks_all_batches(salesperson):
 
 @pytest.mark.django_db(transaction=True)
 def test_bulk_rescoring_commits_batch_by_batch_outside_a_transaction(salesperson):
-    # The nightly task runs in autocommit mode: each batch is its own transaction (with an
-    # asynchronous commit on PostgreSQL).
+    # The nightly task runs in autocommit mode: each batch's UPDATE is its own transaction
+    # (with an asynchronous commit, on the writer threads' connections, on PostgreSQL). Their
+    # statements reach the caller's execute wrappers, so `make bench` counts them.
     saas_icp(salesperson)
     leads = [saas_lead(salesperson, employees=n) for n in (10, 60, 600)]
+    sql = []
 
-    with CaptureQueriesContext(connection) as captured:
+    def record(execute, statement, params, many, context):
+        sql.append(statement)
+        return execute(statement, params, many, context)
+
+    with connection.execute_wrapper(record):
         summary = leads_rescore(now=NOW, batch_size=2)
 
     assert (summary.scored, summary.changed) == (3, 3)
     assert [Lead.objects.get(pk=lead.id).fit_score for lead in leads] == [75, 100, 75]
-    async_commits = [q for q in captured.captured_queries if "synchronous_commit" in q["sql"]]
+    assert len([s for s in sql if s.lstrip().startswith("UPDATE")]) == 2
+    async_commits = [s for s in sql if "synchronous_commit" in s]
     assert len(async_commits) == (2 if connection.vendor == "postgresql" else 0)
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_failed_write_fails_the_run_and_leaves_no_writer_behind(salesperson, monkeypatch):
+    saas_icp(salesperson)
+    for employees in (10, 60, 600):
+        saas_lead(salesperson, employees=employees)
+
+    def disk_full(changes, *, now):
+        raise OperationalError("could not extend file")
+
+    monkeypatch.setattr(rescoring, "_write_changed_scores", disk_full)
+    threads = threading.active_count()
+
+    with pytest.raises(OperationalError, match="could not extend file"):
+        leads_rescore(now=NOW, batch_size=2)
+
+    assert threading.active_count() == threads
+    assert not Lead.objects.filter(scored_at__isnull=False).exists()
+
+
+def _concurrent_rescore_after_the_first_read(monkeypatch, lead, *, edit):
+    """Between the bulk run's read of `lead` and its write: edit the lead's facts and store a
+    score for it, as a web request and the single-lead task would (each committed at once
+    when the test runs outside a transaction)."""
+    changed_scores = rescoring._changed_scores
+    done = []
+
+    def read_then_concurrent_rescore(rows, *args, **kwargs):
+        changes = changed_scores(rows, *args, **kwargs)
+        if not done and any(row["id"] == lead.id for row in rows):
+            done.append(True)
+            edit()
+            lead_rescore(lead_id=lead.id, now=NOW - timedelta(days=7))
+        return changes
+
+    monkeypatch.setattr(rescoring, "_changed_scores", read_then_concurrent_rescore)
+    return done
+
+
+@pytest.mark.parametrize(
+    "transactional",
+    [pytest.param(False, id="in-a-transaction"), pytest.param(True, id="background-writers")],
+)
+def test_a_score_stored_after_the_bulk_read_is_not_overwritten_with_stale_facts(
+    request, transactional, salesperson, monkeypatch
+):
+    if transactional:
+        request.getfixturevalue("transactional_db")
+    saas_icp(salesperson)
+    leads = [saas_lead(salesperson, employees=n) for n in (10, 60, 600, 100)]
+    lead = leads[1]
+    ActivityFactory(lead=lead, kind=ActivityKind.ASKED_FOR_DEMO, occurred_at=NOW - timedelta(8))
+
+    def edit():
+        type(lead.company).objects.filter(pk=lead.company_id).update(industry="Retail")
+
+    done = _concurrent_rescore_after_the_first_read(monkeypatch, lead, edit=edit)
+    summary = leads_rescore(now=NOW, batch_size=2)
+
+    assert done
+    # Not the score from the facts read before the edit (fit 100), nor the one the concurrent
+    # rescore stored a week earlier: the lead is scored again, from the edited facts, at NOW.
+    expected = lead_rescore_without_writing(lead.id)
+    assert scores([lead.id])[lead.id] == expected
+    assert Lead.objects.get(pk=lead.id).scored_at == NOW
+    assert (expected[0], summary.scored, summary.changed) == (25, 4, 4)
+    assert [Lead.objects.get(pk=other.id).fit_score for other in leads] == [75, 25, 75, 100]
+
+
+def lead_rescore_without_writing(lead_id) -> tuple:
+    with transaction.atomic():
+        lead_rescore(lead_id=lead_id, now=NOW)
+        stored = scores([lead_id])[lead_id]
+        transaction.set_rollback(True)
+    return stored
 
 
 def statements(run) -> list[str]:

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import csv
 import io
+import json
 from datetime import UTC, datetime, timedelta
 from zoneinfo import ZoneInfo
 
@@ -90,6 +91,20 @@ def test_a_score_is_bounded_graded_and_explained_by_its_own_numbers(lead, owner_
     if not owner_icps:
         assert score.fit == 0
         assert score.best_icp_id is None
+
+
+@settings(max_examples=200, **FIXED)
+@given(lead=facts, owner_icps=icps, half_life_days=st.sampled_from([14, 30, 10.5]))
+def test_the_explanation_text_the_bulk_rescore_stores_is_the_explanation(
+    lead, owner_icps, half_life_days
+):
+    """The bulk rescore writes `explanation_json`, built from parts, not the dict itself."""
+    score = score_lead(lead, owner_icps, now=NOW, half_life_days=half_life_days)
+
+    assert json.loads(score.explanation_json) == score.explanation
+    assert score.explanation_json == json.dumps(
+        score.explanation, ensure_ascii=False, separators=(", ", ": ")
+    )
 
 
 @settings(max_examples=100, **FIXED)
