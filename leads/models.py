@@ -236,6 +236,9 @@ class Lead(models.Model):
         indexes = [
             models.Index(fields=["owner", "stage", "-total_score"], name="lead_owner_stage_score"),
             models.Index(fields=["owner", "-total_score", "-id"], name="lead_owner_score"),
+            # A manager's lead list as it opens (everyone's leads, best first): without it,
+            # page 1 sorted every lead (~80 ms at 100k, ~1 s at 1M).
+            models.Index(fields=["-total_score", "-id"], name="lead_score"),
             models.Index(fields=["owner", "next_follow_up_at"], name="lead_owner_next_follow_up"),
             models.Index(fields=["owner", "-created_at"], name="lead_owner_created"),
             models.Index(fields=["stage", "stage_changed_at"], name="lead_stage_changed"),

@@ -294,7 +294,20 @@ def lead_search(word: str) -> Q:
         )
     by_person = Lead.objects.alias(search_text=LeadSearchText()).filter(search_text__icontains=word)
     by_company = Company.objects.filter(name__icontains=word)
+    # Looking a person up, the usual search, matches a handful of leads; PostgreSQL can't
+    # tell that from the subqueries and walked every lead in score order looking for them
+    # (~75 ms at 100k for no match). So the trigram indexes are asked first (two quick
+    # queries); few matches become lists of ids, which the planner reads as few.
+    people = list(by_person.order_by().values_list("pk", flat=True)[: SEARCH_FEW_LEADS + 1])
+    companies = list(by_company.order_by().values_list("pk", flat=True)[: SEARCH_FEW_COMPANIES + 1])
+    if len(people) <= SEARCH_FEW_LEADS and len(companies) <= SEARCH_FEW_COMPANIES:
+        return Q(pk__in=people) | Q(company__in=companies)
     return Q(pk__in=by_person.values("pk")) | Q(company__in=by_company.values("pk"))
+
+
+# Up to this many matching leads and companies, a search word becomes lists of ids.
+SEARCH_FEW_LEADS = 200
+SEARCH_FEW_COMPANIES = 50
 
 
 def leads_filtered(user: User, filters: dict, *, now: datetime | None = None) -> QuerySet[Lead]:
