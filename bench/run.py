@@ -338,6 +338,8 @@ def page_items(args: argparse.Namespace) -> list[Item]:
             _q({**filtered, "after": deep_cursor(all_filtered, last_page)}),
             150,
         ),
+        # What a manager sees on opening the list: everyone's leads, best first.
+        Item("Lead list all by score p1: manager", manager, _q({"sort": "score"}), 150),
         Item(
             f"Lead list all by score p{page_2000}: manager",
             manager,
