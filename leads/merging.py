@@ -124,7 +124,7 @@ def merge_candidates(lead: Lead, user: User, query: str = "", limit: int = 20) -
         )
         return list(leads.order_by("-total_score", "-id")[:limit])
     person = _Person.of(lead)
-    signs = person.lookalikes()
+    signs = person.lookalikes(lead)
     if signs is None:
         return []
     broad, exact = signs
@@ -200,27 +200,33 @@ class _Person:
     def name(self) -> str:
         return " ".join(part for part in (self.first, self.last) if part)
 
-    def lookalikes(self) -> tuple[Q, Q] | None:
-        """Filters for the leads that may be this person, to be weighed by `likeness`: a broad
-        one, and within it the exact matches (same contact data or the same name)."""
+    def lookalikes(self, lead: Lead) -> tuple[Q, Q] | None:
+        """Filters for the leads that may be `lead` (this person), to be weighed by `likeness`:
+        a broad one, and within it the exact matches (same contact data or the same name).
+
+        Names are matched in the database as typed (any case): the folded forms ("jose", not
+        "José") are for `likeness`, and no stored "José" equals "jose".
+        """
         exact, near = [], []
+        first, last = lead.first_name.strip(), lead.last_name.strip()
         if self.email:
             exact.append(Q(email__iexact=self.email))
         if self.linkedin:
             slug = self.linkedin.removeprefix("https://www.linkedin.com")
             exact.append(Q(linkedin_url__icontains=slug))
         if self.phone:
-            # The last four digits, so any formatting of the number is found.
+            # The last four digits, which most ways of writing the number keep together
+            # ("7946 0000", "79460000"); `likeness` then compares all the digits.
             exact.append(Q(phone__endswith=self.phone[-4:]))
-        if self.first and self.last:
-            exact.append(Q(first_name__iexact=self.first, last_name__iexact=self.last))
-            exact.append(Q(first_name__iexact=self.last, last_name__iexact=self.first))
+        if first and last:
+            exact.append(Q(first_name__iexact=first, last_name__iexact=last))
+            exact.append(Q(first_name__iexact=last, last_name__iexact=first))
             # A typo leaves one of the two names whole, and most often the first letter.
-            near.append(Q(last_name__iexact=self.last, first_name__istartswith=self.first[0]))
-            near.append(Q(first_name__iexact=self.first, last_name__istartswith=self.last[0]))
-        elif self.name:
-            exact.append(Q(first_name__iexact=self.name, last_name=""))
-            exact.append(Q(first_name="", last_name__iexact=self.name))
+            near.append(Q(last_name__iexact=last, first_name__istartswith=first[0]))
+            near.append(Q(first_name__iexact=first, last_name__istartswith=last[0]))
+        elif first or last:
+            exact.append(Q(first_name__iexact=first or last, last_name=""))
+            exact.append(Q(first_name="", last_name__iexact=first or last))
         if not exact:
             return None
         return functools.reduce(operator.or_, exact + near), functools.reduce(operator.or_, exact)

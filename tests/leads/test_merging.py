@@ -124,6 +124,16 @@ def test_the_same_or_a_very_similar_name_is_suggested(salesperson, first_name, l
     assert suggested(dana, salesperson) == [other.pk]
 
 
+@pytest.mark.parametrize(("first_name", "last_name"), [("José", "García"), ("Zoë", "O'Brien")])
+def test_a_name_with_accents_or_an_apostrophe_finds_its_namesake(
+    salesperson, first_name, last_name
+):
+    one = LeadFactory(owner=salesperson, first_name=first_name, last_name=last_name)
+    other = LeadFactory(owner=salesperson, first_name=first_name.lower(), last_name=last_name)
+
+    assert suggested(one, salesperson) == [other.pk]
+
+
 @pytest.mark.parametrize(("first_name", "last_name"), [("Dina", "Smart"), ("Bea", "Smith")])
 def test_a_merely_alike_name_is_not_suggested(salesperson, first_name, last_name):
     dana = LeadFactory(owner=salesperson, first_name="Dana", last_name="Smith")
