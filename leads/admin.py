@@ -17,7 +17,7 @@ from django.contrib import admin, messages
 from django.contrib.admin.helpers import ACTION_CHECKBOX_NAME
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.paginator import Paginator
-from django.db import connection, models
+from django.db import connection, models, transaction
 from django.db.models import QuerySet
 from django.http import HttpRequest, StreamingHttpResponse
 from django.template.response import TemplateResponse
@@ -347,7 +347,10 @@ class LeadAdmin(ReadOnlyHistoryAdmin):
         lead_ids = list(queryset.order_by("pk").values_list("pk", flat=True))
         scored = changed = 0
         for start in range(0, len(lead_ids), RESCORE_CHUNK):
-            summary = leads_rescore(lead_ids=lead_ids[start : start + RESCORE_CHUNK])
+            # A transaction per chunk keeps the writes on this request's connection: a web
+            # worker starts no writer threads (see leads_rescore).
+            with transaction.atomic():
+                summary = leads_rescore(lead_ids=lead_ids[start : start + RESCORE_CHUNK])
             scored += summary.scored
             changed += summary.changed
         self.message_user(request, f"Rescored {_leads(scored)}; {changed} scores changed.")
