@@ -29,6 +29,7 @@ def locked_out(request: HttpRequest, original_response=None, credentials=None) -
 
 
 def lockout_minutes() -> int:
+    """How long a lockout lasts, in whole minutes (AXES_COOLOFF_TIME)."""
     return int(settings.AXES_COOLOFF_TIME.total_seconds() // 60)
 
 

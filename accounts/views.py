@@ -19,7 +19,10 @@ from api.forms import ApiTokenForm
 
 
 class LoginView(auth_views.LoginView):
-    """Django's login page, which also warns before the last attempt that would lock it."""
+    """Django's login page, which also warns before the last attempt that would lock it.
+
+    A class, unlike our other views: it extends Django's own login view, which is one.
+    """
 
     def form_invalid(self, form):
         username = form.data.get("username", "")

@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+
 from django.contrib import admin
+from django.contrib.admin.views.main import ChangeList
 from django.db.models import QuerySet
 from django.http import HttpRequest
 
@@ -17,7 +20,7 @@ class MadeByFilter(admin.SimpleListFilter):
     parameter_name = "made_by"
     DEFAULT = "people"
 
-    def lookups(self, request, model_admin):
+    def lookups(self, request: HttpRequest, model_admin: admin.ModelAdmin) -> list[tuple[str, str]]:
         return [
             ("people", "People"),
             ("system", "Scheduled tasks"),
@@ -27,7 +30,7 @@ class MadeByFilter(admin.SimpleListFilter):
     def value(self) -> str:
         return super().value() or self.DEFAULT
 
-    def choices(self, changelist):
+    def choices(self, changelist: ChangeList) -> Iterator[dict]:
         for lookup, title in self.lookup_choices:
             yield {
                 "selected": self.value() == lookup,

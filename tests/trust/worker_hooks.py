@@ -71,7 +71,7 @@ def _install() -> None:
 
         def slow_batch(*args, **kwargs):
             outcome = write_batch(*args, **kwargs)
-            time.sleep(pause)  # written (on PostgreSQL by a writer thread): the test may kill now
+            time.sleep(pause)  # handed to the writer (on PostgreSQL a thread commits it): kill now
             return outcome
 
         rescoring._rescore_batch = slow_batch
