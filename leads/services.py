@@ -119,15 +119,8 @@ def lead_create(
     **fields: object,
 ) -> Lead:
     """Create a lead with its first stage-history row and its first follow-up."""
-    unknown = set(fields) - set(EDITABLE_LEAD_FIELDS)
-    if unknown:
-        raise TypeError(f"lead_create() got fields it does not accept: {sorted(unknown)}")
     now = now or timezone.now()
-    lead = Lead(owner=owner, stage=stage, stage_changed_at=now, **fields)
-    if stage == Stage.WON:
-        lead.won_at = now
-    _normalise(lead)
-    _check_same_owner(lead)
+    lead = _unsaved_lead("lead_create", owner=owner, stage=stage, now=now, fields=fields)
     _validate(lead)
     # The history names who did it in a Celery task (an import) as well as in a request.
     lead._history_user = created_by or owner
@@ -849,6 +842,22 @@ def company_new(*, owner: User, name: str, domain: str = "") -> Company:
     return company
 
 
+def _unsaved_lead(
+    caller: str, *, owner: User, stage: str, now: datetime, fields: Mapping[str, object]
+) -> Lead:
+    """The lead `lead_create` and `lead_new` build: editable fields only, normalised, its
+    company the owner's; not yet validated (each validates its own way)."""
+    unknown = set(fields) - set(EDITABLE_LEAD_FIELDS)
+    if unknown:
+        raise TypeError(f"{caller}() got fields it does not accept: {sorted(unknown)}")
+    lead = Lead(owner=owner, stage=stage, stage_changed_at=now, **fields)
+    if stage == Stage.WON:
+        lead.won_at = now
+    _normalise(lead)
+    _check_same_owner(lead)
+    return lead
+
+
 def lead_new(
     *, owner: User, stage: str = Stage.NEW, now: datetime | None = None, **fields: object
 ) -> Lead:
@@ -860,15 +869,9 @@ def lead_new(
     whether the company exists (it is the owner's, checked here, and saved or from
     `company_new`). Fields not given keep the model's defaults and are not re-checked.
     """
-    unknown = set(fields) - set(EDITABLE_LEAD_FIELDS)
-    if unknown:
-        raise TypeError(f"lead_new() got fields it does not accept: {sorted(unknown)}")
-    now = now or timezone.now()
-    lead = Lead(owner=owner, stage=stage, stage_changed_at=now, **fields)
-    if stage == Stage.WON:
-        lead.won_at = now
-    _normalise(lead)
-    _check_same_owner(lead)
+    lead = _unsaved_lead(
+        "lead_new", owner=owner, stage=stage, now=now or timezone.now(), fields=fields
+    )
     _validate_without_queries(lead, {*fields, "stage", "stage_changed_at", "won_at"})
     setattr(lead, _CHECKED_FOR_BULK, True)
     return lead
