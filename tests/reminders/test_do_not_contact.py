@@ -6,6 +6,7 @@ is read when composing, right before sending, so setting it in between is enough
 
 from __future__ import annotations
 
+import re
 from datetime import timedelta
 
 import pytest
@@ -42,6 +43,11 @@ def digest_user(db):
     )
 
 
+def mentions(text: str, name: str) -> bool:
+    """`name` as a word: the signed links are random letters, and once held "…cRaeL…"."""
+    return re.search(rf"(?<![\w-]){name}(?![\w-])", text) is not None
+
+
 def planned_digest(clock, user) -> Reminder:
     clock(MONDAY_9_LONDON)
     assert reminders_plan() == 1
@@ -72,7 +78,7 @@ def test_a_lead_marked_after_the_digest_was_planned_is_not_in_it(clock, digest_u
     sent = everything_sent(email)
     assert "Bea Busy" in sent
     for marked in ("Quinn", "Quiet", "Rae", "Raiser"):
-        assert marked not in sent
+        assert not mentions(sent, marked), marked
     # The counts in the subject leave them out too.
     assert "1 due, 0 overdue, 0 new hand-raisers" in email.subject
 
@@ -140,7 +146,7 @@ def test_a_customer_marked_do_not_contact_is_not_suggested_for_a_referral_ask(
     [email] = mailoutbox
     sent = everything_sent(email)
     assert "Pat Partner" in sent
-    assert "Cara" not in sent
+    assert not mentions(sent, "Cara")
     assert email.subject == "Who to ask for a referral this week (1)"
 
 
