@@ -13,6 +13,19 @@ TIME_ZONE_CHOICES = [
 ]
 
 
+DEFAULT_LOST_REASONS = [
+    "No budget",
+    "Chose a competitor",
+    "No decision / went quiet",
+    "Bad timing",
+    "Not a fit",
+]
+
+
+def default_lost_reasons() -> list[str]:
+    return list(DEFAULT_LOST_REASONS)
+
+
 class User(AbstractUser):
     """A salesperson (or sales manager) who owns leads."""
 
@@ -26,6 +39,17 @@ class User(AbstractUser):
         default=20,
         validators=[MinValueValidator(1), MaxValueValidator(500)],
         help_text="How many touches (calls, emails, meetings, messages) you aim for each day.",
+    )
+    reconnects_per_day = models.PositiveSmallIntegerField(
+        "reconnects per day",
+        default=10,
+        validators=[MinValueValidator(1), MaxValueValidator(100)],
+        help_text="How many imported contacts from your network come up for a first touch a day.",
+    )
+    lost_reasons = models.JSONField(
+        default=default_lost_reasons,
+        blank=True,
+        help_text="The reasons offered when a lead is marked lost (free text is always allowed).",
     )
     weekly_referral_email = models.BooleanField(
         "weekly referral-ask email",

@@ -411,6 +411,10 @@ class FollowUpKind(models.TextChoices):
     REFERRAL_ASK = "referral_ask", "Ask for a referral"
     CHECK_IN = "check_in", "Customer check-in"
     RE_ENGAGE = "re_engage", "Re-engage"
+    # A referred lead reached Qualified or Won: tell the referrer how it went.
+    THANK_REFERRER = "thank_referrer", "Thank the referrer"
+    # An imported contact from the salesperson's network, spread a few a day, best fit first.
+    RECONNECT = "reconnect", "Reconnect"
     CUSTOM = "custom", "To do"
 
 
