@@ -290,7 +290,7 @@ def _detail_context(request: HttpRequest, lead) -> dict:
 
 
 # Regions of the lead page that reload themselves when the lead changes (leadChanged).
-DETAIL_REGIONS = ("lead-timeline", "lead-follow-up", "lead-score")
+DETAIL_REGIONS = ("lead-timeline", "lead-follow-up", "lead-score", "lead-contact-actions")
 
 
 @require_GET
@@ -329,9 +329,11 @@ def lead_edit(request: HttpRequest, pk: int, section: str) -> HttpResponse:
     messages.success(request, "Saved.")
     if wants_partial(request):
         lead = _lead_for(request, pk)
-        return render_region(
+        response = render_region(
             request, "leads/lead_detail.html", region, _detail_context(request, lead)
         )
+        # The call/email buttons under the name (and the score) show what was just saved.
+        return trigger(response, "leadChanged")
     return redirect("lead-detail", pk=pk)
 
 

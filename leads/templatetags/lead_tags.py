@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+import re
 from datetime import date, datetime
 from decimal import Decimal
 
@@ -47,6 +48,30 @@ def stars(strength: int) -> str:
     """Relationship strength 3 → '●●●○○'."""
     strength = max(0, min(5, int(strength or 0)))
     return "●" * strength + "○" * (5 - strength)
+
+
+# "ext. 12", "x12", "#12": an extension after the number as people type it.
+EXTENSION = re.compile(r"\s*(?:ext\.?|extension|x|#)\s*(\d+)\s*$", re.IGNORECASE)
+
+
+@register.filter
+def tel_href(phone: str) -> str:
+    """'+44 (0)20 7946-0123 ext. 12' → '+442079460123;ext=12', a number a phone can dial.
+
+    The phone field is free text; a tel: link needs the digits (RFC 3966). The "(0)" people
+    write after a country code is not dialled from abroad, so it goes.
+    """
+    phone = (phone or "").strip()
+    extension = ""
+    if match := EXTENSION.search(phone):
+        extension = f";ext={match.group(1)}"
+        phone = phone[: match.start()]
+    if phone.startswith("+"):
+        phone = phone.replace("(0)", "")
+    digits = re.sub(r"\D", "", phone)
+    if not digits:
+        return ""
+    return ("+" if phone.startswith("+") else "") + digits + extension
 
 
 @register.simple_tag

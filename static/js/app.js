@@ -30,3 +30,17 @@ document.addEventListener("click", (event) => {
   if (!form) return;
   link.search = new URLSearchParams(new FormData(form)).toString();
 });
+
+// The phone menu (a <details> in the top bar) opens and closes without JavaScript; this adds
+// what a menu is expected to do besides: Escape closes it and puts focus back on its button,
+// and a tap anywhere outside it closes it.
+document.addEventListener("keydown", (event) => {
+  const menu = document.querySelector(".navmenu[open]");
+  if (event.key !== "Escape" || !menu) return;
+  menu.open = false;
+  menu.querySelector("summary").focus();
+});
+document.addEventListener("click", (event) => {
+  const menu = document.querySelector(".navmenu[open]");
+  if (menu && !menu.contains(event.target)) menu.open = false;
+});
