@@ -1,8 +1,9 @@
 """Logging in: lockout after repeated failures, passwords, sessions and where `next` may lead.
 
-The lockout is django-axes (settings: 5 failures per username + IP, 15 minutes, reset by a
-successful login). The REST API authenticates with bearer tokens, never with a password, so
-there is nothing to guess there and no lockout applies (api/authentication.py).
+The lockout is django-axes (settings: 5 failures per username + IP, 30 per IP whatever
+the usernames, 15 minutes, reset by a successful login). The REST API authenticates with
+bearer tokens, never with a password, so there is nothing to guess there and no lockout
+applies (api/authentication.py).
 """
 
 from __future__ import annotations
@@ -25,7 +26,7 @@ pytestmark = pytest.mark.django_db
 
 WRONG = "not-the-password-at-all"
 CSRF_TOKEN = re.compile(r"\b[A-Za-z0-9]{64}\b")  # a page's masked CSRF token, new each time
-LIMIT = settings.AXES_FAILURE_LIMIT
+LIMIT = settings.LOGIN_FAILURES_PER_USERNAME
 EVIL_TARGETS = [
     "//evil.example",
     "https://evil.example",
@@ -124,6 +125,41 @@ def test_the_lockout_is_per_username_and_address(client, salesperson, other_sale
 
     assert from_elsewhere.status_code == 302
     assert someone_else_here.status_code == 302
+
+
+def test_guessing_many_usernames_from_one_address_is_locked_out_too(
+    client, salesperson, other_salesperson
+):
+    """40 usernames, one wrong password each, from one address: after the address limit every
+    login from it is refused, even a right password for a username it never tried; another
+    address is not affected."""
+    per_address = settings.LOGIN_FAILURES_PER_ADDRESS
+    answers = [log_in(client, f"user{number}", WRONG).status_code for number in range(40)]
+
+    # As for one username, the failure that reaches the limit already answers the lockout page.
+    assert answers == [200] * (per_address - 1) + [429] * (40 - per_address + 1)
+    assert log_in(Client(), "alex", TEST_PASSWORD).status_code == 429
+    assert log_in(Client(), "alex", TEST_PASSWORD, ip="198.51.100.9").status_code == 302
+
+
+def test_a_few_typos_from_an_office_address_lock_nobody_else_out(
+    client, salesperson, other_salesperson
+):
+    for number in range(settings.LOGIN_FAILURES_PER_ADDRESS - 1):
+        log_in(Client(), f"colleague{number}", WRONG)
+
+    assert log_in(client, "sam", TEST_PASSWORD).status_code == 302
+
+
+def test_the_address_limit_ends_after_the_cool_off(client, salesperson, time_machine):
+    time_machine.move_to(timezone.now(), tick=False)
+    for number in range(settings.LOGIN_FAILURES_PER_ADDRESS):
+        log_in(client, f"user{number}", WRONG)
+    assert log_in(client, "sam", TEST_PASSWORD).status_code == 429
+
+    time_machine.move_to(timezone.now() + settings.AXES_COOLOFF_TIME + timedelta(seconds=1))
+
+    assert log_in(client, "sam", TEST_PASSWORD).status_code == 302
 
 
 def test_the_lockout_ends_after_the_cool_off(client, salesperson, time_machine):
