@@ -338,6 +338,35 @@ def test_the_lead_actions_never_redirect_off_the_site(client_of, salesperson, ta
     assert Lead.objects.get(pk=lead.pk).stage != "new"  # the actions themselves did happen
 
 
+@pytest.mark.parametrize(
+    "target", ["/leads/\r\nSet-Cookie: x=1", "/leads/\n", "/leads/\x00", "/leads/\x7f", "\t/leads/"]
+)
+def test_a_next_with_control_characters_falls_back_instead_of_a_server_error(
+    client_of, salesperson, target
+):
+    """A header cannot carry CR/LF/NUL: such a `next` must not turn a saved change into a 500."""
+    client = client_of(salesperson)
+    lead = LeadFactory(owner=salesperson)
+
+    bulk = client.post(
+        reverse("lead-bulk"),
+        {"lead_ids": [lead.pk], "action": "stage", "to_stage": "contacted", "next": target},
+    )
+    bulk_htmx = client.post(
+        reverse("lead-bulk"),
+        {"lead_ids": [lead.pk], "action": "stage", "to_stage": "qualified", "next": target},
+        headers={"HX-Request": "true"},
+    )
+    stage = client.post(
+        reverse("lead-stage", args=[lead.pk]), {"to_stage": "proposal", "next": target}
+    )
+
+    assert bulk["Location"] == reverse("lead-list")
+    assert bulk_htmx["HX-Redirect"] == reverse("lead-list")
+    assert stage["Location"] == reverse("lead-detail", args=[lead.pk])
+    assert Lead.objects.get(pk=lead.pk).stage == "proposal"
+
+
 def test_the_lead_actions_follow_a_next_on_this_site(client_of, salesperson):
     client = client_of(salesperson)
     lead = LeadFactory(owner=salesperson)
