@@ -39,7 +39,7 @@ USER leadhunter
 
 # Static files are collected into DATA_DIR/static at build time (whitenoise serves them).
 # The SECRET_KEY here is a throwaway for this step only; it is not kept in the image.
-RUN SECRET_KEY=build-only DEBUG=0 ALLOWED_HOSTS=localhost \
+RUN SECRET_KEY=build-only-throwaway-key-for-collectstatic-not-kept-in-the-image DEBUG=0 ALLOWED_HOSTS=localhost \
     python manage.py collectstatic --noinput \
     && rm -rf /data/broker /data/cache /data/leadhunter.sqlite3*
 

@@ -3,9 +3,12 @@
 from __future__ import annotations
 
 from axes.handlers.proxy import AxesProxyHandler
+from axes.models import AccessAttempt
 from django.conf import settings
+from django.db.models import Sum
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
+from django.utils import timezone
 
 
 def client_ip(request: HttpRequest) -> str | None:
@@ -33,11 +36,35 @@ def lockout_minutes() -> int:
     return int(settings.AXES_COOLOFF_TIME.total_seconds() // 60)
 
 
+def failure_limit(request: HttpRequest, credentials: dict | None = None) -> int:
+    """django-axes' limit for this attempt (AXES_FAILURE_LIMIT points here).
+
+    Axes counts per username + address (LOGIN_FAILURES_PER_USERNAME). Guessing many usernames
+    from one address is limited too: once that address has failed LOGIN_FAILURES_PER_ADDRESS
+    times within the cool-off, whatever the usernames, its limit drops to 0 and every login
+    from it answers the lockout page until the cool-off ends. The address limit is much higher
+    than the username one, so an office behind one NAT address is not locked out by a few typos.
+    """
+    if address_failures(request) >= settings.LOGIN_FAILURES_PER_ADDRESS:
+        return 0
+    return settings.LOGIN_FAILURES_PER_USERNAME
+
+
+def address_failures(request: HttpRequest) -> int:
+    """Failed logins from this client address within the cool-off, for any username."""
+    since = timezone.now() - settings.AXES_COOLOFF_TIME
+    failures = AccessAttempt.objects.filter(
+        ip_address=client_ip(request), attempt_time__gte=since
+    ).aggregate(total=Sum("failures_since_start"))["total"]
+    return failures or 0
+
+
 def failed_logins_left(request: HttpRequest, username: str) -> int:
     """How many more wrong passwords for this username from this address before the lockout.
 
     Counted the way django-axes counts (AXES_LOCKOUT_PARAMETERS), the same for known and
     unknown usernames, so the answer tells nobody whether an account exists.
     """
-    failures = AxesProxyHandler.get_failures(request, {"username": username})
-    return max(0, settings.AXES_FAILURE_LIMIT - failures)
+    credentials = {"username": username}
+    failures = AxesProxyHandler.get_failures(request, credentials)
+    return max(0, failure_limit(request, credentials) - failures)

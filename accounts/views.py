@@ -75,7 +75,7 @@ def api_token_create(request: HttpRequest) -> HttpResponse:
                     "new_api_token_name": token.name,
                 },
             )
-            response["Cache-Control"] = "no-store"
+            response["Cache-Control"] = "private, no-store"
             return response
     context = {
         "title": "Settings",

@@ -5,7 +5,7 @@ from __future__ import annotations
 from csp.constants import UNSAFE_INLINE
 from csp.decorators import csp_update
 from django.contrib.auth.decorators import login_required
-from django.urls import path
+from django.urls import path, re_path
 from drf_spectacular.renderers import OpenApiJsonRenderer2
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerSplitView
 from rest_framework.routers import SimpleRouter
@@ -39,5 +39,7 @@ urlpatterns = [
     path("openapi.json", schema_view, name="api-schema"),
     path("docs/", docs_view, name="api-docs"),
     path("", views.endpoint_not_found),
-    path("<path:path>", views.endpoint_not_found),
+    # Any character, a line break too ("%0A"): `<path:…>` stops at one and Django's HTML 404
+    # would answer instead of the API's JSON.
+    re_path(r"^(?P<path>[\s\S]+)$", views.endpoint_not_found),
 ]

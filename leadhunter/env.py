@@ -62,6 +62,13 @@ def secret_key(*, debug: bool, data_dir: Path) -> str:
     """SECRET_KEY from the environment; in development a key generated once and kept on disk."""
     key = text("SECRET_KEY")
     if key:
+        if not debug and _is_weak_secret_key(key):
+            # Django's own check (security.W009) only warns, and only under `check --deploy`;
+            # a guessable key lets anyone forge sessions, reset links and one-click email links.
+            raise ConfigError(
+                "SECRET_KEY is too weak for production: use 50 or more random characters, e.g. "
+                "python3 -c 'import secrets; print(secrets.token_urlsafe(50))'"
+            )
         return key
     if not debug:
         raise ConfigError("SECRET_KEY must be set when DEBUG is off")
@@ -70,6 +77,11 @@ def secret_key(*, debug: bool, data_dir: Path) -> str:
         key_file.write_text(secrets.token_urlsafe(50))
         key_file.chmod(0o600)
     return key_file.read_text().strip()
+
+
+def _is_weak_secret_key(key: str) -> bool:
+    """The rule of Django's security.W009: short, few distinct characters, or Django's sample."""
+    return len(key) < 50 or len(set(key)) < 5 or key.startswith("django-insecure-")
 
 
 def database(*, data_dir: Path) -> dict:

@@ -14,6 +14,10 @@ def next_url(request: HttpRequest, default: str) -> str:
     its login and logout views use, tells them apart from our own paths.
     """
     candidate = request.POST.get("next") or request.GET.get("next") or ""
+    # A control character (CR/LF/NUL…) cannot go into a Location or HX-Redirect header: it
+    # would turn the change the view has just saved into a 500.
+    if any(ord(character) < 32 or ord(character) == 127 for character in candidate):
+        return default
     if candidate and url_has_allowed_host_and_scheme(
         candidate, allowed_hosts={request.get_host()}, require_https=request.is_secure()
     ):

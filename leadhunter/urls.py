@@ -5,6 +5,10 @@ from django.urls import include, path
 
 from leadhunter import views
 
+handler400 = "leadhunter.errors.bad_request"
+handler404 = "leadhunter.errors.page_not_found"
+handler500 = "leadhunter.errors.server_error"
+
 admin.site.site_header = "LeadHunter admin"
 admin.site.site_title = "LeadHunter admin"
 admin.site.index_title = "Team, leads and schedules"

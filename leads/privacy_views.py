@@ -38,7 +38,7 @@ def lead_personal_data(request: HttpRequest, pk: int) -> HttpResponse:
         content_type="application/json; charset=utf-8",
     )
     response["Content-Disposition"] = f'attachment; filename="lead-{lead.pk}-personal-data.json"'
-    response["Cache-Control"] = "no-store"
+    response["Cache-Control"] = "private, no-store"
     return response
 
 

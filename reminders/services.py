@@ -343,6 +343,54 @@ class LinkOutcome:
     message: str
 
 
+@dataclass(frozen=True)
+class LinkPreview:
+    """What a link will do, shown on the GET with one button; `button` is empty when there is
+    nothing left to do (already used, or the follow-up is already done)."""
+
+    title: str
+    message: str
+    button: str = ""
+
+
+def email_link_preview(*, link: links.EmailLink) -> LinkPreview:
+    """Say what a verified link would do, changing nothing.
+
+    Mail scanners (Microsoft Safe Links and the like) open every link in an email; only the
+    POST from this page's button acts, so a scanner's GET can never complete a follow-up.
+    """
+    user = User.objects.filter(pk=link.user_id, is_active=True).first()
+    if user is None:
+        raise EmailLinkNotFound
+    target = _link_target(user, link)
+    if EmailLinkUse.objects.filter(key=link.nonce).exists():
+        used = _already_used(user, link)
+        return LinkPreview(used.title, used.message)
+    if link.action == links.REFERRAL_ASKED:
+        return LinkPreview(
+            "Log your referral ask",
+            f"Log that you asked {target.name} for a referral today?",
+            "Yes, I asked them",
+        )
+    if target.done_at is not None:
+        return LinkPreview("Already done", f"{_describe(target)} was already done.")
+    if link.action == links.FOLLOW_UP_DONE:
+        return LinkPreview(
+            "Mark the follow-up done",
+            f"Mark {_describe(target)} (due {_local_label(target.due_at, user)}) as done?",
+            "Mark it done",
+        )
+    if link.action == links.FOLLOW_UP_SNOOZE:
+        return LinkPreview(
+            "Snooze the follow-up",
+            f"Snooze {_describe(target)} by {SNOOZE_DAYS} days?",
+            f"Snooze {SNOOZE_DAYS} days",
+        )
+    return LinkPreview(
+        "Log a call", f"Log a call with {target.lead} (for {_describe(target)})?", "Log the call"
+    )
+
+
 def email_link_perform(*, link: links.EmailLink, now: datetime | None = None) -> LinkOutcome:
     """Do what a verified email link asks, once: a second use changes nothing.
 

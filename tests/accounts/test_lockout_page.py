@@ -20,7 +20,7 @@ def fast_password_hashing(settings):
 @pytest.mark.parametrize(("cool_off", "says"), [(15, "15 minutes"), (1, "1 minute")])
 def test_the_lockout_page_says_when_to_try_again(client, salesperson, settings, cool_off, says):
     settings.AXES_COOLOFF_TIME = timedelta(minutes=cool_off)
-    for _ in range(settings.AXES_FAILURE_LIMIT):
+    for _ in range(settings.LOGIN_FAILURES_PER_USERNAME):
         response = client.post(
             reverse("login"), {"username": "sam", "password": "wrong-wrong-wrong"}
         )

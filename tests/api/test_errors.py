@@ -122,3 +122,65 @@ def test_an_id_wider_than_the_column_is_a_404(api):
 
     assert response.status_code == 404
     assert response.json()["fields"] == {}
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("depth", [950, 100_000])
+def test_json_nested_too_deeply_is_a_json_400_not_a_server_error(api, depth):
+    body = '{"first_name": "Ada", "tags": ' + "[" * depth + "]" * depth + "}"
+
+    response = api.generic("POST", LEADS, body, content_type="application/json")
+
+    assert response.status_code == 400
+    assert response["Content-Type"] == "application/json"
+    assert response.json()["error"].startswith("JSON parse error")
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize(
+    "url", [f"{LEADS}%0A", f"{LEADS}%0A/", "/api/v1/%0D%0Aleads/", f"{LEADS}1%00/"]
+)
+def test_an_address_with_a_line_break_is_a_json_404(api, url):
+    response = api.get(url)
+
+    assert response.status_code == 404
+    assert response["Content-Type"] == "application/json"
+    assert response.json()["error"].startswith("No ")
+
+
+@pytest.mark.django_db
+def test_a_body_over_the_upload_limit_is_a_json_error(api, settings):
+    body = (
+        '{"first_name": "Ada", "notes": "' + "x" * (settings.DATA_UPLOAD_MAX_MEMORY_SIZE + 1) + '"}'
+    )
+
+    response = api.generic("POST", LEADS, body, content_type="application/json")
+
+    assert response.status_code in (400, 413)
+    assert response["Content-Type"] == "application/json"
+    assert "too large" in response.json()["error"]
+
+
+@pytest.mark.django_db
+def test_a_server_error_in_the_api_is_json_and_a_pages_stays_html(api, client, monkeypatch):
+    from api import views as api_views
+
+    def crash(*args, **kwargs):
+        raise RuntimeError("boom")
+
+    monkeypatch.setattr(api_views.LeadViewSet, "list", crash)
+    api.raise_request_exception = False
+    client.raise_request_exception = False
+
+    api_answer = api.get(LEADS)
+
+    assert api_answer.status_code == 500
+    assert api_answer["Content-Type"] == "application/json"
+    assert api_answer.json() == {
+        "error": "Something went wrong on the server; nothing was saved.",
+        "fields": {},
+    }
+    assert "boom" not in api_answer.content.decode()
+    page = client.get("/no-such-page/")  # pages keep Django's own HTML answers
+    assert page.status_code == 404
+    assert page["Content-Type"].startswith("text/html")

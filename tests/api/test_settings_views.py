@@ -29,7 +29,7 @@ def test_creating_a_token_shows_the_secret_once(client_of, salesperson):
     response = client.post(reverse("api-token-create"), {"name": "Laptop script"})
 
     assert response.status_code == 200
-    assert response["Cache-Control"] == "no-store"
+    assert response["Cache-Control"] == "private, no-store"
     page = response.content.decode()
     secret = re.search(r'id="new-api-token" type="text" readonly value="(lh_[^"]+)"', page)[1]
     token = ApiToken.objects.get(user=salesperson)

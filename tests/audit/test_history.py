@@ -128,7 +128,7 @@ def test_a_one_click_email_link_records_the_links_user_without_a_login(client, s
     follow_up = FollowUpFactory(lead=lead, due_at=timezone.now() - timedelta(hours=1))
     url = links.make_link(salesperson, links.FOLLOW_UP_LOG_CALL, follow_up.pk)
 
-    response = client.get(urlsplit(url).path)
+    response = client.post(urlsplit(url).path)
 
     assert response.status_code == 200
     who, _, changes = latest_change(Lead.objects.get(pk=lead.pk))

@@ -45,7 +45,7 @@ def test_the_move_to_card_is_as_tall_as_its_fields(
 
 
 def test_the_lockout_page_says_when_and_keeps_its_box_apart(page, live_server, salesperson):
-    for _ in range(settings.AXES_FAILURE_LIMIT):
+    for _ in range(settings.LOGIN_FAILURES_PER_USERNAME):
         page.goto(f"{live_server.url}/accounts/login/")
         page.get_by_label("Username").fill("sam")
         page.get_by_label("Password").fill("not-the-password")

@@ -69,6 +69,19 @@ def test_secret_key_is_required_when_debug_is_off(tmp_path):
     )
 
 
+@pytest.mark.parametrize("key", ["abcde", "x" * 60, "django-insecure-" + "k" * 50])
+def test_a_weak_secret_key_is_refused_in_production(tmp_path, key):
+    result = run_manage(
+        "check", tmp_path=tmp_path, DEBUG="false", SECRET_KEY=key, ALLOWED_HOSTS="crm.example.com"
+    )
+
+    assert result.returncode == 2
+    assert result.stderr.strip().startswith(
+        "LeadHunter configuration error: SECRET_KEY is too weak"
+    )
+    assert key not in result.stderr  # never echo a secret into the logs
+
+
 def test_wildcard_allowed_hosts_is_refused_in_production(tmp_path):
     result = run_manage(
         "check",

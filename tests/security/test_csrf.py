@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import json
 from string import ascii_letters, digits
+from urllib.parse import urlsplit
 
 import pytest
 from django.conf import settings
@@ -20,7 +21,9 @@ from django.utils.crypto import get_random_string
 from api import services as api_services
 from api.models import ApiToken
 from leads.models import Lead
-from tests.factories import LeadFactory
+from reminders import links
+from reminders.links import make_link
+from tests.factories import LeadFactory, ReferralSourceFactory
 from tests.test_access import (
     POST_DATA,
     ROUTES,
@@ -41,6 +44,7 @@ FORM_PAGES = {
     "import-start",
     "import-mapping",
     "lead-erase",  # GET: what erasing deletes, and the box to confirm it
+    "reminders:email-link",  # GET: what the one-click link will do, and its one button
 }
 # An API route answers GET (read) and POST (create) on the same URL, by design of REST.
 API_PREFIX = "api/v1/"
@@ -144,6 +148,9 @@ def test_the_form_pages_listed_do_take_get_and_post(client, salesperson, name):
     """FORM_PAGES stays an exact list: each really is a form page, none is there by mistake."""
     [route] = [route for route in ROUTES if route.name == name]
     url = url_of(route, salesperson)
+    if name == "reminders:email-link":  # the walk's sample token is refused (400) by design
+        source = ReferralSourceFactory(owner=salesperson)
+        url = urlsplit(make_link(salesperson, links.REFERRAL_ASKED, source.pk)).path
     client.force_login(salesperson)
 
     get = client.get(url).status_code

@@ -12,6 +12,7 @@ import secrets
 import pytest
 from django.urls import reverse
 
+from api.services import api_token_create
 from tests.factories import TEST_PASSWORD, LeadFactory
 from tests.leadhunter.test_settings import run_manage
 from tests.test_access import ROUTES, path_values, records_of
@@ -35,6 +36,7 @@ names = [
     "SECURE_SSL_REDIRECT", "SECURE_HSTS_SECONDS", "SECURE_CONTENT_TYPE_NOSNIFF",
     "X_FRAME_OPTIONS", "MIDDLEWARE", "AUTHENTICATION_BACKENDS", "AXES_FAILURE_LIMIT",
     "AXES_LOCKOUT_PARAMETERS", "AXES_RESET_ON_SUCCESS", "AXES_ENABLED",
+    "LOGIN_FAILURES_PER_USERNAME", "LOGIN_FAILURES_PER_ADDRESS",
 ]
 print(json.dumps({name: getattr(s, name, None) for name in names}))
 """
@@ -90,7 +92,9 @@ def test_production_has_the_csp_and_the_login_lockout(production):
     assert production["MIDDLEWARE"][-1] == "axes.middleware.AxesMiddleware"
     assert production["AUTHENTICATION_BACKENDS"][0] == "axes.backends.AxesStandaloneBackend"
     assert production["AXES_ENABLED"] is not False
-    assert production["AXES_FAILURE_LIMIT"] == 5
+    assert production["AXES_FAILURE_LIMIT"] == "accounts.lockout.failure_limit"
+    assert production["LOGIN_FAILURES_PER_USERNAME"] == 5
+    assert production["LOGIN_FAILURES_PER_ADDRESS"] == 30
     assert production["AXES_LOCKOUT_PARAMETERS"] == [["username", "ip_address"]]
     assert production["AXES_RESET_ON_SUCCESS"] is True
 
@@ -154,6 +158,37 @@ def test_every_page_carries_the_strict_policy(client, salesperson):
 
     assert not wrong, wrong
     assert len(PAGES) > 50
+
+
+@pytest.mark.django_db
+def test_no_page_api_answer_or_export_may_be_stored_by_a_browser_or_proxy(client, salesperson):
+    """A shared computer's back button or disk cache must not show the next person someone's
+    leads: every URL answers `private, no-store` (one set of records for all, as above)."""
+    records = records_of(salesperson)
+    client.force_login(salesperson)
+    stored = {}
+
+    for route in ROUTES:
+        url = route.url({"uidb64": "MQ", **path_values(route, records, {})})
+        response = client.get(url)
+        directives = {part.strip() for part in response.headers.get("Cache-Control", "").split(",")}
+        if not {"private", "no-store"} <= directives:
+            stored[url] = (response.status_code, response.headers.get("Cache-Control"))
+
+    assert not stored, stored
+    assert len(ROUTES) > 50
+
+
+@pytest.mark.django_db
+def test_api_answers_to_a_token_and_the_login_page_are_not_stored_either(client, salesperson):
+    _, secret = api_token_create(user=salesperson, name="script")
+
+    api = client.get("/api/v1/leads/", headers={"Authorization": f"Bearer {secret}"})
+    login = client.get(reverse("login"))
+
+    assert api.status_code == 200
+    assert "no-store" in api.headers["Cache-Control"]
+    assert "no-store" in login.headers["Cache-Control"]
 
 
 @pytest.mark.django_db

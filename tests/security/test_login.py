@@ -1,8 +1,9 @@
 """Logging in: lockout after repeated failures, passwords, sessions and where `next` may lead.
 
-The lockout is django-axes (settings: 5 failures per username + IP, 15 minutes, reset by a
-successful login). The REST API authenticates with bearer tokens, never with a password, so
-there is nothing to guess there and no lockout applies (api/authentication.py).
+The lockout is django-axes (settings: 5 failures per username + IP, 30 per IP whatever
+the usernames, 15 minutes, reset by a successful login). The REST API authenticates with
+bearer tokens, never with a password, so there is nothing to guess there and no lockout
+applies (api/authentication.py).
 """
 
 from __future__ import annotations
@@ -25,7 +26,7 @@ pytestmark = pytest.mark.django_db
 
 WRONG = "not-the-password-at-all"
 CSRF_TOKEN = re.compile(r"\b[A-Za-z0-9]{64}\b")  # a page's masked CSRF token, new each time
-LIMIT = settings.AXES_FAILURE_LIMIT
+LIMIT = settings.LOGIN_FAILURES_PER_USERNAME
 EVIL_TARGETS = [
     "//evil.example",
     "https://evil.example",
@@ -124,6 +125,41 @@ def test_the_lockout_is_per_username_and_address(client, salesperson, other_sale
 
     assert from_elsewhere.status_code == 302
     assert someone_else_here.status_code == 302
+
+
+def test_guessing_many_usernames_from_one_address_is_locked_out_too(
+    client, salesperson, other_salesperson
+):
+    """40 usernames, one wrong password each, from one address: after the address limit every
+    login from it is refused, even a right password for a username it never tried; another
+    address is not affected."""
+    per_address = settings.LOGIN_FAILURES_PER_ADDRESS
+    answers = [log_in(client, f"user{number}", WRONG).status_code for number in range(40)]
+
+    # As for one username, the failure that reaches the limit already answers the lockout page.
+    assert answers == [200] * (per_address - 1) + [429] * (40 - per_address + 1)
+    assert log_in(Client(), "alex", TEST_PASSWORD).status_code == 429
+    assert log_in(Client(), "alex", TEST_PASSWORD, ip="198.51.100.9").status_code == 302
+
+
+def test_a_few_typos_from_an_office_address_lock_nobody_else_out(
+    client, salesperson, other_salesperson
+):
+    for number in range(settings.LOGIN_FAILURES_PER_ADDRESS - 1):
+        log_in(Client(), f"colleague{number}", WRONG)
+
+    assert log_in(client, "sam", TEST_PASSWORD).status_code == 302
+
+
+def test_the_address_limit_ends_after_the_cool_off(client, salesperson, time_machine):
+    time_machine.move_to(timezone.now(), tick=False)
+    for number in range(settings.LOGIN_FAILURES_PER_ADDRESS):
+        log_in(client, f"user{number}", WRONG)
+    assert log_in(client, "sam", TEST_PASSWORD).status_code == 429
+
+    time_machine.move_to(timezone.now() + settings.AXES_COOLOFF_TIME + timedelta(seconds=1))
+
+    assert log_in(client, "sam", TEST_PASSWORD).status_code == 302
 
 
 def test_the_lockout_ends_after_the_cool_off(client, salesperson, time_machine):
@@ -300,6 +336,35 @@ def test_the_lead_actions_never_redirect_off_the_site(client_of, salesperson, ta
     assert bulk["Location"] == reverse("lead-list")
     assert bulk_htmx["HX-Redirect"] == reverse("lead-list")
     assert Lead.objects.get(pk=lead.pk).stage != "new"  # the actions themselves did happen
+
+
+@pytest.mark.parametrize(
+    "target", ["/leads/\r\nSet-Cookie: x=1", "/leads/\n", "/leads/\x00", "/leads/\x7f", "\t/leads/"]
+)
+def test_a_next_with_control_characters_falls_back_instead_of_a_server_error(
+    client_of, salesperson, target
+):
+    """A header cannot carry CR/LF/NUL: such a `next` must not turn a saved change into a 500."""
+    client = client_of(salesperson)
+    lead = LeadFactory(owner=salesperson)
+
+    bulk = client.post(
+        reverse("lead-bulk"),
+        {"lead_ids": [lead.pk], "action": "stage", "to_stage": "contacted", "next": target},
+    )
+    bulk_htmx = client.post(
+        reverse("lead-bulk"),
+        {"lead_ids": [lead.pk], "action": "stage", "to_stage": "qualified", "next": target},
+        headers={"HX-Request": "true"},
+    )
+    stage = client.post(
+        reverse("lead-stage", args=[lead.pk]), {"to_stage": "proposal", "next": target}
+    )
+
+    assert bulk["Location"] == reverse("lead-list")
+    assert bulk_htmx["HX-Redirect"] == reverse("lead-list")
+    assert stage["Location"] == reverse("lead-detail", args=[lead.pk])
+    assert Lead.objects.get(pk=lead.pk).stage == "proposal"
 
 
 def test_the_lead_actions_follow_a_next_on_this_site(client_of, salesperson):
