@@ -203,7 +203,7 @@ def _days_since(moment: datetime | None, now: datetime) -> int | None:
 
 def _referral_graph(owner_ids: list[int]):
     leads_by_source: dict[int, list[dict]] = defaultdict(list)
-    referred = Lead.objects.filter(owner_id__in=owner_ids, referred_by__isnull=False).order_by("id")
+    referred = Lead.objects.filter(owner_id__in=owner_ids).referred().order_by("id")
     for lead in referred.values(
         "id", "first_name", "last_name", "email", "stage", "expected_value", "referred_by_id"
     ):
