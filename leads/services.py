@@ -51,6 +51,7 @@ from leads.normalize import (
     normalize_linkedin_url,
     normalize_phone,
 )
+from leads.referrers import ReferrerChoice, resolve_referrer
 
 # Fields a person may set on a lead; scores, owner and denormalised fields are not among them.
 EDITABLE_LEAD_FIELDS = (
@@ -135,17 +136,30 @@ def lead_create(
 
 @transaction.atomic
 def lead_quick_add(
-    *, owner: User, first_name: str, last_name: str, email: str, company_name: str, source: str
+    *,
+    owner: User,
+    first_name: str,
+    last_name: str,
+    email: str,
+    company_name: str,
+    source: str,
+    referred_by: ReferrerChoice | None = None,
 ) -> Lead:
-    """Add a lead from a few words, finding or creating its company by name."""
+    """Add a lead from a few words, finding or creating its company by name.
+
+    With a "Referred by" pick the lead is credited to that referral source (made one if it is
+    a lead or customer) and its source is Referral.
+    """
     company = company_find_or_create(owner=owner, name=company_name)
+    referrer = resolve_referrer(owner=owner, choice=referred_by or ReferrerChoice())
     return lead_create(
         owner=owner,
         first_name=first_name,
         last_name=last_name,
         email=email,
         company=company,
-        source=source,
+        source=Source.REFERRAL if referrer is not None else source,
+        referred_by=referrer,
     )
 
 
@@ -209,6 +223,16 @@ def lead_update(*, lead: Lead, user: User, **fields: object) -> Lead:
     unknown = set(fields) - set(EDITABLE_LEAD_FIELDS)
     if unknown:
         raise TypeError(f"lead_update() got fields it does not accept: {sorted(unknown)}")
+    if isinstance(fields.get("referred_by"), ReferrerChoice):
+        # A lead form's "Referred by" pick (see leads/referrers.py).
+        fields["referred_by"] = resolve_referrer(
+            owner=lead.owner, choice=fields["referred_by"], lead=lead
+        )
+        # Crediting a referrer makes the lead a referral, unless the same form changed the
+        # source on purpose.
+        newly_referred = fields["referred_by"] is not None and lead.referred_by_id is None
+        if newly_referred and fields.get("source", lead.source) == lead.source:
+            fields["source"] = Source.REFERRAL
     for name, value in fields.items():
         setattr(lead, name, value)
     _normalise(lead)

@@ -10,8 +10,10 @@ from django.utils import timezone
 
 from accounts.models import User
 from icp.rescoring import request_rescore
-from leads.models import ActivityKind, FollowUpKind, Lead, Source
+from leads.models import ActivityKind, FollowUpKind, Lead, Source, Stage
+from leads.referrers import ReferrerChoice
 from referrals.models import AskChannel, AskOutcome, ReferralAsk, ReferralSource, SourceKind
+from referrals.selectors import referrer_options
 
 # A customer is asked for a referral once they have been a customer for a month.
 CUSTOMER_FIRST_ASK_AFTER = timedelta(days=30)
@@ -175,3 +177,91 @@ def _note_ask_on_customer_lead(lead: Lead, *, user: User, asked_at: datetime, ch
     pending = lead.follow_ups.filter(done_at__isnull=True, kind=FollowUpKind.REFERRAL_ASK).first()
     if pending is not None:
         follow_up_complete(follow_up=pending, user=user)
+
+
+@transaction.atomic
+def referral_source_from_lead(
+    *, lead: Lead, user: User, now: datetime | None = None
+) -> ReferralSource:
+    """Make a lead (someone who just referred a person) a referral source, once.
+
+    A won customer becomes a customer source (`referral_source_from_customer`); anyone else a
+    friend / contact. They just sent someone: the next ask is due a cadence from now, not today.
+    """
+    existing = ReferralSource.objects.filter(lead=lead).first()
+    if existing is not None:
+        return existing
+    if lead.stage == Stage.WON:
+        return referral_source_from_customer(lead=lead, user=user)
+    now = now or timezone.now()
+    source = ReferralSource(
+        owner_id=lead.owner_id,
+        name=lead.full_name,
+        email=lead.email,
+        kind=SourceKind.FRIEND,
+        lead=lead,
+    )
+    source.next_ask_at = now + timedelta(days=source.ask_cadence_days)
+    source.full_clean()
+    source.save()
+    return source
+
+
+def _same_name(one: str, other: str) -> bool:
+    return " ".join(one.split()).casefold() == " ".join(other.split()).casefold()
+
+
+@transaction.atomic
+def referral_source_for_choice(
+    *, owner: User, choice: ReferrerChoice, lead: Lead | None = None
+) -> ReferralSource:
+    """The referral source a lead form's "Referred by" names (see leads/referrers.py).
+
+    A picked source is used as it is; a picked lead or customer is made a source; "new" adds a
+    friend / contact by the typed name. A name typed without a pick (no JavaScript, or typed on
+    after picking) is matched against the owner's sources, customers and leads: exactly one
+    person must have it. `lead` is the lead being credited, which can't refer itself.
+    Registered with the leads app at startup; raises ValidationError on "referred_by".
+    """
+    kind, _, value = choice.token.partition(":")
+    typed = choice.typed.strip()
+    picked: ReferralSource | Lead | None = None
+    if kind == "source" and value.isdigit():
+        picked = ReferralSource.objects.filter(owner=owner, pk=int(value)).first()
+    elif kind == "lead" and value.isdigit():
+        picked = Lead.objects.filter(owner=owner, pk=int(value)).first()
+    elif kind == "new":
+        return referral_source_create(owner=owner, name=typed, kind=SourceKind.FRIEND)
+    if picked is None or not _same_name(str(picked), typed):
+        picked = _referrer_named(owner, typed, lead=lead)
+    if isinstance(picked, ReferralSource):
+        if lead is not None and picked.lead_id == lead.pk:
+            raise ValidationError({"referred_by": "A lead can't refer themselves."})
+        return picked
+    if lead is not None and picked.pk == lead.pk:
+        raise ValidationError({"referred_by": "A lead can't refer themselves."})
+    return referral_source_from_lead(lead=picked, user=owner)
+
+
+def _referrer_named(owner: User, name: str, *, lead: Lead | None) -> ReferralSource | Lead:
+    exclude = lead.pk if lead is not None and lead.pk else None
+    options = [
+        option
+        for option in referrer_options(owner, name, exclude_lead_id=exclude, limit=20)
+        if _same_name(option.name, name)
+    ]
+    if not options:
+        raise ValidationError(
+            {
+                "referred_by": f"No referral source, customer or lead is called “{name}”. "
+                "Pick one from the list, or add them as a referral source first."
+            }
+        )
+    if len(options) > 1:
+        raise ValidationError(
+            {"referred_by": f"{len(options)} people are called “{name}”: pick one from the list."}
+        )
+    kind, _, value = options[0].token.partition(":")
+    if kind == "source":
+        return ReferralSource.objects.get(pk=int(value))
+    return Lead.objects.get(pk=int(value))

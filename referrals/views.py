@@ -15,6 +15,7 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.http import require_GET, require_POST
 
 from leadhunter.htmx import render_region, trigger, wants_partial
+from leads.selectors import leads_visible_to
 from referrals import selectors, services
 from referrals.forms import (
     ReferralAskForm,
@@ -184,6 +185,32 @@ def referral_ask_outcome(request: HttpRequest, pk: int) -> HttpResponse:
         response = render_region(request, LIST_TEMPLATE, "who-to-ask-row", context)
     # The source's summary counts the names given in asks: it refreshes on this.
     return trigger(response, ASKED) if saved else response
+
+
+@require_GET
+def referrer_search(request: HttpRequest) -> HttpResponse:
+    """The "Referred by" type-ahead's options for what was typed so far (leads/referrers.py).
+
+    The options come from the book of the lead being edited (`lead`, when it is visible to
+    the user), else the user's own; that lead is never offered as its own referrer.
+    """
+    field = request.GET.get("field", "referred_by")
+    query = request.GET.get(f"{field}_name", request.GET.get("q", "")).strip()[:100]
+    owner, exclude = request.user, None
+    lead_id = request.GET.get("lead", "")
+    if lead_id.isdigit():
+        lead = get_object_or_404(leads_visible_to(request.user).select_related("owner"), pk=lead_id)
+        owner, exclude = lead.owner, lead.pk
+    options = selectors.referrer_options(owner, query, exclude_lead_id=exclude)
+    context = {
+        "options": options,
+        "query": query,
+        "listbox": request.GET.get("listbox", "referrer-options"),
+        # "Add as new" is offered unless someone already has exactly that name.
+        "offer_new": bool(query)
+        and not any(option.name.casefold() == query.casefold() for option in options),
+    }
+    return render(request, "referrals/_referrer_options.html", context)
 
 
 def _visible_source(request: HttpRequest, pk: int) -> ReferralSource:
