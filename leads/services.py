@@ -280,11 +280,63 @@ def lead_change_stage(
     )
     # Leaving the open pipeline ends whatever was planned; moving within it keeps a person's plan.
     _reschedule(lead, user=user, now=now, replace_manual=to_stage not in OPEN_STAGES)
+    if to_stage in THANK_REFERRER_STAGES and lead.referred_by_id:
+        _thank_referrer(lead, stage=to_stage, user=user, now=now)
     if to_stage == Stage.WON:
         from referrals.services import referral_source_from_customer
 
         referral_source_from_customer(lead=lead, user=user)
     return lead
+
+
+# A referred lead reaching one of these: the referrer is told how it went, and thanked.
+THANK_REFERRER_STAGES = (Stage.QUALIFIED, Stage.WON)
+
+
+def _thank_referrer(lead: Lead, *, stage: str, user: User, now: datetime) -> FollowUp | None:
+    """Put "Thank the referrer" on the referrer's own lead (a customer's, usually), due now.
+
+    A referral source without a lead of its own (a partner, a friend) has nowhere to hold a
+    follow-up: its page lists the referred leads to tell them about instead. Once per referred
+    lead and stage (the rule names both), so moving back and forth thanks nobody twice.
+
+    A lead holds one pending follow-up. A cadence step pending on the referrer's lead is
+    removed, not closed: closed, the cadence would count it done and never ask again; removed,
+    the cadence plans it afresh once the thank-you is done. A person's own plan is replaced,
+    and the thank-you's note says what it was, so nothing they planned goes unseen.
+    """
+    referrer = (
+        Lead.objects.select_for_update()
+        .filter(as_referral_source__pk=lead.referred_by_id)
+        .select_related("owner")
+        .first()
+    )
+    if referrer is None or referrer.pk == lead.pk:
+        return None
+    rule = f"thank_referrer:{lead.pk}:{stage}"
+    if referrer.follow_ups.filter(rule=rule).exists():
+        return None
+    went = "won" if stage == Stage.WON else f"reached {Stage(stage).label}"
+    note = f"Tell them {lead.full_name} {went}, and thank them."
+    pending = referrer.follow_ups.filter(done_at__isnull=True).first()
+    if pending is not None:
+        if pending.created_by_id is None:
+            pending.delete()
+        else:
+            was = pending.note or pending.get_kind_display()
+            when = timezone.localtime(pending.due_at, referrer.owner.zone)
+            note = f"{note} Then: {was} (was due {when:%-d %b})."
+            _close_pending(referrer, resolution=FollowUpResolution.SUPERSEDED, now=now)
+    follow_up = FollowUp.objects.create(
+        lead=referrer,
+        kind=FollowUpKind.THANK_REFERRER,
+        due_at=now,
+        note=note[:200],
+        rule=rule,
+        created_by=user,
+    )
+    _set_next_follow_up_at(referrer, follow_up.due_at)
+    return follow_up
 
 
 # --- Activities ----------------------------------------------------------------------------

@@ -12,6 +12,7 @@ from accounts.models import User
 from icp.rescoring import request_rescore
 from leads.models import ActivityKind, FollowUpKind, Lead, Source, Stage
 from leads.referrers import ReferrerChoice
+from leads.services import company_find_or_create, lead_create
 from referrals.models import AskChannel, AskOutcome, ReferralAsk, ReferralSource, SourceKind
 from referrals.selectors import referrer_options
 
@@ -265,3 +266,51 @@ def _referrer_named(owner: User, name: str, *, lead: Lead | None) -> ReferralSou
     if kind == "source":
         return ReferralSource.objects.get(pk=int(value))
     return Lead.objects.get(pk=int(value))
+
+
+class ReferredLeadsInvalid(Exception):
+    """Some of the people named in an ask could not be added; nothing was.
+
+    `errors` maps each failing row (0-based, in the order given) to its ValidationError.
+    """
+
+    def __init__(self, errors: dict[int, ValidationError]) -> None:
+        super().__init__(f"{len(errors)} row(s) could not be added")
+        self.errors = errors
+
+
+@transaction.atomic
+def referral_ask_add_leads(
+    *, ask: ReferralAsk, user: User, people: list[dict[str, str]]
+) -> list[Lead]:
+    """Add the people a source named in an ask ("gave N referrals") as leads, all or none.
+
+    Each of `people` has a name, an email and a company (any may be blank, but not both name
+    and email). Each lead belongs to the source's owner, is credited to the source and linked
+    to the ask. Every row is tried, so one bad row doesn't hide another's problem; if any
+    fails, ReferredLeadsInvalid names them all and nothing is saved.
+    """
+    source = ask.source
+    created: list[Lead] = []
+    errors: dict[int, ValidationError] = {}
+    for row, person in enumerate(people):
+        first_name, _, last_name = " ".join(person.get("name", "").split()).partition(" ")
+        try:
+            with transaction.atomic():
+                company = company_find_or_create(owner=source.owner, name=person.get("company", ""))
+                lead = lead_create(
+                    owner=source.owner,
+                    created_by=user,
+                    first_name=first_name,
+                    last_name=last_name,
+                    email=person.get("email", ""),
+                    company=company,
+                    source=Source.REFERRAL,
+                    referred_by=source,
+                )
+                created.append(referral_link_lead(lead=lead, source=source, user=user, ask=ask))
+        except ValidationError as error:
+            errors[row] = error
+    if errors:
+        raise ReferredLeadsInvalid(errors)
+    return created

@@ -12,4 +12,5 @@ urlpatterns = [
     path("<int:pk>/edit/", views.referral_update, name="referral-update"),
     path("<int:pk>/ask/", views.referral_ask, name="referral-ask"),
     path("asks/<int:pk>/outcome/", views.referral_ask_outcome, name="referral-ask-outcome"),
+    path("asks/<int:pk>/add-leads/", views.referral_ask_add_leads, name="referral-ask-add-leads"),
 ]
