@@ -5,8 +5,10 @@ from __future__ import annotations
 
 import pytest
 from django.core.exceptions import ValidationError
+from django.core.files.uploadedfile import SimpleUploadedFile
 from django.urls import reverse
 
+from imports import services as import_services
 from leads import services as lead_services
 from leads.models import Lead
 from leads.referrers import ReferrerChoice
@@ -14,6 +16,7 @@ from referrals.models import ReferralSource
 from referrals.selectors import referrer_options
 from referrals.services import referral_source_for_choice
 from tests.factories import CompanyFactory, LeadFactory, ReferralSourceFactory
+from tests.imports.conftest import csv_text
 
 pytestmark = pytest.mark.django_db
 HTMX = {"HTTP_HX_REQUEST": "true"}
@@ -267,3 +270,46 @@ def test_answering_who_referred_without_a_name_says_so(client_of, salesperson):
 
     assert response.status_code == 422
     assert "name and pick them from the list." in response.content.decode()
+
+
+# --- imports -------------------------------------------------------------------------------
+
+
+def test_an_import_credits_every_lead_it_adds_to_the_referrer(
+    salesperson, book, settings, tmp_path
+):
+    settings.DATA_DIR = tmp_path
+    existing = LeadFactory(owner=salesperson, email="known@example.com", source="event")
+    data = csv_text(
+        "First Name,Last Name,Email", "New,One,new1@example.com", "Known,Lead,known@example.com"
+    ).encode()
+    customer = book["customer"]
+
+    job = import_services.import_job_create(
+        owner=salesperson,
+        data=data,
+        filename="intros.csv",
+        referred_by=ReferrerChoice(token=f"lead:{customer.pk}", typed="Carla Customer"),
+    )
+    import_services.import_job_start(job=job)
+
+    added = Lead.objects.get(email="new1@example.com")
+    assert added.referred_by.lead == customer
+    assert added.source == "referral"
+    existing.refresh_from_db()
+    assert existing.referred_by is None  # a lead the owner already had keeps its story
+
+
+def test_the_upload_form_shows_an_unknown_referrer_next_to_the_field(client_of, salesperson):
+    response = client_of(salesperson).post(
+        reverse("import-start"),
+        {
+            "file": SimpleUploadedFile("a.csv", b"First Name,Email\nA,a@example.com\n"),
+            "format": "auto",
+            "duplicates": "fill_empty",
+            "referred_by_name": "Nobody Known",
+        },
+    )
+
+    assert response.status_code == 422
+    assert "No referral source, customer or lead is called “Nobody Known”" in response.text
