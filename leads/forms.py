@@ -138,6 +138,8 @@ class LeadReferrerForm(forms.Form):
     referred_by = ReferrerField(label="Referred by")
 
     def __init__(self, *args, lead=None, **kwargs):
+        # Its own ids: the Deal card's form on the same page has a "Referred by" too.
+        kwargs.setdefault("auto_id", "who_referred_%s")
         super().__init__(*args, **kwargs)
         if lead is not None:
             self.fields["referred_by"].widget.lead_id = lead.pk
