@@ -13,7 +13,7 @@ from datetime import timedelta
 import pytest
 from django.utils import timezone
 
-from icp.rescoring import lead_rescore
+from icp.rescoring import lead_rescore, leads_rescore
 from leads.models import Lead
 from referrals import selectors as referral_selectors
 from reminders.emails import _weekly_referrals
@@ -99,3 +99,16 @@ def test_a_referral_without_a_referrer_gets_no_bonus_until_one_is_recorded(sales
 
     Lead.objects.filter(pk=lead.pk).update(referred_by=ReferralSourceFactory(owner=salesperson))
     assert lead_rescore(lead_id=lead.pk).score_explanation["referral_bonus"] == 10
+
+
+def test_the_nightly_rescore_takes_back_a_bonus_given_before_the_fix(salesperson):
+    lead = LeadFactory(owner=salesperson, source="referral")
+    # As scored before: a Referral source alone earned the bonus.
+    Lead.objects.filter(pk=lead.pk).update(
+        total_score=10, score_explanation={"referral_bonus": 10}, scored_at=timezone.now()
+    )
+
+    leads_rescore(owner_id=salesperson.pk)
+
+    lead.refresh_from_db()
+    assert (lead.total_score, lead.score_explanation["referral_bonus"]) == (0, 0)

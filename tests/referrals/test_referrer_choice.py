@@ -6,6 +6,8 @@ from __future__ import annotations
 import pytest
 from django.core.exceptions import ValidationError
 from django.core.files.uploadedfile import SimpleUploadedFile
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
 from imports import services as import_services
@@ -313,3 +315,23 @@ def test_the_upload_form_shows_an_unknown_referrer_next_to_the_field(client_of, 
 
     assert response.status_code == 422
     assert "No referral source, customer or lead is called “Nobody Known”" in response.text
+
+
+def test_the_type_ahead_needs_the_same_queries_for_1_or_10_matching_leads(
+    client_of, salesperson, django_assert_num_queries
+):
+    customer = LeadFactory(owner=salesperson, first_name="Zed", last_name="Customer", stage="won")
+    ReferralSourceFactory(owner=salesperson, name="Zed Source", lead=customer)
+    LeadFactory(owner=salesperson, first_name="Zed", last_name="Lead")
+    client = client_of(salesperson)
+    url, params = reverse("referrer-search"), {"q": "zed"}
+    client.get(url, params)  # the session is read and touched once
+    with CaptureQueriesContext(connection) as one_lead:
+        client.get(url, params)
+    for number in range(9):
+        LeadFactory(owner=salesperson, first_name="Zed", last_name=f"Lead {number}")
+
+    with django_assert_num_queries(len(one_lead)):
+        response = client.get(url, params)
+
+    assert response.content.decode().count('role="option"') == 9  # 1 source, 7 leads, "add new"
