@@ -306,7 +306,7 @@ def _thank_referrer(lead: Lead, *, stage: str, user: User, now: datetime) -> Fol
     and the thank-you's note says what it was, so nothing they planned goes unseen.
     """
     referrer = (
-        Lead.objects.select_for_update()
+        Lead.objects.select_for_update(of=("self",))
         .filter(as_referral_source__pk=lead.referred_by_id)
         .select_related("owner")
         .first()
