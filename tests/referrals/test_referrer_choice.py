@@ -335,3 +335,16 @@ def test_the_type_ahead_needs_the_same_queries_for_1_or_10_matching_leads(
         response = client.get(url, params)
 
     assert response.content.decode().count('role="option"') == 9  # 1 source, 7 leads, "add new"
+
+
+def test_without_javascript_quick_add_matches_the_typed_name(client_of, salesperson, book):
+    # No htmx, no pick: the hidden token is empty and only the typed name is sent.
+    response = client_of(salesperson).post(
+        reverse("lead-create"),
+        {"first_name": "Nora", "source": "own_network", "referred_by_name": "carmen partner"},
+    )
+
+    nora = Lead.objects.get(first_name="Nora")
+    assert response.status_code == 302
+    assert response["Location"] == reverse("lead-detail", args=[nora.pk])
+    assert nora.referred_by == book["partner"]
