@@ -527,3 +527,13 @@ def _create_referral_chain(
     )
     for lead in referred[3:6]:
         referral_services.referral_link_lead(lead=lead, source=partner_source, user=owner)
+    # The other referrals are credited too, round the three referrers (not by `rng`: the rest of
+    # the demo stays as it was), so the reports count them as referred leads; the last two are
+    # left for the lead page's "Who referred this?" to show.
+    credited = {first.pk, second.pk, *(lead.pk for lead in referred[:6])}
+    rest = [lead for lead in leads if lead.source == Source.REFERRAL and lead.pk not in credited]
+    referrers = [first_source, second_source, partner_source]
+    for index, lead in enumerate(rest[:-2]):
+        referrer = referrers[index % len(referrers)]
+        if referrer.lead_id != lead.pk:
+            referral_services.referral_link_lead(lead=lead, source=referrer, user=owner)

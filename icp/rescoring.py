@@ -43,7 +43,7 @@ from icp.scoring import (
     LeadScore,
     score_lead,
 )
-from leads.models import HAND_RAISE_KINDS, Activity, Lead, Source
+from leads.models import HAND_RAISE_KINDS, Activity, Lead
 
 # Older hand-raises are worth < 0.0001 points at the default half-life; not worth loading.
 SIGNAL_WINDOW = timedelta(days=365)
@@ -124,7 +124,9 @@ def lead_facts(row: Mapping, signals: Sequence[Signal]) -> LeadFacts:
         seniority=_text(row["seniority"]),
         tags=_tags(row["tags"]) | _tags(row["company__tags"]),
         source=_text(row["source"]),
-        is_referred=row["referred_by_id"] is not None or row["source"] == Source.REFERRAL,
+        # A referred lead is one credited to a referral source (Lead.is_referred): a source of
+        # "Referral" with nobody recorded earns no bonus until "Who referred this?" is answered.
+        is_referred=row["referred_by_id"] is not None,
         signals=tuple(sorted(signals, key=_signal_order)) if signals else (),
     )
 

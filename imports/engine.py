@@ -35,7 +35,7 @@ from imports.candidates import Candidate, CandidateContext, RowError, build_cand
 from imports.dedupe import Action, DedupeIndex, Known, Plan, UndoLog
 from imports.models import DuplicatePolicy
 from imports.parsing import ParsedFile
-from leads.models import Company, Lead
+from leads.models import Company, Lead, Source
 from leads.normalize import normalize_domain
 from leads.services import (
     companies_bulk_set_domain,
@@ -64,6 +64,8 @@ class ImportOptions:
     source: str = ""
     duplicates: str = DuplicatePolicy.FILL_EMPTY
     mapping: list[str] | None = None
+    # The referral source every new lead is credited to (a ReferralSource), if any.
+    referred_by: object | None = None
 
 
 @dataclass
@@ -323,6 +325,9 @@ class _Importer:
     def _plan_create(self, candidate: Candidate, batch: _Batch, now: datetime) -> None:
         company = self.companies.resolve(candidate, batch)
         values = {"company": company, **candidate.lead_values()}
+        if self.options.referred_by is not None:
+            # Only the leads the import adds: a lead the owner already has keeps its story.
+            values |= {"referred_by": self.options.referred_by, "source": Source.REFERRAL}
         lead = lead_new(owner=self.owner, now=now, **values)
         known = _known_from(candidate, ref=0, company_name=company.name if company else "")
         known.pending = _NewLead(values, lead)

@@ -8,6 +8,7 @@ from imports.decoding import size_problem
 from imports.models import DuplicatePolicy, ImportFormat
 from imports.parsing import mapping_problem
 from leads.models import Source
+from leads.referrers import ReferrerField
 
 SOURCE_CHOICES = [
     ("", "By format (LinkedIn, Google, vCard: own network; CSV: other)"),
@@ -26,6 +27,12 @@ class UploadForm(forms.Form):
         choices=SOURCE_CHOICES,
         required=False,
         help_text="For rows whose file doesn't say where the lead came from.",
+    )
+    referred_by = ReferrerField(
+        label="Referred by",
+        required=False,
+        help_text="Everyone this file adds is credited to them, e.g. a customer's list of "
+        "introductions. Leave empty for most imports.",
     )
     duplicates = forms.ChoiceField(
         label="Leads you already have",

@@ -47,6 +47,15 @@ class ImportJob(models.Model):
         blank=True,
         help_text="Lead source for rows that name none; blank: by format.",
     )
+    # Everyone the import adds is credited to this referral source (a customer's list of
+    # introductions, a partner's event attendees); chosen on upload.
+    referred_by = models.ForeignKey(
+        "referrals.ReferralSource",
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+    )
     duplicates = models.CharField(
         max_length=10, choices=DuplicatePolicy.choices, default=DuplicatePolicy.FILL_EMPTY
     )

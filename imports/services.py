@@ -24,6 +24,8 @@ from imports.decoding import ImportFileError
 from imports.models import DuplicatePolicy, ImportFormat, ImportJob, ImportStatus
 from imports.parsing import ParsedFile, mapping_problem, read_file
 from leads.models import Source
+from leads.referrers import ReferrerChoice
+from referrals.services import referral_source_for_choice
 
 logger = logging.getLogger(__name__)
 
@@ -50,10 +52,13 @@ def import_job_create(
     format: str = ImportFormat.AUTO,
     source: str = "",
     duplicates: str = DuplicatePolicy.FILL_EMPTY,
+    referred_by: ReferrerChoice | None = None,
 ) -> ImportJob:
     """Read and keep an uploaded file; the job waits for its mapping or confirmation.
 
-    Raises ValidationError({"file": …}) with one clear sentence when the file can't be imported.
+    With a "Referred by" pick every lead the import adds is credited to that referral source
+    (made one if it is a lead or customer). Raises ValidationError({"file": …}) with one clear
+    sentence when the file can't be imported, ({"referred_by": …}) for an unknown referrer.
     """
     if source and source not in Source.values:
         raise ValidationError({"source": f"Unknown lead source {source!r}."})
@@ -62,6 +67,9 @@ def import_job_create(
     except ImportFileError as error:
         raise ValidationError({"file": str(error)}) from None
     import_jobs_discard_abandoned()
+    referrer = None
+    if referred_by is not None and not referred_by.is_empty:
+        referrer = referral_source_for_choice(owner=owner, choice=referred_by)
     job = ImportJob(
         owner=owner,
         filename=Path(filename).name[:255] or "upload",
@@ -69,6 +77,7 @@ def import_job_create(
         format=parsed.format,
         source=source,
         duplicates=duplicates,
+        referred_by=referrer,
         headers=parsed.headers,
         mapping=parsed.mapping,
         total_rows=parsed.data_rows,
@@ -108,7 +117,12 @@ def import_job_parsed(job: ImportJob) -> ParsedFile:
 
 
 def import_job_options(job: ImportJob) -> engine.ImportOptions:
-    return engine.ImportOptions(source=job.source, duplicates=job.duplicates, mapping=job.mapping)
+    return engine.ImportOptions(
+        source=job.source,
+        duplicates=job.duplicates,
+        mapping=job.mapping,
+        referred_by=job.referred_by,
+    )
 
 
 def import_job_preview(job: ImportJob) -> list[engine.PreviewRow]:

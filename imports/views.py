@@ -59,10 +59,14 @@ def import_start(request: HttpRequest) -> HttpResponse:
                 format=form.cleaned_data["format"],
                 source=form.cleaned_data["source"],
                 duplicates=form.cleaned_data["duplicates"],
+                referred_by=form.cleaned_data["referred_by"],
             )
         except ValidationError as error:
-            for message in error.message_dict.get("file", error.messages):
-                form.add_error("file", message)
+            if "referred_by" in error.message_dict:
+                form.add_error("referred_by", error.message_dict["referred_by"])
+            else:
+                for message in error.message_dict.get("file", error.messages):
+                    form.add_error("file", message)
         else:
             return _after_upload(job)
     context = {

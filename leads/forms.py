@@ -14,6 +14,7 @@ from leads.models import (
     Source,
     Stage,
 )
+from leads.referrers import ReferrerField, referrer_choice_of
 
 LOGGABLE_KINDS = [
     (kind.value, kind.label) for kind in ActivityKind if kind not in (ActivityKind.REFERRAL_ASK,)
@@ -78,6 +79,7 @@ class QuickAddLeadForm(forms.Form):
     email = forms.EmailField(required=False)
     company_name = forms.CharField(label="Company", max_length=200, required=False)
     source = forms.ChoiceField(choices=Source.choices, initial=Source.OWN_NETWORK)
+    referred_by = ReferrerField(label="Referred by", required=False)
 
     def clean(self):
         cleaned = super().clean()
@@ -99,6 +101,12 @@ class LeadContactForm(forms.ModelForm):
 
 class LeadDealForm(forms.ModelForm):
     tags = forms.CharField(required=False, help_text="Comma-separated, e.g. fintech, warm.")
+    # Not a model field of the form: the pick is made a referral source by the lead service.
+    referred_by = ReferrerField(
+        label="Referred by",
+        required=False,
+        help_text="A referral source, customer or lead; clear it to credit nobody.",
+    )
 
     class Meta:
         model = Lead
@@ -113,10 +121,28 @@ class LeadDealForm(forms.ModelForm):
         ]
         widgets = {"notes": forms.Textarea(attrs={"rows": 4})}
 
+    field_order = ["source", "source_detail", "referred_by"]
+
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
         if self.instance and isinstance(self.instance.tags, list):
             self.initial["tags"] = ", ".join(self.instance.tags)
+        if self.instance.pk:
+            self.initial["referred_by"] = referrer_choice_of(self.instance)
+            self.fields["referred_by"].widget.lead_id = self.instance.pk
+
+
+class LeadReferrerForm(forms.Form):
+    """The lead page's "Who referred this?" answer."""
+
+    referred_by = ReferrerField(label="Referred by")
+
+    def __init__(self, *args, lead=None, **kwargs):
+        # Its own ids: the Deal card's form on the same page has a "Referred by" too.
+        kwargs.setdefault("auto_id", "who_referred_%s")
+        super().__init__(*args, **kwargs)
+        if lead is not None:
+            self.fields["referred_by"].widget.lead_id = lead.pk
 
 
 SORTS = {

@@ -50,6 +50,10 @@ SOURCE_LABELS = dict(Source.choices)
 # "Self-sourced" is the thesis of the product: every source except marketing.
 SELF_SOURCED = tuple(source for source in Source if source != Source.MARKETING)
 
+# What makes a lead a referred lead; see LeadQuerySet.referred.
+REFERRED = Q(referred_by__isnull=False)
+REFERRER_UNKNOWN = Q(source=Source.REFERRAL, referred_by__isnull=True)
+
 
 class Seniority(models.TextChoices):
     INDIVIDUAL = "individual", "Individual contributor"
@@ -136,6 +140,22 @@ DERIVED_LEAD_FIELDS = (
 )
 
 
+class LeadQuerySet(models.QuerySet):
+    def referred(self) -> LeadQuerySet:
+        """Referred leads: the ones credited to a referral source ("Referred by" is set).
+
+        The one definition the Sources and Referrals reports, the referral pages, the weekly
+        email and the scoring's referral bonus share, so their counts agree. A lead whose
+        source says Referral but whose referrer nobody recorded is not one (yet): its page
+        asks "Who referred this?".
+        """
+        return self.filter(REFERRED)
+
+    def referrer_unknown(self) -> LeadQuerySet:
+        """Leads whose source is Referral but whose referrer was never recorded."""
+        return self.filter(REFERRER_UNKNOWN)
+
+
 class Lead(models.Model):
     # No index of its own: every owner query is served by the composite (owner, …) indexes
     # below, and one index less is one less to maintain on each rescoring UPDATE.
@@ -202,6 +222,8 @@ class Lead(models.Model):
 
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
+
+    objects = LeadQuerySet.as_manager()
 
     # Who changed what: scores and the denormalised fields are left out, so rescoring and
     # follow-up bookkeeping don't flood the history (rescoring writes with UPDATEs anyway).
@@ -285,6 +307,16 @@ class Lead(models.Model):
     @property
     def is_open(self) -> bool:
         return self.stage in OPEN_STAGES
+
+    @property
+    def is_referred(self) -> bool:
+        """In Python, the same as LeadQuerySet.referred."""
+        return self.referred_by_id is not None
+
+    @property
+    def referrer_unknown(self) -> bool:
+        """Its source says Referral but nobody recorded who: the page asks "Who referred this?"."""
+        return self.source == Source.REFERRAL and self.referred_by_id is None
 
 
 class StageChange(models.Model):

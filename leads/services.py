@@ -51,6 +51,7 @@ from leads.normalize import (
     normalize_linkedin_url,
     normalize_phone,
 )
+from leads.referrers import ReferrerChoice, resolve_referrer
 
 # Fields a person may set on a lead; scores, owner and denormalised fields are not among them.
 EDITABLE_LEAD_FIELDS = (
@@ -135,17 +136,30 @@ def lead_create(
 
 @transaction.atomic
 def lead_quick_add(
-    *, owner: User, first_name: str, last_name: str, email: str, company_name: str, source: str
+    *,
+    owner: User,
+    first_name: str,
+    last_name: str,
+    email: str,
+    company_name: str,
+    source: str,
+    referred_by: ReferrerChoice | None = None,
 ) -> Lead:
-    """Add a lead from a few words, finding or creating its company by name."""
+    """Add a lead from a few words, finding or creating its company by name.
+
+    With a "Referred by" pick the lead is credited to that referral source (made one if it is
+    a lead or customer) and its source is Referral.
+    """
     company = company_find_or_create(owner=owner, name=company_name)
+    referrer = resolve_referrer(owner=owner, choice=referred_by or ReferrerChoice())
     return lead_create(
         owner=owner,
         first_name=first_name,
         last_name=last_name,
         email=email,
         company=company,
-        source=source,
+        source=Source.REFERRAL if referrer is not None else source,
+        referred_by=referrer,
     )
 
 
@@ -209,6 +223,16 @@ def lead_update(*, lead: Lead, user: User, **fields: object) -> Lead:
     unknown = set(fields) - set(EDITABLE_LEAD_FIELDS)
     if unknown:
         raise TypeError(f"lead_update() got fields it does not accept: {sorted(unknown)}")
+    if isinstance(fields.get("referred_by"), ReferrerChoice):
+        # A lead form's "Referred by" pick (see leads/referrers.py).
+        fields["referred_by"] = resolve_referrer(
+            owner=lead.owner, choice=fields["referred_by"], lead=lead
+        )
+        # Crediting a referrer makes the lead a referral, unless the same form changed the
+        # source on purpose.
+        newly_referred = fields["referred_by"] is not None and lead.referred_by_id is None
+        if newly_referred and fields.get("source", lead.source) == lead.source:
+            fields["source"] = Source.REFERRAL
     for name, value in fields.items():
         setattr(lead, name, value)
     _normalise(lead)
@@ -256,11 +280,63 @@ def lead_change_stage(
     )
     # Leaving the open pipeline ends whatever was planned; moving within it keeps a person's plan.
     _reschedule(lead, user=user, now=now, replace_manual=to_stage not in OPEN_STAGES)
+    if to_stage in THANK_REFERRER_STAGES and lead.referred_by_id:
+        _thank_referrer(lead, stage=to_stage, user=user, now=now)
     if to_stage == Stage.WON:
         from referrals.services import referral_source_from_customer
 
         referral_source_from_customer(lead=lead, user=user)
     return lead
+
+
+# A referred lead reaching one of these: the referrer is told how it went, and thanked.
+THANK_REFERRER_STAGES = (Stage.QUALIFIED, Stage.WON)
+
+
+def _thank_referrer(lead: Lead, *, stage: str, user: User, now: datetime) -> FollowUp | None:
+    """Put "Thank the referrer" on the referrer's own lead (a customer's, usually), due now.
+
+    A referral source without a lead of its own (a partner, a friend) has nowhere to hold a
+    follow-up: its page lists the referred leads to tell them about instead. Once per referred
+    lead and stage (the rule names both), so moving back and forth thanks nobody twice.
+
+    A lead holds one pending follow-up. A cadence step pending on the referrer's lead is
+    removed, not closed: closed, the cadence would count it done and never ask again; removed,
+    the cadence plans it afresh once the thank-you is done. A person's own plan is replaced,
+    and the thank-you's note says what it was, so nothing they planned goes unseen.
+    """
+    referrer = (
+        Lead.objects.select_for_update(of=("self",))
+        .filter(as_referral_source__pk=lead.referred_by_id)
+        .select_related("owner")
+        .first()
+    )
+    if referrer is None or referrer.pk == lead.pk:
+        return None
+    rule = f"thank_referrer:{lead.pk}:{stage}"
+    if referrer.follow_ups.filter(rule=rule).exists():
+        return None
+    went = "won" if stage == Stage.WON else f"reached {Stage(stage).label}"
+    note = f"Tell them {lead.full_name} {went}, and thank them."
+    pending = referrer.follow_ups.filter(done_at__isnull=True).first()
+    if pending is not None:
+        if pending.created_by_id is None:
+            pending.delete()
+        else:
+            was = pending.note or pending.get_kind_display()
+            when = timezone.localtime(pending.due_at, referrer.owner.zone)
+            note = f"{note} Then: {was} (was due {when:%-d %b})."
+            _close_pending(referrer, resolution=FollowUpResolution.SUPERSEDED, now=now)
+    follow_up = FollowUp.objects.create(
+        lead=referrer,
+        kind=FollowUpKind.THANK_REFERRER,
+        due_at=now,
+        note=note[:200],
+        rule=rule,
+        created_by=user,
+    )
+    _set_next_follow_up_at(referrer, follow_up.due_at)
+    return follow_up
 
 
 # --- Activities ----------------------------------------------------------------------------

@@ -7,6 +7,7 @@ from django.core.exceptions import ValidationError
 from django.http import Http404, HttpRequest, HttpResponse
 from django.middleware.csrf import get_token
 from django.shortcuts import get_object_or_404, redirect
+from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.html import format_html
@@ -24,6 +25,7 @@ from leads.forms import (
     LeadDealForm,
     LeadFilterForm,
     LeadMergeForm,
+    LeadReferrerForm,
     MergeSearchForm,
     QuickAddLeadForm,
     SnoozeForm,
@@ -286,6 +288,7 @@ def _detail_context(request: HttpRequest, lead) -> dict:
         "stage_form": StageForm(initial={"to_stage": lead.stage}),
         "contact_form": LeadContactForm(instance=lead),
         "deal_form": LeadDealForm(instance=lead),
+        "referrer_form": LeadReferrerForm(lead=lead),
     }
 
 
@@ -335,6 +338,40 @@ def lead_edit(request: HttpRequest, pk: int, section: str) -> HttpResponse:
         # The call/email buttons under the name (and the score) show what was just saved.
         return trigger(response, "leadChanged")
     return redirect("lead-detail", pk=pk)
+
+
+@require_POST
+def lead_referrer(request: HttpRequest, pk: int) -> HttpResponse:
+    """Answer the lead page's "Who referred this?": credit the referrer (made a referral source
+    if they are a lead or customer). The prompt says who was credited, the Deal card follows
+    (out of band) and the score card refreshes for the referral bonus."""
+    lead = _lead_for(request, pk)
+    form = LeadReferrerForm(request.POST, lead=lead)
+    if form.is_valid():
+        try:
+            services.lead_update(
+                lead=lead, user=request.user, referred_by=form.cleaned_data["referred_by"]
+            )
+        except ValidationError as error:
+            add_service_errors(form, error)
+    if form.errors:
+        if wants_partial(request):
+            context = {"lead": _lead_for(request, pk), "referrer_form": form}
+            return render_region(
+                request, "leads/lead_detail.html", "who-referred", context, status=422
+            )
+        messages.error(request, "Not saved: " + "; ".join(_error_list(form)))
+        return redirect("lead-detail", pk=pk)
+    lead = _lead_for(request, pk)
+    if not wants_partial(request):
+        messages.success(request, f"Credited {lead.referred_by} for referring {lead}.")
+        return redirect("lead-detail", pk=pk)
+    context = {**_detail_context(request, lead), "referrer_answered": True, "deal_oob": True}
+    response = HttpResponse(
+        render_to_string("leads/lead_detail.html#who-referred", context, request=request)
+        + render_to_string("leads/lead_detail.html#lead-deal", context, request=request)
+    )
+    return trigger(response, "leadChanged")
 
 
 @require_POST

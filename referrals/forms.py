@@ -112,3 +112,55 @@ def return_to(form: forms.Form) -> str:
     """The page a referral ask form came from, even when the form itself is invalid."""
     value = form.data.get("return_to")
     return value if value in dict(RETURN_TO_CHOICES) else "list"
+
+
+# Rows offered at most on "Add them now", however many referrals an ask gave.
+MAX_REFERRED_ROWS = 20
+
+
+class ReferredLeadForm(forms.Form):
+    """One person a source named: enough to add them as a lead, the rest later."""
+
+    name = forms.CharField(max_length=201, required=False)
+    email = forms.EmailField(required=False)
+    company = forms.CharField(max_length=200, required=False)
+
+    def clean(self) -> dict:
+        cleaned = super().clean()
+        if not self.errors and not (cleaned.get("name", "").strip() or cleaned.get("email")):
+            self.add_error("name", "Give their name or email address.")
+        return cleaned
+
+    def add_service_error(self, error: ValidationError) -> None:
+        # The lead's own fields map onto this form's: its name is first and last name here.
+        if hasattr(error, "error_dict"):
+            renamed = {"first_name": "name", "last_name": "name", "company": "company"}
+            error = ValidationError(
+                {renamed.get(name, name): errors for name, errors in error.error_dict.items()}
+            )
+        add_service_errors(self, error)
+
+
+class BaseReferredLeadsFormSet(forms.BaseFormSet):
+    def clean(self) -> None:
+        if not any(form.has_changed() for form in self.forms):
+            raise ValidationError("Fill in at least one person.")
+
+    def people(self) -> list[tuple[int, dict]]:
+        """The filled rows as (row index, cleaned data); blank rows are left out."""
+        return [
+            (row, form.cleaned_data) for row, form in enumerate(self.forms) if form.has_changed()
+        ]
+
+
+def referred_leads_formset(count: int, data=None) -> BaseReferredLeadsFormSet:
+    """`count` rows of ReferredLeadForm (at most 20); blank rows are skipped."""
+    formset_class = forms.formset_factory(
+        ReferredLeadForm,
+        formset=BaseReferredLeadsFormSet,
+        extra=max(1, min(count, MAX_REFERRED_ROWS)),
+        max_num=MAX_REFERRED_ROWS,
+        absolute_max=MAX_REFERRED_ROWS,
+        validate_max=True,
+    )
+    return formset_class(data, prefix="person")

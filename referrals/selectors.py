@@ -8,11 +8,12 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from decimal import Decimal
 
-from django.db.models import Count, QuerySet, Sum
+from django.db.models import Case, Count, Q, QuerySet, Sum, When
 from django.utils import timezone
 
 from accounts.models import User
 from leads.models import OPEN_STAGES, Lead, Stage
+from leads.selectors import lead_search
 from referrals.models import AskOutcome, ReferralAsk, ReferralSource
 
 
@@ -203,7 +204,7 @@ def _days_since(moment: datetime | None, now: datetime) -> int | None:
 
 def _referral_graph(owner_ids: list[int]):
     leads_by_source: dict[int, list[dict]] = defaultdict(list)
-    referred = Lead.objects.filter(owner_id__in=owner_ids, referred_by__isnull=False).order_by("id")
+    referred = Lead.objects.filter(owner_id__in=owner_ids).referred().order_by("id")
     for lead in referred.values(
         "id", "first_name", "last_name", "email", "stage", "expected_value", "referred_by_id"
     ):
@@ -234,3 +235,68 @@ def _children(source_id, leads_by_source, source_of_lead, *, seen: set[int]) -> 
 def _won_value(node: TreeNode) -> Decimal:
     own = node.value if node.stage == Stage.WON else Decimal(0)
     return own + sum((_won_value(child) for child in node.children), Decimal(0))
+
+
+# --- "Referred by" type-ahead --------------------------------------------------------------
+
+REFERRER_OPTIONS = 8
+
+
+@dataclass(frozen=True)
+class ReferrerOption:
+    """One line of the "Referred by" type-ahead: the token a lead form posts back, and who."""
+
+    token: str
+    name: str
+    detail: str
+
+
+def referrer_options(
+    owner: User, query: str, *, exclude_lead_id: int | None = None, limit: int = REFERRER_OPTIONS
+) -> list[ReferrerOption]:
+    """Who may be credited for a lead of `owner`: their referral sources first, then won
+    customers, then other leads, matching every word typed (name, email or company).
+
+    Leads that are already a source appear once, as the source. Two queries.
+    """
+    words = query.split()[:5]
+    sources = ReferralSource.objects.filter(owner=owner).select_related("lead__company")
+    for word in words:
+        sources = sources.filter(
+            Q(name__icontains=word)
+            | Q(email__icontains=word)
+            | Q(lead__company__name__icontains=word)
+        )
+    if exclude_lead_id is not None:
+        sources = sources.exclude(lead_id=exclude_lead_id)
+    options = [
+        ReferrerOption(
+            f"source:{source.pk}",
+            source.name,
+            " · ".join(
+                filter(
+                    None,
+                    [
+                        f"Referral source · {source.get_kind_display()}",
+                        source.lead.company.name if source.lead and source.lead.company else "",
+                    ],
+                )
+            ),
+        )
+        for source in sources.order_by("name", "pk")[:limit]
+    ]
+    if len(options) >= limit or not words:
+        return options
+    leads = Lead.objects.filter(owner=owner, as_referral_source__isnull=True).select_related(
+        "company"
+    )
+    for word in words:
+        leads = leads.filter(lead_search(word))
+    if exclude_lead_id is not None:
+        leads = leads.exclude(pk=exclude_lead_id)
+    won_first = Case(When(stage=Stage.WON, then=0), default=1)
+    for lead in leads.order_by(won_first, "-total_score", "-id")[: limit - len(options)]:
+        kind = "Won customer" if lead.stage == Stage.WON else f"Lead · {lead.get_stage_display()}"
+        company = f" · {lead.company.name}" if lead.company else ""
+        options.append(ReferrerOption(f"lead:{lead.pk}", lead.full_name, f"{kind}{company}"))
+    return options

@@ -10,8 +10,11 @@ from django.utils import timezone
 
 from accounts.models import User
 from icp.rescoring import request_rescore
-from leads.models import ActivityKind, FollowUpKind, Lead, Source
+from leads.models import ActivityKind, FollowUpKind, Lead, Source, Stage
+from leads.referrers import ReferrerChoice
+from leads.services import company_find_or_create, lead_create
 from referrals.models import AskChannel, AskOutcome, ReferralAsk, ReferralSource, SourceKind
+from referrals.selectors import referrer_options
 
 # A customer is asked for a referral once they have been a customer for a month.
 CUSTOMER_FIRST_ASK_AFTER = timedelta(days=30)
@@ -175,3 +178,139 @@ def _note_ask_on_customer_lead(lead: Lead, *, user: User, asked_at: datetime, ch
     pending = lead.follow_ups.filter(done_at__isnull=True, kind=FollowUpKind.REFERRAL_ASK).first()
     if pending is not None:
         follow_up_complete(follow_up=pending, user=user)
+
+
+@transaction.atomic
+def referral_source_from_lead(
+    *, lead: Lead, user: User, now: datetime | None = None
+) -> ReferralSource:
+    """Make a lead (someone who just referred a person) a referral source, once.
+
+    A won customer becomes a customer source (`referral_source_from_customer`); anyone else a
+    friend / contact. They just sent someone: the next ask is due a cadence from now, not today.
+    """
+    existing = ReferralSource.objects.filter(lead=lead).first()
+    if existing is not None:
+        return existing
+    if lead.stage == Stage.WON:
+        return referral_source_from_customer(lead=lead, user=user)
+    now = now or timezone.now()
+    source = ReferralSource(
+        owner_id=lead.owner_id,
+        name=lead.full_name,
+        email=lead.email,
+        kind=SourceKind.FRIEND,
+        lead=lead,
+    )
+    source.next_ask_at = now + timedelta(days=source.ask_cadence_days)
+    source.full_clean()
+    source.save()
+    return source
+
+
+def _same_name(one: str, other: str) -> bool:
+    return " ".join(one.split()).casefold() == " ".join(other.split()).casefold()
+
+
+@transaction.atomic
+def referral_source_for_choice(
+    *, owner: User, choice: ReferrerChoice, lead: Lead | None = None
+) -> ReferralSource:
+    """The referral source a lead form's "Referred by" names (see leads/referrers.py).
+
+    A picked source is used as it is; a picked lead or customer is made a source; "new" adds a
+    friend / contact by the typed name. A name typed without a pick (no JavaScript, or typed on
+    after picking) is matched against the owner's sources, customers and leads: exactly one
+    person must have it. `lead` is the lead being credited, which can't refer itself.
+    Registered with the leads app at startup; raises ValidationError on "referred_by".
+    """
+    kind, _, value = choice.token.partition(":")
+    typed = choice.typed.strip()
+    picked: ReferralSource | Lead | None = None
+    if kind == "source" and value.isdigit():
+        picked = ReferralSource.objects.filter(owner=owner, pk=int(value)).first()
+    elif kind == "lead" and value.isdigit():
+        picked = Lead.objects.filter(owner=owner, pk=int(value)).first()
+    elif kind == "new":
+        return referral_source_create(owner=owner, name=typed, kind=SourceKind.FRIEND)
+    if picked is None or not _same_name(str(picked), typed):
+        picked = _referrer_named(owner, typed, lead=lead)
+    if isinstance(picked, ReferralSource):
+        if lead is not None and picked.lead_id == lead.pk:
+            raise ValidationError({"referred_by": "A lead can't refer themselves."})
+        return picked
+    if lead is not None and picked.pk == lead.pk:
+        raise ValidationError({"referred_by": "A lead can't refer themselves."})
+    return referral_source_from_lead(lead=picked, user=owner)
+
+
+def _referrer_named(owner: User, name: str, *, lead: Lead | None) -> ReferralSource | Lead:
+    exclude = lead.pk if lead is not None and lead.pk else None
+    options = [
+        option
+        for option in referrer_options(owner, name, exclude_lead_id=exclude, limit=20)
+        if _same_name(option.name, name)
+    ]
+    if not options:
+        raise ValidationError(
+            {
+                "referred_by": f"No referral source, customer or lead is called “{name}”. "
+                "Pick one from the list, or add them as a referral source first."
+            }
+        )
+    if len(options) > 1:
+        raise ValidationError(
+            {"referred_by": f"{len(options)} people are called “{name}”: pick one from the list."}
+        )
+    kind, _, value = options[0].token.partition(":")
+    if kind == "source":
+        return ReferralSource.objects.get(pk=int(value))
+    return Lead.objects.get(pk=int(value))
+
+
+class ReferredLeadsInvalid(Exception):
+    """Some of the people named in an ask could not be added; nothing was.
+
+    `errors` maps each failing row (0-based, in the order given) to its ValidationError.
+    """
+
+    def __init__(self, errors: dict[int, ValidationError]) -> None:
+        super().__init__(f"{len(errors)} row(s) could not be added")
+        self.errors = errors
+
+
+@transaction.atomic
+def referral_ask_add_leads(
+    *, ask: ReferralAsk, user: User, people: list[dict[str, str]]
+) -> list[Lead]:
+    """Add the people a source named in an ask ("gave N referrals") as leads, all or none.
+
+    Each of `people` has a name, an email and a company (any may be blank, but not both name
+    and email). Each lead belongs to the source's owner, is credited to the source and linked
+    to the ask. Every row is tried, so one bad row doesn't hide another's problem; if any
+    fails, ReferredLeadsInvalid names them all and nothing is saved.
+    """
+    source = ask.source
+    created: list[Lead] = []
+    errors: dict[int, ValidationError] = {}
+    for row, person in enumerate(people):
+        first_name, _, last_name = " ".join(person.get("name", "").split()).partition(" ")
+        try:
+            with transaction.atomic():
+                company = company_find_or_create(owner=source.owner, name=person.get("company", ""))
+                lead = lead_create(
+                    owner=source.owner,
+                    created_by=user,
+                    first_name=first_name,
+                    last_name=last_name,
+                    email=person.get("email", ""),
+                    company=company,
+                    source=Source.REFERRAL,
+                    referred_by=source,
+                )
+                created.append(referral_link_lead(lead=lead, source=source, user=user, ask=ask))
+        except ValidationError as error:
+            errors[row] = error
+    if errors:
+        raise ReferredLeadsInvalid(errors)
+    return created

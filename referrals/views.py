@@ -10,24 +10,31 @@ from __future__ import annotations
 from django.contrib import messages
 from django.core.exceptions import ValidationError
 from django.core.paginator import Paginator
+from django.db.models import Count
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
-from django.views.decorators.http import require_GET, require_POST
+from django.urls import reverse
+from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from leadhunter.htmx import render_region, trigger, wants_partial
+from leads.models import Stage
+from leads.selectors import leads_visible_to
 from referrals import selectors, services
 from referrals.forms import (
     ReferralAskForm,
     ReferralAskOutcomeForm,
     ReferralSourceCreateForm,
     ReferralSourceUpdateForm,
+    referred_leads_formset,
     return_to,
 )
-from referrals.models import ReferralAsk, ReferralSource
+from referrals.models import AskChannel, AskOutcome, ReferralAsk, ReferralSource
 
 LIST_TEMPLATE = "referrals/referral_list.html"
 DETAIL_TEMPLATE = "referrals/referral_detail.html"
 SOURCES_PER_PAGE = 50
+
+TELL_REFERRER_STAGES = (Stage.QUALIFIED, Stage.PROPOSAL, Stage.WON)
 
 # Regions a GET may ask for by its HX-Target; anything else gets the whole page.
 LIST_REGIONS = ("who-to-ask", "sources-table")
@@ -137,6 +144,7 @@ def referral_ask(request: HttpRequest, pk: int) -> HttpResponse:
             "item": selectors.referral_source_ranked(source),
             "ask": ask,
             "row_errors": [] if ask else _errors(form),
+            "ask_channels": AskChannel.choices,
         }
         response = render_region(request, LIST_TEMPLATE, "who-to-ask-row", context)
     return trigger(response, ASKED) if ask else response
@@ -163,6 +171,15 @@ def referral_ask_outcome(request: HttpRequest, pk: int) -> HttpResponse:
             ask.refresh_from_db()
             form.add_service_error(error)
     source = ask.source
+    if saved and ask.outcome == AskOutcome.GAVE and request.POST.get("then") == "add":
+        # "Add them now": straight on to one short form per person named.
+        add_url = reverse("referral-ask-add-leads", args=[ask.pk])
+        add_url = f"{add_url}?count={ask.referrals_given}"
+        if wants_partial(request):
+            response = HttpResponse(status=204)
+            response["HX-Redirect"] = add_url
+            return response
+        return redirect(add_url)
     if not wants_partial(request):
         if saved:
             messages.success(request, f"Saved how your ask to {source.name} went.")
@@ -180,10 +197,77 @@ def referral_ask_outcome(request: HttpRequest, pk: int) -> HttpResponse:
             "item": selectors.referral_source_ranked(source),
             "ask": ask,
             "row_errors": errors,
+            "ask_channels": AskChannel.choices,
         }
         response = render_region(request, LIST_TEMPLATE, "who-to-ask-row", context)
     # The source's summary counts the names given in asks: it refreshes on this.
     return trigger(response, ASKED) if saved else response
+
+
+@require_GET
+def referrer_search(request: HttpRequest) -> HttpResponse:
+    """The "Referred by" type-ahead's options for what was typed so far (leads/referrers.py).
+
+    The options come from the book of the lead being edited (`lead`, when it is visible to
+    the user), else the user's own; that lead is never offered as its own referrer.
+    """
+    field = request.GET.get("field", "referred_by")
+    query = request.GET.get(f"{field}_name", request.GET.get("q", "")).strip()[:100]
+    owner, exclude = request.user, None
+    lead_id = request.GET.get("lead", "")
+    if lead_id.isdigit():
+        lead = get_object_or_404(leads_visible_to(request.user).select_related("owner"), pk=lead_id)
+        owner, exclude = lead.owner, lead.pk
+    options = selectors.referrer_options(owner, query, exclude_lead_id=exclude)
+    context = {
+        "options": options,
+        "query": query,
+        "listbox": request.GET.get("listbox", "referrer-options"),
+        # "Add as new" is offered unless someone already has exactly that name.
+        "offer_new": bool(query)
+        and not any(option.name.casefold() == query.casefold() for option in options),
+    }
+    return render(request, "referrals/_referrer_options.html", context)
+
+
+ADD_LEADS_TEMPLATE = "referrals/referral_ask_add_leads.html"
+
+
+@require_http_methods(["GET", "POST"])
+def referral_ask_add_leads(request: HttpRequest, pk: int) -> HttpResponse:
+    """ "Add them now": one short row per person a source named in an ask, saved in one go.
+
+    Each lead is credited to the source and linked to the ask. A row the service refuses shows
+    its error next to its field, and every row keeps what was typed; nothing is saved until
+    every filled row can be.
+    """
+    ask = get_object_or_404(
+        selectors.referral_asks_visible_to(request.user).select_related("source__owner"), pk=pk
+    )
+    source = ask.source
+    if request.method == "GET":
+        wanted = request.GET.get("count", "")
+        count = int(wanted) if wanted.isdigit() else ask.referrals_given
+        formset = referred_leads_formset(count or 1)
+    else:
+        formset = referred_leads_formset(0, data=request.POST)
+        if formset.is_valid():
+            people = formset.people()
+            try:
+                leads = services.referral_ask_add_leads(
+                    ask=ask, user=request.user, people=[person for _, person in people]
+                )
+            except services.ReferredLeadsInvalid as problem:
+                for index, error in problem.errors.items():
+                    formset.forms[people[index][0]].add_service_error(error)
+            else:
+                names = ", ".join(str(lead) for lead in leads)
+                messages.success(
+                    request, f"Added {names} as referred by {source.name}. First touches planned."
+                )
+                return redirect("referral-detail", source.pk)
+    context = {"title": f"Add the people {source.name} referred", "ask": ask, "source": source}
+    return render(request, ADD_LEADS_TEMPLATE, {**context, "formset": formset})
 
 
 def _visible_source(request: HttpRequest, pk: int) -> ReferralSource:
@@ -210,6 +294,8 @@ def _list_context(
     context: dict[str, object] = {
         "title": "Referrals",
         "create_form": create_form or ReferralSourceCreateForm(),
+        # "Asked ✓" records how the salesperson asked, not always email.
+        "ask_channels": AskChannel.choices,
     }
     if region in (None, "who-to-ask"):
         asks_due = selectors.referral_asks_due(user)
@@ -247,14 +333,21 @@ def _detail_context(
         context["row"] = selectors.referral_source_rows([source])[0]
         context["named_in_asks"] = selectors.referrals_named_in_asks(source)
     if region in (None, "asks-history"):
-        asks: list[ReferralAsk] = list(source.asks.select_related("asked_by"))
+        asks: list[ReferralAsk] = list(
+            source.asks.select_related("asked_by").annotate(added=Count("produced_leads"))
+        )
         for ask in asks:
             # Template variables cannot index a dict by a variable, so each ask carries its own.
             ask.outcome_errors = context["outcome_errors"].get(ask.pk, [])
+            # Named in the ask but not yet added as leads: what "Add them now" offers.
+            ask.to_add = max(ask.referrals_given - ask.added, 0)
         context["asks"] = asks
     if region is None:
         tree = selectors.referral_tree(source)
         context["tree"] = tree
+        # A source without a lead of its own has nowhere to hold "Thank the referrer": the page
+        # lists whom to tell them about instead.
+        context["tell_them"] = [node for node in tree if node.stage in TELL_REFERRER_STAGES]
         context["tree_totals"] = selectors.referral_tree_totals(tree)
     return context
 

@@ -21,7 +21,9 @@ from django.db import connections
 from django.db.models import (
     Avg,
     Case,
+    CharField,
     Count,
+    F,
     IntegerField,
     Max,
     Q,
@@ -33,7 +35,7 @@ from django.db.models import (
 from django.db.models.functions import Coalesce, Greatest, TruncMonth, TruncWeek
 
 from accounts.models import User
-from leads.models import TOUCH_KINDS, Lead, Source, Stage, StageChange
+from leads.models import REFERRED, TOUCH_KINDS, Lead, Source, Stage, StageChange
 from leads.selectors import activities_visible_to, leads_visible_to
 from referrals.models import SourceKind
 from referrals.selectors import (
@@ -225,24 +227,43 @@ class SourceResult:
         return self.source != Source.MARKETING
 
 
+# The Sources report's row for leads whose source says Referral but whose referrer nobody
+# recorded: they are not referred leads (LeadQuerySet.referred), so they are not counted on
+# the Referral row, which agrees with the Referrals report and the referral pages.
+REFERRER_UNKNOWN_ROW = "referral_unknown"
+
+
+def _reported_source() -> Case:
+    """A lead's row in the Sources report: Referral exactly when it is a referred lead."""
+    return Case(
+        When(REFERRED, then=Value(Source.REFERRAL.value)),
+        When(source=Source.REFERRAL, then=Value(REFERRER_UNKNOWN_ROW)),
+        default=F("source"),
+        output_field=CharField(),
+    )
+
+
 def by_source(user: User, period: Period, rep: User | None = None) -> list[SourceResult]:
     """Per source: leads created, won, lost, win rate, average won value and the median days
     from created to won. Three queries; the median is taken in Python from the won deals'
-    two dates, so it reads the same on SQLite and PostgreSQL."""
-    leads = _leads(user, rep)
+    two dates, so it reads the same on SQLite and PostgreSQL.
+
+    The Referral row counts the referred leads (LeadQuerySet.referred), whatever their source
+    field says; leads marked Referral with no referrer recorded get a row of their own."""
+    leads = _leads(user, rep).annotate(reported_source=_reported_source())
     created = dict(
         leads.filter(period.within("created_at"))
-        .values("source")
+        .values("reported_source")
         .annotate(count=Count("id"))
-        .values_list("source", "count")
+        .values_list("reported_source", "count")
     )
     won_in_period = Q(stage=Stage.WON) & period.within("won_at")
     # stage_changed_at is when the lead entered its current stage: for a lost lead, the loss.
     lost_in_period = Q(stage=Stage.LOST) & period.within("stage_changed_at")
     closed = {
-        group["source"]: group
+        group["reported_source"]: group
         for group in leads.filter(won_in_period | lost_in_period)
-        .values("source")
+        .values("reported_source")
         .annotate(
             won=Count("id", filter=Q(stage=Stage.WON)),
             lost=Count("id", filter=Q(stage=Stage.LOST)),
@@ -251,24 +272,30 @@ def by_source(user: User, period: Period, rep: User | None = None) -> list[Sourc
     }
     cycle_days: dict[str, list[float]] = defaultdict(list)
     for source, created_at, won_at in leads.filter(won_in_period).values_list(
-        "source", "created_at", "won_at"
+        "reported_source", "created_at", "won_at"
     ):
         cycle_days[source].append(_days(won_at - created_at))
     rows = []
-    for source in Source:
-        group = closed.get(source.value, {})
+    for key, label in [
+        (Source.REFERRAL.value, Source.REFERRAL.label),
+        (REFERRER_UNKNOWN_ROW, "Referral, referrer not recorded"),
+        *[(source.value, source.label) for source in Source if source != Source.REFERRAL],
+    ]:
+        group = closed.get(key, {})
+        if key == REFERRER_UNKNOWN_ROW and not (group or created.get(key)):
+            continue  # only when there are such leads: the row says what to fix
         average = group.get("average_won_value")
         rows.append(
             SourceResult(
-                source=source.value,
-                label=source.label,
-                created=created.get(source.value, 0),
+                source=key,
+                label=label,
+                created=created.get(key, 0),
                 won=group.get("won", 0),
                 lost=group.get("lost", 0),
                 average_won_value=Decimal(average).quantize(Decimal("0.01"))
                 if average is not None
                 else None,
-                median_cycle_days=_median(cycle_days.get(source.value)),
+                median_cycle_days=_median(cycle_days.get(key)),
             )
         )
     return rows
@@ -560,7 +587,8 @@ def referrals(user: User, period: Period, rep: User | None = None) -> ReferralsR
     in_period: dict[int, int] = defaultdict(int)
     referred = (
         _leads(user, rep)
-        .filter(period.within("created_at"), referred_by__isnull=False)
+        .referred()
+        .filter(period.within("created_at"))
         .annotate(bucket=TruncMonth("created_at", tzinfo=period.zone))
         .values("bucket", "referred_by_id")
         .annotate(count=Count("id"))

@@ -13,6 +13,7 @@ from leads.models import OPEN_STAGES, STAGE_LIMIT_DAYS, Activity, Lead, Source, 
 from leads.selectors import going_cold_condition
 from referrals.models import ReferralSource
 from referrals.selectors import referral_asks_due, referral_tree
+from reports.selectors import Period, by_source, referral_months_total, referrals
 
 
 @pytest.fixture(scope="module")
@@ -89,3 +90,18 @@ def test_demo_people_have_names_of_their_own(demo):
     assert len(source_names) > 10
     assert len(set(source_names)) == len(source_names)
     assert len(set(lead_names)) == len(lead_names) == 260
+
+
+@pytest.mark.django_db
+def test_demo_reports_agree_on_referred_leads_and_a_few_ask_who_referred(demo):
+    sam = User.objects.get(username="sam")
+    leads = Lead.objects.filter(owner=sam)
+    today = timezone.localdate()
+    ever = Period(today - timedelta(days=3650), today + timedelta(days=1), sam.zone)
+
+    sources_row = next(row for row in by_source(sam, ever) if row.source == Source.REFERRAL)
+    referral_total = referral_months_total(referrals(sam, ever).months).referred_leads
+
+    assert sources_row.created == referral_total == leads.referred().count()
+    assert leads.referred().count() > leads.filter(source=Source.REFERRAL).count() - 4
+    assert 1 <= leads.referrer_unknown().count() <= 3

@@ -118,22 +118,38 @@ def test_a_salespersons_rep_filter_is_ignored(salesperson, other_salesperson, ma
 
 
 def test_by_source_win_rate_deal_size_and_median_cycle(salesperson, other_salesperson):
+    ada = ReferralSourceFactory(owner=salesperson)
     # Referral: won after 10, 20 and 45 days; one lost in the period → 3 of 4.
     for created, won, value in (
         ("2025-02-01 09:00", "2025-02-11 09:00", 10_000),
         ("2025-02-01 09:00", "2025-02-21 09:00", 20_000),
         ("2024-12-20 09:00", "2025-02-03 09:00", 30_000),
     ):
-        lead(salesperson, source="referral", created=created, stage="won", won=won, value=value)
+        lead(
+            salesperson,
+            source="referral",
+            created=created,
+            stage="won",
+            won=won,
+            value=value,
+            referred_by=ada,
+        )
     lead(
         salesperson,
         source="referral",
         created="2025-02-01 09:00",
         stage="lost",
         stage_changed="2025-03-01 09:00",
+        referred_by=ada,
     )
     # Open and lost-before-the-period leads are not closed in the period.
-    lead(salesperson, source="referral", created="2025-03-01 09:00", stage="proposal")
+    lead(
+        salesperson,
+        source="referral",
+        created="2025-03-01 09:00",
+        stage="proposal",
+        referred_by=ada,
+    )
     lead(
         salesperson,
         source="marketing",
