@@ -183,6 +183,8 @@ class CandidateContext:
 
 def build_candidate(record: RawRecord, context: CandidateContext) -> Candidate | list[RowError]:
     """The candidate lead for a record, or every reason the row can't be imported."""
+    if record.problem:
+        return [RowError(record.row, "", record.problem)]
     values, where = record.values, record.columns
     errors: list[RowError] = []
 

@@ -1,8 +1,9 @@
 """From an uploaded file's bytes to text, whichever program wrote it.
 
-Excel saves "CSV UTF-8" with a byte-order mark, "Unicode text" as UTF-16 with one, and plain
-"CSV" in the Windows code page; LinkedIn and Google export UTF-8. A file that is none of these
-is not text at all (a workbook, a PDF, a photo) and is refused with one sentence saying so.
+Excel saves "CSV UTF-8" with a byte-order mark, "Unicode text" as UTF-16 with one (other tools
+without one), and plain "CSV" in the Windows code page; LinkedIn and Google export UTF-8. A
+file that is none of these is not text at all (a workbook, a PDF, a photo) and is refused with
+one sentence saying so.
 """
 
 from __future__ import annotations
@@ -31,6 +32,13 @@ CONTROL_CHARACTERS = re.compile(r"[\x00-\x08\x0e-\x1f\x7f-\x9f]")
 # A few stray control characters are tolerated (a DOS end-of-file marker, say); more mean
 # the bytes were never text.
 MAX_CONTROL_SHARE = 0.01
+# NUL bytes dropped from a file that is otherwise text; more than this share, or NULs beside
+# other control bytes, mean binary.
+MAX_NUL_SHARE = 0.01
+BINARY_CONTROL_BYTES = re.compile(rb"[\x01-\x08\x0e-\x1f\x7f]")
+# UTF-16 without a byte-order mark ("Unicode text" from some tools): mostly ASCII, so every
+# other byte is NUL, on the odd offsets (little-endian) or the even ones (big-endian).
+UTF16_NUL_SHARE = 0.4
 
 
 class ImportFileError(Exception):
@@ -59,9 +67,9 @@ def decode(data: bytes, *, max_bytes: int) -> str:
             raise ImportFileError(message)
     text = _decode_by_bom(data)
     if text is None:
-        if b"\x00" in data:
-            raise ImportFileError(NOT_TEXT)
-        text = _decode_first_of(data, ("utf-8", "cp1252"))
+        text = _decode_utf16_without_bom(data)
+    if text is None:
+        text = _decode_first_of(_without_stray_nuls(data), ("utf-8", "cp1252"))
     if _looks_binary(text):
         raise ImportFileError(NOT_TEXT)
     return text
@@ -74,6 +82,34 @@ def _decode_by_bom(data: bytes) -> str | None:
                 return data.decode(encoding)
             except UnicodeDecodeError:
                 raise ImportFileError(NOT_TEXT) from None
+    return None
+
+
+def _without_stray_nuls(data: bytes) -> bytes:
+    """The bytes without a stray NUL or two (a paste from a PDF, a broken sync): noise, not a
+    reason to refuse every good row of the file. Many NULs, or NULs beside other control
+    bytes, are a binary file."""
+    nuls = data.count(b"\x00")
+    if not nuls:
+        return data
+    rest = data.replace(b"\x00", b"")
+    if nuls > max(2, len(data) * MAX_NUL_SHARE) or BINARY_CONTROL_BYTES.search(rest):
+        raise ImportFileError(NOT_TEXT)
+    return rest
+
+
+def _decode_utf16_without_bom(data: bytes) -> str | None:
+    """The text of a UTF-16 file that has no byte-order mark, or None if it isn't one."""
+    if len(data) < 4 or len(data) % 2:
+        return None
+    halves = len(data) // 2
+    for encoding, nul_offset in (("utf-16-le", 1), ("utf-16-be", 0)):
+        nuls = data[nul_offset::2].count(b"\x00")
+        if nuls >= halves * UTF16_NUL_SHARE and data[1 - nul_offset :: 2].count(b"\x00") == 0:
+            try:
+                return data.decode(encoding)
+            except UnicodeDecodeError:
+                return None
     return None
 
 

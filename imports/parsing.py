@@ -22,6 +22,8 @@ from imports.spreadsheet import undo_neutralise
 from imports.vcard import looks_like_vcard, read_cards
 
 DELIMITERS = (",", ";", "\t")
+# More columns than any contact export has (Google Contacts: ~90; Salesforce: ~60).
+MAX_COLUMNS = 300
 SNIFF_CHARS = 64_000
 # LinkedIn puts a few note lines above its header; other tools start with the header.
 HEADER_SEARCH_ROWS = 30
@@ -36,6 +38,8 @@ class RawRecord:
     row: int
     values: dict[str, str]
     columns: dict[str, str] = field(default_factory=dict)
+    # Why the row could not be read at all (then `values` is empty), e.g. an unclosed quote.
+    problem: str = ""
 
 
 @dataclass
@@ -81,10 +85,13 @@ class ParsedFile:
             return
         mapping = mapping or self.mapping
         notes_columns = sum(1 for target in mapping if target == Target.NOTES)
-        for row, cells in _csv_rows(self.text, self.delimiter):
-            if row <= self.header_row or _is_blank(cells):
+        for row, cells, problem in _read_rows(self.text, self.delimiter):
+            if row <= self.header_row:
                 continue
-            yield _record(row, cells, self.headers, mapping, label_notes=notes_columns > 1)
+            if problem:
+                yield RawRecord(row, {}, problem=problem)
+            elif not _is_blank(cells):
+                yield _record(row, cells, self.headers, mapping, label_notes=notes_columns > 1)
 
 
 def read_file(data: bytes, *, max_bytes: int, format: str = ImportFormat.AUTO) -> ParsedFile:
@@ -136,6 +143,12 @@ def mapping_problem(mapping: list[str], headers: list[str]) -> str:
 def _layout_csv(text: str, requested: str) -> ParsedFile:
     delimiter, text = _delimiter_of(text)
     header_row, headers = _find_header(text, delimiter, linkedin=requested != ImportFormat.GOOGLE)
+    if len(headers) > MAX_COLUMNS:
+        # The mapping page shows a row per column: 10,000 of them made a 9 MB page.
+        raise ImportFileError(
+            f"The file has {len(headers):,} columns; imports read up to {MAX_COLUMNS}. "
+            "Keep the columns about the people (names, email, company, title…) and upload again."
+        )
     is_linkedin = columns.is_linkedin_header(headers)
     if requested == ImportFormat.LINKEDIN and not is_linkedin:
         raise ImportFileError(
@@ -220,19 +233,80 @@ def _find_header(text: str, delimiter: str, *, linkedin: bool) -> tuple[int, lis
 def _count_data_rows(parsed: ParsedFile) -> int:
     return sum(
         1
-        for row, cells in _csv_rows(parsed.text, parsed.delimiter)
-        if row > parsed.header_row and not _is_blank(cells)
+        for row, cells, problem in _read_rows(parsed.text, parsed.delimiter)
+        if row > parsed.header_row and (problem or not _is_blank(cells))
     )
 
 
 def _csv_rows(text: str, delimiter: str) -> Iterator[tuple[int, list[str]]]:
-    reader = csv.reader(io.StringIO(text, newline=""), delimiter=delimiter)
-    row = 0
+    """Every row's cells; a row that can't be read is given as no cells (see _read_rows)."""
+    for row, cells, _problem in _read_rows(text, delimiter):
+        yield row, cells
+
+
+def _read_rows(text: str, delimiter: str) -> Iterator[tuple[int, list[str], str]]:
+    """Every row as (number, cells, problem): a row that can't be read has no cells and says
+    why, and reading goes on with the next line, so one bad row never costs the others.
+
+    The reader is strict, because a lenient one reads a quote that is never closed as the
+    start of a cell that swallows every later row (a 4-contact file imported 2, with the other
+    two in the first one's notes). When strict reading fails, the row's first line alone
+    decides: a quote left open there is that row's error and the rows after it are read again
+    from the next line; a lenient quirk a spreadsheet would accept (`"Acme" Inc`) is read as
+    before; a cell over the size limit is that row's error.
+    """
+    row, start, lines_before = 0, 0, 0
+    while True:
+        reader = csv.reader(io.StringIO(text[start:], newline=""), delimiter=delimiter, strict=True)
+        lines_read = 0
+        try:
+            for cells in reader:
+                row += 1
+                lines_read = reader.line_num
+                yield row, cells, ""
+            return
+        except csv.Error:
+            row += 1
+            line_start = _after_lines(text, start, lines_read)
+            start = _after_lines(text, line_start, 1)
+            line_number = lines_before + lines_read + 1
+            lines_before = line_number
+            cells, problem = _read_one_line(text[line_start:start], delimiter, line_number)
+            yield row, cells, problem
+            if start >= len(text):
+                return
+
+
+def _read_one_line(line: str, delimiter: str, line_number: int) -> tuple[list[str], str]:
+    line = line.rstrip("\r\n")
     try:
-        for row, cells in enumerate(reader, start=1):
-            yield row, cells
+        return next(csv.reader([line], delimiter=delimiter, strict=True), []), ""
     except csv.Error as error:
-        raise ImportFileError(f"Row {row + 1} can't be read as CSV: {error}.") from None
+        if "field limit" in str(error):
+            return [], (
+                f"Line {line_number} has a cell over {csv.field_size_limit() // 1024} KB; "
+                "shorten it and import this row again."
+            )
+        if "expected after" in str(error):
+            # A quote closed mid-cell, e.g. "Acme" Inc: read leniently, as spreadsheets do.
+            return next(csv.reader([line], delimiter=delimiter), []), ""
+        return [], (
+            f'Line {line_number} opens a quote (") that is never closed, so the lines after '
+            "it would have run into one cell; close the quote and import this row again."
+        )
+
+
+_LINE_BREAK = re.compile(r"\r\n|\r|\n")
+
+
+def _after_lines(text: str, offset: int, lines: int) -> int:
+    """The offset just past `lines` line breaks from `offset` (the text's end if fewer)."""
+    if lines == 0:
+        return offset
+    for count, match in enumerate(_LINE_BREAK.finditer(text, offset), start=1):
+        if count == lines:
+            return match.end()
+    return len(text)
 
 
 def _is_blank(cells: list[str]) -> bool:

@@ -18,6 +18,8 @@ TEXT = "First Name,Last Name,Email\nZoë,Müller,zoe@example.com\n"
         pytest.param(codecs.BOM_UTF16_LE + TEXT.encode("utf-16-le"), id="utf-16 LE (Excel)"),
         pytest.param(codecs.BOM_UTF16_BE + TEXT.encode("utf-16-be"), id="utf-16 BE"),
         pytest.param(TEXT.encode("cp1252"), id="windows-1252"),
+        pytest.param(TEXT.encode("utf-16-le"), id="utf-16 LE without a BOM"),
+        pytest.param(TEXT.encode("utf-16-be"), id="utf-16 BE without a BOM"),
     ],
 )
 def test_every_encoding_spreadsheets_write_decodes_to_the_same_text(data):
@@ -50,3 +52,11 @@ def test_a_file_over_the_limit_is_refused_with_its_size():
 def test_a_file_that_is_not_text_is_refused_with_one_clear_message(data, message):
     with pytest.raises(ImportFileError, match=message):
         decode(data, max_bytes=LIMIT)
+
+
+def test_a_stray_nul_byte_is_dropped_not_a_reason_to_refuse_the_file():
+    """One NUL in a real export (a copy-paste from a PDF, a broken sync) costs nothing."""
+    data = ("First Name,Last Name,Email\n" + "Ada,Lovelace,ada@example.com\n" * 40).encode()
+    broken = data[:60] + b"\x00" + data[60:]
+
+    assert decode(broken, max_bytes=LIMIT) == data.decode()

@@ -202,6 +202,98 @@ def test_bad_rows_are_reported_with_their_row_numbers_and_good_rows_kept(salespe
     assert set(leads_of(salesperson)) == {"Ada Lovelace", "Grace Hopper"}
 
 
+@pytest.mark.parametrize(
+    ("broken", "rows_in_file"),
+    [
+        ('Bob,"Builder,bob@example.com,Met at the fair', 4),  # the quote runs to the end
+        ('Bob,Builder,"bob@example.com,x', 4),
+    ],
+)
+def test_an_unclosed_quote_is_one_reported_row_and_the_rows_after_it_are_kept(
+    salesperson, broken, rows_in_file
+):
+    """A 4-contact CSV with one unterminated quote: the broken row is an error naming its
+    line, the rows after it are imported, and the counts add up to the rows in the file."""
+    result = import_data(
+        salesperson,
+        csv_text(
+            "First Name,Last Name,Email,Notes",
+            "Ada,Lovelace,ada@example.com,Wrote the first program",
+            broken,
+            "Carol,King,carol@example.com,Tapestry",
+            "Dan,Brown,dan@example.com,",
+        ),
+    )
+
+    assert set(leads_of(salesperson)) == {"Ada Lovelace", "Carol King", "Dan Brown"}
+    assert result.created + result.updated + result.skipped_duplicates + result.errors == (
+        rows_in_file
+    )
+    [error] = result.error_rows
+    assert error["row"] == 3
+    assert "Line 3" in error["reason"]
+    assert "never closed" in error["reason"]
+    ada = Lead.objects.get(owner=salesperson, email="ada@example.com")
+    assert "Carol" not in ada.notes
+
+
+def test_an_oversized_cell_is_that_rows_error_and_the_others_are_kept(salesperson):
+    result = import_data(
+        salesperson,
+        csv_text(
+            "First Name,Last Name,Email,Notes",
+            "Ada,Lovelace,ada@example.com,short",
+            "Huge,Notes,huge@example.com," + "x" * 200_000,
+            "Carol,King,carol@example.com,",
+        ),
+    )
+
+    assert set(leads_of(salesperson)) == {"Ada Lovelace", "Carol King"}
+    assert (result.created, result.errors) == (2, 1)
+    [error] = result.error_rows
+    assert error["row"] == 3
+    assert "Line 3 has a cell over 128 KB" in error["reason"]
+
+
+def test_a_file_with_a_nul_byte_keeps_its_rows(salesperson):
+    data = csv_text(
+        "First Name,Last Name,Email", "Ada,Lovelace,ada@example.com", "Carol,King,carol@example.com"
+    ).encode()
+
+    result = import_data(salesperson, data.replace(b"Carol", b"Ca\x00rol"))
+
+    assert (result.created, result.errors) == (2, 0)
+    assert set(leads_of(salesperson)) == {"Ada Lovelace", "Carol King"}
+
+
+def test_a_file_with_thousands_of_columns_is_refused_at_once_with_a_clear_message():
+    from imports.decoding import ImportFileError
+
+    header = ",".join(f"c{number}" for number in range(10_000))
+    data = (header + "\n" + ",".join("x" for _ in range(10_000)) + "\n").encode()
+
+    with pytest.raises(ImportFileError, match="10,000 columns"):
+        read_file(data, max_bytes=MAX_BYTES)
+
+
+def test_a_quote_closed_on_a_later_line_keeps_its_multi_line_cell(salesperson):
+    """The control: a quoted cell with line breaks (an address, notes) is one row, not an
+    unclosed quote, even when its lines hold commas."""
+    result = import_data(
+        salesperson,
+        csv_text(
+            "First Name,Last Name,Email,Notes",
+            'Ada,Lovelace,ada@example.com,"Met in London, at the Society',
+            'Likes: engines, poetry, maths"',
+            "Carol,King,carol@example.com,",
+        ),
+    )
+
+    assert (result.created, result.errors) == (2, 0)
+    ada = Lead.objects.get(owner=salesperson, email="ada@example.com")
+    assert ada.notes == "Met in London, at the Society\r\nLikes: engines, poetry, maths"
+
+
 def test_duplicates_within_the_file_are_merged_not_doubled(salesperson):
     result = import_data(
         salesperson,
