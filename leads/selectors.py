@@ -45,7 +45,6 @@ from leads.models import (
     Activity,
     Company,
     FollowUp,
-    FollowUpKind,
     Lead,
     Source,
     Stage,
@@ -161,10 +160,11 @@ class QueueItem:
 @dataclass(frozen=True)
 class TodayQueue:
     items: list[QueueItem]
-    total: int  # every item due, shown or not
+    total: int  # every item due, shown or not, up to TODAY_COUNT_CAP
     not_contacted: list[Lead]
     touches_today: int
     goal: int
+    total_capped: bool = False  # more than TODAY_COUNT_CAP are due: `total` is the cap
 
     @property
     def more_due(self) -> int:
@@ -179,6 +179,9 @@ class TodayQueue:
 # The Today page shows the best this many; "see all" shows up to the second number.
 TODAY_QUEUE_LIMIT = 40
 TODAY_QUEUE_ALL_LIMIT = 500
+# Counting stops here ("1000+ due"): past it the number changes nothing for the salesperson,
+# and counting every going-cold lead of a 10k-lead book read all of them a second time.
+TODAY_COUNT_CAP = 1000
 # A hand-raiser stays in the queue this long unanswered (then the cadence's follow-up has it).
 HAND_RAISE_WINDOW = timedelta(days=7)
 
@@ -236,16 +239,23 @@ def today_work(user: User, *, now: datetime) -> QuerySet[Lead]:
     """Every one of the user's leads with something to do today, best first: a follow-up due
     today or overdue, an unanswered hand-raise, going cold, or a referrer to name.
 
-    One row per lead (a lead has at most one pending follow-up, joined in as `pending`),
-    annotated with `queue_kind` and `queue_priority`; the ranking is done by the database, so
-    the best work of a 300-item Monday is found without reading the other 290 rows into Python.
-    The first matching kind wins: a due follow-up, then a hand-raise, going cold, a missing
-    referrer.
+    One row per lead, annotated with `queue_kind` (the first that applies: a due follow-up,
+    a hand-raise, going cold, a missing referrer) and `queue_priority`. The database ranks
+    them, so the best of a 300-item Monday is found without reading the other rows.
+
+    Only the lead's own columns are read: whether a follow-up is due comes from the lead's
+    next_follow_up_at, which the services keep in step with its pending follow-up. Joining the
+    follow-ups to rank made PostgreSQL hash every pending follow-up of every user (~60k rows
+    at 100k leads) on each Today; the follow-up is joined to the shown rows only (`pending`,
+    for select_related).
     """
     start, end = local_day_bounds(user, now)
-    due = Q(pending__due_at__lt=end)
-    overdue = Q(pending__due_at__lt=start)
-    respond = Q(pending__kind=FollowUpKind.RESPOND)
+    due = Q(next_follow_up_at__lt=end)
+    overdue = Q(next_follow_up_at__lt=start)
+    # The lead's last word is theirs (a reply, a question…): answering comes first.
+    waiting = Q(last_inbound_at__isnull=False) & (
+        Q(last_contacted_at__isnull=True) | Q(last_contacted_at__lt=F("last_inbound_at"))
+    )
     hand_raised = hand_raiser_condition(since=now - HAND_RAISE_WINDOW)
     cold = going_cold_condition(now)
     missing_referrer = missing_referrer_condition()
@@ -254,8 +264,8 @@ def today_work(user: User, *, now: datetime) -> QuerySet[Lead]:
         Value(float(VALUE_POINTS_MAX)),
     )
     work_points = Case(
-        When(overdue & respond, then=Value(OVERDUE_POINTS + HAND_RAISE_POINTS)),
-        When(due & respond, then=Value(HAND_RAISE_POINTS)),
+        When(overdue & waiting, then=Value(OVERDUE_POINTS + HAND_RAISE_POINTS)),
+        When(due & waiting, then=Value(HAND_RAISE_POINTS)),
         When(overdue, then=Value(OVERDUE_POINTS)),
         When(due, then=Value(0)),
         When(hand_raised, then=Value(HAND_RAISE_POINTS)),
@@ -264,13 +274,11 @@ def today_work(user: User, *, now: datetime) -> QuerySet[Lead]:
     )
     return (
         Lead.objects.filter(owner=user)
-        .annotate(
-            pending=FilteredRelation("follow_ups", condition=Q(follow_ups__done_at__isnull=True))
-        )
         .filter(due | hand_raised | cold | missing_referrer)
         .annotate(
+            pending=FilteredRelation("follow_ups", condition=Q(follow_ups__done_at__isnull=True)),
             queue_kind=Case(
-                When(due & respond, then=Value(QueueKind.HAND_RAISER.value)),
+                When(due & waiting, then=Value(QueueKind.HAND_RAISER.value)),
                 When(due, then=Value(QueueKind.FOLLOW_UP.value)),
                 When(hand_raised, then=Value(QueueKind.HAND_RAISER.value)),
                 When(cold, then=Value(QueueKind.GOING_COLD.value)),
@@ -297,7 +305,7 @@ def today_queue(
     start, end = local_day_bounds(user, now)
     work = today_work(user, now=now)
     leads = list(work.select_related("company", "pending").defer("score_explanation")[:limit])
-    total = work.count()
+    total = work[: TODAY_COUNT_CAP + 1].count()
     items = [_queue_item(lead, start=start, end=end) for lead in leads]
     not_contacted = list(
         Lead.objects.filter(owner=user, stage=Stage.NEW, last_contacted_at__isnull=True)
@@ -307,7 +315,8 @@ def today_queue(
     )
     return TodayQueue(
         items=items,
-        total=total,
+        total=min(total, TODAY_COUNT_CAP),
+        total_capped=total > TODAY_COUNT_CAP,
         not_contacted=not_contacted,
         touches_today=touches_today(user, now=now),
         goal=user.daily_touch_goal,
@@ -327,8 +336,10 @@ def _queue_item(lead: Lead, *, start: datetime, end: datetime) -> QueueItem:
         reason = "Raised a hand"
     elif kind == QueueKind.GOING_COLD:
         reason = f"Going cold in {lead.get_stage_display()}"
-    else:
+    elif kind == QueueKind.MISSING_REFERRER:
         reason = "Referral, referrer not named"
+    else:
+        reason = "Follow-up due"
     return QueueItem(
         kind=kind,
         lead=lead,

@@ -37,12 +37,12 @@ def test_a_busy_monday_opens_with_the_best_scored_warm_lead_first(
             stage="contacted",
             stage_changed_at=now,
             total_score=15 + number % 10,
+            next_follow_up_at=now - timedelta(days=2, minutes=number),
         )
         for number in range(60)
     )
     FollowUp.objects.bulk_create(
-        FollowUp(lead=lead, kind="follow_up", due_at=now - timedelta(days=2, minutes=n))
-        for n, lead in enumerate(weak)
+        FollowUp(lead=lead, kind="follow_up", due_at=lead.next_follow_up_at) for lead in weak
     )
     # …and three strong ones are due later today; the best is a warm referral.
     referrer = ReferralSourceFactory(owner=salesperson, name="Ana Ortiz")

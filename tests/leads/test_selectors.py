@@ -20,6 +20,7 @@ from tests.factories import (
 )
 
 NOW = datetime(2026, 11, 23, 10, 0, tzinfo=ZoneInfo("UTC"))
+WEEK = timedelta(days=7)
 
 
 @pytest.mark.django_db
@@ -119,6 +120,18 @@ def test_today_ranks_every_due_item_best_first_not_the_soonest_due(salesperson):
     everything = selectors.today_queue(salesperson, now=NOW, limit=100)
     assert len(everything.items) == 63
     assert everything.more_due == 0
+    assert not everything.total_capped
+
+
+@pytest.mark.django_db
+def test_today_stops_counting_at_the_cap(salesperson, monkeypatch):
+    monkeypatch.setattr(selectors, "TODAY_COUNT_CAP", 4)
+    for _ in range(6):
+        FollowUpFactory(lead=lead_of(salesperson), due_at=NOW)
+
+    queue = selectors.today_queue(salesperson, now=NOW, limit=2)
+
+    assert (queue.total, queue.total_capped, queue.more_due) == (4, True, 2)
 
 
 @pytest.mark.django_db
@@ -172,14 +185,29 @@ def test_today_weighs_score_value_overdue_and_kind_of_work(salesperson):
     FollowUpFactory(lead=big_deal, due_at=NOW)
     small_deal = lead_of(salesperson, total_score=50, expected_value=Decimal(10_000))
     FollowUpFactory(lead=small_deal, due_at=NOW - timedelta(days=1))
-    answer = lead_of(salesperson, total_score=50, stage="engaged")
+    # They wrote last week and are still waiting for an answer.
+    answer = lead_of(salesperson, total_score=50, stage="engaged", last_inbound_at=NOW - WEEK)
     FollowUpFactory(lead=answer, kind="respond", due_at=NOW - timedelta(days=1))
+    # They answered the last call: the follow-up is just the next step.
+    answered = lead_of(
+        salesperson,
+        total_score=50,
+        stage="engaged",
+        last_inbound_at=NOW - WEEK,
+        last_contacted_at=NOW - WEEK,
+    )
+    FollowUpFactory(lead=answered, due_at=NOW)
     cold = lead_of(salesperson, total_score=50, stage="new", stage_changed_at=NOW - timedelta(9))
     unnamed = lead_of(salesperson, total_score=50, source="referral")
 
     assert item_of(big_deal).priority == 50 + 20  # value counts, capped at 20 points
     assert item_of(small_deal).priority == 50 + 5 + 10  # €10k is 5 points; overdue 10
     assert item_of(answer).priority == 50 + 15 + 10  # a hand-raise waiting, overdue
+    assert (item_of(answer).kind, item_of(answer).reason) == (
+        "hand_raiser",
+        "Respond to hand-raise",
+    )
+    assert (item_of(answered).kind, item_of(answered).priority) == ("follow_up", 50)
     assert item_of(cold).priority == 50 - 5
     assert item_of(unnamed).priority == 50 + 10
 
@@ -199,9 +227,11 @@ def test_today_queue_takes_the_same_queries_for_3_or_300_items_due(
         )
         for number in range(due)
     )
+    for lead in leads:
+        lead.next_follow_up_at = NOW - timedelta(hours=lead.pk % 72)
+    Lead.objects.bulk_update(leads, ["next_follow_up_at"])
     FollowUp.objects.bulk_create(
-        FollowUp(lead=lead, kind="follow_up", due_at=NOW - timedelta(hours=lead.pk % 72))
-        for lead in leads
+        FollowUp(lead=lead, kind="follow_up", due_at=lead.next_follow_up_at) for lead in leads
     )
 
     # The ranked page of leads with their follow-ups and companies, how many are due, the

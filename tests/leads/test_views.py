@@ -63,12 +63,19 @@ def test_today_htmx_request_gets_the_queue_partial(sam_client):
 @pytest.mark.parametrize("rows", [3, 300])
 def test_today_query_count_is_constant(sam_client, salesperson, django_assert_num_queries, rows):
     now = timezone.now()
+    due = now - timedelta(hours=1)
     leads = Lead.objects.bulk_create(
-        Lead(owner=salesperson, first_name=f"Lead {n}", stage_changed_at=now, total_score=n % 90)
+        Lead(
+            owner=salesperson,
+            first_name=f"Lead {n}",
+            stage_changed_at=now,
+            total_score=n % 90,
+            next_follow_up_at=due,
+        )
         for n in range(rows)
     )
     FollowUp.objects.bulk_create(
-        FollowUp(lead=lead, kind="follow_up", due_at=now - timedelta(hours=1)) for lead in leads
+        FollowUp(lead=lead, kind="follow_up", due_at=due) for lead in leads
     )
 
     # Session, user, the ranked leads, how many are due, the best uncontacted, the touches.
