@@ -305,7 +305,8 @@ def today_queue(
     start, end = local_day_bounds(user, now)
     work = today_work(user, now=now)
     leads = list(work.select_related("company", "pending").defer("score_explanation")[:limit])
-    total = work[: TODAY_COUNT_CAP + 1].count()
+    # Without the ranking: counting up to the cap must not sort (or score) anything.
+    total = work.order_by().values("pk")[: TODAY_COUNT_CAP + 1].count()
     items = [_queue_item(lead, start=start, end=end) for lead in leads]
     not_contacted = list(
         Lead.objects.filter(owner=user, stage=Stage.NEW, last_contacted_at__isnull=True)
