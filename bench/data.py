@@ -55,6 +55,12 @@ MANAGER_USERNAMES = ("bench-manager-1", "bench-manager-2")
 SALESPERSON = "bench-sam"  # owns a tenth of the leads (10k of 100k)
 TINY_SALESPERSON = "bench-tiny"  # owns 10 leads: the Today page's queries must not change
 TINY_LEADS = 10
+# A Monday morning: bench-monday owns 1,000 open leads, none going cold, and 300 of their
+# follow-ups came due over the weekend; Today must find the best of the 300, not the soonest.
+MONDAY_SALESPERSON = "bench-monday"
+MONDAY_LEADS = 1_000
+MONDAY_DUE = 300
+MONDAY_STAGES = (Stage.CONTACTED, Stage.ENGAGED, Stage.QUALIFIED, Stage.PROPOSAL)
 # Lead 1 (bench-sam's) has this many activities: the lead page with a long history.
 LONG_HISTORY_LEAD_ID = 1
 LONG_HISTORY_ACTIVITIES = 200
@@ -464,7 +470,7 @@ class _Generator:
 
     def _users(self) -> int:
         password = make_password(PASSWORD)
-        names = [*MANAGER_USERNAMES, SALESPERSON, TINY_SALESPERSON]
+        names = [*MANAGER_USERNAMES, SALESPERSON, TINY_SALESPERSON, MONDAY_SALESPERSON]
         names += [f"bench-rep-{n:02d}" for n in range(len(names) + 1, self.sizes.users + 1)]
         users = [
             User(
@@ -483,7 +489,8 @@ class _Generator:
         self.manager_ids = [user.id for user in users[: self.sizes.managers]]
         self.sam_id = users[self.sizes.managers].id
         self.tiny_id = users[self.sizes.managers + 1].id
-        self.rep_ids = [user.id for user in users[self.sizes.managers + 2 :]]
+        self.monday_id = users[self.sizes.managers + 2].id
+        self.rep_ids = [user.id for user in users[self.sizes.managers + 3 :]]
         return len(users)
 
     def _icps(self) -> tuple[int, int]:
@@ -514,17 +521,26 @@ class _Generator:
         rng, now, n = self.rng, self.now, self.sizes.leads
         sam_leads = n // 10
         owners = [self.sam_id] * sam_leads + [self.tiny_id] * TINY_LEADS
+        # bench-monday's leads: indexes monday_leads (a range), scaled down for small sets.
+        monday_first = len(owners)
+        owners += [self.monday_id] * min(MONDAY_LEADS, n // 10)
+        self.monday_leads = range(monday_first, len(owners))
+        self.monday_due = min(MONDAY_DUE, len(self.monday_leads) * 3 // 10)
         owners += [self.rep_ids[i % len(self.rep_ids)] for i in range(n - len(owners))]
         self.lead_owner = owners
         stage = _picker(rng, STAGE_WEIGHTS)
         source = _picker(rng, SOURCE_WEIGHTS)
         self.lead_stage, self.lead_source, self.lead_created, self.lead_changed = [], [], [], []
-        for _ in range(n):
+        for index in range(n):
             created = now - timedelta(seconds=rng.random() * 730 * 86400)
             lead_stage = stage()
             changed = created
             if lead_stage != Stage.NEW:
                 changed = created + (now - created) * rng.random()
+            if index in self.monday_leads:
+                # Open and moved in the last two days: none is going cold.
+                lead_stage = MONDAY_STAGES[index % len(MONDAY_STAGES)]
+                changed = now - timedelta(seconds=rng.random() * 2 * 86400)
             self.lead_stage.append(lead_stage)
             self.lead_source.append(source())
             self.lead_created.append(created)
@@ -757,6 +773,20 @@ class _Generator:
             for index in range(sizes.leads):
                 if follow_up_id >= sizes.follow_ups * 0.6:
                     break
+                if index in self.monday_leads:
+                    # Every one of bench-monday's leads has a follow-up: the first ones came
+                    # due between Friday and this morning, the rest are due in 1-30 days.
+                    follow_up_id += 1
+                    if index - self.monday_leads.start < self.monday_due:
+                        due = now - timedelta(seconds=rng.random() * 3 * 86400)
+                    else:
+                        due = now + timedelta(days=1 + rng.random() * 29)
+                    self.next_follow_up[index] = due
+                    yield (
+                        *(follow_up_id, index + 1, rng.choice(kinds), due, "", "cadence"),
+                        *(self.lead_owner[index], None, "", 0, due - timedelta(days=7)),
+                    )
+                    continue
                 if self.lead_stage[index] not in open_stages or rng.random() > 0.8:
                     continue
                 follow_up_id += 1

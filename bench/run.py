@@ -292,12 +292,13 @@ def page_items(args: argparse.Namespace) -> list[Item]:
     from bench.data import (
         LONG_HISTORY_LEAD_ID,
         MANAGER_USERNAMES,
+        MONDAY_SALESPERSON,
         SALESPERSON,
         SHORT_HISTORY_LEAD_ID,
     )
     from bench.data import TINY_SALESPERSON as TINY
     from leads.models import Lead
-    from leads.selectors import _make_cursor
+    from leads.selectors import _make_cursor, today_queue
 
     manager = MANAGER_USERNAMES[0]
     filtered = {"stage": "contacted", "source": "referral", "sort": "score"}
@@ -314,6 +315,7 @@ def page_items(args: argparse.Namespace) -> list[Item]:
     all_filtered = everyone.filter(stage="contacted", source="referral")
     last_page = -(-all_filtered.count() // 50)
     page_2000 = min(2000, -(-everyone.count() // 50))
+    monday_due = today_queue(User.objects.get(username=MONDAY_SALESPERSON)).total
     items = [
         Item("Today: salesperson (10k leads)", SALESPERSON, "/", 150, 12),
         Item(
@@ -321,6 +323,24 @@ def page_items(args: argparse.Namespace) -> list[Item]:
             TINY,
             "/",
             150,
+            12,
+            same_queries_as="Today: salesperson (10k leads)",
+        ),
+        # The best of a weekend's follow-ups, not the soonest due (issue 13).
+        Item(
+            f"Today: a Monday with {monday_due} due: salesperson",
+            MONDAY_SALESPERSON,
+            "/",
+            150,
+            12,
+            same_queries_as="Today: salesperson (10k leads)",
+        ),
+        # Its "see all N due" link: every row drawn, so a looser target.
+        Item(
+            f"Today, all {monday_due} due: salesperson",
+            MONDAY_SALESPERSON,
+            "/?all=1",
+            500,
             12,
             same_queries_as="Today: salesperson (10k leads)",
         ),

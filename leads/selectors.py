@@ -10,14 +10,30 @@ import base64
 import binascii
 import itertools
 import json
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
+from enum import StrEnum
 
 from django.db import connection
-from django.db.models import Count, F, Func, Q, QuerySet, Sum, TextField, Value
-from django.db.models.functions import Coalesce
+from django.db.models import (
+    Case,
+    CharField,
+    Count,
+    ExpressionWrapper,
+    F,
+    FilteredRelation,
+    FloatField,
+    Func,
+    Q,
+    QuerySet,
+    Sum,
+    TextField,
+    Value,
+    When,
+)
+from django.db.models.functions import Cast, Coalesce, Least
 from django.utils import timezone
 from django.utils.text import capfirst
 
@@ -29,8 +45,8 @@ from leads.models import (
     Activity,
     Company,
     FollowUp,
-    FollowUpKind,
     Lead,
+    Source,
     Stage,
     StageChange,
 )
@@ -91,23 +107,39 @@ def follow_ups_due(user: User, *, until: datetime) -> QuerySet[FollowUp]:
     )
 
 
+def hand_raiser_condition(*, since: datetime) -> Q:
+    """Open leads who reached out since `since` and have not been answered yet."""
+    return Q(stage__in=OPEN_STAGES, last_inbound_at__gte=since) & (
+        Q(last_contacted_at__isnull=True) | Q(last_contacted_at__lt=F("last_inbound_at"))
+    )
+
+
 def hand_raisers_new(user: User, *, since: datetime) -> QuerySet[Lead]:
     """The user's open leads who reached out since `since` and have not been answered yet."""
-    return Lead.objects.filter(
-        owner=user,
-        stage__in=OPEN_STAGES,
-        last_inbound_at__gte=since,
-    ).filter(Q(last_contacted_at__isnull=True) | Q(last_contacted_at__lt=F("last_inbound_at")))
+    return Lead.objects.filter(owner=user).filter(hand_raiser_condition(since=since))
+
+
+def missing_referrer_condition() -> Q:
+    """Open leads marked as referrals whose referrer nobody has named yet: they get no referral
+    bonus until someone answers "Who referred this?"."""
+    return Q(stage__in=OPEN_STAGES, source=Source.REFERRAL, referred_by__isnull=True)
 
 
 # --- Today ---------------------------------------------------------------------------------
+
+
+class QueueKind(StrEnum):
+    FOLLOW_UP = "follow_up"
+    HAND_RAISER = "hand_raiser"
+    GOING_COLD = "going_cold"
+    MISSING_REFERRER = "missing_referrer"
 
 
 @dataclass(frozen=True)
 class QueueItem:
     """One thing to do now on the Today page."""
 
-    kind: str  # follow_up | hand_raiser | going_cold
+    kind: str  # a QueueKind
     lead: Lead
     follow_up: FollowUp | None
     reason: str
@@ -118,21 +150,50 @@ class QueueItem:
     def row_id(self) -> str:
         return f"queue-{self.kind}-{self.follow_up.pk if self.follow_up else self.lead.pk}"
 
+    @property
+    def needs_referrer(self) -> bool:
+        """Whoever referred this lead is still to be named (whatever the row is about)."""
+        lead = self.lead
+        return lead.is_open and lead.source == Source.REFERRAL and lead.referred_by_id is None
+
 
 @dataclass(frozen=True)
 class TodayQueue:
     items: list[QueueItem]
-    more_due: bool
+    total: int  # every item due, shown or not, up to TODAY_COUNT_CAP
     not_contacted: list[Lead]
     touches_today: int
     goal: int
+    total_capped: bool = False  # more than TODAY_COUNT_CAP are due: `total` is the cap
+
+    @property
+    def more_due(self) -> int:
+        """How many due items are not shown."""
+        return max(0, self.total - len(self.items))
 
     @property
     def progress_percent(self) -> int:
         return min(100, round(100 * self.touches_today / self.goal)) if self.goal else 100
 
 
+# The Today page shows the best this many; "see all" shows up to the second number.
 TODAY_QUEUE_LIMIT = 40
+TODAY_QUEUE_ALL_LIMIT = 500
+# Counting stops here ("1000+ due"): past it the number changes nothing for the salesperson,
+# and counting every going-cold lead of a 10k-lead book read all of them a second time.
+TODAY_COUNT_CAP = 1000
+# A hand-raiser stays in the queue this long unanswered (then the cadence's follow-up has it).
+HAND_RAISE_WINDOW = timedelta(days=7)
+
+# Today's ranking: the lead's score (0-100), plus its deal value up to VALUE_POINTS_MAX points
+# (capped so one big deal can't bury everything), plus what the work is about.
+VALUE_PER_POINT = 2000
+VALUE_POINTS_MAX = 20
+OVERDUE_POINTS = 10
+HAND_RAISE_POINTS = 15
+GOING_COLD_POINTS = -5
+# Naming the referrer takes seconds and gives the lead its referral bonus.
+MISSING_REFERRER_POINTS = 10
 
 
 def local_day_bounds(user: User, now: datetime) -> tuple[datetime, datetime]:
@@ -142,81 +203,151 @@ def local_day_bounds(user: User, now: datetime) -> tuple[datetime, datetime]:
     return start, start + timedelta(days=1)
 
 
+TouchRows = Callable[[User, datetime, datetime], QuerySet]
+_touch_sources: list[TouchRows] = []
+
+
+def touch_source_register(rows: TouchRows) -> None:
+    """Let a higher app count its own records as touches towards the daily goal.
+
+    `rows(user, start, end)` gives the user's records in [start, end) as a queryset. A referral
+    ask made to a partner has no lead and so no activity: the referrals app registers its asks
+    here (in its AppConfig.ready), since leads must not import it. Registering twice is a no-op.
+    """
+    if rows not in _touch_sources:
+        _touch_sources.append(rows)
+
+
 def touches_today(user: User, *, now: datetime | None = None) -> int:
+    """The user's touches today: calls, emails, meetings and LinkedIn messages, plus what other
+    apps registered (referral asks). One query whatever the sources.
+
+    A referral ask to a customer also leaves a "referral ask" activity on the customer's lead;
+    that kind is no touch kind, so the ask counts once, as an ask.
+    """
     start, end = local_day_bounds(user, now or timezone.now())
-    return Activity.objects.filter(
+    rows = Activity.objects.filter(
         user=user, kind__in=TOUCH_KINDS, occurred_at__gte=start, occurred_at__lt=end
-    ).count()
+    )
+    touches = rows.order_by().values_list("pk")
+    for source in _touch_sources:
+        touches = touches.union(source(user, start, end).order_by().values_list("pk"), all=True)
+    return touches.count()
 
 
-def today_queue(user: User, *, now: datetime | None = None) -> TodayQueue:
-    """What to do now, ranked by score and value: due and overdue follow-ups, new hand-raisers
-    and leads going cold, plus the best leads never contacted and the touch goal's progress.
+def today_work(user: User, *, now: datetime) -> QuerySet[Lead]:
+    """Every one of the user's leads with something to do today, best first: a follow-up due
+    today or overdue, an unanswered hand-raise, going cold, or a referrer to name.
 
-    A fixed number of queries whatever the number of leads.
+    One row per lead, annotated with `queue_kind` (the first that applies: a due follow-up,
+    a hand-raise, going cold, a missing referrer) and `queue_priority`. The database ranks
+    them, so the best of a 300-item Monday is found without reading the other rows.
+
+    Only the lead's own columns are read: whether a follow-up is due comes from the lead's
+    next_follow_up_at, which the services keep in step with its pending follow-up. Joining the
+    follow-ups to rank made PostgreSQL hash every pending follow-up of every user (~60k rows
+    at 100k leads) on each Today; the follow-up is joined to the shown rows only (`pending`,
+    for select_related).
+    """
+    start, end = local_day_bounds(user, now)
+    due = Q(next_follow_up_at__lt=end)
+    overdue = Q(next_follow_up_at__lt=start)
+    # The lead's last word is theirs (a reply, a question…): answering comes first.
+    waiting = Q(last_inbound_at__isnull=False) & (
+        Q(last_contacted_at__isnull=True) | Q(last_contacted_at__lt=F("last_inbound_at"))
+    )
+    hand_raised = hand_raiser_condition(since=now - HAND_RAISE_WINDOW)
+    cold = going_cold_condition(now)
+    missing_referrer = missing_referrer_condition()
+    value_points = Least(
+        Cast(Coalesce("expected_value", Value(Decimal(0))), FloatField()) / VALUE_PER_POINT,
+        Value(float(VALUE_POINTS_MAX)),
+    )
+    work_points = Case(
+        When(overdue & waiting, then=Value(OVERDUE_POINTS + HAND_RAISE_POINTS)),
+        When(due & waiting, then=Value(HAND_RAISE_POINTS)),
+        When(overdue, then=Value(OVERDUE_POINTS)),
+        When(due, then=Value(0)),
+        When(hand_raised, then=Value(HAND_RAISE_POINTS)),
+        When(cold, then=Value(GOING_COLD_POINTS)),
+        default=Value(MISSING_REFERRER_POINTS),
+    )
+    return (
+        Lead.objects.filter(owner=user)
+        .filter(due | hand_raised | cold | missing_referrer)
+        .annotate(
+            pending=FilteredRelation("follow_ups", condition=Q(follow_ups__done_at__isnull=True)),
+            queue_kind=Case(
+                When(due & waiting, then=Value(QueueKind.HAND_RAISER.value)),
+                When(due, then=Value(QueueKind.FOLLOW_UP.value)),
+                When(hand_raised, then=Value(QueueKind.HAND_RAISER.value)),
+                When(cold, then=Value(QueueKind.GOING_COLD.value)),
+                default=Value(QueueKind.MISSING_REFERRER.value),
+                output_field=CharField(),
+            ),
+            queue_priority=ExpressionWrapper(
+                F("total_score") + value_points + work_points, output_field=FloatField()
+            ),
+        )
+        .order_by("-queue_priority", "pk")
+    )
+
+
+def today_queue(
+    user: User, *, now: datetime | None = None, limit: int = TODAY_QUEUE_LIMIT
+) -> TodayQueue:
+    """What to do now, best first (see today_work), at most `limit` items, with how many are due
+    in all, plus the best leads never contacted and the touch goal's progress.
+
+    A fixed number of queries whatever the number of leads and of items due.
     """
     now = now or timezone.now()
     start, end = local_day_bounds(user, now)
-    due = list(
-        follow_ups_due(user, until=end).select_related("lead__company")[: TODAY_QUEUE_LIMIT + 1]
-    )
-    more_due = len(due) > TODAY_QUEUE_LIMIT
-    due = due[:TODAY_QUEUE_LIMIT]
-    items: dict[int, QueueItem] = {}
-    for follow_up in due:
-        overdue = follow_up.due_at < start
-        hand_raised = follow_up.kind == FollowUpKind.RESPOND
-        reason = follow_up.get_kind_display()
-        items[follow_up.lead_id] = QueueItem(
-            kind="hand_raiser" if hand_raised else "follow_up",
-            lead=follow_up.lead,
-            follow_up=follow_up,
-            reason=reason,
-            overdue=overdue,
-            priority=_priority(follow_up.lead, overdue=overdue, hand_raised=hand_raised),
-        )
-    for lead in hand_raisers_new(user, since=now - timedelta(days=7)).select_related("company")[
-        :20
-    ]:
-        if lead.pk not in items:
-            items[lead.pk] = QueueItem(
-                "hand_raiser", lead, None, "Raised a hand", False, _priority(lead, hand_raised=True)
-            )
-    cold = (
-        Lead.objects.filter(owner=user)
-        .filter(going_cold_condition(now))
-        .exclude(next_follow_up_at__lt=end)
-        .select_related("company")
-        .order_by("-total_score", "-id")[:10]
-    )
-    for lead in cold:
-        if lead.pk not in items:
-            reason = f"Going cold in {lead.get_stage_display()}"
-            items[lead.pk] = QueueItem("going_cold", lead, None, reason, False, _priority(lead) - 5)
-    ranked = sorted(items.values(), key=lambda item: (-item.priority, item.lead.pk))
+    work = today_work(user, now=now)
+    leads = list(work.select_related("company", "pending").defer("score_explanation")[:limit])
+    # Without the ranking: counting up to the cap must not sort (or score) anything.
+    total = work.order_by().values("pk")[: TODAY_COUNT_CAP + 1].count()
+    items = [_queue_item(lead, start=start, end=end) for lead in leads]
     not_contacted = list(
         Lead.objects.filter(owner=user, stage=Stage.NEW, last_contacted_at__isnull=True)
-        .exclude(pk__in=list(items))
+        .exclude(pk__in=[lead.pk for lead in leads])
         .select_related("company")
         .order_by("-total_score", "-id")[:5]
     )
     return TodayQueue(
-        items=ranked,
-        more_due=more_due,
+        items=items,
+        total=min(total, TODAY_COUNT_CAP),
+        total_capped=total > TODAY_COUNT_CAP,
         not_contacted=not_contacted,
         touches_today=touches_today(user, now=now),
         goal=user.daily_touch_goal,
     )
 
 
-def _priority(lead: Lead, *, overdue: bool = False, hand_raised: bool = False) -> float:
-    """Score first, then deal value (capped so one big deal can't bury everything)."""
-    value = float(lead.expected_value or 0)
-    return (
-        lead.total_score
-        + min(value / 2000, 20)
-        + (10 if overdue else 0)
-        + (15 if hand_raised else 0)
+def _queue_item(lead: Lead, *, start: datetime, end: datetime) -> QueueItem:
+    kind = lead.queue_kind
+    # Django sets the joined `pending` only when the lead has one; the row is about it only
+    # when it is due (a hand-raiser's answer due tomorrow is not today's work yet).
+    pending = getattr(lead, "pending", None)
+    follow_up = pending if pending is not None and pending.due_at < end else None
+    if follow_up is not None:
+        follow_up.lead = lead  # the row reads the lead through its follow-up too: no query
+        reason = follow_up.get_kind_display()
+    elif kind == QueueKind.HAND_RAISER:
+        reason = "Raised a hand"
+    elif kind == QueueKind.GOING_COLD:
+        reason = f"Going cold in {lead.get_stage_display()}"
+    elif kind == QueueKind.MISSING_REFERRER:
+        reason = "Referral, referrer not named"
+    else:
+        reason = "Follow-up due"
+    return QueueItem(
+        kind=kind,
+        lead=lead,
+        follow_up=follow_up,
+        reason=reason,
+        overdue=follow_up is not None and follow_up.due_at < start,
+        priority=lead.queue_priority,
     )
 
 

@@ -38,12 +38,16 @@ from leads.models import TOUCH_KINDS, Lead, Stage
 
 @require_GET
 def today(request: HttpRequest) -> HttpResponse:
-    queue = selectors.today_queue(request.user)
+    """Everything due, best first: the best TODAY_QUEUE_LIMIT, or with ?all=1 (the "N more
+    due" link) up to TODAY_QUEUE_ALL_LIMIT."""
+    show_all = request.GET.get("all") == "1"
+    limit = selectors.TODAY_QUEUE_ALL_LIMIT if show_all else selectors.TODAY_QUEUE_LIMIT
+    queue = selectors.today_queue(request.user, limit=limit)
     return render_region(
         request,
         "leads/today.html",
         "today-queue",
-        {"title": "Today", "queue": queue, "log_form": ActivityForm()},
+        {"title": "Today", "queue": queue, "log_form": ActivityForm(), "show_all": show_all},
     )
 
 

@@ -13,3 +13,10 @@ class ReferralsConfig(AppConfig):
         from referrals.services import referral_source_for_choice
 
         register_referrer_resolver(referral_source_for_choice)
+
+        # A referral ask is a touch towards the daily goal (Today's bar). Leads counts touches
+        # but must not import this app, so the asks are handed to it through its hook.
+        from leads.selectors import touch_source_register
+        from referrals.selectors import referral_asks_made
+
+        touch_source_register(referral_asks_made)

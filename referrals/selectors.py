@@ -29,6 +29,12 @@ def referral_asks_visible_to(user: User) -> QuerySet[ReferralAsk]:
     return ReferralAsk.objects.filter(source__owner=user)
 
 
+def referral_asks_made(user: User, start: datetime, end: datetime) -> QuerySet[ReferralAsk]:
+    """The referral asks the user made in [start, end): each one a touch towards the daily goal
+    (registered with leads.selectors.touch_source_register in ReferralsConfig.ready)."""
+    return ReferralAsk.objects.filter(asked_by=user, asked_at__gte=start, asked_at__lt=end)
+
+
 @dataclass(frozen=True)
 class RankedSource:
     source: ReferralSource

@@ -11,6 +11,8 @@ urlpatterns = [
     path("<int:pk>/", views.referral_detail, name="referral-detail"),
     path("<int:pk>/edit/", views.referral_update, name="referral-update"),
     path("<int:pk>/ask/", views.referral_ask, name="referral-ask"),
+    path("today/", views.referral_today, name="referral-today"),
+    path("today/<int:pk>/ask/", views.referral_today_ask, name="referral-today-ask"),
     path("asks/<int:pk>/outcome/", views.referral_ask_outcome, name="referral-ask-outcome"),
     path("asks/<int:pk>/add-leads/", views.referral_ask_add_leads, name="referral-ask-add-leads"),
 ]

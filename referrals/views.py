@@ -270,6 +270,61 @@ def referral_ask_add_leads(request: HttpRequest, pk: int) -> HttpResponse:
     return render(request, ADD_LEADS_TEMPLATE, {**context, "formset": formset})
 
 
+# --- The "who to ask" card on Today -----------------------------------------------------------
+#
+# Today belongs to the leads app, which is below referrals and must not import it. So the card
+# is this app's region: the Today page has a placeholder that htmx fills from referral_today
+# once the page is shown (a plain link to the Referrals page without JavaScript). The card owns
+# its Ask button, and an ask announces "todayChanged" so Today's touch bar counts it.
+
+TODAY_TEMPLATE = "referrals/referral_today.html"
+TODAY_ASKS_SHOWN = 5
+
+
+@require_GET
+def referral_today(request: HttpRequest) -> HttpResponse:
+    """The Today page's card: the best few sources due a referral ask this week."""
+    if not wants_partial(request):
+        return redirect(f"{reverse('referral-list')}#who-to-ask")
+    asks_due = selectors.referral_asks_due(request.user, limit=TODAY_ASKS_SHOWN + 1)
+    context = {
+        "asks_due": asks_due[:TODAY_ASKS_SHOWN],
+        "more_asks": len(asks_due) > TODAY_ASKS_SHOWN,
+        "channels": AskChannel.choices,
+    }
+    return render(request, f"{TODAY_TEMPLATE}#today-asks", context)
+
+
+@require_POST
+def referral_today_ask(request: HttpRequest, pk: int) -> HttpResponse:
+    """Record an ask made from Today's card, by the channel the salesperson picked."""
+    source = _visible_source(request, pk)
+    form = ReferralAskForm(request.POST)
+    ask = None
+    if form.is_valid():
+        try:
+            ask = services.referral_ask_record(
+                source=source, user=request.user, channel=form.cleaned_data["channel"]
+            )
+        except ValidationError as error:
+            form.add_service_error(error)
+    if not wants_partial(request):
+        if ask is not None:
+            messages.success(request, f"Logged your referral ask to {source.name}.")
+        else:
+            messages.error(request, " ".join(_errors(form)))
+        return redirect("today")
+    source.refresh_from_db()
+    context = {
+        "item": selectors.referral_source_ranked(source),
+        "ask": ask,
+        "row_errors": [] if ask else _errors(form),
+        "channels": AskChannel.choices,
+    }
+    response = render(request, f"{TODAY_TEMPLATE}#today-ask-row", context)
+    return trigger(response, ASKED, "todayChanged") if ask else response
+
+
 def _visible_source(request: HttpRequest, pk: int) -> ReferralSource:
     # Someone else's source answers 404, exactly like one that does not exist.
     return get_object_or_404(

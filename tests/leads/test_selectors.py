@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 from datetime import datetime, timedelta
+from decimal import Decimal
 from zoneinfo import ZoneInfo
 
 import pytest
@@ -8,10 +9,18 @@ from django.db import connection, transaction
 from django.test.utils import CaptureQueriesContext
 
 from leads import selectors
-from leads.models import Lead
-from tests.factories import ActivityFactory, CompanyFactory, FollowUpFactory, LeadFactory
+from leads.models import Activity, FollowUp, Lead
+from referrals.services import referral_ask_record
+from tests.factories import (
+    ActivityFactory,
+    CompanyFactory,
+    FollowUpFactory,
+    LeadFactory,
+    ReferralSourceFactory,
+)
 
 NOW = datetime(2026, 11, 23, 10, 0, tzinfo=ZoneInfo("UTC"))
+WEEK = timedelta(days=7)
 
 
 @pytest.mark.django_db
@@ -77,6 +86,182 @@ def test_new_hand_raisers_are_those_not_yet_answered(salesperson):
     LeadFactory(owner=salesperson, stage="engaged", last_inbound_at=NOW - timedelta(days=5))
 
     assert list(selectors.hand_raisers_new(salesperson, since=NOW - timedelta(days=1))) == [waiting]
+
+
+# --- Today ---------------------------------------------------------------------------------
+
+# NOW is a Monday, 10:00 in London: the salesperson's day runs from 00:00 to midnight UTC.
+
+
+def lead_of(owner, **fields) -> Lead:
+    return LeadFactory(owner=owner, **fields)
+
+
+@pytest.mark.django_db
+def test_today_ranks_every_due_item_best_first_not_the_soonest_due(salesperson):
+    # 60 weak leads due since last week (the soonest due) and three strong ones due this
+    # afternoon: the old queue took the 40 soonest and never saw the strong three.
+    for days in range(60):
+        lead = lead_of(salesperson, total_score=20 + days % 5)
+        FollowUpFactory(lead=lead, due_at=NOW - timedelta(days=3, hours=days))
+    strong = [lead_of(salesperson, total_score=score) for score in (80, 90, 85)]
+    for lead in strong:
+        FollowUpFactory(lead=lead, due_at=NOW + timedelta(hours=4))
+
+    queue = selectors.today_queue(salesperson, now=NOW)
+
+    assert [item.lead for item in queue.items[:3]] == [strong[1], strong[2], strong[0]]
+    assert len(queue.items) == selectors.TODAY_QUEUE_LIMIT
+    assert queue.total == 63
+    assert queue.more_due == 63 - selectors.TODAY_QUEUE_LIMIT
+    assert [item.priority for item in queue.items] == sorted(
+        (item.priority for item in queue.items), reverse=True
+    )
+    everything = selectors.today_queue(salesperson, now=NOW, limit=100)
+    assert len(everything.items) == 63
+    assert everything.more_due == 0
+    assert not everything.total_capped
+
+
+@pytest.mark.django_db
+def test_today_stops_counting_at_the_cap(salesperson, monkeypatch):
+    monkeypatch.setattr(selectors, "TODAY_COUNT_CAP", 4)
+    for _ in range(6):
+        FollowUpFactory(lead=lead_of(salesperson), due_at=NOW)
+
+    queue = selectors.today_queue(salesperson, now=NOW, limit=2)
+
+    assert (queue.total, queue.total_capped, queue.more_due) == (4, True, 2)
+
+
+@pytest.mark.django_db
+def test_today_has_one_row_per_lead_of_each_kind_of_work(salesperson, other_salesperson):
+    week_ago = NOW - timedelta(days=8)
+    due = lead_of(salesperson, stage="contacted")
+    due_follow_up = FollowUpFactory(lead=due, due_at=NOW - timedelta(days=1))
+    answer = lead_of(salesperson, stage="engaged", last_inbound_at=NOW - timedelta(days=2))
+    answer_follow_up = FollowUpFactory(lead=answer, kind="respond", due_at=NOW)
+    raised = lead_of(salesperson, stage="engaged", last_inbound_at=NOW - timedelta(hours=3))
+    FollowUpFactory(lead=raised, kind="respond", due_at=NOW + timedelta(days=1))
+    cold = lead_of(salesperson, stage="new", stage_changed_at=week_ago)
+    unnamed = lead_of(salesperson, source="referral")
+    unnamed_and_due = lead_of(salesperson, source="referral")
+    FollowUpFactory(lead=unnamed_and_due, due_at=NOW)
+    # Nothing to do for these: due tomorrow, done, closed, someone else's, named referrer.
+    FollowUpFactory(lead=lead_of(salesperson), due_at=NOW + timedelta(days=1))
+    FollowUpFactory(lead=lead_of(salesperson), due_at=NOW - timedelta(days=1), done_at=NOW)
+    lead_of(salesperson, stage="lost", source="referral", stage_changed_at=week_ago)
+    FollowUpFactory(lead=lead_of(other_salesperson), due_at=NOW - timedelta(days=1))
+    source = ReferralSourceFactory(owner=salesperson)
+    lead_of(salesperson, source="referral", referred_by=source)
+
+    items = {item.lead: item for item in selectors.today_queue(salesperson, now=NOW).items}
+
+    assert set(items) == {due, answer, raised, cold, unnamed, unnamed_and_due}
+    assert (items[due].kind, items[due].follow_up, items[due].overdue) == (
+        "follow_up",
+        due_follow_up,
+        True,
+    )
+    assert (items[answer].kind, items[answer].follow_up) == ("hand_raiser", answer_follow_up)
+    assert items[answer].reason == "Respond to hand-raise"
+    assert (items[raised].kind, items[raised].follow_up) == ("hand_raiser", None)
+    assert items[raised].reason == "Raised a hand"
+    assert (items[cold].kind, items[cold].reason) == ("going_cold", "Going cold in New")
+    assert items[unnamed].kind == "missing_referrer"
+    assert items[unnamed].needs_referrer
+    assert items[unnamed_and_due].kind == "follow_up"
+    assert items[unnamed_and_due].needs_referrer
+    assert not items[due].needs_referrer
+
+
+@pytest.mark.django_db
+def test_today_weighs_score_value_overdue_and_kind_of_work(salesperson):
+    def item_of(lead):
+        queue = selectors.today_queue(salesperson, now=NOW)
+        return next(item for item in queue.items if item.lead == lead)
+
+    big_deal = lead_of(salesperson, total_score=50, expected_value=Decimal(5_000_000))
+    FollowUpFactory(lead=big_deal, due_at=NOW)
+    small_deal = lead_of(salesperson, total_score=50, expected_value=Decimal(10_000))
+    FollowUpFactory(lead=small_deal, due_at=NOW - timedelta(days=1))
+    # They wrote last week and are still waiting for an answer.
+    answer = lead_of(salesperson, total_score=50, stage="engaged", last_inbound_at=NOW - WEEK)
+    FollowUpFactory(lead=answer, kind="respond", due_at=NOW - timedelta(days=1))
+    # They answered the last call: the follow-up is just the next step.
+    answered = lead_of(
+        salesperson,
+        total_score=50,
+        stage="engaged",
+        last_inbound_at=NOW - WEEK,
+        last_contacted_at=NOW - WEEK,
+    )
+    FollowUpFactory(lead=answered, due_at=NOW)
+    cold = lead_of(salesperson, total_score=50, stage="new", stage_changed_at=NOW - timedelta(9))
+    unnamed = lead_of(salesperson, total_score=50, source="referral")
+
+    assert item_of(big_deal).priority == 50 + 20  # value counts, capped at 20 points
+    assert item_of(small_deal).priority == 50 + 5 + 10  # €10k is 5 points; overdue 10
+    assert item_of(answer).priority == 50 + 15 + 10  # a hand-raise waiting, overdue
+    assert (item_of(answer).kind, item_of(answer).reason) == (
+        "hand_raiser",
+        "Respond to hand-raise",
+    )
+    assert (item_of(answered).kind, item_of(answered).priority) == ("follow_up", 50)
+    assert item_of(cold).priority == 50 - 5
+    assert item_of(unnamed).priority == 50 + 10
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("due", [3, 300])
+def test_today_queue_takes_the_same_queries_for_3_or_300_items_due(
+    salesperson, django_assert_num_queries, due
+):
+    leads = Lead.objects.bulk_create(
+        Lead(
+            owner=salesperson,
+            first_name=f"Lead {number}",
+            stage="contacted",
+            stage_changed_at=NOW,
+            total_score=number % 100,
+        )
+        for number in range(due)
+    )
+    for lead in leads:
+        lead.next_follow_up_at = NOW - timedelta(hours=lead.pk % 72)
+    Lead.objects.bulk_update(leads, ["next_follow_up_at"])
+    FollowUp.objects.bulk_create(
+        FollowUp(lead=lead, kind="follow_up", due_at=lead.next_follow_up_at) for lead in leads
+    )
+
+    # The ranked page of leads with their follow-ups and companies, how many are due, the
+    # best uncontacted leads, the touches today.
+    with django_assert_num_queries(4):
+        queue = selectors.today_queue(salesperson, now=NOW)
+        rows = [(item.lead.company, item.follow_up.due_at, item.reason) for item in queue.items]
+
+    assert len(rows) == min(due, selectors.TODAY_QUEUE_LIMIT)
+    assert queue.total == due
+
+
+@pytest.mark.django_db
+def test_referral_asks_count_towards_the_touch_goal_once_each(salesperson, other_salesperson):
+    customer = lead_of(salesperson, stage="won")
+    customer_source = ReferralSourceFactory(owner=salesperson, kind="customer", lead=customer)
+    partner = ReferralSourceFactory(owner=salesperson, kind="partner")
+    ActivityFactory(lead=lead_of(salesperson), user=salesperson, kind="email", occurred_at=NOW)
+    # The customer's ask also leaves a "referral ask" activity on their lead: still one touch.
+    referral_ask_record(source=customer_source, user=salesperson, channel="call", asked_at=NOW)
+    referral_ask_record(source=partner, user=salesperson, channel="meeting", asked_at=NOW)
+    yesterday = NOW - timedelta(days=1)
+    referral_ask_record(source=partner, user=salesperson, asked_at=yesterday)
+    theirs = ReferralSourceFactory(owner=other_salesperson)
+    referral_ask_record(source=theirs, user=other_salesperson, asked_at=NOW)
+
+    assert Activity.objects.filter(lead=customer, kind="referral_ask").count() == 1
+    assert selectors.touches_today(salesperson, now=NOW) == 3
+    assert selectors.today_queue(salesperson, now=NOW).touches_today == 3
+    assert selectors.touches_today(other_salesperson, now=NOW) == 1
 
 
 # --- Search (leads_filtered's q) ---------------------------------------------------------

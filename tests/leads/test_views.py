@@ -60,13 +60,66 @@ def test_today_htmx_request_gets_the_queue_partial(sam_client):
 
 
 @pytest.mark.django_db
-@pytest.mark.parametrize("rows", [1, 15])
+@pytest.mark.parametrize("rows", [3, 300])
 def test_today_query_count_is_constant(sam_client, salesperson, django_assert_num_queries, rows):
-    for lead in LeadFactory.create_batch(rows, owner=salesperson):
+    now = timezone.now()
+    due = now - timedelta(hours=1)
+    leads = Lead.objects.bulk_create(
+        Lead(
+            owner=salesperson,
+            first_name=f"Lead {n}",
+            stage_changed_at=now,
+            total_score=n % 90,
+            next_follow_up_at=due,
+        )
+        for n in range(rows)
+    )
+    FollowUp.objects.bulk_create(
+        FollowUp(lead=lead, kind="follow_up", due_at=due) for lead in leads
+    )
+
+    # Session, user, the ranked leads, how many are due, the best uncontacted, the touches.
+    with django_assert_num_queries(7):
+        response = sam_client.get(reverse("today"))
+
+    assert html(response).count("data-queue-row") == min(rows, 40)
+
+
+@pytest.mark.django_db
+def test_today_shows_how_many_more_are_due_and_all_of_them_on_request(sam_client, salesperson):
+    for lead in LeadFactory.create_batch(45, owner=salesperson):
         FollowUpFactory(lead=lead, due_at=timezone.now() - timedelta(hours=1))
 
-    with django_assert_num_queries(8):
-        sam_client.get(reverse("today"))
+    page = html(sam_client.get(reverse("today")))
+    everything = html(sam_client.get(reverse("today"), {"all": "1"}))
+
+    assert page.count("data-queue-row") == 40
+    assert "5 more due" in page
+    assert 'href="/?all=1"' in page
+    assert everything.count("data-queue-row") == 45
+    assert "All 45 due, best first." in everything
+    assert "more due" not in everything
+
+
+@pytest.mark.django_db
+def test_today_asks_who_referred_a_referral_lead_without_a_referrer(sam_client, salesperson):
+    lead = LeadFactory(owner=salesperson, first_name="Una", last_name="Named", source="referral")
+
+    page = html(sam_client.get(reverse("today")))
+
+    assert "Una Named" in page
+    assert f'href="/leads/{lead.pk}/#who-referred"' in page
+    assert "Who referred this?" in page
+
+
+@pytest.mark.django_db
+def test_today_loads_the_who_to_ask_card_from_the_referrals_app(sam_client):
+    page = html(sam_client.get(reverse("today")))
+
+    assert 'id="today-asks"' in page
+    assert f'hx-get="{reverse("referral-today")}"' in page
+    # Without JavaScript the card is a link to the Referrals page.
+    assert f'href="{reverse("referral-list")}#who-to-ask"' in page
 
 
 @pytest.mark.django_db

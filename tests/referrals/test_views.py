@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+import json
 from datetime import timedelta
 from decimal import Decimal
 
@@ -558,3 +559,97 @@ def test_a_sources_page_needs_the_same_queries_for_2_or_20_asks_and_referred_lea
         response = client.get(url)
     page = response.content.decode()
     assert all(reverse("lead-detail", args=[lead.pk]) in page for lead in referred)
+
+
+# --- The "who to ask" card on Today ----------------------------------------------------------
+
+
+@pytest.mark.django_db
+def test_todays_card_lists_the_best_five_due_with_a_channel_to_pick(client_of, salesperson):
+    for strength in (1, 2, 3, 4, 5, 5):
+        ReferralSourceFactory(owner=salesperson, name=f"Source {strength}", strength=strength)
+    ReferralSourceFactory(
+        owner=salesperson, name="Not Yet", next_ask_at=timezone.now() + timedelta(days=40)
+    )
+
+    response = client_of(salesperson).get(reverse("referral-today"), **HTMX)
+
+    page = response.content.decode()
+    assert page.lstrip().startswith('<section id="today-asks"')
+    assert page.count('class="today-ask"') == 5
+    assert "Source 1" not in page  # the weakest of six is left for the Referrals page
+    assert "Not Yet" not in page
+    assert "More to ask this week on Referrals" in page
+    assert '<option value="in_person">In person</option>' in page
+
+
+@pytest.mark.django_db
+def test_todays_card_says_when_nobody_is_due(client_of, salesperson, other_salesperson):
+    ReferralSourceFactory(owner=other_salesperson, name="Their Source")
+
+    page = client_of(salesperson).get(reverse("referral-today"), **HTMX).content.decode()
+
+    assert "Nobody is due a referral ask this week." in page
+    assert "Their Source" not in page
+
+
+@pytest.mark.django_db
+def test_todays_card_without_htmx_is_the_referrals_page(client_of, salesperson):
+    response = client_of(salesperson).get(reverse("referral-today"))
+
+    assert response.status_code == 302
+    assert response["Location"] == reverse("referral-list") + "#who-to-ask"
+
+
+@pytest.mark.django_db
+def test_asking_from_today_records_the_channel_and_moves_the_touch_bar(client_of, salesperson):
+    source = ReferralSourceFactory(owner=salesperson, name="Ana Ortiz")
+
+    response = client_of(salesperson).post(
+        reverse("referral-today-ask", args=[source.pk]), {"channel": "linkedin"}, **HTMX
+    )
+
+    page = response.content.decode()
+    assert page.lstrip().startswith(f'<li id="today-ask-{source.pk}"')
+    assert "Asked by linkedin" in page
+    assert (ReferralAsk.objects.get(source=source).channel, ReferralAsk.objects.count()) == (
+        "linkedin",
+        1,
+    )
+    assert json.loads(response["HX-Trigger"]) == {"referralAsked": True, "todayChanged": True}
+
+
+@pytest.mark.django_db
+def test_asking_from_today_without_javascript_returns_to_today(client_of, salesperson):
+    source = ReferralSourceFactory(owner=salesperson, name="Ana Ortiz")
+
+    response = client_of(salesperson).post(
+        reverse("referral-today-ask", args=[source.pk]), {"channel": "call"}, follow=True
+    )
+
+    assert response.redirect_chain == [(reverse("today"), 302)]
+    assert "Logged your referral ask to Ana Ortiz." in response.content.decode()
+    assert ReferralAsk.objects.get(source=source).channel == "call"
+
+
+@pytest.mark.django_db
+def test_asking_from_today_shows_errors_in_the_row(client_of, salesperson, other_salesperson):
+    quiet = ReferralSourceFactory(owner=salesperson, name="Quiet Quinn", opted_out=True)
+    theirs = ReferralSourceFactory(owner=other_salesperson)
+    client = client_of(salesperson)
+
+    opted_out = client.post(
+        reverse("referral-today-ask", args=[quiet.pk]), {"channel": "call"}, **HTMX
+    )
+    no_channel = client.post(
+        reverse("referral-today-ask", args=[quiet.pk]), {"channel": "fax"}, **HTMX
+    )
+    not_mine = client.post(
+        reverse("referral-today-ask", args=[theirs.pk]), {"channel": "call"}, **HTMX
+    )
+
+    assert "Quiet Quinn opted out of referral asks." in opted_out.content.decode()
+    assert "HX-Trigger" not in opted_out
+    assert "Select a valid choice" in no_channel.content.decode()
+    assert not_mine.status_code == 404
+    assert not ReferralAsk.objects.exists()

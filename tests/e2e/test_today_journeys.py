@@ -1,0 +1,138 @@
+"""Today on a busy day, in a real browser: the best work first, who to ask for a referral, and
+the referral leads whose referrer is still to be named (issue 13, point 2)."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+from pathlib import Path
+
+import pytest
+from django.utils import timezone
+from playwright.sync_api import expect
+
+from leads.models import Activity, FollowUp, Lead
+from referrals.models import ReferralAsk
+from tests.factories import FollowUpFactory, LeadFactory, ReferralSourceFactory
+
+pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True)]
+
+SCREENSHOTS = Path(__file__).resolve().parents[2] / "var" / "screenshots" / "today"
+
+
+def screenshot(page, name: str) -> None:
+    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+    page.screenshot(path=SCREENSHOTS / f"{name}.png", full_page=False)
+
+
+def test_a_busy_monday_opens_with_the_best_scored_warm_lead_first(
+    logged_in_page, live_server, salesperson, console_errors
+):
+    now = timezone.now()
+    # Sixty weak leads came due over the weekend (the soonest due of all)…
+    weak = Lead.objects.bulk_create(
+        Lead(
+            owner=salesperson,
+            first_name="Weak",
+            last_name=f"Lead {number:02d}",
+            stage="contacted",
+            stage_changed_at=now,
+            total_score=15 + number % 10,
+            next_follow_up_at=now - timedelta(days=2, minutes=number),
+        )
+        for number in range(60)
+    )
+    FollowUp.objects.bulk_create(
+        FollowUp(lead=lead, kind="follow_up", due_at=lead.next_follow_up_at) for lead in weak
+    )
+    # …and three strong ones are due later today; the best is a warm referral.
+    referrer = ReferralSourceFactory(owner=salesperson, name="Ana Ortiz")
+    warm = LeadFactory(
+        owner=salesperson,
+        first_name="Wanda",
+        last_name="Warm",
+        source="referral",
+        referred_by=referrer,
+        total_score=92,
+    )
+    good = LeadFactory(owner=salesperson, first_name="Gus", last_name="Good", total_score=80)
+    fair = LeadFactory(owner=salesperson, first_name="Fay", last_name="Fair", total_score=70)
+    for lead in (warm, good, fair):
+        FollowUpFactory(lead=lead, due_at=now + timedelta(minutes=30))
+
+    page = logged_in_page(salesperson)
+
+    rows = page.locator("[data-queue-row]")
+    expect(rows).to_have_count(40)
+    expect(rows.nth(0)).to_contain_text("Wanda Warm")
+    expect(rows.nth(1)).to_contain_text("Gus Good")
+    expect(rows.nth(2)).to_contain_text("Fay Fair")
+    expect(rows.nth(3)).to_contain_text("Weak Lead")
+    more = page.locator(".queue-more")
+    expect(more).to_contain_text("23 more due")
+    screenshot(page, "busy-monday")
+
+    more.get_by_role("link", name="see all 63, best first").click()
+
+    expect(page).to_have_url(f"{live_server.url}/?all=1")
+    expect(rows).to_have_count(63)
+    expect(rows.nth(0)).to_contain_text("Wanda Warm")
+    expect(page.locator(".queue-more")).to_contain_text("All 63 due, best first.")
+    page.get_by_role("link", name="Back to the top of Today").click()
+    expect(rows).to_have_count(40)
+    assert console_errors == []
+
+
+def test_asking_a_customer_from_today_moves_the_touch_bar(
+    logged_in_page, live_server, salesperson, console_errors
+):
+    customer = LeadFactory(owner=salesperson, first_name="Carla", last_name="Customer", stage="won")
+    ReferralSourceFactory(
+        owner=salesperson, name="Carla Customer", kind="customer", lead=customer, strength=5
+    )
+    ReferralSourceFactory(owner=salesperson, name="Pat Partner", kind="partner", strength=2)
+
+    page = logged_in_page(salesperson)
+    progress = page.locator("#today-progress")
+    expect(progress).to_contain_text("0 of 20")
+    card = page.locator("#today-asks")
+    expect(card.locator(".today-ask")).to_have_count(2)
+    carla = card.locator(".today-ask").first
+    expect(carla).to_contain_text("Carla Customer")
+    expect(carla).to_contain_text("last asked never")
+    screenshot(page, "who-to-ask")
+
+    carla.get_by_label("Asked by").select_option(label="Call")
+    carla.get_by_role("button", name="Asked ✓").click()
+
+    expect(carla).to_contain_text("Asked by call")
+    expect(progress).to_contain_text("1 of 20")
+    ask = ReferralAsk.objects.get(source__lead=customer)
+    assert (ask.channel, ask.asked_by_id) == ("call", salesperson.pk)
+    # The customer's timeline has the ask too, yet it is one touch, also after a reload.
+    assert Activity.objects.filter(lead=customer, kind="referral_ask").count() == 1
+    page.reload()
+    expect(progress).to_contain_text("1 of 20")
+    expect(page.locator("#today-asks")).not_to_contain_text("Carla Customer")
+    expect(page.locator("#today-asks")).to_contain_text("Pat Partner")
+    assert console_errors == []
+
+
+def test_a_referral_lead_without_a_referrer_asks_who_referred_them_on_today(
+    logged_in_page, live_server, salesperson, console_errors
+):
+    lead = LeadFactory(
+        owner=salesperson, first_name="Nina", last_name="Nameless", source="referral"
+    )
+
+    page = logged_in_page(salesperson)
+
+    row = page.locator(f"#queue-missing_referrer-{lead.pk}")
+    expect(row).to_contain_text("Nina Nameless")
+    expect(row).to_contain_text("Referral, referrer not named")
+    page.set_viewport_size({"width": 390, "height": 844})
+    screenshot(page, "who-referred-phone")
+    row.get_by_role("link", name="Who referred this?").click()
+
+    expect(page).to_have_url(f"{live_server.url}/leads/{lead.pk}/#who-referred")
+    expect(page).to_have_title("Nina Nameless · LeadHunter")
+    assert console_errors == []
