@@ -78,3 +78,24 @@ class User(AbstractUser):
     @property
     def zone(self) -> zoneinfo.ZoneInfo:
         return zoneinfo.ZoneInfo(self.time_zone)
+
+
+class PasswordResetRequest(models.Model):
+    """One "send me a reset link" request, kept a day to limit them per address and per IP.
+
+    The address is kept only as a keyed digest: the table tells nobody which addresses were
+    tried, and rows exist for unknown addresses too, so they tell nobody who has an account.
+    """
+
+    email_digest = models.CharField(max_length=64)
+    ip_address = models.GenericIPAddressField(null=True, blank=True)
+    requested_at = models.DateTimeField()
+
+    class Meta:
+        indexes = [
+            models.Index(fields=["email_digest", "requested_at"], name="reset_email_time"),
+            models.Index(fields=["ip_address", "requested_at"], name="reset_ip_time"),
+        ]
+
+    def __str__(self) -> str:
+        return f"Password reset request at {self.requested_at:%Y-%m-%d %H:%M}"

@@ -2,12 +2,21 @@
 
 from __future__ import annotations
 
+from datetime import timedelta
+from urllib.parse import urlsplit
+
 from django.conf import settings
+from django.contrib.auth.forms import PasswordResetForm
 from django.contrib.auth.models import Group
 from django.core.exceptions import ValidationError
 from django.db import transaction
+from django.utils import timezone
+from django.utils.crypto import salted_hmac
 
-from accounts.models import User
+from accounts.models import PasswordResetRequest, User
+
+PASSWORD_RESET_SUBJECT = "registration/password_reset_subject.txt"  # noqa: S105 - a template
+PASSWORD_RESET_EMAIL = "registration/password_reset_email.html"  # noqa: S105 - a template
 
 
 @transaction.atomic
@@ -69,3 +78,49 @@ def user_update_settings(
         raise
     user.save(update_fields=SETTINGS_FIELDS)
     return user
+
+
+def password_reset_send(*, email: str) -> int:
+    """Email a reset link to each active account with this address; how many were sent.
+
+    Runs in the worker, never in the request: the page answers the same, in the same time,
+    whether or not the address has an account (no account enumeration by timing). Links point
+    at SITE_URL, as every email link does.
+    """
+    form = PasswordResetForm({"email": email})
+    if not form.is_valid():
+        return 0
+    site = urlsplit(settings.SITE_URL)
+    users = list(form.get_users(form.cleaned_data["email"]))
+    form.save(
+        domain_override=site.netloc,
+        use_https=site.scheme == "https",
+        subject_template_name=PASSWORD_RESET_SUBJECT,
+        email_template_name=PASSWORD_RESET_EMAIL,
+        from_email=settings.DEFAULT_FROM_EMAIL,
+        extra_email_context={"site_name": "LeadHunter"},
+    )
+    return len(users)
+
+
+PASSWORD_RESET_WINDOW = timedelta(hours=1)
+
+
+@transaction.atomic
+def password_reset_request(*, email: str, ip_address: str | None) -> bool:
+    """Note a reset request; False when this address or this IP asked too often in the last
+    hour (PASSWORD_RESETS_PER_ADDRESS / PASSWORD_RESETS_PER_IP). The same for an address with
+    an account and one without, so the answer tells nobody who has one."""
+    now = timezone.now()
+    PasswordResetRequest.objects.filter(requested_at__lt=now - timedelta(days=1)).delete()
+    digest = salted_hmac("password-reset-throttle", email.strip().casefold()).hexdigest()
+    recent = PasswordResetRequest.objects.filter(requested_at__gte=now - PASSWORD_RESET_WINDOW)
+    if recent.filter(email_digest=digest).count() >= settings.PASSWORD_RESETS_PER_ADDRESS or (
+        ip_address
+        and recent.filter(ip_address=ip_address).count() >= settings.PASSWORD_RESETS_PER_IP
+    ):
+        return False
+    PasswordResetRequest.objects.create(
+        email_digest=digest, ip_address=ip_address, requested_at=now
+    )
+    return True

@@ -5,14 +5,16 @@ from __future__ import annotations
 from django.contrib import messages
 from django.contrib.auth import views as auth_views
 from django.core.exceptions import ValidationError
-from django.http import HttpRequest, HttpResponse
+from django.db import transaction
+from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.views.decorators.http import require_http_methods, require_POST
 
 from accounts import services
 from accounts.forms import UserSettingsForm
-from accounts.lockout import failed_logins_left, lockout_minutes
+from accounts.lockout import client_ip, failed_logins_left, lockout_minutes
+from accounts.tasks import send_password_reset
 from api import selectors as api_selectors
 from api import services as api_services
 from api.forms import ApiTokenForm
@@ -32,6 +34,20 @@ class LoginView(auth_views.LoginView):
             lockout_minutes=lockout_minutes(),
         )
         return self.render_to_response(context)
+
+
+class PasswordResetView(auth_views.PasswordResetView):
+    """Django's reset page, except that the email is sent by the worker and requests are
+    limited per address and per IP. The answer is the same page in the same time whether the
+    address has an account or not: the request only notes it and queues the task."""
+
+    def form_valid(self, form):
+        email = form.cleaned_data["email"]
+        if not services.password_reset_request(email=email, ip_address=client_ip(self.request)):
+            form.add_error(None, "Too many reset requests; try again in an hour.")
+            return self.render_to_response(self.get_context_data(form=form), status=429)
+        transaction.on_commit(lambda: send_password_reset.delay(email))
+        return HttpResponseRedirect(self.get_success_url())
 
 
 @require_http_methods(["GET", "POST"])

@@ -207,6 +207,9 @@ CONTENT_SECURITY_POLICY = {
 # https://django-axes.readthedocs.io/en/latest/4_configuration.html
 # 5 wrong passwords per username + address, and 30 per address whatever the usernames
 # (accounts/lockout.py failure_limit), then 15 minutes' wait.
+# Password reset links a visitor may ask for in an hour (accounts.services.password_reset_request).
+PASSWORD_RESETS_PER_ADDRESS = 3
+PASSWORD_RESETS_PER_IP = 10
 LOGIN_FAILURES_PER_USERNAME = 5
 LOGIN_FAILURES_PER_ADDRESS = 30
 AXES_FAILURE_LIMIT = "accounts.lockout.failure_limit"
