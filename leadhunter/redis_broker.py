@@ -163,6 +163,12 @@ class LeasedQoS(kombu_redis.QoS):
 class LeasedChannel(kombu_redis.Channel):
     QoS = LeasedQoS
 
+    def close(self) -> None:
+        # Before kombu drops the channel's connection pools, which a renewal would recreate.
+        if self._qos is not None:
+            self._qos.stop_leases()
+        super().close()
+
 
 class LeasedTransport(kombu_redis.Transport):
     Channel = LeasedChannel
