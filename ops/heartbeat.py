@@ -63,7 +63,7 @@ class Heartbeat(bootsteps.StartStopStep):
         except Exception:
             logger.warning("Could not remove the heartbeat of %s", self._hostname, exc_info=True)
 
-    shutdown = stop
+    terminate = stop  # the worker blueprint's cold shutdown (consumer steps get `shutdown`)
 
     def _run(self) -> None:
         from ops.services import worker_heartbeat_record

@@ -21,6 +21,7 @@ from kombu import Connection
 from icp.rescoring import leads_rescore
 from leadhunter.celery import app as celery_app
 from leads.models import Lead
+from ops.models import WorkerHeartbeat
 from ops.selectors import worker_status
 from tests.factories import CompanyFactory, CriterionFactory, ICPFactory, LeadFactory, UserFactory
 from tests.trust.conftest import wait_for
@@ -90,7 +91,9 @@ def test_healthz_says_the_worker_is_down_once_it_was_killed(
     assert client.get("/healthz").json()["status"] == "ok"
     worker.kill()
 
-    assert wait_for(lambda: worker_field() == "down", timeout=10)
+    assert wait_for(lambda: worker_field() == "down", timeout=10), list(
+        WorkerHeartbeat.objects.values()
+    )
     response = client.get("/healthz")
     assert (response.status_code, response.json()["status"]) == (200, "degraded")
     assert client.get("/healthz", {"worker": "required"}).status_code == 503
