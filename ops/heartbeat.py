@@ -34,6 +34,8 @@ state = _State()
 
 class Heartbeat(bootsteps.StartStopStep):
     label = "Heartbeat (database)"
+    # After the pool has forked its processes: they need no copy of this thread's connection.
+    requires = ("celery.worker.components:Pool",)
 
     def __init__(self, worker, **kwargs) -> None:
         super().__init__(worker, **kwargs)
