@@ -64,6 +64,8 @@ class Heartbeat(bootsteps.StartStopStep):
             worker_heartbeat_forget(hostname=self._hostname, pid=os.getpid())
         except Exception:
             logger.warning("Could not remove the heartbeat of %s", self._hostname, exc_info=True)
+        finally:
+            connection.close()  # the worker is stopping: leave no session open on the server
 
     terminate = stop  # the worker blueprint's cold shutdown (consumer steps get `shutdown`)
 
