@@ -55,3 +55,18 @@ def test_a_worker_beats_while_it_runs_and_removes_its_heartbeat_when_it_stops(tr
     assert not WorkerHeartbeat.objects.exists()
     assert worker_status().state == "down"
     assert "db-heartbeat" not in [thread.name for thread in threading.enumerate()]
+
+
+def test_a_task_still_runs_when_the_cache_cannot_count_its_delivery(monkeypatch):
+    # The cache is Redis too; a task starting as Redis goes away must not fail for that (a
+    # failed acks_late task is acknowledged, so it would be lost).
+    from django.core.cache import cache
+
+    from leadhunter import celery as celery_module
+
+    def unreachable(*args, **kwargs):
+        raise ConnectionError("Error 111 connecting to 127.0.0.1:6379. Connection refused.")
+
+    monkeypatch.setattr(cache, "add", unreachable)
+
+    assert celery_module._count_delivery(celery_module.delivery_key("task-id", 0)) == 1
