@@ -24,8 +24,8 @@ os.environ.setdefault("DJANGO_SETTINGS_MODULE", "leadhunter.settings")
 logger = logging.getLogger(__name__)
 
 MAX_DELIVERIES = 3
-# Long enough for any redelivery (Redis hands back a lost task after its one-hour visibility
-# timeout), short enough that the keys clean themselves up.
+# Long enough for any redelivery (Redis hands back a lost task after its visibility timeout,
+# minutes), short enough that the keys clean themselves up.
 DELIVERY_COUNT_TTL = 6 * 3600
 
 
@@ -58,11 +58,17 @@ class DeliveryLimitedTask(Task):
 def _count_delivery(key: str) -> int:
     from django.core.cache import cache  # imported late: Django is set up by then
 
-    cache.add(key, 0, timeout=DELIVERY_COUNT_TTL)
     try:
-        return cache.incr(key)
-    except ValueError:  # evicted between add and incr
-        cache.set(key, 1, timeout=DELIVERY_COUNT_TTL)
+        cache.add(key, 0, timeout=DELIVERY_COUNT_TTL)
+        try:
+            return cache.incr(key)
+        except ValueError:  # evicted between add and incr
+            cache.set(key, 1, timeout=DELIVERY_COUNT_TTL)
+            return 1
+    except Exception as error:
+        # The cache is Redis too: a task that starts just as Redis goes away runs uncounted
+        # rather than failing (a failed acks_late task is acknowledged, i.e. lost).
+        logger.warning("Could not count the delivery %s: %r", key, error)
         return 1
 
 
@@ -96,7 +102,13 @@ class AtomicFilesystemTransport(filesystem.Transport):
 
 # The embedded broker (CELERY_BROKER_URL = "filesystem://") uses the channel above.
 TRANSPORT_ALIASES["filesystem"] = f"{__name__}:AtomicFilesystemTransport"
+# Redis: a worker that survives an outage, with leases on the messages it holds (see the module).
+TRANSPORT_ALIASES["redis"] = TRANSPORT_ALIASES["rediss"] = "leadhunter.redis_broker:LeasedTransport"
 
 app = Celery("leadhunter", task_cls=DeliveryLimitedTask)
 app.config_from_object("django.conf:settings", namespace="CELERY")
 app.autodiscover_tasks()
+# Each worker writes a heartbeat row that /healthz reads (names, not classes: Django is not set
+# up yet when this module is imported).
+app.steps["worker"].add("ops.heartbeat:Heartbeat")
+app.steps["consumer"].add("ops.heartbeat:Consuming")

@@ -29,3 +29,14 @@ def broker_ok() -> bool:
     except Exception:
         logger.exception("Health check: broker unavailable")
         return False
+
+
+def worker_status() -> str:
+    """`ok`, `disconnected` (alive, no broker), `down` (no heartbeat) or `unknown` (no database)."""
+    from ops.selectors import worker_status as read_status
+
+    try:
+        return read_status().state
+    except Exception:
+        logger.exception("Health check: cannot read the worker heartbeats")
+        return "unknown"

@@ -40,6 +40,12 @@ try:
     DEFAULT_FROM_EMAIL = env.text("DEFAULT_FROM_EMAIL", "LeadHunter <leadhunter@localhost>")
     SITE_URL = env.text("SITE_URL", "http://127.0.0.1:8000").rstrip("/")
     CELERY_WORKER_CONCURRENCY = env.integer("CELERY_WORKER_CONCURRENCY", default=2)
+    CELERY_VISIBILITY_TIMEOUT = env.integer("CELERY_VISIBILITY_TIMEOUT", default=120)
+    if CELERY_VISIBILITY_TIMEOUT < 3:
+        raise env.ConfigError("CELERY_VISIBILITY_TIMEOUT must be at least 3 (seconds)")
+    WORKER_HEARTBEAT_INTERVAL = env.integer("WORKER_HEARTBEAT_INTERVAL", default=10)
+    if WORKER_HEARTBEAT_INTERVAL < 1:
+        raise env.ConfigError("WORKER_HEARTBEAT_INTERVAL must be at least 1 (seconds)")
     IMPORT_MAX_BYTES = env.integer("IMPORT_MAX_MB", default=20) * 1024 * 1024
 except env.ConfigError as error:
     env.fail(error)
@@ -256,7 +262,15 @@ SERVER_EMAIL = DEFAULT_FROM_EMAIL
 # ---------------------------------------------------------------------------------------------
 if REDIS_URL:
     CELERY_BROKER_URL = REDIS_URL
-    CELERY_BROKER_TRANSPORT_OPTIONS: dict[str, object] = {"visibility_timeout": 3600}
+    # A worker renews the lease of every message it holds (leadhunter/redis_broker.py), so
+    # the visibility timeout is how long the messages of a dead worker wait before another
+    # worker gets them, not a cap on how long a task may run. Each worker sweeps for expired
+    # leases every 10 s (a third of the timeout when shorter; kombu sweeps every 100 s).
+    CELERY_BROKER_TRANSPORT_OPTIONS: dict[str, object] = {
+        "visibility_timeout": CELERY_VISIBILITY_TIMEOUT,
+        "unacked_restore_interval": max(1, min(10, CELERY_VISIBILITY_TIMEOUT // 3)),
+        "unacked_restore_throttle": 1,
+    }
 else:
     # kombu's filesystem transport: a broker that needs no server, for one host.
     _broker_dir = DATA_DIR / "broker"

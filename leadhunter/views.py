@@ -13,12 +13,25 @@ from leadhunter import health
 @never_cache
 @login_not_required
 def healthz(request: HttpRequest) -> JsonResponse:
-    """200 when the database and the broker answer, 503 otherwise (for load balancers)."""
+    """Whether LeadHunter works, for load balancers and uptime monitors.
+
+    503 when the database or the broker does not answer (this web server cannot do its job).
+    A worker that is down (no heartbeat for three intervals) or cut off from the broker makes
+    the status "degraded" but keeps the 200, so that a load balancer keeps sending pages to a
+    web server that can serve them and the compose worker, which waits for a healthy web
+    server, can start; `?worker=required` makes it a 503 too, for monitors that read only the
+    status code.
+    """
     checks = {"database": health.database_ok(), "broker": health.broker_ok()}
-    healthy = all(checks.values())
-    body = {"status": "ok" if healthy else "unavailable"}
-    body.update({name: "ok" if ok else "unavailable" for name, ok in checks.items()})
-    return JsonResponse(body, status=200 if healthy else 503)
+    body = {name: "ok" if ok else "unavailable" for name, ok in checks.items()}
+    body["worker"] = health.worker_status() if checks["database"] else "unknown"
+    if not all(checks.values()):
+        status, code = "unavailable", 503
+    elif body["worker"] != "ok":
+        status, code = "degraded", 503 if request.GET.get("worker") == "required" else 200
+    else:
+        status, code = "ok", 200
+    return JsonResponse({"status": status, **body}, status=code)
 
 
 @require_GET

@@ -8,6 +8,9 @@ Nothing here is imported by the app. Environment variables switch on what a test
 - LH_TEST_RESCORE_BATCH / LH_TEST_RESCORE_PAUSE: bulk rescoring in small, slow batches, so that
   a test can kill the worker between two of them;
 - LH_TEST_RUNS_FILE: the poison task below records each start in it.
+
+`slow_idempotent` is a task shaped like the app's (re-check, no-op when done) that takes a while,
+for the broker-outage and lease tests.
 """
 
 from __future__ import annotations
@@ -56,6 +59,25 @@ def touch(path: str) -> None:
     """A harmless task that shows the worker is alive and consuming."""
     with open(path, "a") as marks:
         marks.write("ran\n")
+
+
+@app.task(name="tests.trust.slow_idempotent")
+def slow_idempotent(key: str, seconds: float, log: str) -> None:
+    """Takes `seconds`, then does its one piece of work (a group named after `key`) unless a
+    run before it did; records "started KEY", then "applied KEY" or "already done KEY"."""
+    from django.contrib.auth.models import Group
+
+    _record(log, f"started {key}")
+    time.sleep(seconds)
+    _, created = Group.objects.get_or_create(name=f"slow-{key}")
+    _record(log, f"{'applied' if created else 'already done'} {key}")
+
+
+def _record(path: str, line: str) -> None:
+    with open(path, "a") as log:
+        log.write(f"{line}\n")
+        log.flush()
+        os.fsync(log.fileno())
 
 
 def _install() -> None:

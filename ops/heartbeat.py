@@ -1,0 +1,109 @@
+"""The worker's heartbeat: two Celery bootsteps, added to the app in leadhunter/celery.py.
+
+`Heartbeat` (a worker step) runs a thread that writes this worker's row (ops.WorkerHeartbeat)
+every WORKER_HEARTBEAT_INTERVAL seconds, also while the broker is away, and deletes it on a
+clean shutdown. `Consuming` (a consumer step) tells it whether the worker is taking tasks: the
+consumer starts its steps once connected to the broker and stops them when the connection is
+lost, so the row says `consuming=False` for as long as the worker is reconnecting.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import threading
+
+from celery import bootsteps
+from django.conf import settings
+from django.db import close_old_connections, connection
+from django.utils import timezone
+
+logger = logging.getLogger(__name__)
+
+
+class _State:
+    """One worker per process: what the two steps share."""
+
+    def __init__(self) -> None:
+        self.consuming = False
+        self.changed = threading.Event()
+
+
+state = _State()
+
+
+class Heartbeat(bootsteps.StartStopStep):
+    label = "Heartbeat (database)"
+    # After the pool has forked its processes: they need no copy of this thread's connection.
+    requires = ("celery.worker.components:Pool",)
+
+    def __init__(self, worker, **kwargs) -> None:
+        super().__init__(worker, **kwargs)
+        self._stop = threading.Event()
+        self._thread: threading.Thread | None = None
+        self._hostname = ""
+        self._started_at = timezone.now()
+
+    def start(self, worker) -> None:
+        self._hostname = worker.hostname
+        self._started_at = timezone.now()
+        self._stop.clear()
+        self._thread = threading.Thread(target=self._run, name="db-heartbeat", daemon=True)
+        self._thread.start()
+
+    def stop(self, worker) -> None:
+        if self._thread is None:
+            return
+        self._stop.set()
+        state.changed.set()
+        self._thread.join(timeout=10)
+        self._thread = None
+        try:
+            from ops.services import worker_heartbeat_forget
+
+            worker_heartbeat_forget(hostname=self._hostname, pid=os.getpid())
+        except Exception:
+            logger.warning("Could not remove the heartbeat of %s", self._hostname, exc_info=True)
+        finally:
+            connection.close()  # the worker is stopping: leave no session open on the server
+
+    terminate = stop  # the worker blueprint's cold shutdown (consumer steps get `shutdown`)
+
+    def _run(self) -> None:
+        from ops.services import worker_heartbeat_record
+
+        try:
+            while not self._stop.is_set():
+                state.changed.clear()
+                try:
+                    close_old_connections()  # a connection the database dropped is replaced
+                    worker_heartbeat_record(
+                        hostname=self._hostname,
+                        pid=os.getpid(),
+                        started_at=self._started_at,
+                        consuming=state.consuming,
+                    )
+                except Exception as error:  # the database is away: try again next beat
+                    logger.warning("Could not write the worker heartbeat: %r", error)
+                state.changed.wait(settings.WORKER_HEARTBEAT_INTERVAL)
+        finally:
+            connection.close()
+
+
+class Consuming(bootsteps.StartStopStep):
+    label = "Heartbeat (consuming)"
+    requires = ("celery.worker.consumer.tasks:Tasks",)
+
+    def start(self, consumer) -> None:
+        self._set(True)
+
+    def stop(self, consumer) -> None:
+        self._set(False)
+
+    shutdown = stop
+
+    @staticmethod
+    def _set(consuming: bool) -> None:
+        if state.consuming != consuming:
+            state.consuming = consuming
+            state.changed.set()  # written at once, not at the next beat
