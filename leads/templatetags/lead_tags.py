@@ -43,6 +43,14 @@ def day_month_year(value: datetime | None) -> str:
 
 
 @register.filter
+def without(values: list | None, excluded: list | None) -> list:
+    """The values not in `excluded`, in order: a score stored before the engine listed unknown
+    criteria apart also had them among the unmatched ones (until its next rescore)."""
+    excluded = set(excluded or ())
+    return [value for value in values or () if value not in excluded]
+
+
+@register.filter
 def stars(strength: int) -> str:
     """Relationship strength 3 → '●●●○○'."""
     strength = max(0, min(5, int(strength or 0)))
