@@ -43,11 +43,14 @@ def day_month_year(value: datetime | None) -> str:
 
 
 @register.filter
-def without(values: list | None, excluded: list | None) -> list:
-    """The values not in `excluded`, in order: a score stored before the engine listed unknown
-    criteria apart also had them among the unmatched ones (until its next rescore)."""
-    excluded = set(excluded or ())
-    return [value for value in values or () if value not in excluded]
+def not_matched(explanation: dict | None) -> list[str]:
+    """A score explanation's criteria not matched, less those listed as unknown: a score
+    stored before the engine listed unknown criteria apart had them in both (until its next
+    rescore), and the score card shows each criterion once."""
+    if not isinstance(explanation, dict):
+        return []
+    unknown = set(explanation.get("unknown") or ())
+    return [label for label in explanation.get("unmatched") or () if label not in unknown]
 
 
 @register.filter
