@@ -146,6 +146,7 @@ class CompanyForm(forms.ModelForm):
             "domain",
         ]
         labels = {"employee_count": "Employees", "domain": "Website domain"}
+        help_texts = {"industry": "As your ICPs name it, e.g. Software."}
         widgets = {
             "industry": forms.TextInput(attrs={"list": "industry-options"}),
             "employee_count": forms.NumberInput(attrs={"min": 0, "inputmode": "numeric"}),

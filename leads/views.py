@@ -7,6 +7,7 @@ from django.core.exceptions import ValidationError
 from django.http import Http404, HttpRequest, HttpResponse
 from django.middleware.csrf import get_token
 from django.shortcuts import get_object_or_404, redirect
+from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.html import format_html
@@ -302,7 +303,10 @@ def lead_detail(request: HttpRequest, pk: int) -> HttpResponse:
     region = request.GET.get("region", "lead-timeline")
     if region not in DETAIL_REGIONS and region not in CARD_REGIONS:
         region = "lead-timeline"
-    return render_region(request, "leads/lead_detail.html", region, _detail_context(request, lead))
+    context = _detail_context(request, lead)
+    # A reloaded score card brings the header's grade along (an out-of-band swap).
+    context["grade_out_of_band"] = region == "lead-score" and wants_partial(request)
+    return render_region(request, "leads/lead_detail.html", region, context)
 
 
 @require_http_methods(["GET", "POST"])
@@ -662,6 +666,10 @@ def company_edit(request: HttpRequest, pk: int) -> HttpResponse:
         messages.success(request, "Saved. The contacts' scores are up to date.")
         return redirect("company-detail", pk=pk)
     response = render_region(request, COMPANY_PAGE, region, {"company": company})
+    # The page's header names the company and its industry: it comes along out of band.
+    response.content += render_to_string(
+        f"{COMPANY_PAGE}#company-header", {"company": company, "out_of_band": True}, request
+    ).encode()
     return trigger(response, "companyChanged")
 
 

@@ -84,6 +84,7 @@ def test_researching_the_company_moves_the_score_without_a_reload(
     expect(fact(company_card, "Industry")).to_have_text("Software")
     expect(fact(company_card, "Employees")).to_have_text("120")
     expect(score.get_by_role("heading", level=2)).to_contain_text("Score 60")
+    expect(page.locator("#lead-grade")).to_have_text("B")  # the header's grade too
     expect(score.locator(".explain-good")).to_contain_text(INDUSTRY)
     expect(score.locator(".explain-good")).to_contain_text(STAFF)
     expect(score).not_to_contain_text("worth researching")
@@ -115,6 +116,7 @@ def test_a_company_edited_on_its_page_rescores_every_contact(
 
     page.locator("#lead-table").get_by_role("link", name="Acme").first.click()
     expect(page).to_have_title("Acme · LeadHunter")
+    expect(page.locator("#company-header")).to_contain_text("Retail")
     contacts = page.locator("#company-leads")
     expect(contacts).to_contain_text("Score 0")
     facts = page.locator("#company-facts")
@@ -124,6 +126,7 @@ def test_a_company_edited_on_its_page_rescores_every_contact(
     facts.get_by_role("button", name="Save").click()
 
     expect(fact(facts, "Industry")).to_have_text("Software")
+    expect(page.locator("#company-header")).to_contain_text("Software")
     expect(contacts.get_by_text("Score 30")).to_have_count(2)
     assert Company.objects.get(pk=acme.pk).employee_count is None
     assert console_errors == []

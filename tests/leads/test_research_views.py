@@ -150,6 +150,8 @@ def test_saving_the_company_rescores_the_lead_before_the_score_card_reloads(
     assert json.loads(response["HX-Trigger"]) == {"leadScored": True}
     score_card = html(sam_client.get(score_url, headers=HTMX))
     assert "Score 60" in score_card
+    # The header's grade comes along, out of band.
+    assert '<span id="lead-grade" hx-swap-oob="true"><span class="grade grade-B"' in score_card
     assert score_card_lists(score_card) == {"Matched": [INDUSTRY, STAFF]}
     lead.company.refresh_from_db()
     assert (lead.company.country, lead.company.domain) == ("GB", "acme.example")
@@ -329,6 +331,9 @@ def test_editing_on_the_company_page_rescores_and_reloads_the_contacts(
 
     assert response.status_code == 200
     assert html(response).lstrip().startswith('<section id="company-facts"')
+    header = html(response)[html(response).index('id="company-header"') :]
+    assert header.startswith('id="company-header" hx-swap-oob="true"')
+    assert "Software · GB" in header
     assert json.loads(response["HX-Trigger"]) == {"companyChanged": True}
     contacts = html(sam_client.get(company_url + "?region=company-leads", headers=HTMX))
     assert contacts.lstrip().startswith('<section id="company-leads"')
