@@ -411,3 +411,13 @@ def test_a_new_title_on_the_contact_card_brings_its_seniority_and_score_at_once(
     assert json.loads(response["HX-Trigger"]) == {"leadScored": True}
     lead.refresh_from_db()
     assert (lead.seniority, lead.fit_score) == ("vp", 100)
+
+
+@pytest.mark.django_db
+def test_a_company_name_in_the_lead_list_is_escaped(sam_client, salesperson):
+    lead = LeadFactory(owner=salesperson, company__name="<b>Acme</b> & Co")
+
+    page = html(sam_client.get(reverse("lead-list")))
+
+    company_url = reverse("company-detail", args=[lead.company.pk])
+    assert f'<a href="{company_url}">&lt;b&gt;Acme&lt;/b&gt; &amp; Co</a>' in page
