@@ -11,6 +11,7 @@ from django.core.exceptions import ValidationError
 from leads import services
 from leads.models import Company, Lead
 from tests.factories import CompanyFactory, CriterionFactory, ICPFactory, LeadFactory
+from tests.imports.conftest import csv_text, fixture_bytes, import_data
 
 
 @pytest.fixture
@@ -218,6 +219,23 @@ class TestSeniorityFromTitle:
             .order_by("pk")
             .values_list("seniority", flat=True)
         ) == ["owner", "individual", ""]
+
+    def test_a_linkedin_export_brings_each_connections_seniority(self, salesperson):
+        import_data(salesperson, fixture_bytes("linkedin_connections.csv"))
+
+        ada = Lead.objects.get(owner=salesperson, first_name="Ada")
+        assert (ada.title, ada.seniority) == ("Head of Engineering", "director")
+
+    def test_an_import_of_known_people_fills_their_seniority_with_their_title(self, salesperson):
+        LeadFactory(owner=salesperson, email="vic@acme.example", title="", seniority="")
+
+        import_data(
+            salesperson,
+            csv_text("Email,Job Title", "vic@acme.example,VP Sales"),
+            duplicates="fill_empty",
+        )
+
+        assert Lead.objects.get(email="vic@acme.example").seniority == "vp"
 
     def test_an_import_filling_a_title_fills_the_seniority_unless_one_is_set(
         self, salesperson, rescores
