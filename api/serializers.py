@@ -260,7 +260,11 @@ class ScoreExplanationSerializer(serializers.Serializer):
     icp_id = serializers.IntegerField(required=False, allow_null=True)
     fit = serializers.IntegerField(required=False)
     matched = serializers.ListField(child=serializers.CharField(), required=False)
-    unmatched = serializers.ListField(child=serializers.CharField(), required=False)
+    unmatched = serializers.ListField(
+        child=serializers.CharField(),
+        required=False,
+        help_text="Criteria the lead's data does not meet (those it can't tell are in unknown).",
+    )
     unknown = serializers.ListField(
         child=serializers.CharField(),
         required=False,

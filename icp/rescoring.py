@@ -248,6 +248,24 @@ def lead_rescore(*, lead_id: int, now: datetime | None = None) -> Lead | None:
         return Lead.objects.select_related("company", "best_icp").get(pk=lead_id)
 
 
+def leads_rescore_now(
+    *, owner_id: int, lead_ids: Sequence[int], now: datetime | None = None
+) -> int:
+    """Score some of one owner's leads now, in the caller's transaction, and store the scores
+    that changed; returns how many changed.
+
+    For an edit a person waits to see: a company's facts saved from its page or a lead's, whose
+    page then shows the new score without waiting for a worker. The leads are locked as
+    `lead_rescore` locks one; set-based (five statements however many leads), so the caller
+    bounds the number. Leads of other owners among `lead_ids` are left alone.
+    """
+    if not lead_ids:
+        return 0
+    now = now or timezone.now()
+    icps_by_owner = icp_specs_by_owner(owner_id=owner_id)
+    return _rescore_locked(list(lead_ids), icps_by_owner=icps_by_owner, now=now, owner_id=owner_id)
+
+
 # ---------------------------------------------------------------------------------------------
 # Many leads
 # ---------------------------------------------------------------------------------------------
@@ -376,11 +394,18 @@ def _rescore_batch(
 
 @transaction.atomic
 def _rescore_locked(
-    lead_ids: Sequence[int], *, icps_by_owner: Mapping[int, tuple[IcpSpec, ...]], now: datetime
+    lead_ids: Sequence[int],
+    *,
+    icps_by_owner: Mapping[int, tuple[IcpSpec, ...]],
+    now: datetime,
+    owner_id: int | None = None,
 ) -> int:
     """Score leads under a row lock (FOR NO KEY UPDATE, as `lead_rescore`) and write them in
-    the same transaction; returns the number of rows written."""
+    the same transaction; returns the number of rows written. With `owner_id`, only that
+    owner's leads among them."""
     leads = Lead.objects.filter(pk__in=lead_ids).order_by("pk")
+    if owner_id is not None:
+        leads = leads.filter(owner_id=owner_id)
     rows = _dicts_fast(_batch_rows(leads.select_for_update(of=("self",), no_key=True)))
     if not rows:
         return 0

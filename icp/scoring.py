@@ -266,10 +266,9 @@ def _fit_result(icp: IcpSpec, outcomes: tuple[Outcome, ...]) -> FitResult:
             matched.append(criterion.label)
             matched_weight += criterion.weight
             continue
-        # Missing data counts as unmatched, and is also listed so it can be researched.
-        unmatched.append(criterion.label)
-        if outcome == "unknown":
-            unknown.append(criterion.label)
+        # Missing data weighs as not matched, but is listed apart, as worth researching: one
+        # list per criterion, so the score card never shows it twice.
+        (unknown if outcome == "unknown" else unmatched).append(criterion.label)
         if criterion.required:
             knocked_out_by.append(criterion.label)
     if knocked_out_by or total_weight <= 0:

@@ -7,6 +7,7 @@ from django.utils import timezone
 
 from leads.models import (
     ActivityKind,
+    Company,
     FollowUpKind,
     Grade,
     Lead,
@@ -143,6 +144,46 @@ class LeadReferrerForm(forms.Form):
         super().__init__(*args, **kwargs)
         if lead is not None:
             self.fields["referred_by"].widget.lead_id = lead.pk
+
+
+class CompanyForm(forms.ModelForm):
+    """A company's facts as researched: the ones the ICP criteria read, and how to find it."""
+
+    country = forms.RegexField(
+        regex=r"^\s*[A-Za-z]{2}\s*$",
+        required=False,
+        max_length=2,
+        strip=True,
+        help_text="Two-letter code, e.g. GB, DE, US.",
+        error_messages={"invalid": "Use the two-letter country code, e.g. GB."},
+        widget=forms.TextInput(attrs={"size": 3, "autocapitalize": "characters"}),
+    )
+
+    class Meta:
+        model = Company
+        fields = [
+            "name",
+            "industry",
+            "employee_count",
+            "annual_revenue",
+            "country",
+            "region",
+            "city",
+            "domain",
+        ]
+        labels = {"employee_count": "Employees", "domain": "Website domain"}
+        help_texts = {"industry": "As your ICPs name it, e.g. Software."}
+        widgets = {
+            "industry": forms.TextInput(attrs={"list": "industry-options"}),
+            "employee_count": forms.NumberInput(attrs={"min": 0, "inputmode": "numeric"}),
+            "annual_revenue": forms.NumberInput(attrs={"min": 0, "inputmode": "numeric"}),
+        }
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        # The card opens on what is researched: a known company's industry, a new one's name.
+        first = "industry" if self.instance.pk else "name"
+        self.fields[first].widget.attrs["autofocus"] = True
 
 
 SORTS = {

@@ -621,6 +621,87 @@ def lead_detail_extras(
     }
 
 
+# --- Companies -----------------------------------------------------------------------------
+
+COMPANY_CONTACTS_LIMIT = 200
+
+
+@dataclass(frozen=True)
+class CompanyValue:
+    """The deal value of a company's leads in one currency."""
+
+    currency: str
+    open: Decimal
+    won: Decimal
+
+
+@dataclass(frozen=True)
+class CompanySummary:
+    contacts: list[Lead]  # best score first, capped
+    contact_count: int
+    open_count: int
+    won_count: int
+    values: list[CompanyValue]  # a line per currency that has any value
+
+    @property
+    def contacts_truncated(self) -> bool:
+        return self.contact_count > len(self.contacts)
+
+    @property
+    def open_values(self) -> list[CompanyValue]:
+        return [value for value in self.values if value.open]
+
+    @property
+    def won_values(self) -> list[CompanyValue]:
+        return [value for value in self.values if value.won]
+
+
+def company_summary(user: User, company: Company) -> CompanySummary:
+    """The company page's contacts (the user's visible leads at it) and their open and won
+    value by currency: two queries however many contacts."""
+    leads = leads_visible_to(user).filter(company=company)
+    contacts = list(
+        leads.select_related("owner").order_by("-total_score", "-id")[:COMPANY_CONTACTS_LIMIT]
+    )
+    value = Coalesce(Sum("expected_value", filter=Q(stage__in=OPEN_STAGES)), Value(Decimal(0)))
+    won = Coalesce(Sum("expected_value", filter=Q(stage=Stage.WON)), Value(Decimal(0)))
+    rows = list(
+        leads.order_by("currency")
+        .values("currency")
+        .annotate(
+            count=Count("id"),
+            open_count=Count("id", filter=Q(stage__in=OPEN_STAGES)),
+            won_count=Count("id", filter=Q(stage=Stage.WON)),
+            open=value,
+            won=won,
+        )
+    )
+    return CompanySummary(
+        contacts=contacts,
+        contact_count=sum(row["count"] for row in rows),
+        open_count=sum(row["open_count"] for row in rows),
+        won_count=sum(row["won_count"] for row in rows),
+        values=[
+            CompanyValue(row["currency"], Decimal(row["open"]), Decimal(row["won"]))
+            for row in rows
+            if row["open"] or row["won"]
+        ],
+    )
+
+
+def company_industries(user: User, *, limit: int = 200) -> list[str]:
+    """The industries the user's companies already have, for the industry field's suggestions:
+    picking one keeps "Software" from becoming "software company" on the next lead, and the
+    ICP criteria match the text."""
+    return list(
+        companies_visible_to(user)
+        .exclude(industry="")
+        .order_by("industry")
+        .values_list("industry", flat=True)
+        .distinct()[:limit]
+    )
+
+
 # --- Change history ------------------------------------------------------------------------
 
 # Set by every stage move, which the timeline already shows with its reason.

@@ -26,7 +26,7 @@ from simple_history.utils import bulk_update_with_history
 from accounts.models import User
 from audit.models import AuditAction
 from audit.services import audit_event_record
-from icp.rescoring import request_owner_rescore, request_rescore
+from icp.rescoring import leads_rescore_now, request_owner_rescore, request_rescore
 from leads import cadence
 from leads.models import (
     ANSWERED_OUTCOMES,
@@ -52,6 +52,7 @@ from leads.normalize import (
     normalize_phone,
 )
 from leads.referrers import ReferrerChoice, resolve_referrer
+from leads.seniority import seniority_from_title
 
 # Fields a person may set on a lead; scores, owner and denormalised fields are not among them.
 EDITABLE_LEAD_FIELDS = (
@@ -74,6 +75,31 @@ EDITABLE_LEAD_FIELDS = (
 )
 # Edits to these change what the scoring sees.
 SCORED_FIELDS = {"title", "seniority", "company", "source", "referred_by", "tags"}
+# The facts of a company a person may set, and those among them the scoring reads.
+EDITABLE_COMPANY_FIELDS = (
+    "name",
+    "domain",
+    "industry",
+    "employee_count",
+    "annual_revenue",
+    "country",
+    "region",
+    "city",
+    "website",
+    "tags",
+)
+SCORED_COMPANY_FIELDS = {
+    "industry",
+    "employee_count",
+    "annual_revenue",
+    "country",
+    "region",
+    "city",
+    "tags",
+}
+# Up to this many leads of a company are rescored before an edit of its facts returns (a few
+# statements for all of them); a bigger account's are rescored in the background.
+COMPANY_RESCORE_NOW_UP_TO = 500
 ACTIVITY_FUTURE_TOLERANCE = timedelta(days=1)
 
 
@@ -82,11 +108,69 @@ ACTIVITY_FUTURE_TOLERANCE = timedelta(days=1)
 
 @transaction.atomic
 def company_create(*, owner: User, name: str, domain: str = "", **fields: object) -> Company:
-    company = Company(owner=owner, name=name.strip(), domain=normalize_domain(domain), **fields)
-    company.tags = _clean_tags(company.tags)
+    company = Company(owner=owner, name=name, domain=domain, **fields)
+    _normalise_company(company)
     _validate(company)
     company.save()
     return company
+
+
+@transaction.atomic
+def company_update(*, company: Company, user: User, **fields: object) -> Company:
+    """Change a company's facts (what a salesperson found out researching it).
+
+    When the scoring reads a changed fact, the company's leads are rescored before this
+    returns, in this transaction: the page that saved the facts shows the new scores at once.
+    A company with more than COMPANY_RESCORE_NOW_UP_TO leads has them rescored in the
+    background instead. Anything but EDITABLE_COMPANY_FIELDS is refused.
+    """
+    unknown = set(fields) - set(EDITABLE_COMPANY_FIELDS)
+    if unknown:
+        raise TypeError(f"company_update() got fields it does not accept: {sorted(unknown)}")
+    before = {name: getattr(company, name) for name in fields}
+    for name, value in fields.items():
+        setattr(company, name, value)
+    _normalise_company(company)
+    _validate(company)
+    changed = {name for name in fields if getattr(company, name) != before[name]}
+    if not changed:
+        return company
+    company.save(update_fields=[*sorted(changed), "updated_at"])
+    if SCORED_COMPANY_FIELDS & changed:
+        _rescore_company_leads(company)
+    return company
+
+
+@transaction.atomic
+def lead_company_update(*, lead: Lead, user: User, **fields: object) -> Company:
+    """Save the company facts researched for a lead, from the lead's page: its company's, or,
+    when it has none, a new company's that the lead is then linked to. Either way the lead is
+    rescored before this returns (see `company_update`)."""
+    if lead.company_id is not None:
+        return company_update(company=lead.company, user=user, **fields)
+    company = company_create(owner=lead.owner, **fields)
+    lead_update(lead=lead, user=user, company=company, rescore_now=True)
+    return company
+
+
+def _normalise_company(company: Company) -> None:
+    for name in ("name", "industry", "region", "city"):
+        setattr(company, name, (getattr(company, name) or "").strip())
+    company.domain = normalize_domain(company.domain or "")
+    company.country = (company.country or "").strip().upper()
+    company.tags = _clean_tags(company.tags)
+
+
+def _rescore_company_leads(company: Company) -> None:
+    lead_ids = list(
+        Lead.objects.filter(company=company, owner_id=company.owner_id)
+        .order_by("pk")
+        .values_list("pk", flat=True)[: COMPANY_RESCORE_NOW_UP_TO + 1]
+    )
+    if len(lead_ids) > COMPANY_RESCORE_NOW_UP_TO:
+        request_owner_rescore(company.owner_id)
+    else:
+        leads_rescore_now(owner_id=company.owner_id, lead_ids=lead_ids)
 
 
 def company_find_or_create(*, owner: User, name: str = "", domain: str = "") -> Company | None:
@@ -218,8 +302,14 @@ def _audit_bulk_action(
 
 
 @transaction.atomic
-def lead_update(*, lead: Lead, user: User, **fields: object) -> Lead:
-    """Change the editable fields of a lead; anything else passed in is refused."""
+def lead_update(*, lead: Lead, user: User, rescore_now: bool = False, **fields: object) -> Lead:
+    """Change the editable fields of a lead; anything else passed in is refused.
+
+    A new job title brings its seniority along (`seniority_from_title`) unless a person chose
+    the seniority: when it is empty or was what the old title implied, and this edit leaves it
+    as it was. When a scored field changes, the lead is rescored after commit, or with
+    `rescore_now` (an edit on the lead's page) before this returns, so the page shows it.
+    """
     unknown = set(fields) - set(EDITABLE_LEAD_FIELDS)
     if unknown:
         raise TypeError(f"lead_update() got fields it does not accept: {sorted(unknown)}")
@@ -233,6 +323,10 @@ def lead_update(*, lead: Lead, user: User, **fields: object) -> Lead:
         newly_referred = fields["referred_by"] is not None and lead.referred_by_id is None
         if newly_referred and fields.get("source", lead.source) == lead.source:
             fields["source"] = Source.REFERRAL
+    if "title" in fields and fields["title"] != lead.title:
+        seniority = fields.get("seniority", lead.seniority)
+        if seniority == lead.seniority and seniority in ("", seniority_from_title(lead.title)):
+            fields["seniority"] = seniority_from_title(str(fields["title"] or ""))
     for name, value in fields.items():
         setattr(lead, name, value)
     _normalise(lead)
@@ -241,7 +335,10 @@ def lead_update(*, lead: Lead, user: User, **fields: object) -> Lead:
     lead._history_user = user
     lead.save(update_fields=[*fields, "updated_at"])
     if SCORED_FIELDS & fields.keys():
-        request_rescore(lead.pk)
+        if rescore_now:
+            leads_rescore_now(owner_id=lead.owner_id, lead_ids=[lead.pk])
+        else:
+            request_rescore(lead.pk)
     return lead
 
 
@@ -930,6 +1027,8 @@ def _unsaved_lead(
     if stage == Stage.WON:
         lead.won_at = now
     _normalise(lead)
+    if not lead.seniority:
+        lead.seniority = seniority_from_title(lead.title)
     _check_same_owner(lead)
     return lead
 
@@ -1058,6 +1157,14 @@ def leads_bulk_fill_empty_fields(
             for name, value in values_by_lead[lead.pk].items()
             if not _is_empty(value) and _is_empty(getattr(lead, name))
         }
+        # As `lead_update` does for one lead: the title's seniority, when none is set.
+        if (
+            "title" in fills
+            and not lead.seniority
+            and not fills.get("seniority")
+            and (seniority := seniority_from_title(str(fills["title"])))
+        ):
+            fills["seniority"] = seniority
         filled[lead.pk] = sorted(fills)
         if not fills:
             continue

@@ -14,6 +14,7 @@ urlpatterns = [
     path("leads/new/", views.lead_create, name="lead-create"),
     path("leads/bulk/", views.lead_bulk, name="lead-bulk"),
     path("leads/<int:pk>/", views.lead_detail, name="lead-detail"),
+    path("leads/<int:pk>/edit/company/", views.lead_company_edit, name="lead-company-edit"),
     path("leads/<int:pk>/edit/<str:section>/", views.lead_edit, name="lead-edit"),
     path("leads/<int:pk>/stage/", views.lead_stage, name="lead-stage"),
     path("leads/<int:pk>/referrer/", views.lead_referrer, name="lead-referrer"),
@@ -33,6 +34,8 @@ urlpatterns = [
     ),
     path("leads/<int:pk>/merge/<int:other_pk>/confirm/", views.lead_merge, name="lead-merge"),
     path("leads/merges/<int:pk>/undo/", views.lead_merge_undo, name="lead-merge-undo"),
+    path("companies/<int:pk>/", views.company_detail, name="company-detail"),
+    path("companies/<int:pk>/edit/", views.company_edit, name="company-edit"),
     path("pipeline/", views.pipeline, name="pipeline"),
     path("pipeline/<str:stage>/", views.pipeline_column, name="pipeline-column"),
 ]

@@ -20,6 +20,7 @@ from leads import merging, selectors, services
 from leads.forms import (
     ActivityForm,
     BulkActionForm,
+    CompanyForm,
     FollowUpForm,
     LeadContactForm,
     LeadDealForm,
@@ -31,7 +32,7 @@ from leads.forms import (
     SnoozeForm,
     StageForm,
 )
-from leads.models import TOUCH_KINDS, Lead, Stage
+from leads.models import TOUCH_KINDS, Company, Lead, Stage
 
 # --- Today ---------------------------------------------------------------------------------
 
@@ -298,15 +299,20 @@ def _detail_context(request: HttpRequest, lead) -> dict:
 
 # Regions of the lead page that reload themselves when the lead changes (leadChanged).
 DETAIL_REGIONS = ("lead-timeline", "lead-follow-up", "lead-score", "lead-contact-actions")
+# Cards whose Cancel button reloads them as they are.
+CARD_REGIONS = ("lead-company",)
 
 
 @require_GET
 def lead_detail(request: HttpRequest, pk: int) -> HttpResponse:
     lead = _lead_for(request, pk)
     region = request.GET.get("region", "lead-timeline")
-    if region not in DETAIL_REGIONS:
+    if region not in DETAIL_REGIONS and region not in CARD_REGIONS:
         region = "lead-timeline"
-    return render_region(request, "leads/lead_detail.html", region, _detail_context(request, lead))
+    context = _detail_context(request, lead)
+    # A reloaded score card brings the header's grade along (an out-of-band swap).
+    context["grade_out_of_band"] = region == "lead-score" and wants_partial(request)
+    return render_region(request, "leads/lead_detail.html", region, context)
 
 
 @require_http_methods(["GET", "POST"])
@@ -326,6 +332,7 @@ def lead_edit(request: HttpRequest, pk: int, section: str) -> HttpResponse:
             services.lead_update(
                 lead=lead,
                 user=request.user,
+                rescore_now=True,
                 **{name: form.cleaned_data[name] for name in form.fields},
             )
         except ValidationError as error:
@@ -339,9 +346,52 @@ def lead_edit(request: HttpRequest, pk: int, section: str) -> HttpResponse:
         response = render_region(
             request, "leads/lead_detail.html", region, _detail_context(request, lead)
         )
-        # The call/email buttons under the name (and the score) show what was just saved.
-        return trigger(response, "leadChanged")
+        # The call/email buttons under the name show what was just saved (leadChanged); the
+        # lead was rescored above, so the score card reloads at once (leadScored).
+        return trigger(response, "leadChanged", "leadScored")
     return redirect("lead-detail", pk=pk)
+
+
+@require_http_methods(["GET", "POST"])
+def lead_company_edit(request: HttpRequest, pk: int) -> HttpResponse:
+    """The lead page's Company card: GET gives the form, POST saves what the salesperson found
+    out. The lead is rescored before the response, and `leadScored` reloads the score card at
+    once (it waits for a worker after other changes)."""
+    lead = _lead_for(request, pk)
+    region = "lead-company"
+    if request.method == "GET":
+        form = CompanyForm(instance=lead.company)
+        context = _company_card_context(request, lead, form)
+        return render_region(request, "leads/lead_detail.html", region, context)
+    # No instance: the form's validation must not leave its values on the lead's company.
+    form = CompanyForm(request.POST)
+    if form.is_valid():
+        try:
+            services.lead_company_update(lead=lead, user=request.user, **form.cleaned_data)
+        except ValidationError as error:
+            add_service_errors(form, error)
+    if form.errors:
+        lead = _lead_for(request, pk)  # as stored, not as the refused edit left its company
+        context = _company_card_context(request, lead, form)
+        return render_region(request, "leads/lead_detail.html", region, context, status=422)
+    if not wants_partial(request):
+        messages.success(request, "Saved. The score is up to date.")
+        return redirect("lead-detail", pk=pk)
+    lead = _lead_for(request, pk)
+    response = render_region(request, "leads/lead_detail.html", region, {"lead": lead})
+    return trigger(response, "leadScored")
+
+
+def _company_card_context(request: HttpRequest, lead: Lead, form: CompanyForm) -> dict:
+    """The Company card in edit mode; the whole page's context only when it is drawn whole
+    (no JavaScript)."""
+    context = _detail_context(request, lead) if not wants_partial(request) else {"lead": lead}
+    return {
+        **context,
+        "editing": "company",
+        "company_form": form,
+        "industries": selectors.company_industries(request.user),
+    }
 
 
 @require_POST
@@ -606,6 +656,72 @@ def _go_to(request: HttpRequest, url: str) -> HttpResponse:
         response["HX-Redirect"] = url
         return response
     return redirect(url)
+
+
+# --- Companies -----------------------------------------------------------------------------
+
+COMPANY_PAGE = "leads/company_detail.html"
+
+
+def _company_for(request: HttpRequest, pk: int) -> Company:
+    return get_object_or_404(selectors.companies_visible_to(request.user), pk=pk)
+
+
+def _company_context(request: HttpRequest, company: Company) -> dict:
+    return {
+        "title": company.name,
+        "company": company,
+        "summary": selectors.company_summary(request.user, company),
+    }
+
+
+@require_GET
+def company_detail(request: HttpRequest, pk: int) -> HttpResponse:
+    """A company's facts, its contacts (the leads at it) and their open and won value."""
+    company = _company_for(request, pk)
+    region = "company-facts" if request.GET.get("region") == "company-facts" else "company-leads"
+    return render_region(request, COMPANY_PAGE, region, _company_context(request, company))
+
+
+@require_http_methods(["GET", "POST"])
+def company_edit(request: HttpRequest, pk: int) -> HttpResponse:
+    """The company page's facts card: GET gives the form, POST saves it. Its leads are
+    rescored before the response; `companyChanged` reloads the contacts with their scores."""
+    company = _company_for(request, pk)
+    region = "company-facts"
+    if request.method == "GET":
+        context = _company_edit_context(request, company, CompanyForm(instance=company))
+        return render_region(request, COMPANY_PAGE, region, context)
+    # No instance: the form's validation must not leave its values on the company.
+    form = CompanyForm(request.POST)
+    if form.is_valid():
+        try:
+            services.company_update(company=company, user=request.user, **form.cleaned_data)
+        except ValidationError as error:
+            add_service_errors(form, error)
+    if form.errors:
+        company = _company_for(request, pk)  # as it is stored, not as the refused edit left it
+        context = _company_edit_context(request, company, form)
+        return render_region(request, COMPANY_PAGE, region, context, status=422)
+    if not wants_partial(request):
+        messages.success(request, "Saved. The contacts' scores are up to date.")
+        return redirect("company-detail", pk=pk)
+    response = render_region(request, COMPANY_PAGE, region, {"company": company})
+    # The page's header names the company and its industry: it comes along out of band.
+    response.content += render_to_string(
+        f"{COMPANY_PAGE}#company-header", {"company": company, "out_of_band": True}, request
+    ).encode()
+    return trigger(response, "companyChanged")
+
+
+def _company_edit_context(request: HttpRequest, company: Company, form: CompanyForm) -> dict:
+    context = {"company": company} if wants_partial(request) else _company_context(request, company)
+    return {
+        **context,
+        "editing": True,
+        "company_form": form,
+        "industries": selectors.company_industries(request.user),
+    }
 
 
 # --- Pipeline ------------------------------------------------------------------------------

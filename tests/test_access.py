@@ -32,7 +32,7 @@ from icp.models import ICP, Criterion
 from imports import services as import_services
 from imports.models import ImportJob
 from leads import merging
-from leads.models import Activity, FollowUp, Lead, LeadMerge, StageChange
+from leads.models import Activity, Company, FollowUp, Lead, LeadMerge, StageChange
 from referrals.models import ReferralAsk, ReferralSource
 from tests.factories import (
     ActivityFactory,
@@ -85,6 +85,7 @@ ID_KINDS_BY_NAME_PREFIX = {
     "api-criterion-": "criterion",
     "api-token-revoke": "api_token",
     "import-": "import_job",
+    "company-": "company",
 }
 ID_KINDS_BY_KWARG = {"criterion_pk": "criterion", "other_pk": "lead"}
 # GET and POST for the pages; PATCH and DELETE too, which an API's detail routes answer.
@@ -94,6 +95,8 @@ METHODS = ("GET", "POST", "PATCH", "DELETE")
 TOMORROW = (timezone.now() + timedelta(days=1)).date().isoformat()
 POST_DATA: dict[str, dict[str, str]] = {
     "lead-edit": {"first_name": "Changed", "last_name": "By someone else", "title": "CEO"},
+    "lead-company-edit": {"name": "Changed by someone else", "industry": "Changed"},
+    "company-edit": {"name": "Changed by someone else", "industry": "Changed"},
     "lead-stage": {"to_stage": "qualified"},
     "lead-activity-create": {"kind": "call", "outcome": "connected", "text": "Not mine"},
     "lead-follow-up": {"due_date": TOMORROW, "due_time": "09:00", "kind": "custom"},
@@ -218,6 +221,7 @@ def records_of(user) -> dict[str, object]:
     icp = ICPFactory(owner=user)
     return {
         "lead": lead,
+        "company": lead.company,
         "activity": ActivityFactory(lead=lead),
         "follow_up": FollowUpFactory(lead=lead),
         "referral_source": source,
@@ -240,6 +244,7 @@ def snapshot(user) -> dict[str, list[dict]]:
     """Every record of `user` that a URL could change, column by column."""
     rows = {
         "leads": Lead.objects.filter(owner=user),
+        "companies": Company.objects.filter(owner=user),
         "activities": Activity.objects.filter(lead__owner=user),
         "follow-ups": FollowUp.objects.filter(lead__owner=user),
         "stage changes": StageChange.objects.filter(lead__owner=user),

@@ -115,6 +115,13 @@ def test_the_main_pages_keep_to_the_policy_and_htmx_works(watched_page, live_ser
     expect(page.locator("#lead-contact form")).to_be_visible()
     assert problems() == [], "Lead page"
 
+    # The company page: opening its facts editor swaps the card through htmx.
+    page.goto(f"{base}/companies/{lead.company.pk}/")
+    expect(page.locator("h1")).to_contain_text(SCRIPT)
+    page.locator("#company-facts").get_by_role("link", name="Edit").click()
+    expect(page.locator("#company-facts form")).to_be_visible()
+    assert problems() == [], "Company page"
+
     # Pipeline: choosing a rep reloads the board through htmx.
     page.goto(f"{base}/pipeline/")
     page.get_by_label("Rep").select_option(label=str(team))

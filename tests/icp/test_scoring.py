@@ -92,22 +92,69 @@ def test_fit_rounds_half_up_not_to_even():
     assert score_lead(SAAS_FACTS, [narrow], now=NOW).fit == 13
 
 
-def test_missing_data_is_unmatched_and_listed_as_unknown():
-    no_company = LeadFacts(title="CTO", source="referral")
+def test_missing_data_counts_as_not_matched_but_is_listed_as_unknown_only():
+    no_company = LeadFacts(title="CTO", source="referral", country="DE")
     profile = icp(
         1,
         criterion("industry", "equals", "SaaS", 30, label="Industry"),
         criterion("employee_count", "range", {"min": 50}, 20, label="Staff"),
         criterion("title", "contains", "cto", 50, label="Title"),
         criterion("tags", "contains", "b2b", 10, label="Tags"),
+        criterion("country", "equals", "GB", 10, label="Country"),
     )
 
     explanation = score_lead(no_company, [profile], now=NOW).explanation
 
-    assert explanation["fit"] == 45  # 50 of 110 → 45.45
+    assert explanation["fit"] == 42  # 50 of 120 → 41.67: unknown weighs as not matched
     assert explanation["matched"] == ["Title"]
-    assert explanation["unmatched"] == ["Industry", "Staff", "Tags"]
+    # The score card shows "Not matched" and "Unknown — worth researching": one list each.
+    assert explanation["unmatched"] == ["Country"]
     assert explanation["unknown"] == ["Industry", "Staff", "Tags"]
+
+
+_FIELD_VALUES = {
+    "industry": ("equals", "SaaS"),
+    "employee_count": ("range", {"min": 50, "max": 500}),
+    "annual_revenue": ("range", {"min": 1_000_000}),
+    "country": ("one_of", ["GB", "DE"]),
+    "region": ("contains", "bav"),
+    "title": ("contains", "sales"),
+    "seniority": ("one_of", ["vp", "c_level"]),
+    "tags": ("contains", "b2b"),
+    "source": ("equals", "referral"),
+}
+
+
+@given(
+    facts=st.builds(
+        LeadFacts,
+        industry=st.sampled_from([None, "SaaS", "Retail"]),
+        employee_count=st.sampled_from([None, 10, 120]),
+        annual_revenue=st.sampled_from([None, 5_000, 8_000_000]),
+        country=st.sampled_from([None, "GB", "FR"]),
+        region=st.sampled_from([None, "Bavaria"]),
+        city=st.sampled_from([None, "Lyon"]),
+        title=st.sampled_from([None, "Head of Sales", "Engineer"]),
+        seniority=st.sampled_from([None, "vp", "individual"]),
+        tags=st.sampled_from([frozenset(), frozenset({"b2b"}), frozenset({"b2c"})]),
+        source=st.sampled_from([None, "referral", "marketing"]),
+    ),
+    fields=st.lists(st.sampled_from(sorted(_FIELD_VALUES)), min_size=1, unique=True),
+    required=st.lists(st.booleans(), min_size=9, max_size=9),
+)
+def test_each_criterion_is_listed_exactly_once(facts, fields, required):
+    criteria = [
+        criterion(name, *_FIELD_VALUES[name], required=must, label=f"Label {name}")
+        for name, must in zip(fields, required, strict=False)
+    ]
+
+    explanation = score_lead(facts, [icp(1, *criteria)], now=NOW).explanation
+
+    listed = explanation["matched"] + explanation["unmatched"] + explanation["unknown"]
+    assert sorted(listed) == sorted(spec.label for spec in criteria)
+    assert set(explanation["knocked_out_by"]) <= set(explanation["unmatched"]) | set(
+        explanation["unknown"]
+    )
 
 
 def test_an_unmet_required_criterion_knocks_the_fit_out():

@@ -39,6 +39,9 @@ THEIRS = "Theotheirs"
 DETAIL_VIEWS = [
     ("lead-detail", "lead", ()),
     ("lead-edit", "lead", ("contact",)),
+    ("lead-company-edit", "lead", ()),
+    ("company-detail", "company", ()),
+    ("company-edit", "company", ()),
     ("referral-detail", "referral_source", ()),
     ("icp-detail", "icp", ()),
     ("icp-preview", "icp", ()),

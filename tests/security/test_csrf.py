@@ -41,6 +41,8 @@ FORM_PAGES = {
     "password_change",
     "settings",
     "lead-edit",  # GET: the section's edit form, as a partial
+    "lead-company-edit",  # GET: the Company card's form
+    "company-edit",  # GET: the company page's facts form
     "import-start",
     "import-mapping",
     "lead-erase",  # GET: what erasing deletes, and the box to confirm it
