@@ -65,8 +65,10 @@ def referral_create(request: HttpRequest) -> HttpResponse:
             messages.success(request, f"Added {source.name} as a referral source.")
             return redirect("referral-list")
     if wants_partial(request):
-        return render_region(request, LIST_TEMPLATE, "source-create-form", {"create_form": form})
-    return render(request, LIST_TEMPLATE, _list_context(request, create_form=form))
+        return render_region(
+            request, LIST_TEMPLATE, "source-create-form", {"create_form": form}, status=422
+        )
+    return render(request, LIST_TEMPLATE, _list_context(request, create_form=form), status=422)
 
 
 @require_GET
@@ -103,8 +105,10 @@ def referral_update(request: HttpRequest, pk: int) -> HttpResponse:
             return redirect("referral-detail", source.pk)
     if wants_partial(request):
         context = {"source": source, "update_form": form}
-        return render_region(request, DETAIL_TEMPLATE, "source-form", context)
-    return render(request, DETAIL_TEMPLATE, _detail_context(request, source, update_form=form))
+        return render_region(request, DETAIL_TEMPLATE, "source-form", context, status=422)
+    return render(
+        request, DETAIL_TEMPLATE, _detail_context(request, source, update_form=form), status=422
+    )
 
 
 @require_POST
@@ -139,7 +143,10 @@ def referral_ask(request: HttpRequest, pk: int) -> HttpResponse:
             "row_errors": [] if ask else _errors(form),
         }
         response = render_region(request, LIST_TEMPLATE, "who-to-ask-row", context)
-    return trigger(response, ASKED) if ask else response
+    if ask is None:
+        response.status_code = 422  # swapped in all the same (htmx-config): the errors show
+        return response
+    return trigger(response, ASKED)
 
 
 @require_POST
@@ -182,8 +189,11 @@ def referral_ask_outcome(request: HttpRequest, pk: int) -> HttpResponse:
             "row_errors": errors,
         }
         response = render_region(request, LIST_TEMPLATE, "who-to-ask-row", context)
+    if not saved:
+        response.status_code = 422  # swapped in all the same (htmx-config): the errors show
+        return response
     # The source's summary counts the names given in asks: it refreshes on this.
-    return trigger(response, ASKED) if saved else response
+    return trigger(response, ASKED)
 
 
 def _visible_source(request: HttpRequest, pk: int) -> ReferralSource:

@@ -244,7 +244,7 @@ def test_form_errors_are_shown_next_to_their_fields(client_of, salesperson, with
         **(HTMX if with_htmx else {}),
     )
 
-    assert response.status_code == 200
+    assert response.status_code == 422
     assert is_full_page(response) is not with_htmx
     page = response.content.decode()
     assert '<p class="field-error" id="id_strength_error">Select a valid choice.' in page
@@ -524,7 +524,7 @@ def test_an_invalid_update_shows_errors_and_changes_nothing(client_of, salespers
         **(HTMX if with_htmx else {}),
     )
 
-    assert response.status_code == 200
+    assert response.status_code == 422
     assert is_full_page(response) is not with_htmx
     assert 'id="id_strength_error">Select a valid choice.' in response.content.decode()
     source.refresh_from_db()
