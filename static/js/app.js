@@ -1,4 +1,5 @@
 // LeadHunter's small amount of hand-written behaviour; everything else is htmx.
+
 // Errors show where they happen. A form that did not validate comes back as 422 with its errors
 // next to its fields (htmx-config in _base.html swaps it); focus moves to the first one. A request
 // that failed outright (offline, timeout, server error) swaps nothing, so what was typed stays,
@@ -26,8 +27,10 @@ function focusFirstError(region) {
 function failureText(detail) {
   const xhr = detail.xhr;
   const saving = (detail.requestConfig?.verb || "post") !== "get";
-  const what = saving ? "Not saved" : "Could not load this";
-  const kept = saving ? " What you typed is still here." : "";
+  // A form with nothing typed into it names its own outcome (data-not-done="Not moved").
+  const own = sourceForm(detail)?.dataset.notDone;
+  const what = own || (saving ? "Not saved" : "Could not load this");
+  const kept = saving && !own ? " What you typed is still here." : "";
   if (!xhr || xhr.status === 0) {
     return what + ": LeadHunter could not be reached." + kept + " Check your connection and try again.";
   }
@@ -40,9 +43,12 @@ function failureText(detail) {
   return what + ": something went wrong on our side." + kept + " Try again in a moment.";
 }
 
+function sourceForm(detail) {
+  return (detail.requestConfig?.elt || detail.elt)?.closest?.("form") || null;
+}
+
 function sayNotDone(event, text) {
-  const source = event.detail.requestConfig?.elt || event.detail.elt;
-  const form = source?.closest?.("form");
+  const form = sourceForm(event.detail);
   if (form?.isConnected) {
     let note = form.querySelector(":scope > .form-failure");
     if (!note) {
@@ -67,16 +73,18 @@ document.addEventListener("htmx:responseError", (event) => sayNotDone(event, fai
 document.addEventListener("htmx:sendError", (event) => sayNotDone(event, failureText({ ...event.detail, xhr: null })));
 document.addEventListener("htmx:timeout", (event) => {
   const saving = (event.detail.requestConfig?.verb || "post") !== "get";
-  sayNotDone(event, saving
-    ? "Not saved: LeadHunter took too long to answer. What you typed is still here; try again."
-    : "Could not load this: LeadHunter took too long to answer. Try again in a moment.");
+  const own = sourceForm(event.detail)?.dataset.notDone;
+  sayNotDone(event, own
+    ? own + ": LeadHunter took too long to answer. Try again."
+    : saving
+      ? "Not saved: LeadHunter took too long to answer. What you typed is still here; try again."
+      : "Could not load this: LeadHunter took too long to answer. Try again in a moment.");
 });
 
 // A later request from the same form that got an answer clears the "not saved" note.
 document.addEventListener("htmx:afterRequest", (event) => {
   if (!event.detail.successful) return;
-  const form = (event.detail.requestConfig?.elt || event.detail.elt)?.closest?.("form");
-  form?.querySelector(":scope > .form-failure")?.remove();
+  sourceForm(event.detail)?.querySelector(":scope > .form-failure")?.remove();
 });
 
 // "Select all" checkboxes in tables with bulk actions.

@@ -56,7 +56,7 @@
     const select = form.querySelector("[data-move]");
     const stayed = card.closest(".board-column").dataset.stage;
     let reason = "";
-    if (stage === "lost") {
+    if (stage === "lost" && stayed !== "lost") {
       const name = card.querySelector(".board-card-top a")?.textContent.trim();
       reason = await window.askLostReason(name, select);
       if (reason === null) {
@@ -65,6 +65,9 @@
       }
     }
     select.value = stage;
+    // A new try: the last refusal no longer applies.
+    form.querySelector(".field-error")?.remove();
+    select.removeAttribute("aria-invalid");
     card.classList.add("is-moving");
     htmx.ajax("POST", form.action, {
       source: form,
@@ -74,11 +77,9 @@
     }).then(settle, settle);  // a failed send rejects; app.js has already said "not moved"
 
     function settle() {
-      // Moved: the board reloads itself (leadChanged). Not moved: the card stays where it was.
-      if (!card.isConnected) return;
+      // Moved: the board reloads itself (leadChanged). Not moved: the card stays where it was,
+      // its menu still on the stage picked, so Move tries again.
       card.classList.remove("is-moving");
-      const current = card.querySelector("[data-move]");
-      if (current && !current.hasAttribute("aria-invalid")) current.value = card.closest(".board-column").dataset.stage;
     }
   }
 })();
