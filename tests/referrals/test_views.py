@@ -318,6 +318,8 @@ def test_asking_someone_who_opted_out_says_so_in_the_row(client_of, salesperson)
         reverse("referral-ask", args=[source.pk]), {"channel": "email"}, **HTMX
     )
 
+    assert response.status_code == 422  # htmx-config swaps 422: the row shows why
+    assert response.content.decode().lstrip().startswith(f'<li id="who-to-ask-row-{source.pk}"')
     assert "Quiet Quinn opted out of referral asks." in response.content.decode()
     assert "HX-Trigger" not in response
     assert not ReferralAsk.objects.exists()
@@ -352,6 +354,7 @@ def test_gave_without_a_number_is_an_error_in_the_row(client_of, salesperson):
         **HTMX,
     )
 
+    assert response.status_code == 422
     assert "How many referrals did they give? At least 1." in response.content.decode()
     ask.refresh_from_db()
     assert ask.outcome == "pending"
