@@ -3,6 +3,7 @@ errors say what happened next to where it happened (issue 13)."""
 
 from __future__ import annotations
 
+import json
 import re
 from pathlib import Path
 
@@ -46,3 +47,20 @@ def test_the_check_catches_the_old_wording():
 def test_no_window_prompt_for_a_reason():
     scripts = "\n".join(path.read_text() for path in ROOT.joinpath("static", "js").glob("*.js"))
     assert not re.search(r"\bprompt\s*\(", scripts)
+
+
+def test_htmx_swaps_a_refused_form_and_treats_other_errors_as_failures():
+    base = ROOT.joinpath("templates", "_base.html").read_text()
+    config = json.loads(re.search(r"name=\"htmx-config\" content='([^']*)'", base).group(1))
+    rules = config["responseHandling"]
+
+    def rule_for(status: int) -> dict:
+        return next(rule for rule in rules if re.search(rule["code"], str(status)))
+
+    assert rule_for(422) == {"code": "422", "swap": True, "error": False}
+    assert rule_for(200)["swap"]
+    assert rule_for(204)["swap"] is False
+    for status in (400, 403, 404, 500, 502):
+        assert rule_for(status)["swap"] is False
+        assert rule_for(status)["error"] is True
+    assert config["timeout"] > 0  # a hung request ends as "not saved", not as a spinner
