@@ -411,19 +411,29 @@ def lead_stage_undo(request: HttpRequest, pk: int) -> HttpResponse:
     status = 422 if problem else 200
     if request.POST.get("page") == "lead":
         response = _lead_stage_region(
-            request, lead, form=StageForm(initial={"to_stage": lead.stage}), moved_text=text
+            request,
+            lead,
+            form=StageForm(initial={"to_stage": lead.stage}),
+            moved_text=text,
+            refused=bool(problem),
         )
-        response.status_code = status
     else:
-        context = {"text": text, "undone": True}
+        context = {"text": text, "undone": True, "refused": bool(problem)}
         response = render(request, "leads/pipeline.html#pipeline-moved", context, status=status)
     return response if problem else trigger(response, "leadChanged")
 
 
 def _lead_stage_region(
-    request: HttpRequest, lead, *, form: StageForm, stage_change=None, moved_text: str = ""
+    request: HttpRequest,
+    lead,
+    *,
+    form: StageForm,
+    stage_change=None,
+    moved_text: str = "",
+    refused: bool = False,
 ) -> HttpResponse:
-    """The lead page's stage card: the form (with errors, 422), or what moved and Undo."""
+    """The lead page's stage card: the form (with errors, 422), or what moved and Undo;
+    `refused` says `moved_text` is why an undo was refused (422 too)."""
     if not form.errors:
         form = StageForm(initial={"to_stage": lead.stage})
         if stage_change is not None:
@@ -433,11 +443,12 @@ def _lead_stage_region(
         "stage_form": form,
         "stage_change": stage_change,
         "moved_text": moved_text,
+        "refused": refused,
     }
-    status = 422 if form.errors else 200
+    status = 422 if form.errors or refused else 200
     response = render(request, "leads/lead_detail.html#lead-stage", context, status=status)
     # The timeline and next step show the move.
-    return trigger(response, "leadChanged") if moved_text else response
+    return trigger(response, "leadChanged") if moved_text and not refused else response
 
 
 def _moved_message(request: HttpRequest, lead, stage_change) -> str:

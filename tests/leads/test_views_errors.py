@@ -260,3 +260,22 @@ def test_an_invalid_card_edit_comes_back_with_the_error_next_to_the_field(
     assert f'id="id_{field}_error">' in page
     assert message in page.split(f'id="id_{field}_error">', 1)[1].split("</p>", 1)[0]
     assert 'aria-invalid="true"' in page
+
+
+@pytest.mark.django_db
+def test_a_refused_undo_on_the_lead_page_says_why_in_the_stage_card(sam_client, dana, salesperson):
+    services.lead_change_stage(lead=dana, to_stage="proposal", user=salesperson)
+    change = dana.stage_changes.get(to_stage="proposal")
+    services.lead_change_stage(lead=dana, to_stage="won", user=salesperson)
+
+    response = sam_client.post(
+        reverse("lead-stage-undo", args=[change.pk]), {"page": "lead"}, headers=HTMX
+    )
+
+    assert response.status_code == 422
+    assert root_tag(response) == '<div id="lead-stage" class="stage-card card"'
+    page = html(response)
+    assert '<div class="message message-error stage-moved" role="alert">' in page
+    assert "Dana Kim has moved since" in page
+    assert "hx-swap-oob" not in page
+    assert "HX-Trigger" not in response
