@@ -10,6 +10,11 @@ from django.core.exceptions import ValidationError
 from accounts.models import TIME_ZONE_CHOICES, User
 from leadhunter.forms import add_service_errors
 
+# The lost-reason dialog lists them all; a reason goes into the 200-character stage-change reason
+# together with the salesperson's own words.
+MAX_LOST_REASONS = 15
+MAX_LOST_REASON_LENGTH = 60
+
 # Zones are grouped by region in the select, so "Berlin" is found under Europe.
 _REGIONS = (
     "Africa",
@@ -65,9 +70,33 @@ class UserSettingsForm(forms.Form):
         help_text=_model_field("daily_digest_email").help_text,
     )
 
+    lost_reasons = forms.CharField(
+        label="Lost reasons",
+        required=False,
+        widget=forms.Textarea(attrs={"rows": 6}),
+        help_text="One a line. Offered when you mark a lead lost; you can always type another.",
+    )
+
     @classmethod
     def for_user(cls, user: User) -> UserSettingsForm:
-        return cls(initial={name: getattr(user, name) for name in cls.base_fields})
+        initial = {name: getattr(user, name) for name in cls.base_fields}
+        initial["lost_reasons"] = "\n".join(user.lost_reasons or [])
+        return cls(initial=initial)
+
+    def clean_lost_reasons(self) -> list[str]:
+        reasons: list[str] = []
+        for line in self.cleaned_data["lost_reasons"].splitlines():
+            reason = " ".join(line.split())
+            if reason and reason.casefold() not in {known.casefold() for known in reasons}:
+                reasons.append(reason)
+        if len(reasons) > MAX_LOST_REASONS:
+            raise ValidationError(f"Keep it to {MAX_LOST_REASONS} reasons; you can type others.")
+        too_long = [reason for reason in reasons if len(reason) > MAX_LOST_REASON_LENGTH]
+        if too_long:
+            raise ValidationError(
+                f"Keep each reason under {MAX_LOST_REASON_LENGTH} characters: “{too_long[0][:40]}…”"
+            )
+        return reasons
 
     def add_service_error(self, error: ValidationError) -> None:
         add_service_errors(self, error)

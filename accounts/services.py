@@ -52,7 +52,13 @@ def sales_managers_group() -> Group:
     return group
 
 
-SETTINGS_FIELDS = ("time_zone", "daily_touch_goal", "weekly_referral_email", "daily_digest_email")
+SETTINGS_FIELDS = (
+    "time_zone",
+    "daily_touch_goal",
+    "weekly_referral_email",
+    "daily_digest_email",
+    "lost_reasons",
+)
 
 
 @transaction.atomic
@@ -63,12 +69,16 @@ def user_update_settings(
     daily_touch_goal: int,
     weekly_referral_email: bool,
     daily_digest_email: bool,
+    lost_reasons: list[str] | None = None,
 ) -> User:
-    """Save a user's own preferences: time zone, daily touch goal and which emails they get."""
+    """Save a user's own preferences: time zone, daily touch goal, which emails they get and
+    the reasons offered when a lead is lost (None keeps them as they are)."""
     user.time_zone = time_zone
     user.daily_touch_goal = daily_touch_goal
     user.weekly_referral_email = weekly_referral_email
     user.daily_digest_email = daily_digest_email
+    if lost_reasons is not None:
+        user.lost_reasons = list(lost_reasons)
     other_fields = [field.name for field in user._meta.fields if field.name not in SETTINGS_FIELDS]
     try:
         user.full_clean(exclude=other_fields, validate_unique=False)

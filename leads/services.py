@@ -436,6 +436,39 @@ def _thank_referrer(lead: Lead, *, stage: str, user: User, now: datetime) -> Fol
     return follow_up
 
 
+@transaction.atomic
+def lead_stage_undo(
+    *, stage_change: StageChange, user: User, now: datetime | None = None
+) -> StageChange:
+    """Undo a move: the lead goes back to the stage it came from, through lead_change_stage.
+
+    History stays honest: the undo is a move of its own ("Undo of the move to Lost"), not a
+    deleted row. Only the lead's latest move can be undone, and only while the lead is still
+    where that move put it. Returns the new stage change.
+    """
+    lead = Lead.objects.select_for_update().get(pk=stage_change.lead_id)
+    latest = lead.stage_changes.order_by("-changed_at", "-id").first()
+    if (
+        latest is None
+        or latest.pk != stage_change.pk
+        or lead.stage != stage_change.to_stage
+        or not stage_change.from_stage
+    ):
+        raise ValidationError(
+            f"{lead} has moved since: this move can no longer be undone. "
+            "Move the lead from its page or the board."
+        )
+    reason = f"Undo of the move to {stage_change.get_to_stage_display()}"
+    if stage_change.from_stage == Stage.LOST:
+        # Back to Lost: the lead is lost for the reason it was lost for, which the reports count.
+        lost = lead.stage_changes.filter(to_stage=Stage.LOST).exclude(pk=stage_change.pk).first()
+        reason = lost.reason if lost and lost.reason else reason
+    lead_change_stage(
+        lead=lead, to_stage=stage_change.from_stage, user=user, reason=reason, now=now
+    )
+    return lead.stage_changes.order_by("-changed_at", "-id").first()
+
+
 # --- Activities ----------------------------------------------------------------------------
 
 

@@ -6,7 +6,7 @@ from django.contrib import messages
 from django.core.exceptions import ValidationError
 from django.http import Http404, HttpRequest, HttpResponse
 from django.middleware.csrf import get_token
-from django.shortcuts import get_object_or_404, redirect
+from django.shortcuts import get_object_or_404, redirect, render
 from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils import timezone
@@ -134,6 +134,16 @@ def _row_result(
         else:
             messages.success(request, f"{lead}: {done}")
         return redirect(next_url(request, reverse("today")))
+    if request.htmx.target == "lead-follow-up":
+        # Sent from the lead page's "Next step" card: that card comes back, saying what failed.
+        context = {
+            **_detail_context(request, _lead_for(request, lead.pk)),
+            "follow_up_error": error,
+        }
+        response = render_region(
+            request, "leads/lead_detail.html", "lead-follow-up", context, status=status
+        )
+        return trigger(response, "todayChanged", "leadChanged") if done else response
     row_id = request.POST.get("row_id", f"queue-lead-{lead.pk}")
     context = {"lead": lead, "done": done, "error": error, "row_id": row_id}
     response = render_region(
@@ -430,10 +440,15 @@ def lead_referrer(request: HttpRequest, pk: int) -> HttpResponse:
 
 @require_POST
 def lead_stage(request: HttpRequest, pk: int) -> HttpResponse:
-    """Move a lead to another stage (the detail page, the pipeline board and its keyboard menu)."""
+    """Move a lead to another stage (the lead page, the pipeline board and its keyboard menu).
+
+    htmx gets the region that sent the move back: a refused move as the form with the reason
+    next to the field (422), a move as a message naming the lead, with Undo. `page` says which
+    region: the board's card form ("board", the default) or the lead page's stage card ("lead").
+    """
     lead = _lead_for(request, pk)
     form = StageForm(request.POST)
-    error = ""
+    stage_change = None
     if form.is_valid():
         try:
             services.lead_change_stage(
@@ -442,20 +457,108 @@ def lead_stage(request: HttpRequest, pk: int) -> HttpResponse:
                 user=request.user,
                 reason=form.cleaned_data["reason"],
             )
-        except ValidationError as problem:
-            error = " ".join(problem.messages)
+        except ValidationError as error:
+            add_service_errors(form, error)
+        else:
+            stage_change = lead.stage_changes.order_by("-changed_at", "-id").first()
+    lead = _lead_for(request, pk)
+    if not wants_partial(request):
+        if form.errors:
+            messages.error(request, f"{lead} was not moved: " + " ".join(_error_list(form)))
+        else:
+            messages.success(request, _moved_message(request, lead, stage_change))
+        return redirect(next_url(request, reverse("lead-detail", args=[pk])))
+    if request.POST.get("page") == "lead":
+        return _lead_stage_region(request, lead, form=form, stage_change=stage_change)
+    if form.errors:
+        context = {
+            "lead": lead,
+            "stages": Stage.choices,
+            "move_error": " ".join(_error_list(form)),
+        }
+        response = render(request, "leads/pipeline.html#board-move-form", context, status=422)
+        # The board sends moves with #messages as the target; a refusal belongs on the card.
+        response["HX-Retarget"] = f"#move-form-{lead.pk}"
+        response["HX-Reswap"] = "outerHTML"
+        return response
+    context = {"text": f"{lead} moved to {lead.get_stage_display()}.", "stage_change": stage_change}
+    response = render(request, "leads/pipeline.html#pipeline-moved", context)
+    # The board (or any region listening for leadChanged) reloads itself.
+    return trigger(response, "leadChanged")
+
+
+@require_POST
+def lead_stage_undo(request: HttpRequest, pk: int) -> HttpResponse:
+    """Undo a move from its message: the lead goes back through the same stage service."""
+    stage_change = get_object_or_404(selectors.stage_changes_visible_to(request.user), pk=pk)
+    problem = ""
+    try:
+        services.lead_stage_undo(stage_change=stage_change, user=request.user)
+    except ValidationError as error:
+        problem = " ".join(error.messages)
+    lead = _lead_for(request, stage_change.lead_id)
+    text = problem or f"Undone: {lead} is back in {lead.get_stage_display()}."
+    if not wants_partial(request):
+        (messages.error if problem else messages.success)(request, text)
+        return redirect(next_url(request, reverse("lead-detail", args=[lead.pk])))
+    status = 422 if problem else 200
+    if request.POST.get("page") == "lead":
+        response = _lead_stage_region(
+            request,
+            lead,
+            form=StageForm(initial={"to_stage": lead.stage}),
+            moved_text=text,
+            refused=bool(problem),
+        )
     else:
-        error = "; ".join(_error_list(form))
-    if wants_partial(request):
-        # The board (or any region listening for leadChanged) reloads itself.
-        if error:
-            return HttpResponse(error, status=422, content_type="text/plain; charset=utf-8")
-        return trigger(HttpResponse(status=204), "leadChanged")
-    if error:
-        messages.error(request, error)
-    else:
-        messages.success(request, f"{lead} moved to {Stage(form.cleaned_data['to_stage']).label}.")
-    return redirect(next_url(request, reverse("lead-detail", args=[pk])))
+        context = {"text": text, "undone": True, "refused": bool(problem)}
+        response = render(request, "leads/pipeline.html#pipeline-moved", context, status=status)
+    return response if problem else trigger(response, "leadChanged")
+
+
+def _lead_stage_region(
+    request: HttpRequest,
+    lead,
+    *,
+    form: StageForm,
+    stage_change=None,
+    moved_text: str = "",
+    refused: bool = False,
+) -> HttpResponse:
+    """The lead page's stage card: the form (with errors, 422), or what moved and Undo;
+    `refused` says `moved_text` is why an undo was refused (422 too)."""
+    if not form.errors:
+        form = StageForm(initial={"to_stage": lead.stage})
+        if stage_change is not None:
+            moved_text = f"{lead} moved to {lead.get_stage_display()}."
+    context = {
+        "lead": lead,
+        "stage_form": form,
+        "stage_change": stage_change,
+        "moved_text": moved_text,
+        "refused": refused,
+    }
+    status = 422 if form.errors or refused else 200
+    response = render(request, "leads/lead_detail.html#lead-stage", context, status=status)
+    # The timeline and next step show the move.
+    return trigger(response, "leadChanged") if moved_text and not refused else response
+
+
+def _moved_message(request: HttpRequest, lead, stage_change) -> str:
+    """The flash message after a move without JavaScript: the lead's name, and Undo."""
+    return format_html(
+        "{} moved to {}. "
+        '<form method="post" action="{}" class="message-action">'
+        '<input type="hidden" name="csrfmiddlewaretoken" value="{}">'
+        '<input type="hidden" name="next" value="{}">'
+        '<button type="submit" class="button button-small">Undo</button>'
+        "</form>",
+        lead,
+        lead.get_stage_display(),
+        reverse("lead-stage-undo", args=[stage_change.pk]),
+        get_token(request),
+        next_url(request, reverse("lead-detail", args=[lead.pk])),
+    )
 
 
 @require_POST
@@ -481,12 +584,15 @@ def lead_activity_create(request: HttpRequest, pk: int) -> HttpResponse:
 @require_POST
 def lead_follow_up(request: HttpRequest, pk: int) -> HttpResponse:
     lead = _lead_for(request, pk)
-    form = FollowUpForm(request.POST, user=request.user)
+    # Its own ids, as on the page: the activity form there also has a "kind" field.
+    form = FollowUpForm(request.POST, user=request.user, auto_id="follow_up_%s")
     if not form.is_valid():
-        error = "; ".join(_error_list(form))
         if wants_partial(request):
-            return HttpResponse(error, status=422, content_type="text/plain; charset=utf-8")
-        messages.error(request, error)
+            context = {**_detail_context(request, lead), "follow_up_form": form}
+            return render_region(
+                request, "leads/lead_detail.html", "lead-follow-up", context, status=422
+            )
+        messages.error(request, "The follow-up was not planned: " + "; ".join(_error_list(form)))
         return redirect("lead-detail", pk=pk)
     services.follow_up_schedule(
         lead=lead,

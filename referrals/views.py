@@ -72,8 +72,10 @@ def referral_create(request: HttpRequest) -> HttpResponse:
             messages.success(request, f"Added {source.name} as a referral source.")
             return redirect("referral-list")
     if wants_partial(request):
-        return render_region(request, LIST_TEMPLATE, "source-create-form", {"create_form": form})
-    return render(request, LIST_TEMPLATE, _list_context(request, create_form=form))
+        return render_region(
+            request, LIST_TEMPLATE, "source-create-form", {"create_form": form}, status=422
+        )
+    return render(request, LIST_TEMPLATE, _list_context(request, create_form=form), status=422)
 
 
 @require_GET
@@ -110,8 +112,10 @@ def referral_update(request: HttpRequest, pk: int) -> HttpResponse:
             return redirect("referral-detail", source.pk)
     if wants_partial(request):
         context = {"source": source, "update_form": form}
-        return render_region(request, DETAIL_TEMPLATE, "source-form", context)
-    return render(request, DETAIL_TEMPLATE, _detail_context(request, source, update_form=form))
+        return render_region(request, DETAIL_TEMPLATE, "source-form", context, status=422)
+    return render(
+        request, DETAIL_TEMPLATE, _detail_context(request, source, update_form=form), status=422
+    )
 
 
 @require_POST
@@ -147,7 +151,10 @@ def referral_ask(request: HttpRequest, pk: int) -> HttpResponse:
             "ask_channels": AskChannel.choices,
         }
         response = render_region(request, LIST_TEMPLATE, "who-to-ask-row", context)
-    return trigger(response, ASKED) if ask else response
+    if ask is None:
+        response.status_code = 422  # swapped in all the same (htmx-config): the errors show
+        return response
+    return trigger(response, ASKED)
 
 
 @require_POST
@@ -200,8 +207,11 @@ def referral_ask_outcome(request: HttpRequest, pk: int) -> HttpResponse:
             "ask_channels": AskChannel.choices,
         }
         response = render_region(request, LIST_TEMPLATE, "who-to-ask-row", context)
+    if not saved:
+        response.status_code = 422  # swapped in all the same (htmx-config): the errors show
+        return response
     # The source's summary counts the names given in asks: it refreshes on this.
-    return trigger(response, ASKED) if saved else response
+    return trigger(response, ASKED)
 
 
 @require_GET

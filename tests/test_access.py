@@ -32,6 +32,7 @@ from icp.models import ICP, Criterion
 from imports import services as import_services
 from imports.models import ImportJob
 from leads import merging
+from leads import services as lead_services
 from leads.models import Activity, Company, FollowUp, Lead, LeadMerge, StageChange
 from referrals.models import ReferralAsk, ReferralSource
 from tests.factories import (
@@ -70,6 +71,7 @@ SAMPLE_VALUES = {
 ID_KINDS_BY_NAME_PREFIX = {
     "lead-": "lead",
     "lead-merge-undo": "lead_merge",
+    "lead-stage-undo": "stage_change",
     "today-log": "lead",
     "follow-up-": "follow_up",
     "referral-": "referral_source",
@@ -234,6 +236,11 @@ def records_of(user) -> dict[str, object]:
         "import_job": import_services.import_job_create(
             owner=user, data=b"First Name,Email\nDana,dana@example.com\n", filename="leads.csv"
         ),
+        "stage_change": lead_services.lead_change_stage(
+            lead=LeadFactory(owner=user), to_stage="contacted", user=user
+        )
+        .stage_changes.order_by("-changed_at", "-id")
+        .first(),
         "lead_merge": merging.lead_merge(
             survivor=LeadFactory(owner=user), duplicate=LeadFactory(owner=user), by=user
         ),

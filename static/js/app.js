@@ -1,15 +1,90 @@
 // LeadHunter's small amount of hand-written behaviour; everything else is htmx.
-document.addEventListener("htmx:responseError", (event) => {
+
+// Errors show where they happen. A form that did not validate comes back as 422 with its errors
+// next to its fields (htmx-config in _base.html swaps it); focus moves to the first one. A request
+// that failed outright (offline, timeout, server error) swaps nothing, so what was typed stays,
+// and the form that sent it says the change was not saved.
+document.addEventListener("htmx:afterSwap", (event) => {
+  if (event.detail.xhr?.status !== 422) return;
+  const target = event.detail.target;
+  // An outerHTML swap replaces the target: look the region up again by its id.
+  const region = target?.isConnected ? target : document.getElementById(target?.id || "");
+  focusFirstError(region || document);
+});
+
+function focusFirstError(region) {
+  const field = region.querySelector('[aria-invalid="true"], .field-invalid :is(input, select, textarea)');
+  if (field) {
+    field.focus();
+    return;
+  }
+  const message = region.querySelector(".form-errors, .field-error, [role=alert]");
+  if (!message) return;
+  message.setAttribute("tabindex", "-1");
+  message.focus();
+}
+
+function failureText(detail) {
+  const xhr = detail.xhr;
+  const saving = (detail.requestConfig?.verb || "post") !== "get";
+  // A form with nothing typed into it names its own outcome (data-not-done="Not moved").
+  const own = sourceForm(detail)?.dataset.notDone;
+  const what = own || (saving ? "Not saved" : "Could not load this");
+  const kept = saving && !own ? " What you typed is still here." : "";
+  if (!xhr || xhr.status === 0) {
+    return what + ": LeadHunter could not be reached." + kept + " Check your connection and try again.";
+  }
+  const isText = (xhr.getResponseHeader("Content-Type") || "").startsWith("text/plain");
+  // A plain-text 4xx body is a message written for the person reading it.
+  if (isText && xhr.status < 500 && xhr.responseText) return what + ": " + xhr.responseText;
+  if (xhr.status === 403) return what + ": you may not change this, or your session has ended. Open the page in a new tab to check, then try again.";
+  if (xhr.status === 404) return what + ": it no longer exists, or is no longer yours.";
+  if (xhr.status < 500) return what + ": LeadHunter refused the change." + kept;
+  return what + ": something went wrong on our side." + kept + " Try again in a moment.";
+}
+
+function sourceForm(detail) {
+  return (detail.requestConfig?.elt || detail.elt)?.closest?.("form") || null;
+}
+
+function sayNotDone(event, text) {
+  const form = sourceForm(event.detail);
+  if (form?.isConnected) {
+    let note = form.querySelector(":scope > .form-failure");
+    if (!note) {
+      note = document.createElement("p");
+      note.className = "form-failure";
+      note.setAttribute("role", "alert");
+      form.append(note);
+    }
+    note.textContent = text;
+    return;
+  }
   const messages = document.getElementById("messages");
   if (!messages) return;
-  const xhr = event.detail.xhr;
-  const isText = (xhr.getResponseHeader("Content-Type") || "").startsWith("text/plain");
   const note = document.createElement("div");
   note.className = "message message-error";
   note.setAttribute("role", "alert");
-  // A plain-text 4xx body is a message written for the user; anything else is unexpected.
-  note.textContent = isText && xhr.status < 500 ? xhr.responseText : "That didn't work (" + xhr.status + "). Reload the page and try again.";
+  note.textContent = text;
   messages.replaceChildren(note);
+}
+
+document.addEventListener("htmx:responseError", (event) => sayNotDone(event, failureText(event.detail)));
+document.addEventListener("htmx:sendError", (event) => sayNotDone(event, failureText({ ...event.detail, xhr: null })));
+document.addEventListener("htmx:timeout", (event) => {
+  const saving = (event.detail.requestConfig?.verb || "post") !== "get";
+  const own = sourceForm(event.detail)?.dataset.notDone;
+  sayNotDone(event, own
+    ? own + ": LeadHunter took too long to answer. Try again."
+    : saving
+      ? "Not saved: LeadHunter took too long to answer. What you typed is still here; try again."
+      : "Could not load this: LeadHunter took too long to answer. Try again in a moment.");
+});
+
+// A later request from the same form that got an answer clears the "not saved" note.
+document.addEventListener("htmx:afterRequest", (event) => {
+  if (!event.detail.successful) return;
+  sourceForm(event.detail)?.querySelector(":scope > .form-failure")?.remove();
 });
 
 // "Select all" checkboxes in tables with bulk actions.

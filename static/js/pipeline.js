@@ -47,19 +47,39 @@
     moveCard(card, form.querySelector("[data-move]").value);
   });
 
-  function moveCard(card, stage) {
+  // Lost needs a reason: asked in the lost-reason dialog (lost_reason.js), never window.prompt.
+  // The move is the card's own form sent with htmx: the server answers with a message naming the
+  // lead (with Undo) into #messages, or, when the move is refused, the form with the reason
+  // under it (HX-Retarget) and focus on it.
+  async function moveCard(card, stage) {
+    const form = card.querySelector(".move-form");
+    const select = form.querySelector("[data-move]");
+    const stayed = card.closest(".board-column").dataset.stage;
     let reason = "";
-    if (stage === "lost") {
-      reason = window.prompt("Why was this lead lost?") || "";
-      if (!reason.trim()) {
-        card.querySelector("[data-move]").value = card.closest(".board-column").dataset.stage;
+    if (stage === "lost" && stayed !== "lost") {
+      const name = card.querySelector(".board-card-top a")?.textContent.trim();
+      reason = await window.askLostReason(name, select);
+      if (reason === null) {
+        select.value = stayed;
         return;
       }
     }
+    select.value = stage;
+    // A new try: the last refusal no longer applies.
+    form.querySelector(".field-error")?.remove();
+    select.removeAttribute("aria-invalid");
     card.classList.add("is-moving");
-    htmx.ajax("POST", card.dataset.stageUrl, {
+    htmx.ajax("POST", form.action, {
+      source: form,
       values: { to_stage: stage, reason: reason },
-      swap: "none",
-    });
+      target: "#messages",
+      swap: "innerHTML",
+    }).then(settle, settle);  // a failed send rejects; app.js has already said "not moved"
+
+    function settle() {
+      // Moved: the board reloads itself (leadChanged). Not moved: the card stays where it was,
+      // its menu still on the stage picked, so Move tries again.
+      card.classList.remove("is-moving");
+    }
   }
 })();

@@ -96,3 +96,51 @@ def test_anonymous_users_are_sent_to_log_in(client, db):
 
     assert response.status_code == 302
     assert response["Location"].startswith(reverse("login"))
+
+
+# --- Lost reasons (offered in the lost-reason dialog) ----------------------------------------
+
+
+@pytest.mark.django_db
+def test_lost_reasons_are_edited_one_a_line(client_of, salesperson):
+    page = client_of(salesperson).get(reverse("settings")).content.decode()
+    assert "No budget\nChose a competitor\nNo decision / went quiet" in page
+
+    client_of(salesperson).post(
+        reverse("settings"),
+        {
+            **SETTINGS,
+            "lost_reasons": "No budget\n\n  Built it   in-house \nno budget\r\nWrong timing",
+        },
+    )
+
+    salesperson.refresh_from_db()
+    # Blank lines and repeats (in any case) go; inner spaces are tidied.
+    assert salesperson.lost_reasons == ["No budget", "Built it in-house", "Wrong timing"]
+
+
+@pytest.mark.django_db
+def test_a_lost_reason_too_long_for_the_dialog_is_refused_next_to_the_field(client_of, salesperson):
+    response = client_of(salesperson).post(
+        reverse("settings"), {**SETTINGS, "lost_reasons": "No budget\n" + "x" * 61}
+    )
+
+    assert 'id="id_lost_reasons_error">Keep each reason under 60 characters' in (
+        response.content.decode()
+    )
+    salesperson.refresh_from_db()
+    assert salesperson.lost_reasons[0] == "No budget"
+    assert len(salesperson.lost_reasons) == 5
+
+
+@pytest.mark.django_db
+def test_the_lost_reason_dialog_offers_the_users_own_reasons(client_of, salesperson):
+    salesperson.lost_reasons = ["Went with a spreadsheet", "Too small"]
+    salesperson.save(update_fields=["lost_reasons"])
+
+    page = client_of(salesperson).get(reverse("pipeline")).content.decode()
+
+    dialog = page.split('<dialog id="lost-reason-dialog"', 1)[1].split("</dialog>", 1)[0]
+    assert 'value="Went with a spreadsheet"> Went with a spreadsheet' in dialog
+    assert 'value="Too small"> Too small' in dialog
+    assert "No budget" not in dialog

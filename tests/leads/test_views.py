@@ -570,8 +570,9 @@ def test_moving_a_card_changes_the_stage_through_the_service(sam_client, salespe
         reverse("lead-stage", args=[lead.pk]), {"to_stage": "proposal"}, headers=HTMX
     )
 
-    assert response.status_code == 204
+    assert response.status_code == 200
     assert "leadChanged" in response["HX-Trigger"]
+    assert f"{lead} moved to Proposal." in html(response)
     lead.refresh_from_db()
     assert lead.stage == "proposal"
     assert lead.stage_changes.filter(to_stage="proposal").exists()

@@ -245,7 +245,7 @@ def test_form_errors_are_shown_next_to_their_fields(client_of, salesperson, with
         **(HTMX if with_htmx else {}),
     )
 
-    assert response.status_code == 200
+    assert response.status_code == 422
     assert is_full_page(response) is not with_htmx
     page = response.content.decode()
     assert '<p class="field-error" id="id_strength_error">Select a valid choice.' in page
@@ -319,6 +319,8 @@ def test_asking_someone_who_opted_out_says_so_in_the_row(client_of, salesperson)
         reverse("referral-ask", args=[source.pk]), {"channel": "email"}, **HTMX
     )
 
+    assert response.status_code == 422  # htmx-config swaps 422: the row shows why
+    assert response.content.decode().lstrip().startswith(f'<li id="who-to-ask-row-{source.pk}"')
     assert "Quiet Quinn opted out of referral asks." in response.content.decode()
     assert "HX-Trigger" not in response
     assert not ReferralAsk.objects.exists()
@@ -353,6 +355,7 @@ def test_gave_without_a_number_is_an_error_in_the_row(client_of, salesperson):
         **HTMX,
     )
 
+    assert response.status_code == 422
     assert "How many referrals did they give? At least 1." in response.content.decode()
     ask.refresh_from_db()
     assert ask.outcome == "pending"
@@ -525,7 +528,7 @@ def test_an_invalid_update_shows_errors_and_changes_nothing(client_of, salespers
         **(HTMX if with_htmx else {}),
     )
 
-    assert response.status_code == 200
+    assert response.status_code == 422
     assert is_full_page(response) is not with_htmx
     assert 'id="id_strength_error">Select a valid choice.' in response.content.decode()
     source.refresh_from_db()
