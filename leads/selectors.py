@@ -16,7 +16,20 @@ from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 
 from django.db import connection
-from django.db.models import Count, F, Func, Q, QuerySet, Sum, TextField, Value
+from django.db.models import (
+    Count,
+    Exists,
+    F,
+    Func,
+    Max,
+    Min,
+    OuterRef,
+    Q,
+    QuerySet,
+    Sum,
+    TextField,
+    Value,
+)
 from django.db.models.functions import Coalesce
 from django.utils import timezone
 from django.utils.text import capfirst
@@ -89,6 +102,40 @@ def follow_ups_due(user: User, *, until: datetime) -> QuerySet[FollowUp]:
         .select_related("lead", "lead__company")
         .order_by("due_at", "id")
     )
+
+
+def in_network_pool() -> Exists:
+    """Leads in the network pool: their next step is a reconnect (`leads.reconnects`), on the
+    day the pool's plan gave it."""
+    return Exists(
+        FollowUp.objects.filter(
+            lead=OuterRef("pk"), kind=FollowUpKind.RECONNECT, done_at__isnull=True
+        )
+    )
+
+
+@dataclass(frozen=True)
+class NetworkPool:
+    """The user's network pool as its plan stands: how many wait, how many a day, and the
+    first and last day planned (today included)."""
+
+    size: int
+    per_day: int
+    first_at: datetime | None
+    last_at: datetime | None
+
+
+def network_pool(user: User, *, now: datetime | None = None) -> NetworkPool:
+    """One aggregate query over the user's pending reconnects."""
+    start, _end = local_day_bounds(user, now or timezone.now())
+    pool = FollowUp.objects.filter(
+        lead__owner=user, kind=FollowUpKind.RECONNECT, done_at__isnull=True
+    ).aggregate(
+        size=Count("id"),
+        first_at=Min("due_at", filter=Q(due_at__gte=start)),
+        last_at=Max("due_at"),
+    )
+    return NetworkPool(per_day=user.reconnects_per_day, **pool)
 
 
 def hand_raisers_new(user: User, *, since: datetime) -> QuerySet[Lead]:
@@ -186,6 +233,8 @@ def today_queue(user: User, *, now: datetime | None = None) -> TodayQueue:
         Lead.objects.filter(owner=user)
         .filter(going_cold_condition(now))
         .exclude(next_follow_up_at__lt=end)
+        # A contact waiting in the network pool is planned, not neglected.
+        .exclude(in_network_pool())
         .select_related("company")
         .order_by("-total_score", "-id")[:10]
     )
@@ -197,6 +246,8 @@ def today_queue(user: User, *, now: datetime | None = None) -> TodayQueue:
     not_contacted = list(
         Lead.objects.filter(owner=user, stage=Stage.NEW, last_contacted_at__isnull=True)
         .exclude(pk__in=list(items))
+        # The pool brings its contacts up a few a day; suggesting more would flood Today again.
+        .exclude(in_network_pool())
         .select_related("company")
         .order_by("-total_score", "-id")[:5]
     )
@@ -328,6 +379,8 @@ def leads_filtered(user: User, filters: dict, *, now: datetime | None = None) ->
         leads = leads.filter(next_follow_up_at__isnull=True)
     elif follow_up == "overdue":
         leads = leads.filter(next_follow_up_at__lt=now or timezone.now())
+    elif follow_up == "network":
+        leads = leads.filter(in_network_pool())
     if filters.get("cold"):
         leads = leads.filter(going_cold_condition(now))
     return leads

@@ -10,6 +10,7 @@ from accounts.models import User
 SETTINGS = {
     "time_zone": "America/New_York",
     "daily_touch_goal": "35",
+    "reconnects_per_day": "12",
     "weekly_referral_email": "on",
 }
 
@@ -38,14 +39,18 @@ def test_saving_settings_redirects_with_a_message(client_of, salesperson):
     assert (
         salesperson.time_zone,
         salesperson.daily_touch_goal,
+        salesperson.reconnects_per_day,
         salesperson.weekly_referral_email,
         salesperson.daily_digest_email,
-    ) == ("America/New_York", 35, True, False)
+    ) == ("America/New_York", 35, 12, True, False)
 
 
 @pytest.mark.django_db
 def test_unchecked_boxes_turn_emails_off(client_of, salesperson):
-    client_of(salesperson).post(reverse("settings"), {"time_zone": "UTC", "daily_touch_goal": "20"})
+    client_of(salesperson).post(
+        reverse("settings"),
+        {"time_zone": "UTC", "daily_touch_goal": "20", "reconnects_per_day": "10"},
+    )
 
     salesperson.refresh_from_db()
     assert not salesperson.weekly_referral_email
