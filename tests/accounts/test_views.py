@@ -25,6 +25,7 @@ def test_the_settings_page_shows_the_current_values(client_of, salesperson):
     assert '<option value="Europe/London" selected>Europe/London</option>' in page
     assert '<optgroup label="Europe">' in page
     assert 'name="daily_touch_goal" value="20"' in page
+    assert 'name="reconnects_per_day" value="10"' in page
     assert reverse("password_change") in page
     assert f'href="{reverse("settings")}"' in page  # the user menu links here
 

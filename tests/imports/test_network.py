@@ -5,11 +5,13 @@ from __future__ import annotations
 
 from collections import Counter
 from datetime import UTC, date, datetime
+from io import StringIO
 from zoneinfo import ZoneInfo
 
 import pytest
 import time_machine
 from django.core.files.uploadedfile import SimpleUploadedFile
+from django.core.management import call_command
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
@@ -225,3 +227,23 @@ def test_the_lead_list_shows_the_pool(client_of, salesperson):
     text = page.content.decode()
     assert all(f"Person{n} Contact{n}" in text for n in range(4))
     assert "Ada" not in text
+
+
+def test_the_command_line_import_can_fill_the_pool_and_tag(salesperson, tmp_path):
+    path = tmp_path / "Connections.csv"
+    path.write_bytes(connections_csv(12))
+
+    with time_machine.travel(MONDAY, tick=False):
+        call_command(
+            "import_leads",
+            str(path),
+            "--owner",
+            salesperson.username,
+            "--network",
+            "--tag",
+            "Alumni",
+            stdout=StringIO(),
+        )
+
+    assert Counter(reconnect_days(salesperson).values()) == {TUE: 10, WED: 2}
+    assert list(Lead.objects.values_list("tags", flat=True)) == [["alumni"]] * 12
