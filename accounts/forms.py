@@ -59,6 +59,12 @@ class UserSettingsForm(forms.Form):
         max_value=500,
         help_text=_model_field("daily_touch_goal").help_text,
     )
+    reconnects_per_day = forms.IntegerField(
+        label="Reconnects per day",
+        min_value=1,
+        max_value=100,
+        help_text=_model_field("reconnects_per_day").help_text,
+    )
     weekly_referral_email = forms.BooleanField(
         label="Weekly referral-ask email",
         required=False,

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import timedelta
 from urllib.parse import urlsplit
 
@@ -55,10 +56,16 @@ def sales_managers_group() -> Group:
 SETTINGS_FIELDS = (
     "time_zone",
     "daily_touch_goal",
+    "reconnects_per_day",
     "weekly_referral_email",
     "daily_digest_email",
     "lost_reasons",
 )
+# Called after a user's settings are saved, in the same transaction, with the user and the
+# names of the settings that changed. Apps above accounts register here in their
+# AppConfig.ready (leads plans the network pool again for a new number per day or time zone):
+# accounts must not import them.
+settings_saved_hooks: list[Callable[[User, frozenset[str]], None]] = []
 
 
 @transaction.atomic
@@ -69,12 +76,17 @@ def user_update_settings(
     daily_touch_goal: int,
     weekly_referral_email: bool,
     daily_digest_email: bool,
+    reconnects_per_day: int | None = None,
     lost_reasons: list[str] | None = None,
 ) -> User:
-    """Save a user's own preferences: time zone, daily touch goal, which emails they get and
-    the reasons offered when a lead is lost (None keeps them as they are)."""
+    """Save a user's own preferences: time zone, daily touch goal, how many network contacts
+    come up a day, which emails they get and the reasons offered when a lead is lost (None
+    keeps a setting as it is)."""
+    before = {name: getattr(user, name) for name in SETTINGS_FIELDS}
     user.time_zone = time_zone
     user.daily_touch_goal = daily_touch_goal
+    if reconnects_per_day is not None:
+        user.reconnects_per_day = reconnects_per_day
     user.weekly_referral_email = weekly_referral_email
     user.daily_digest_email = daily_digest_email
     if lost_reasons is not None:
@@ -87,6 +99,9 @@ def user_update_settings(
         user.refresh_from_db(fields=SETTINGS_FIELDS)
         raise
     user.save(update_fields=SETTINGS_FIELDS)
+    changed = frozenset(name for name in SETTINGS_FIELDS if getattr(user, name) != before[name])
+    for hook in settings_saved_hooks:
+        hook(user, changed)
     return user
 
 

@@ -8,6 +8,15 @@ batch in one transaction of a few statements (`leads_bulk_create`, `leads_bulk_f
 and the companies first), whatever its size: the number of queries grows with the batches, not
 the rows.
 
+Network pool: an import of the salesperson's own contacts may put its new leads in the
+network pool (`ImportOptions.network`) rather than give each a first touch on the next business
+day. Each batch then plans its leads' reconnects in the free places after what the pool already
+holds (`reconnect_slots`, in file order: the new leads have no score yet, the import's rescoring
+being one Celery run at the end). Once every batch is in, the import scores its new leads
+itself, set-based, and plans the whole pool again best fit first (`reconnects_plan`), so the
+plan is in fit order when the import says what happens next. A run that stops halfway leaves
+its leads spread a few a day all the same; the beat job orders them once they are scored.
+
 Failures: a row that does not validate is reported (row, column, reason) and left out of its
 batch. A batch the database refuses (a unique email or profile another write took meanwhile, a
 matched lead that can't take a value) is rolled back and written again one row per
@@ -30,7 +39,7 @@ from django.db import DataError, IntegrityError, transaction
 from django.utils import timezone
 
 from accounts.models import User
-from icp.rescoring import deferred_rescores
+from icp.rescoring import deferred_rescores, leads_rescore
 from imports.candidates import Candidate, CandidateContext, RowError, build_candidate
 from imports.dedupe import Action, DedupeIndex, Known, Plan, UndoLog
 from imports.models import DuplicatePolicy
@@ -43,6 +52,8 @@ from leads.services import (
     lead_new,
     leads_bulk_create,
     leads_bulk_fill_empty_fields,
+    reconnect_slots,
+    reconnects_plan,
 )
 
 # Rows per transaction: big enough that the statements per batch cost little per row, small
@@ -59,13 +70,16 @@ DELETED = "The lead this row matches was deleted meanwhile; import the file agai
 @dataclass(frozen=True)
 class ImportOptions:
     """How to read one file: the lead source for rows naming none ("" = by format), what to
-    do with duplicates, and the column mapping (None = the automatic one)."""
+    do with duplicates, and the column mapping (None = the automatic one); and for the leads
+    it creates, the tags to add and whether they join the network pool."""
 
     source: str = ""
     duplicates: str = DuplicatePolicy.FILL_EMPTY
     mapping: list[str] | None = None
     # The referral source every new lead is credited to (a ReferralSource), if any.
     referred_by: object | None = None
+    tags: tuple[str, ...] = ()
+    network: bool = False
 
 
 @dataclass
@@ -189,12 +203,28 @@ def import_file(
         rows = candidates(parsed, options, skip_rows=skip_rows)
         while batch := list(itertools.islice(rows, batch_rows or BATCH_ROWS)):
             importer.import_batch([candidate for _row, candidate in batch], result)
+    if options.network:
+        _plan_network_pool(owner, importer.created_ids)
     if on_progress is not None:
         on_progress(result)
     return result
 
 
 RowCandidate = Candidate | list[RowError]
+# New leads scored per statement batch before the pool is planned (see `_plan_network_pool`).
+RESCORE_CHUNK = 5000
+
+
+def _plan_network_pool(owner: User, created_ids: list[int]) -> None:
+    """Score the leads this run added to the pool, then plan the pool best fit first.
+
+    The import defers its rescoring to one Celery run after it (`deferred_rescores`), so the
+    new leads would still have no score here: they are scored now, a few statements per 5,000
+    leads (`leads_rescore` writes only what changed, and the later run finds nothing to do).
+    """
+    for start in range(0, len(created_ids), RESCORE_CHUNK):
+        leads_rescore(lead_ids=created_ids[start : start + RESCORE_CHUNK])
+    reconnects_plan(owner=owner)
 
 
 @contextmanager
@@ -250,6 +280,9 @@ class _Importer:
         self.undo = UndoLog()
         self.index = DedupeIndex.for_owner(owner, undo=self.undo)
         self.companies = _Companies(owner, self.undo)
+        # Into the network pool: where the reconnects go, and the leads this run created.
+        self.slots = reconnect_slots(owner=owner) if options.network else None
+        self.created_ids: list[int] = []
 
     def import_batch(self, batch: list[RowCandidate], result: ImportResult) -> None:
         """Plan and write a batch in one transaction with its progress; if the database
@@ -328,6 +361,8 @@ class _Importer:
         if self.options.referred_by is not None:
             # Only the leads the import adds: a lead the owner already has keeps its story.
             values |= {"referred_by": self.options.referred_by, "source": Source.REFERRAL}
+        if self.options.tags:
+            values["tags"] = list(self.options.tags)
         lead = lead_new(owner=self.owner, now=now, **values)
         known = _known_from(candidate, ref=0, company_name=company.name if company else "")
         known.pending = _NewLead(values, lead)
@@ -372,11 +407,16 @@ class _Importer:
     def _write(self, batch: _Batch, outcome: ImportResult, now: datetime) -> None:
         self._undo_saves(batch)
         companies_bulk_set_domain(companies=list(batch.domains.values()), now=now)
+        leads = [known.pending.lead for known in batch.creates]
         created = leads_bulk_create(
-            leads=[known.pending.lead for known in batch.creates], created_by=self.owner, now=now
+            leads=leads, created_by=self.owner, now=now, reconnects_due=self._reconnects(leads)
         )
         for known, lead in zip(batch.creates, created, strict=True):
             known.ref, known.pending = lead.pk, None
+        if self.slots is not None:
+            mark = len(self.created_ids)
+            self.undo.add(lambda: self.created_ids.__delitem__(slice(mark, None)))
+            self.created_ids += [lead.pk for lead in created]
         if not batch.fills:
             return
         filled = leads_bulk_fill_empty_fields(
@@ -389,6 +429,15 @@ class _Importer:
                 outcome.updated += 1
             else:  # someone filled these fields since the import read the lead
                 outcome.skipped_duplicates += 1
+
+    def _reconnects(self, leads: list[Lead]) -> list[datetime] | None:
+        """The next free places in the pool's plan for these leads (None: not into the pool);
+        a batch the database refuses gives its places back."""
+        if self.slots is None or not leads:
+            return None
+        state = self.slots.state()
+        self.undo.add(lambda: self.slots.restore(state))
+        return self.slots.take(len(leads))
 
     def _undo_saves(self, batch: _Batch) -> None:
         """If the batch is rolled back, the objects it saved must look unsaved again."""

@@ -5,7 +5,7 @@ from django.conf import settings
 
 from imports.columns import Target
 from imports.decoding import size_problem
-from imports.models import DuplicatePolicy, ImportFormat
+from imports.models import DuplicatePolicy, FirstTouch, ImportFormat, ImportJob
 from imports.parsing import mapping_problem
 from leads.models import Source
 from leads.referrers import ReferrerField
@@ -74,3 +74,49 @@ class MappingForm(forms.Form):
             raise forms.ValidationError(problem)
         cleaned["mapping"] = mapping
         return cleaned
+
+
+MAX_TAGS = 10
+MAX_TAG_LENGTH = 50
+
+
+class ImportRunForm(forms.Form):
+    """The last step before importing: tags for the new leads, and what happens to them next."""
+
+    tags = forms.CharField(
+        required=False,
+        max_length=500,
+        help_text="Added to each new lead, separated by commas; e.g. linkedin-2026, alumni.",
+    )
+    first_touch = forms.ChoiceField(
+        label="What happens to the new leads",
+        choices=FirstTouch.choices,
+        widget=forms.RadioSelect,
+        required=False,  # not sent: as the job has it (by its format)
+    )
+
+    def __init__(self, *args, job: ImportJob, reconnects_per_day: int, **kwargs):
+        kwargs.setdefault("initial", {"tags": ", ".join(job.tags), "first_touch": job.first_touch})
+        super().__init__(*args, **kwargs)
+        # The choice says what it means in numbers, with the person's own number per day.
+        self.fields["first_touch"].choices = [
+            (
+                FirstTouch.NETWORK,
+                f"Add to my network pool — reconnect {reconnects_per_day} a day, best fit first",
+            ),
+            (FirstTouch.NEXT_DAY, FirstTouch.NEXT_DAY.label),
+        ]
+
+    def clean_tags(self) -> list[str]:
+        tags = list(
+            dict.fromkeys(
+                tag.strip().lower() for tag in self.cleaned_data["tags"].split(",") if tag.strip()
+            )
+        )
+        if len(tags) > MAX_TAGS:
+            raise forms.ValidationError(f"Up to {MAX_TAGS} tags.")
+        if too_long := [tag for tag in tags if len(tag) > MAX_TAG_LENGTH]:
+            raise forms.ValidationError(
+                f"Keep each tag under {MAX_TAG_LENGTH} characters: {too_long[0][:20]}…"
+            )
+        return tags

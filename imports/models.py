@@ -22,6 +22,17 @@ class DuplicatePolicy(models.TextChoices):
     SKIP = "skip", "Leave existing leads alone"
 
 
+class FirstTouch(models.TextChoices):
+    """What the import plans for the leads it creates."""
+
+    NETWORK = "network", "Add to my network pool"
+    NEXT_DAY = "next_day", "Plan a first touch for each on the next business day"
+
+
+# Formats of one's own contacts: they join the network pool unless the person says otherwise.
+NETWORK_FORMATS = ("linkedin", "google", "vcard")
+
+
 class ImportStatus(models.TextChoices):
     UPLOADED = "uploaded", "Waiting for you to confirm"
     QUEUED = "queued", "Queued"
@@ -59,6 +70,10 @@ class ImportJob(models.Model):
     duplicates = models.CharField(
         max_length=10, choices=DuplicatePolicy.choices, default=DuplicatePolicy.FILL_EMPTY
     )
+    tags = models.JSONField(default=list, blank=True, help_text="Added to each lead it creates.")
+    first_touch = models.CharField(
+        max_length=10, choices=FirstTouch.choices, default=FirstTouch.NEXT_DAY
+    )
     headers = models.JSONField(default=list, blank=True)
     mapping = models.JSONField(default=list, blank=True, help_text="A target per column.")
     status = models.CharField(
@@ -88,6 +103,9 @@ class ImportJob(models.Model):
             models.CheckConstraint(
                 condition=Q(format__in=ImportFormat.values), name="importjob_format_valid"
             ),
+            models.CheckConstraint(
+                condition=Q(first_touch__in=FirstTouch.values), name="importjob_first_touch_valid"
+            ),
         ]
         indexes = [
             models.Index(fields=["owner", "-created_at"], name="importjob_owner_created"),
@@ -105,6 +123,10 @@ class ImportJob(models.Model):
     @property
     def is_finished(self) -> bool:
         return self.status in (ImportStatus.DONE, ImportStatus.FAILED)
+
+    @property
+    def into_network_pool(self) -> bool:
+        return self.first_touch == FirstTouch.NETWORK
 
     @property
     def progress_percent(self) -> int:

@@ -21,7 +21,14 @@ from django.utils import timezone
 from accounts.models import User
 from imports import engine
 from imports.decoding import ImportFileError
-from imports.models import DuplicatePolicy, ImportFormat, ImportJob, ImportStatus
+from imports.models import (
+    NETWORK_FORMATS,
+    DuplicatePolicy,
+    FirstTouch,
+    ImportFormat,
+    ImportJob,
+    ImportStatus,
+)
 from imports.parsing import ParsedFile, mapping_problem, read_file
 from leads.models import Source
 from leads.referrers import ReferrerChoice
@@ -81,6 +88,10 @@ def import_job_create(
         headers=parsed.headers,
         mapping=parsed.mapping,
         total_rows=parsed.data_rows,
+        # One's own contacts join the network pool unless the person says otherwise.
+        first_touch=(
+            FirstTouch.NETWORK if parsed.format in NETWORK_FORMATS else FirstTouch.NEXT_DAY
+        ),
     )
     job.full_clean()
     path = upload_path(job.pk)
@@ -122,6 +133,8 @@ def import_job_options(job: ImportJob) -> engine.ImportOptions:
         duplicates=job.duplicates,
         mapping=job.mapping,
         referred_by=job.referred_by,
+        tags=tuple(job.tags),
+        network=job.into_network_pool,
     )
 
 
@@ -130,8 +143,12 @@ def import_job_preview(job: ImportJob) -> list[engine.PreviewRow]:
     return engine.preview(import_job_parsed(job), owner=job.owner, options=import_job_options(job))
 
 
-def import_job_start(*, job: ImportJob) -> ImportJob:
+def import_job_start(
+    *, job: ImportJob, tags: list[str] | None = None, first_touch: str | None = None
+) -> ImportJob:
     """Start a confirmed import: now for a small file, by a Celery task for a large one.
+    `tags` go on each lead it creates; `first_touch` says whether they join the network pool
+    or each get a first touch on the next business day (None: as the job has it).
 
     Starting twice (a double click, a resubmitted form) starts it once.
     """
@@ -143,8 +160,13 @@ def import_job_start(*, job: ImportJob) -> ImportJob:
             problem := mapping_problem(job.mapping, job.headers)
         ):
             raise ValidationError(problem)
+        if first_touch is not None and first_touch not in FirstTouch.values:
+            raise ValidationError({"first_touch": "Choose what happens to the new leads."})
+        if tags is not None:
+            job.tags = list(dict.fromkeys(tag.strip().lower() for tag in tags if tag.strip()))
+        job.first_touch = first_touch or job.first_touch
         job.status = ImportStatus.QUEUED
-        job.save(update_fields=["status"])
+        job.save(update_fields=["status", "tags", "first_touch"])
         if job.total_rows > SYNC_ROW_LIMIT:
             job_id = str(job.pk)
             transaction.on_commit(lambda: _enqueue(job_id))

@@ -20,13 +20,13 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 from accounts.models import User
 from imports import exports, selectors, services
 from imports.decoding import ImportFileError
-from imports.forms import MappingForm, UploadForm
+from imports.forms import ImportRunForm, MappingForm, UploadForm
 from imports.models import ImportJob, ImportStatus
 from imports.parsing import needs_mapping
 from imports.spreadsheet import neutralise
 from leadhunter.htmx import render_region
 from leads.forms import LeadFilterForm
-from leads.selectors import leads_filtered, leads_visible_to
+from leads.selectors import leads_filtered, leads_visible_to, network_pool
 
 ERRORS_SHOWN = 200
 
@@ -103,6 +103,20 @@ def import_preview(request: HttpRequest, pk: UUID) -> HttpResponse:
     job = _job_for(request, pk)
     if job.status != ImportStatus.UPLOADED:
         return redirect("import-detail", pk=job.pk)
+    return _preview_page(request, job, _run_form(request, job))
+
+
+def _run_form(request: HttpRequest, job: ImportJob) -> ImportRunForm:
+    return ImportRunForm(
+        request.POST if request.method == "POST" else None,
+        job=job,
+        reconnects_per_day=request.user.reconnects_per_day,
+    )
+
+
+def _preview_page(
+    request: HttpRequest, job: ImportJob, form: ImportRunForm, *, status: int = 200
+) -> HttpResponse:
     try:
         rows = services.import_job_preview(job)
     except ImportFileError as error:
@@ -116,15 +130,22 @@ def import_preview(request: HttpRequest, pk: UUID) -> HttpResponse:
             (row, leads.get(row.duplicate_of.ref) if row.duplicate_of else None) for row in rows
         ],
         "runs_in_background": job.total_rows > services.SYNC_ROW_LIMIT,
+        "form": form,
     }
-    return render(request, "imports/import_preview.html", context)
+    return render(request, "imports/import_preview.html", context, status=status)
 
 
 @require_POST
 def import_run(request: HttpRequest, pk: UUID) -> HttpResponse:
     job = _job_for(request, pk)
+    form = _run_form(request, job)
+    if job.status == ImportStatus.UPLOADED and not form.is_valid():
+        return _preview_page(request, job, form, status=422)
+    choices = form.cleaned_data if form.is_valid() else {}  # started already: nothing to set
     try:
-        job = services.import_job_start(job=job)
+        job = services.import_job_start(
+            job=job, tags=choices.get("tags"), first_touch=choices.get("first_touch") or None
+        )
     except ValidationError as error:
         messages.error(request, " ".join(error.messages))
         return redirect("import-mapping", pk=job.pk)
@@ -141,6 +162,12 @@ def import_detail(request: HttpRequest, pk: UUID) -> HttpResponse:
         "title": f"Import of {job.filename}",
         "job": job,
         "errors_shown": job.error_rows[:ERRORS_SHOWN],
+        # What happens next to the leads it added to the network pool: the plan as it stands.
+        "pool": (
+            network_pool(job.owner)
+            if job.status == ImportStatus.DONE and job.into_network_pool and job.created
+            else None
+        ),
     }
     return render_region(request, "imports/import_detail.html", "import-progress", context)
 

@@ -212,6 +212,7 @@ class LeadFilterForm(forms.Form):
             ("yes", "Has a follow-up"),
             ("no", "No follow-up"),
             ("overdue", "Overdue"),
+            ("network", "In my network pool"),
         ],
         required=False,
     )

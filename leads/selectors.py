@@ -21,11 +21,15 @@ from django.db.models import (
     Case,
     CharField,
     Count,
+    Exists,
     ExpressionWrapper,
     F,
     FilteredRelation,
     FloatField,
     Func,
+    Max,
+    Min,
+    OuterRef,
     Q,
     QuerySet,
     Sum,
@@ -45,6 +49,7 @@ from leads.models import (
     Activity,
     Company,
     FollowUp,
+    FollowUpKind,
     Lead,
     Source,
     Stage,
@@ -112,6 +117,40 @@ def hand_raiser_condition(*, since: datetime) -> Q:
     return Q(stage__in=OPEN_STAGES, last_inbound_at__gte=since) & (
         Q(last_contacted_at__isnull=True) | Q(last_contacted_at__lt=F("last_inbound_at"))
     )
+
+
+def in_network_pool() -> Exists:
+    """Leads in the network pool: their next step is a reconnect (`leads.reconnects`), on the
+    day the pool's plan gave it."""
+    return Exists(
+        FollowUp.objects.filter(
+            lead=OuterRef("pk"), kind=FollowUpKind.RECONNECT, done_at__isnull=True
+        )
+    )
+
+
+@dataclass(frozen=True)
+class NetworkPool:
+    """The user's network pool as its plan stands: how many wait, how many a day, and the
+    first and last day planned (today included)."""
+
+    size: int
+    per_day: int
+    first_at: datetime | None
+    last_at: datetime | None
+
+
+def network_pool(user: User, *, now: datetime | None = None) -> NetworkPool:
+    """One aggregate query over the user's pending reconnects."""
+    start, _end = local_day_bounds(user, now or timezone.now())
+    pool = FollowUp.objects.filter(
+        lead__owner=user, kind=FollowUpKind.RECONNECT, done_at__isnull=True
+    ).aggregate(
+        size=Count("id"),
+        first_at=Min("due_at", filter=Q(due_at__gte=start)),
+        last_at=Max("due_at"),
+    )
+    return NetworkPool(per_day=user.reconnects_per_day, **pool)
 
 
 def hand_raisers_new(user: User, *, since: datetime) -> QuerySet[Lead]:
@@ -257,7 +296,8 @@ def today_work(user: User, *, now: datetime) -> QuerySet[Lead]:
         Q(last_contacted_at__isnull=True) | Q(last_contacted_at__lt=F("last_inbound_at"))
     )
     hand_raised = hand_raiser_condition(since=now - HAND_RAISE_WINDOW)
-    cold = going_cold_condition(now)
+    # A contact waiting in the network pool is planned, not neglected.
+    cold = going_cold_condition(now) & ~in_network_pool()
     missing_referrer = missing_referrer_condition()
     value_points = Least(
         Cast(Coalesce("expected_value", Value(Decimal(0))), FloatField()) / VALUE_PER_POINT,
@@ -311,6 +351,8 @@ def today_queue(
     not_contacted = list(
         Lead.objects.filter(owner=user, stage=Stage.NEW, last_contacted_at__isnull=True)
         .exclude(pk__in=[lead.pk for lead in leads])
+        # The pool brings its contacts up a few a day; suggesting more would flood Today again.
+        .exclude(in_network_pool())
         .select_related("company")
         .order_by("-total_score", "-id")[:5]
     )
@@ -459,6 +501,8 @@ def leads_filtered(user: User, filters: dict, *, now: datetime | None = None) ->
         leads = leads.filter(next_follow_up_at__isnull=True)
     elif follow_up == "overdue":
         leads = leads.filter(next_follow_up_at__lt=now or timezone.now())
+    elif follow_up == "network":
+        leads = leads.filter(in_network_pool())
     if filters.get("cold"):
         leads = leads.filter(going_cold_condition(now))
     return leads

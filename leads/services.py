@@ -8,6 +8,7 @@ after commit.
 from __future__ import annotations
 
 import functools
+import json
 import operator
 from collections import defaultdict
 from collections.abc import Iterable, Mapping, Sequence
@@ -27,7 +28,7 @@ from accounts.models import User
 from audit.models import AuditAction
 from audit.services import audit_event_record
 from icp.rescoring import leads_rescore_now, request_owner_rescore, request_rescore
-from leads import cadence
+from leads import cadence, reconnects
 from leads.models import (
     ANSWERED_OUTCOMES,
     HAND_RAISE_KINDS,
@@ -663,6 +664,168 @@ def follow_ups_schedule_missing(*, now: datetime | None = None, batch_size: int 
         created += len(new)
 
 
+# --- The network pool: reconnects spread a few a day ---------------------------------------
+
+# The rule of the reconnect follow-ups the plan owns (a person's own reconnects are left alone).
+RECONNECT_RULE = "reconnect"
+
+
+def _pending_reconnects(owner: User) -> QuerySet[FollowUp]:
+    return FollowUp.objects.filter(
+        lead__owner=owner,
+        kind=FollowUpKind.RECONNECT,
+        rule=RECONNECT_RULE,
+        done_at__isnull=True,
+        created_by__isnull=True,
+    )
+
+
+def reconnect_slots(*, owner: User, now: datetime | None = None) -> reconnects.Slots:
+    """The free places in the owner's reconnect plan after what it already holds, from the
+    next business day: where an import puts its new contacts (in file order) until
+    `reconnects_plan` orders them by their scores. One query, a row per planned day."""
+    now = now or timezone.now()
+    zone = owner.zone
+    first_day = reconnects.first_planned_day(now, zone)
+    taken: dict = defaultdict(int)
+    planned = (
+        _pending_reconnects(owner)
+        .filter(due_at__gte=datetime.combine(first_day, datetime.min.time(), tzinfo=zone))
+        .order_by()
+        .values("due_at")
+        .annotate(count=models.Count("id"))
+        .values_list("due_at", "count")
+    )
+    for due_at, count in planned:
+        taken[due_at.astimezone(zone).date()] += count
+    return reconnects.Slots(
+        per_day=owner.reconnects_per_day, first_day=first_day, zone=zone, taken=taken
+    )
+
+
+def reconnects_plan(*, owner: User, now: datetime | None = None) -> int:
+    """Give the owner's network pool its days: best fit first, `reconnects_per_day` a day from
+    the next business day (see `leads.reconnects` for what is settled and what moves).
+    Returns how many reconnects moved; running it again moves none.
+
+    Set-based: one read of the pool, then per 900 moved reconnects one lock of their leads,
+    one UPDATE of the follow-ups and one of the leads' next_follow_up_at. Leads a person is
+    changing right now are skipped (their write may replace the reconnect) and planned on the
+    next run; the leads are locked before their follow-ups, as every web write does, so the
+    two cannot deadlock.
+    """
+    now = now or timezone.now()
+    rows = _pending_reconnects(owner).values_list(
+        "id", "lead_id", "due_at", "snooze_count", "lead__fit_score", "lead__total_score"
+    )
+    entries = [
+        reconnects.PoolEntry(
+            follow_up_id=follow_up_id,
+            lead_id=lead_id,
+            due_at=due_at,
+            fit_score=fit_score,
+            total_score=total_score,
+            snoozed=snooze_count > 0,
+        )
+        for follow_up_id, lead_id, due_at, snooze_count, fit_score, total_score in rows.iterator(
+            chunk_size=5000
+        )
+    ]
+    moves = reconnects.plan(entries, per_day=owner.reconnects_per_day, now=now, zone=owner.zone)
+    lead_of = {entry.follow_up_id: entry.lead_id for entry in entries}
+    ids = sorted(moves)
+    moved = 0
+    for start in range(0, len(ids), _HISTORY_IDS_PER_STATEMENT):
+        chunk = ids[start : start + _HISTORY_IDS_PER_STATEMENT]
+        with transaction.atomic():
+            free = set(
+                Lead.objects.filter(pk__in=sorted({lead_of[pk] for pk in chunk}))
+                .order_by("pk")
+                .select_for_update(skip_locked=True, no_key=True)
+                .values_list("pk", flat=True)
+            )
+            moving = [(pk, lead_of[pk], moves[pk]) for pk in chunk if lead_of[pk] in free]
+            # Still pending and still the plan's: one done or replaced meanwhile is left as is.
+            moved += _reconnects_move(moving)
+    return moved
+
+
+def _reconnects_move(moves: Sequence[tuple[int, int, datetime]]) -> int:
+    """Give pending plan reconnects (follow-up id, lead id, due time) their new due times and
+    their leads the same next_follow_up_at; returns how many moved.
+
+    Django's bulk_update (a CASE with a branch per row) took most of the time of a first
+    plan. On PostgreSQL the rows travel as one JSON parameter, two statements (as
+    `icp.rescoring` writes scores); SQLite runs in-process, where a prepared UPDATE per row
+    (executemany) costs microseconds, while a join on a JSON table scanned it once per row.
+    """
+    if not moves:
+        return 0
+    pending = [FollowUpKind.RECONNECT, RECONNECT_RULE]
+    with connection.cursor() as cursor:
+        if connection.vendor != "sqlite":
+            rows = json.dumps([{"id": pk, "due_at": due_at.isoformat()} for pk, _, due_at in moves])
+            cursor.execute(_MOVE_RECONNECTS_SQL, [rows, *pending])
+            moved = {lead_id for (lead_id,) in cursor.fetchall()}
+            leads = json.dumps(
+                [
+                    {"id": lead_id, "due_at": due_at.isoformat()}
+                    for _, lead_id, due_at in moves
+                    if lead_id in moved
+                ]
+            )
+            cursor.execute(_SET_NEXT_FOLLOW_UP_SQL, [leads])
+            return len(moved)
+        cursor.executemany(
+            "UPDATE leads_followup SET due_at = %s WHERE id = %s AND done_at IS NULL"
+            " AND kind = %s AND rule = %s AND created_by_id IS NULL",
+            [
+                [connection.ops.adapt_datetimefield_value(due_at), pk, *pending]
+                for pk, _, due_at in moves
+            ],
+        )
+        moved_count = cursor.rowcount
+        cursor.executemany(
+            "UPDATE leads_lead SET next_follow_up_at = (SELECT due_at FROM leads_followup"
+            " WHERE lead_id = leads_lead.id AND done_at IS NULL) WHERE id = %s",
+            [[lead_id] for _, lead_id, _ in moves],
+        )
+        return moved_count
+
+
+_MOVE_RECONNECTS_SQL = """
+    UPDATE leads_followup AS f SET due_at = v.due_at
+    FROM jsonb_to_recordset(%s::jsonb) AS v(id bigint, due_at timestamptz)
+    WHERE f.id = v.id AND f.done_at IS NULL AND f.kind = %s AND f.rule = %s
+      AND f.created_by_id IS NULL
+    RETURNING f.lead_id
+"""
+_SET_NEXT_FOLLOW_UP_SQL = """
+    UPDATE leads_lead AS l SET next_follow_up_at = v.due_at
+    FROM jsonb_to_recordset(%s::jsonb) AS v(id bigint, due_at timestamptz)
+    WHERE l.id = v.id
+"""
+
+
+def reconnects_plan_all(*, now: datetime | None = None) -> int:
+    """Beat: plan every active owner's network pool again (see `reconnects_plan`)."""
+    now = now or timezone.now()
+    owners = User.objects.filter(
+        is_active=True,
+        pk__in=FollowUp.objects.filter(
+            kind=FollowUpKind.RECONNECT, rule=RECONNECT_RULE, done_at__isnull=True
+        ).values("lead__owner_id"),
+    ).order_by("pk")
+    return sum(reconnects_plan(owner=owner, now=now) for owner in owners)
+
+
+def reconnects_plan_after_settings(user: User, changed: frozenset[str]) -> None:
+    """A settings hook (see `accounts.services`): a new number per day or time zone re-plans
+    the pool at once, not at the next beat run."""
+    if changed & {"reconnects_per_day", "time_zone"}:
+        reconnects_plan(owner=user)
+
+
 # --- Internals -----------------------------------------------------------------------------
 
 
@@ -1087,13 +1250,21 @@ def lead_new(
 
 @transaction.atomic
 def leads_bulk_create(
-    *, leads: Sequence[Lead], created_by: User | None = None, now: datetime | None = None
+    *,
+    leads: Sequence[Lead],
+    created_by: User | None = None,
+    now: datetime | None = None,
+    reconnects_due: Sequence[datetime] | None = None,
 ) -> list[Lead]:
     """Create many leads from `lead_new` as `lead_create` creates one, in a few statements per
     thousand leads: each gets its "+" history row, its first stage-history row, its first
     follow-up (and next_follow_up_at), and a rescore request — inside `deferred_rescores`, as
     an import runs, that is one owner-wide rescore at the end. New companies the leads point at
     (from `company_new`) are created first.
+
+    With `reconnects_due` (one time per lead: an import into the network pool, from
+    `reconnect_slots`), an open lead's first step is a reconnect due then instead of the
+    cadence's first touch on the next business day.
 
     All or nothing: when the database refuses a row (a unique email or profile another write
     took meanwhile) it raises IntegrityError and nothing is written; the caller can retry the
@@ -1103,12 +1274,18 @@ def leads_bulk_create(
         return []
     if not all(getattr(lead, _CHECKED_FOR_BULK, False) for lead in leads):
         raise TypeError("leads_bulk_create() takes leads from lead_new() only.")
+    if reconnects_due is not None and len(reconnects_due) != len(leads):
+        raise ValueError("leads_bulk_create() needs one reconnect time per lead.")
     now = now or timezone.now()
     _save_new_companies(leads)
     # The cadence's first step, from the moment the leads are created (as `_reschedule`): the
     # same for every lead of one owner in one stage.
     first_steps: dict[tuple, cadence.DueFollowUp | None] = {}
-    for lead in leads:
+    reconnecting: dict[int, datetime] = {}  # index in `leads` → the reconnect's due time
+    for index, lead in enumerate(leads):
+        if reconnects_due is not None and lead.stage in OPEN_STAGES:
+            reconnecting[index] = lead.next_follow_up_at = reconnects_due[index]
+            continue
         key = (lead.owner_id, lead.stage, lead.stage_changed_at, lead.won_at)
         if key not in first_steps:
             state = _cadence_state_of_new(lead, created_at=now)
@@ -1136,10 +1313,26 @@ def leads_bulk_create(
             now=now,
         )
     by_step: dict[cadence.DueFollowUp, list[Lead]] = defaultdict(list)
-    for lead in created:
+    for index, lead in enumerate(created):
+        if index in reconnecting:
+            continue
         due = first_steps[(lead.owner_id, lead.stage, lead.stage_changed_at, lead.won_at)]
         if due is not None:
             by_step[due].append(lead)
+    if reconnecting:
+        # Each reconnect has its own day: built here and written as rows (COPY on PostgreSQL).
+        _bulk_insert(
+            FollowUp,
+            [
+                FollowUp(
+                    lead_id=created[index].pk,
+                    kind=FollowUpKind.RECONNECT,
+                    due_at=due_at,
+                    rule=RECONNECT_RULE,
+                )
+                for index, due_at in reconnecting.items()
+            ],
+        )
     for due, step_leads in by_step.items():
         _insert_per_lead(
             FollowUp,

@@ -18,5 +18,11 @@ from leads import services
     max_retries=3,
 )
 def schedule_follow_ups() -> int:
-    """Beat: every open lead keeps exactly one pending follow-up (idempotent)."""
-    return services.follow_ups_schedule_missing()
+    """Beat: every open lead keeps exactly one pending follow-up, and each network pool keeps
+    its plan of a few reconnects a day as days pass and scores change (both idempotent).
+
+    One beat job for both: the pool's plan is part of the follow-up cadence, and its day rolls
+    over in each user's time zone, which a run every 15 minutes catches."""
+    created = services.follow_ups_schedule_missing()
+    services.reconnects_plan_all()
+    return created

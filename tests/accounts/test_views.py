@@ -10,6 +10,7 @@ from accounts.models import User
 SETTINGS = {
     "time_zone": "America/New_York",
     "daily_touch_goal": "35",
+    "reconnects_per_day": "12",
     "weekly_referral_email": "on",
 }
 
@@ -24,6 +25,7 @@ def test_the_settings_page_shows_the_current_values(client_of, salesperson):
     assert '<option value="Europe/London" selected>Europe/London</option>' in page
     assert '<optgroup label="Europe">' in page
     assert 'name="daily_touch_goal" value="20"' in page
+    assert 'name="reconnects_per_day" value="10"' in page
     assert reverse("password_change") in page
     assert f'href="{reverse("settings")}"' in page  # the user menu links here
 
@@ -38,14 +40,18 @@ def test_saving_settings_redirects_with_a_message(client_of, salesperson):
     assert (
         salesperson.time_zone,
         salesperson.daily_touch_goal,
+        salesperson.reconnects_per_day,
         salesperson.weekly_referral_email,
         salesperson.daily_digest_email,
-    ) == ("America/New_York", 35, True, False)
+    ) == ("America/New_York", 35, 12, True, False)
 
 
 @pytest.mark.django_db
 def test_unchecked_boxes_turn_emails_off(client_of, salesperson):
-    client_of(salesperson).post(reverse("settings"), {"time_zone": "UTC", "daily_touch_goal": "20"})
+    client_of(salesperson).post(
+        reverse("settings"),
+        {"time_zone": "UTC", "daily_touch_goal": "20", "reconnects_per_day": "10"},
+    )
 
     salesperson.refresh_from_db()
     assert not salesperson.weekly_referral_email

@@ -38,6 +38,15 @@ class Command(BaseCommand):
         parser.add_argument(
             "--duplicates", choices=DuplicatePolicy.values, default=DuplicatePolicy.FILL_EMPTY
         )
+        parser.add_argument(
+            "--network",
+            action="store_true",
+            help="Put the new leads in the network pool (reconnects a few a day, best fit "
+            "first) instead of a first touch each on the next business day.",
+        )
+        parser.add_argument(
+            "--tag", action="append", default=[], help="A tag for each new lead (repeatable)."
+        )
         parser.add_argument("--dry-run", action="store_true", help="Report, write nothing.")
         parser.add_argument("--json", action="store_true", help="Print one JSON object.")
 
@@ -55,7 +64,10 @@ class Command(BaseCommand):
             raise CommandError(str(error)) from None
         del data  # the decoded text is what is read from now on
         import_options = engine.ImportOptions(
-            source=options["source"], duplicates=options["duplicates"]
+            source=options["source"],
+            duplicates=options["duplicates"],
+            tags=tuple(tag.strip().lower() for tag in options["tag"] if tag.strip()),
+            network=options["network"],
         )
         result = self._import(parsed, owner, import_options, dry_run=options["dry_run"])
         if options["json"]:
