@@ -134,3 +134,19 @@ def test_lost_and_nurture_are_re_engaged_after_90_days_once(stage):
 
     assert (due.kind, due.due_at) == ("re_engage", at("2026-11-30 09:00", LONDON))
     assert done is None
+
+
+def test_a_conversation_we_started_is_followed_up_not_answered_as_a_hand_raise():
+    # An outbound call that connected sets both "last contacted" and "last answered" to the
+    # same moment: that is a conversation, not the lead reaching out.
+    called = at("2026-11-23 10:00")
+
+    due = due_follow_up(
+        state(stage="contacted", last_contacted_at=called, last_inbound_at=called), LONDON
+    )
+
+    assert (due.kind, due.rule, due.due_at) == (
+        "follow_up",
+        "after_conversation",
+        at("2026-11-26 09:00", LONDON),
+    )

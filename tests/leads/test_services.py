@@ -221,6 +221,20 @@ class TestActivityLog:
         follow_up = pending(lead)
         assert (follow_up.kind, follow_up.due_at) == ("respond", london("2026-11-24 09:00"))
 
+    def test_a_connected_outbound_call_plans_a_follow_up_not_a_response(
+        self, salesperson, monday
+    ):
+        lead = services.lead_create(owner=salesperson, first_name="Dana")
+
+        services.activity_log(lead=lead, user=salesperson, kind="call", outcome="connected")
+
+        follow_up = pending(lead)
+        assert (follow_up.kind, follow_up.rule, follow_up.due_at) == (
+            "follow_up",
+            "after_conversation",
+            london("2026-11-26 09:00"),
+        )
+
     def test_a_note_changes_no_follow_up(self, salesperson, monday):
         lead = services.lead_create(owner=salesperson, first_name="Dana")
         before = pending(lead)
