@@ -106,8 +106,11 @@ def _after_won(state: CadenceState, zone: ZoneInfo, rules: CadenceRules) -> DueF
 
 
 def _while_open(state: CadenceState, zone: ZoneInfo, rules: CadenceRules) -> DueFollowUp:
+    # Strictly later: an outbound touch that was answered (a connected call) sets both moments
+    # to the same time, and that is a conversation we started, not a hand-raise waiting on us.
+    # selectors.hand_raisers_new uses the same strict comparison.
     inbound_is_latest = state.last_inbound_at is not None and (
-        state.last_contacted_at is None or state.last_inbound_at >= state.last_contacted_at
+        state.last_contacted_at is None or state.last_inbound_at > state.last_contacted_at
     )
     if inbound_is_latest:
         due = add_business_days(

@@ -211,7 +211,10 @@ class TestActivityLog:
         self, salesperson, monday
     ):
         lead = services.lead_create(owner=salesperson, first_name="Dana")
-        services.activity_log(lead=lead, user=salesperson, kind="email")
+        # The email went out an hour before the reply: a hand-raise is the lead's move after ours.
+        services.activity_log(
+            lead=lead, user=salesperson, kind="email", occurred_at=MONDAY - timedelta(hours=1)
+        )
 
         services.activity_log(lead=lead, user=salesperson, kind="asked_for_demo")
 
@@ -221,9 +224,7 @@ class TestActivityLog:
         follow_up = pending(lead)
         assert (follow_up.kind, follow_up.due_at) == ("respond", london("2026-11-24 09:00"))
 
-    def test_a_connected_outbound_call_plans_a_follow_up_not_a_response(
-        self, salesperson, monday
-    ):
+    def test_a_connected_outbound_call_plans_a_follow_up_not_a_response(self, salesperson, monday):
         lead = services.lead_create(owner=salesperson, first_name="Dana")
 
         services.activity_log(lead=lead, user=salesperson, kind="call", outcome="connected")
