@@ -209,6 +209,22 @@ def today_queue(user: User, *, now: datetime | None = None) -> TodayQueue:
     )
 
 
+def queue_item_for(*, lead: Lead, follow_up: FollowUp | None, now: datetime | None = None):
+    """One lead's Today row outside the queue: an action refused shows the row again."""
+    if follow_up is None:
+        if lead.last_inbound_at and (
+            lead.last_contacted_at is None or lead.last_contacted_at < lead.last_inbound_at
+        ):
+            return QueueItem("hand_raiser", lead, None, "Raised a hand", False, 0)
+        return QueueItem(
+            "going_cold", lead, None, f"Going cold in {lead.get_stage_display()}", False, 0
+        )
+    start, _ = local_day_bounds(lead.owner, now or timezone.now())
+    kind = "hand_raiser" if follow_up.kind == FollowUpKind.RESPOND else "follow_up"
+    overdue = follow_up.due_at < start
+    return QueueItem(kind, lead, follow_up, follow_up.get_kind_display(), overdue, 0)
+
+
 def _priority(lead: Lead, *, overdue: bool = False, hand_raised: bool = False) -> float:
     """Score first, then deal value (capped so one big deal can't bury everything)."""
     value = float(lead.expected_value or 0)
