@@ -21,6 +21,10 @@ LOGGABLE_KINDS = [
 ]
 
 
+# What the next-step plan is computed from (see lead_next_step).
+NEXT_STEP_PARAMS = "kind,outcome,occurred_at,row_id"
+
+
 class ActivityForm(forms.Form):
     kind = forms.ChoiceField(choices=LOGGABLE_KINDS, initial=ActivityKind.CALL)
     outcome = forms.ChoiceField(choices=Outcome.choices, required=False)
@@ -42,6 +46,11 @@ class ActivityForm(forms.Form):
                     "hx-target": f"#{target}",
                     "hx-swap": "outerHTML",
                     "hx-include": "closest form",
+                    # Only what the plan depends on (not the CSRF token) goes in the URL; a
+                    # change made while a request is on its way waits for it (no stale plan
+                    # arriving last, no aborted request).
+                    "hx-params": NEXT_STEP_PARAMS,
+                    "hx-sync": "closest form:queue last",
                 }
             )
         return self
