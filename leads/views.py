@@ -154,7 +154,17 @@ def today_log(request: HttpRequest, pk: int) -> HttpResponse:
             return _row_result(
                 request, lead, done=f"{label} logged. Next: {_next_of(lead)}", touch=touch
             )
-    return _row_again(request, lead, None, log_form=form, next_form=next_form)
+    follow_up = _rows_follow_up(request, lead)
+    return _row_again(request, lead, follow_up, log_form=form, next_form=next_form)
+
+
+def _rows_follow_up(request: HttpRequest, lead):
+    """The pending follow-up a Today row shows, if the row is that follow-up's."""
+    pending = lead.follow_ups.filter(done_at__isnull=True).first()
+    if pending is None:
+        return None
+    row_id = selectors.queue_item_for(lead=lead, follow_up=pending).row_id
+    return pending if request.POST.get("row_id") == row_id else None
 
 
 def _row_again(

@@ -797,3 +797,23 @@ def test_logging_from_today_saves_the_next_step_shown(sam_client, salesperson):
     )
 
     assert f"Email logged. Next: Follow up on {day:%a} {day.day} {day:%b}" in html(response)
+
+
+@pytest.mark.django_db
+def test_a_refused_log_on_a_follow_up_row_shows_that_row_again(sam_client, salesperson):
+    lead = LeadFactory(owner=salesperson, stage="contacted")
+    follow_up = FollowUpFactory(lead=lead, kind="follow_up", due_at=timezone.now())
+    row_id = f"queue-follow_up-{follow_up.pk}"
+
+    response = sam_client.post(
+        reverse("today-log", args=[lead.pk]),
+        {"row_id": row_id, "kind": "telepathy", "next-due_date": ""},
+        headers=HTMX,
+    )
+
+    assert response.status_code == 422
+    page = html(response)
+    assert page.lstrip().startswith(f'<li id="{row_id}" class="queue-row')
+    assert '<details class="log-touch" open>' in page
+    assert "Select a valid choice. telepathy is not one of the available choices." in page
+    assert f'action="/follow-ups/{follow_up.pk}/snooze/"' in page  # its actions are all there
