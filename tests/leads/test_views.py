@@ -817,3 +817,23 @@ def test_a_refused_log_on_a_follow_up_row_shows_that_row_again(sam_client, sales
     assert '<details class="log-touch" open>' in page
     assert "Select a valid choice. telepathy is not one of the available choices." in page
     assert f'action="/follow-ups/{follow_up.pk}/snooze/"' in page  # its actions are all there
+
+
+@pytest.mark.django_db
+def test_the_lead_pages_next_step_snoozes_a_day_a_week_or_to_a_day(sam_client, salesperson):
+    lead = LeadFactory(owner=salesperson)
+    follow_up = FollowUpFactory(lead=lead, due_at=timezone.now())
+    detail = reverse("lead-detail", args=[lead.pk])
+
+    page = html(sam_client.get(detail))
+    response = sam_client.post(
+        reverse("follow-up-snooze", args=[follow_up.pk]), {"days": "7", "next": detail}
+    )
+
+    for label in ("Tomorrow", "3 days", "1 week"):
+        assert f'class="button button-small">{label}</button>' in page
+    assert 'name="until" id="lead-snooze-until"' in page
+    assert response.status_code == 302
+    assert response["Location"] == detail
+    follow_up.refresh_from_db()
+    assert follow_up.snooze_count == 1
