@@ -163,7 +163,8 @@
 
   // After a row's action: the row shows its result and the next row is highlighted. A row
   // that came back with errors (still a queue row) stays highlighted, its first error focused.
-  document.addEventListener("htmx:afterSwap", (event) => {
+  // After settling, not swapping: until then htmx gives the new row the old one's classes.
+  document.addEventListener("htmx:afterSettle", (event) => {
     const id = event.detail.target?.id;
     const swapped = id ? document.getElementById(id) : null;
     if (!swapped || !swapped.classList.contains("queue-row")) return;
