@@ -6,11 +6,21 @@ follow-up is due at the start of the working day.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
-from leads.models import CLOSED_STAGES, FollowUpKind, Stage
+from leads.models import (
+    ANSWERED_OUTCOMES,
+    CLOSED_STAGES,
+    HAND_RAISE_KINDS,
+    OPEN_STAGES,
+    TOUCH_KINDS,
+    ActivityKind,
+    Direction,
+    FollowUpKind,
+    Stage,
+)
 
 
 @dataclass(frozen=True)
@@ -50,6 +60,32 @@ class DueFollowUp:
     kind: str
     due_at: datetime
     rule: str
+
+
+@dataclass(frozen=True)
+class ActivityFacts:
+    """What the cadence needs to know about an activity being logged."""
+
+    kind: str
+    direction: str
+    occurred_at: datetime
+    outcome: str = ""
+
+
+@dataclass(frozen=True)
+class AfterActivity:
+    """A lead's facts once an activity is logged, and the stage it moves to ("" if none)."""
+
+    state: CadenceState
+    to_stage: str = ""
+    reason: str = ""
+    # Notes and referral asks leave the lead's follow-ups as they are.
+    moves_plan: bool = True
+
+    @property
+    def keeps_a_persons_follow_up(self) -> bool:
+        """A move within the open pipeline keeps a follow-up a person planned."""
+        return self.to_stage in OPEN_STAGES
 
 
 def add_business_days(
@@ -106,8 +142,11 @@ def _after_won(state: CadenceState, zone: ZoneInfo, rules: CadenceRules) -> DueF
 
 
 def _while_open(state: CadenceState, zone: ZoneInfo, rules: CadenceRules) -> DueFollowUp:
+    # Strictly later: an outbound touch that was answered (a connected call) sets both moments
+    # to the same time, and that is a conversation we started, not a hand-raise waiting on us.
+    # selectors.hand_raisers_new uses the same strict comparison.
     inbound_is_latest = state.last_inbound_at is not None and (
-        state.last_contacted_at is None or state.last_inbound_at >= state.last_contacted_at
+        state.last_contacted_at is None or state.last_inbound_at > state.last_contacted_at
     )
     if inbound_is_latest:
         due = add_business_days(
@@ -126,3 +165,62 @@ def _while_open(state: CadenceState, zone: ZoneInfo, rules: CadenceRules) -> Due
         return DueFollowUp(FollowUpKind.FOLLOW_UP, due, "after_conversation")
     due = add_business_days(state.created_at, rules.first_touch_business_days, zone, rules=rules)
     return DueFollowUp(FollowUpKind.FIRST_TOUCH, due, "first_touch")
+
+
+def after_activity(state: CadenceState, activity: ActivityFacts, *, now: datetime) -> AfterActivity:
+    """How an activity moves a lead along; activity_log writes this, its preview shows it.
+
+    - an outbound touch counts as contact; unanswered ones walk the no-reply cadence and, when
+      it is used up, park the lead in Nurture;
+    - a hand-raise (or an answered/inbound touch) resets the no-reply count, and a hand-raise
+      moves a new, contacted or nurtured lead to Engaged; a first outbound touch moves a new
+      lead to Contacted.
+    """
+    if activity.kind in (ActivityKind.NOTE, ActivityKind.REFERRAL_ASK):
+        return AfterActivity(state, moves_plan=False)
+    hand_raise = activity.kind in HAND_RAISE_KINDS
+    outbound_touch = activity.kind in TOUCH_KINDS and activity.direction == Direction.OUTBOUND
+    answered = (
+        hand_raise
+        or activity.direction == Direction.INBOUND
+        or activity.outcome in ANSWERED_OUTCOMES
+    )
+    moment = activity.occurred_at
+    facts: dict[str, object] = {}
+    if outbound_touch:
+        facts["last_contacted_at"] = max(filter(None, [state.last_contacted_at, moment]))
+    if answered:
+        facts["last_inbound_at"] = max(filter(None, [state.last_inbound_at, moment]))
+        facts["unanswered_touches"] = 0
+        facts["first_unanswered_at"] = None
+    elif activity.kind in TOUCH_KINDS:
+        if state.unanswered_touches == 0:
+            facts["first_unanswered_at"] = moment
+        facts["unanswered_touches"] = state.unanswered_touches + 1
+    after = replace(state, **facts)
+    to_stage, reason = "", ""
+    if hand_raise and state.stage in (Stage.NEW, Stage.CONTACTED, Stage.NURTURE):
+        to_stage, reason = Stage.ENGAGED, ActivityKind(activity.kind).label
+    elif outbound_touch and state.stage == Stage.NEW:
+        to_stage = Stage.CONTACTED
+    elif state.stage in OPEN_STAGES and nurture_after_no_reply(after.unanswered_touches):
+        to_stage = Stage.NURTURE
+        reason = f"No reply after {after.unanswered_touches} touches"
+    if to_stage:
+        # A new stage starts a new re-engage clock.
+        after = replace(after, stage=to_stage, stage_changed_at=now, re_engage_done=False)
+    return AfterActivity(after, to_stage=to_stage, reason=reason)
+
+
+def next_after_activity(
+    change: AfterActivity, zone: ZoneInfo, *, now: datetime, rules: CadenceRules = DEFAULT_RULES
+) -> DueFollowUp | None:
+    """The follow-up the rules plan once an activity is logged (see after_activity).
+
+    Without a stage move the activity completes today's step, so the next one is due the next
+    business day at the earliest."""
+    due = due_follow_up(change.state, zone, rules=rules)
+    if due is None or change.to_stage:
+        return due
+    earliest = add_business_days(now, 1, zone, rules=rules)
+    return replace(due, due_at=max(due.due_at, earliest))

@@ -16,10 +16,15 @@ from leads.models import (
     Stage,
 )
 from leads.referrers import ReferrerField, referrer_choice_of
+from leads.services import NextStep
 
 LOGGABLE_KINDS = [
     (kind.value, kind.label) for kind in ActivityKind if kind not in (ActivityKind.REFERRAL_ASK,)
 ]
+
+
+# What the next-step plan is computed from (see lead_next_step).
+NEXT_STEP_PARAMS = "kind,outcome,occurred_at,row_id"
 
 
 class ActivityForm(forms.Form):
@@ -33,9 +38,122 @@ class ActivityForm(forms.Form):
     )
     text = forms.CharField(label="Notes", required=False, widget=forms.Textarea(attrs={"rows": 2}))
 
+    def watch_next_step(self, *, url: str, target: str) -> ActivityForm:
+        """Reload the next-step fields (`target`) from `url` when what is logged changes."""
+        for name in ("kind", "outcome", "occurred_at"):
+            self.fields[name].widget.attrs.update(
+                {
+                    "hx-get": url,
+                    "hx-trigger": "change",
+                    "hx-target": f"#{target}",
+                    "hx-swap": "outerHTML",
+                    "hx-include": "closest form",
+                    # Only what the plan depends on (not the CSRF token) goes in the URL; a
+                    # change made while a request is on its way waits for it (no stale plan
+                    # arriving last, no aborted request).
+                    "hx-params": NEXT_STEP_PARAMS,
+                    "hx-sync": "closest form:queue last",
+                }
+            )
+        return self
+
 
 class SnoozeForm(forms.Form):
-    days = forms.IntegerField(min_value=1, max_value=90, initial=3)
+    """1 day, 3 days, a week (the preset buttons send `days`) or a day picked (`until`)."""
+
+    days = forms.IntegerField(
+        min_value=1,
+        max_value=90,
+        required=False,
+        error_messages={
+            "min_value": "Snooze for 1 to 90 days.",
+            "max_value": "Snooze for 1 to 90 days.",
+        },
+    )
+    until = forms.DateField(
+        label="Snooze until", required=False, widget=forms.DateInput(attrs={"type": "date"})
+    )
+
+    def clean(self):
+        cleaned = super().clean()
+        if not self.errors and not cleaned.get("days") and not cleaned.get("until"):
+            self.add_error("until", "Pick the day to snooze it to.")
+        return cleaned
+
+
+# How a touch went, one key each on Today: the activity kind and outcome it logs.
+TOUCH_OUTCOMES = {
+    "connected": (ActivityKind.CALL, Outcome.CONNECTED),
+    "voicemail": (ActivityKind.CALL, Outcome.VOICEMAIL),
+    "no_answer": (ActivityKind.CALL, Outcome.NO_ANSWER),
+    "emailed": (ActivityKind.EMAIL, Outcome.NONE),
+}
+
+
+class TouchOutcomeForm(forms.Form):
+    """Done on a touch follow-up: how it went."""
+
+    outcome = forms.ChoiceField(
+        choices=[
+            ("connected", "Connected"),
+            ("voicemail", "Left voicemail"),
+            ("no_answer", "No answer"),
+            ("emailed", "Emailed"),
+        ],
+        error_messages={"required": "Say how it went: connected, voicemail or no answer."},
+    )
+
+    def touch(self) -> tuple[str, str]:
+        """The activity kind and outcome to log."""
+        return TOUCH_OUTCOMES[self.cleaned_data["outcome"]]
+
+
+class NextStepForm(forms.Form):
+    """The follow-up a logged touch leaves: shown (from the cadence) before saving, editable.
+
+    Used with prefix="next" inside an activity form; `planned` says the form showed a plan,
+    so an emptied date is an error rather than "let the cadence decide"."""
+
+    planned = forms.BooleanField(required=False, widget=forms.HiddenInput)
+    due_date = forms.DateField(
+        label="Next follow-up", required=False, widget=forms.DateInput(attrs={"type": "date"})
+    )
+    due_time = forms.TimeField(required=False, widget=forms.HiddenInput)
+    kind = forms.ChoiceField(label="Next step", choices=FollowUpKind.choices, required=False)
+    note = forms.CharField(label="Note for it", max_length=200, required=False)
+
+    def __init__(self, *args, user=None, **kwargs):
+        kwargs.setdefault("prefix", "next")
+        super().__init__(*args, **kwargs)
+        self.user = user
+
+    def clean(self):
+        cleaned = super().clean()
+        if self.errors:
+            return cleaned
+        due_date = cleaned.get("due_date")
+        if due_date is None:
+            if cleaned.get("planned"):
+                self.add_error("due_date", "Pick the next follow-up's day.")
+            return cleaned
+        zone = self.user.zone if self.user else timezone.get_current_timezone()
+        if due_date < timezone.now().astimezone(zone).date():
+            self.add_error("due_date", "Pick today or a day ahead.")
+            return cleaned
+        cleaned["due_at"] = datetime.combine(
+            due_date, cleaned.get("due_time") or time(9, 0), tzinfo=zone
+        )
+        return cleaned
+
+    def next_step(self):
+        """The follow-up to leave pending, or None to let the cadence plan it."""
+        if "due_at" not in self.cleaned_data:
+            return None
+        return NextStep(
+            kind=self.cleaned_data.get("kind") or FollowUpKind.CUSTOM,
+            due_at=self.cleaned_data["due_at"],
+            note=self.cleaned_data.get("note", ""),
+        )
 
 
 class FollowUpForm(forms.Form):

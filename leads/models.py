@@ -450,6 +450,18 @@ class FollowUpKind(models.TextChoices):
     CUSTOM = "custom", "To do"
 
 
+# Follow-ups that are a touch: marking one done asks how it went and logs that touch.
+TOUCH_FOLLOW_UP_KINDS = (
+    FollowUpKind.FIRST_TOUCH,
+    FollowUpKind.FOLLOW_UP,
+    FollowUpKind.RESPOND,
+    FollowUpKind.CHECK_IN,
+    FollowUpKind.RE_ENGAGE,
+    FollowUpKind.THANK_REFERRER,
+    FollowUpKind.RECONNECT,
+)
+
+
 class FollowUpResolution(models.TextChoices):
     DONE = "done", "Done"
     SUPERSEDED = "superseded", "Replaced by a newer follow-up"
@@ -496,6 +508,10 @@ class FollowUp(models.Model):
     @property
     def is_pending(self) -> bool:
         return self.done_at is None
+
+    @property
+    def is_touch(self) -> bool:
+        return self.kind in TOUCH_FOLLOW_UP_KINDS
 
 
 class ExactJSONEncoder(DjangoJSONEncoder):

@@ -393,6 +393,26 @@ def _queue_item(lead: Lead, *, start: datetime, end: datetime) -> QueueItem:
     )
 
 
+def queue_item_for(*, lead: Lead, follow_up: FollowUp | None, now: datetime | None = None):
+    """One lead's Today row outside the queue: an action refused shows the row again."""
+    if follow_up is None:
+        if lead.last_inbound_at and (
+            lead.last_contacted_at is None or lead.last_contacted_at < lead.last_inbound_at
+        ):
+            return QueueItem(QueueKind.HAND_RAISER, lead, None, "Raised a hand", False, 0)
+        if lead.is_open and lead.source == Source.REFERRAL and lead.referred_by_id is None:
+            return QueueItem(
+                QueueKind.MISSING_REFERRER, lead, None, "Referral, referrer not named", False, 0
+            )
+        return QueueItem(
+            QueueKind.GOING_COLD, lead, None, f"Going cold in {lead.get_stage_display()}", False, 0
+        )
+    start, _ = local_day_bounds(lead.owner, now or timezone.now())
+    kind = QueueKind.HAND_RAISER if follow_up.kind == FollowUpKind.RESPOND else QueueKind.FOLLOW_UP
+    overdue = follow_up.due_at < start
+    return QueueItem(kind, lead, follow_up, follow_up.get_kind_display(), overdue, 0)
+
+
 # --- Lead list -----------------------------------------------------------------------------
 
 # Sort name → (field, descending, value for a missing field so those rows sort last).

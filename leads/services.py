@@ -13,7 +13,7 @@ import operator
 from collections import defaultdict
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta
+from datetime import date, datetime, timedelta
 from decimal import Decimal
 
 from django.conf import settings
@@ -30,10 +30,8 @@ from audit.services import audit_event_record
 from icp.rescoring import leads_rescore_now, request_owner_rescore, request_rescore
 from leads import cadence, reconnects
 from leads.models import (
-    ANSWERED_OUTCOMES,
     HAND_RAISE_KINDS,
     OPEN_STAGES,
-    TOUCH_KINDS,
     Activity,
     ActivityKind,
     Company,
@@ -473,6 +471,63 @@ def lead_stage_undo(
 # --- Activities ----------------------------------------------------------------------------
 
 
+@dataclass(frozen=True)
+class NextStep:
+    """The follow-up a logged activity leaves pending: the cadence's plan as shown before
+    saving, or what the salesperson changed it to."""
+
+    kind: str
+    due_at: datetime
+    note: str = ""
+    # A follow-up a person planned, which this activity leaves in place.
+    kept: bool = False
+
+    def get_kind_display(self) -> str:
+        return FollowUpKind(self.kind).label
+
+
+def _direction_of(kind: str, direction: str | None) -> str:
+    if direction is not None:
+        return direction
+    return Direction.INBOUND if kind in HAND_RAISE_KINDS else Direction.OUTBOUND
+
+
+def activity_log_preview(
+    *,
+    lead: Lead,
+    kind: str,
+    outcome: str = "",
+    direction: str | None = None,
+    occurred_at: datetime | None = None,
+    now: datetime | None = None,
+) -> NextStep | None:
+    """The follow-up `activity_log` would leave pending for this activity; writes nothing.
+
+    A read, but it lives beside the write it mirrors: both go through cadence.after_activity,
+    so what the log form shows is what saving it plans. Two queries.
+    """
+    now = now or timezone.now()
+    follow_ups = list(
+        lead.follow_ups.values_list("kind", "done_at", "due_at", "note", "created_by")
+    )
+    pending = next((row for row in follow_ups if row[1] is None), None)
+    done = [(row[0], row[1]) for row in follow_ups if row[1] is not None]
+    facts = cadence.ActivityFacts(
+        kind=kind,
+        direction=_direction_of(kind, direction),
+        occurred_at=occurred_at or now,
+        outcome=outcome,
+    )
+    change = cadence.after_activity(_cadence_state(lead, done=done), facts, now=now)
+    person_planned = pending is not None and pending[4] is not None
+    if not change.moves_plan or (change.keeps_a_persons_follow_up and person_planned):
+        if pending is None:
+            return None
+        return NextStep(kind=pending[0], due_at=pending[2], note=pending[3], kept=True)
+    due = cadence.next_after_activity(change, lead.owner.zone, now=now)
+    return NextStep(kind=due.kind, due_at=due.due_at) if due else None
+
+
 @transaction.atomic
 def activity_log(
     *,
@@ -483,15 +538,14 @@ def activity_log(
     direction: str | None = None,
     occurred_at: datetime | None = None,
     text: str = "",
+    next_step: NextStep | None = None,
     now: datetime | None = None,
 ) -> Activity:
     """Record a touch or a signal, and move the lead, its intent and its follow-ups along.
 
-    - an outbound touch counts as contact; unanswered ones walk the no-reply cadence and, when
-      it is used up, park the lead in Nurture;
-    - a hand-raise (or an answered/inbound touch) resets the no-reply count, and a hand-raise
-      moves a new or contacted lead to Engaged;
-    - any touch or signal completes the pending follow-up and sets the next one.
+    How the lead moves is cadence.after_activity's rule; any touch or signal (not a note)
+    completes the pending follow-up and sets the next one. `next_step`, when given, is the
+    follow-up the salesperson saw (and perhaps changed) before saving: it is what stays pending.
     """
     now = now or timezone.now()
     occurred_at = occurred_at or now
@@ -499,8 +553,7 @@ def activity_log(
         raise ValidationError({"kind": f"Unknown activity kind {kind!r}."})
     if occurred_at > now + ACTIVITY_FUTURE_TOLERANCE:
         raise ValidationError({"occurred_at": "An activity can't be dated more than a day ahead."})
-    if direction is None:
-        direction = Direction.INBOUND if kind in HAND_RAISE_KINDS else Direction.OUTBOUND
+    direction = _direction_of(kind, direction)
     activity = Activity(
         lead=lead,
         user=user,
@@ -514,55 +567,49 @@ def activity_log(
     activity.save()
 
     lead = Lead.objects.select_for_update().get(pk=lead.pk)
-    if kind == ActivityKind.NOTE or kind == ActivityKind.REFERRAL_ASK:
-        return activity
-    answered = (
-        kind in HAND_RAISE_KINDS or direction == Direction.INBOUND or outcome in ANSWERED_OUTCOMES
+    facts = cadence.ActivityFacts(
+        kind=kind, direction=direction, occurred_at=occurred_at, outcome=outcome
     )
-    if kind in TOUCH_KINDS and direction == Direction.OUTBOUND:
-        lead.last_contacted_at = max(filter(None, [lead.last_contacted_at, occurred_at]))
-    if answered:
-        lead.last_inbound_at = max(filter(None, [lead.last_inbound_at, occurred_at]))
-        lead.unanswered_touches = 0
-        lead.first_unanswered_at = None
-    elif kind in TOUCH_KINDS:
-        if lead.unanswered_touches == 0:
-            lead.first_unanswered_at = occurred_at
-        lead.unanswered_touches += 1
-    lead.save(
-        update_fields=[
+    change = cadence.after_activity(_cadence_state(lead), facts, now=now)
+    if change.moves_plan:
+        contact_fields = [
             "last_contacted_at",
             "last_inbound_at",
             "unanswered_touches",
             "first_unanswered_at",
-            "updated_at",
         ]
-    )
-
-    if kind in HAND_RAISE_KINDS and lead.stage in (Stage.NEW, Stage.CONTACTED, Stage.NURTURE):
-        lead_change_stage(
-            lead=lead,
-            to_stage=Stage.ENGAGED,
-            user=user,
-            reason=f"{activity.get_kind_display()}",
-            now=now,
-        )
-    elif kind in TOUCH_KINDS and direction == Direction.OUTBOUND and lead.stage == Stage.NEW:
-        lead_change_stage(lead=lead, to_stage=Stage.CONTACTED, user=user, now=now)
-    elif lead.stage in OPEN_STAGES and cadence.nurture_after_no_reply(lead.unanswered_touches):
-        lead_change_stage(
-            lead=lead,
-            to_stage=Stage.NURTURE,
-            user=user,
-            reason=f"No reply after {lead.unanswered_touches} touches",
-            now=now,
-        )
-    else:
-        lead.refresh_from_db()
-        _reschedule(lead, user=user, now=now, replace_manual=True, completed=True)
+        for name in contact_fields:
+            setattr(lead, name, getattr(change.state, name))
+        lead.save(update_fields=[*contact_fields, "updated_at"])
+        if change.to_stage:
+            lead_change_stage(
+                lead=lead, to_stage=change.to_stage, user=user, reason=change.reason, now=now
+            )
+        else:
+            lead.refresh_from_db()
+            _reschedule(lead, user=user, now=now, replace_manual=True, completed=True)
+    if next_step is not None:
+        _keep_to_next_step(lead, user=user, next_step=next_step)
     if kind in HAND_RAISE_KINDS:
         request_rescore(lead.pk)
     return activity
+
+
+def _keep_to_next_step(lead: Lead, *, user: User, next_step: NextStep) -> FollowUp:
+    """Leave pending the follow-up the salesperson saw: the cadence's when they kept it as
+    shown, else theirs (which, like any person's plan, a later stage move within the
+    pipeline keeps)."""
+    pending = lead.follow_ups.select_for_update().filter(done_at__isnull=True).first()
+    shown = (next_step.kind, next_step.due_at, next_step.note.strip())
+    if pending is not None and (pending.kind, pending.due_at, pending.note) == shown:
+        return pending
+    return follow_up_schedule(
+        lead=lead,
+        user=user,
+        due_at=next_step.due_at,
+        kind=next_step.kind,
+        note=next_step.note,
+    )
 
 
 # --- Follow-ups ----------------------------------------------------------------------------
@@ -584,11 +631,19 @@ def follow_up_schedule(
 
 @transaction.atomic
 def follow_up_complete(
-    *, follow_up: FollowUp, user: User, now: datetime | None = None
+    *,
+    follow_up: FollowUp,
+    user: User,
+    touch_kind: str = "",
+    outcome: str = "",
+    now: datetime | None = None,
 ) -> FollowUp | None:
     """Mark a follow-up done and set the lead's next one; returns the next one, if any.
 
-    Completing twice is harmless: a follow-up already done is left as it is.
+    With `touch_kind` (a call, an email…) the follow-up was done by a touch: it is logged as an
+    activity with its `outcome`, so it counts towards the day's goal and the cadence moves on
+    from how it went. Completing twice is harmless: a follow-up already done is left as it is
+    and nothing is logged again.
     """
     now = now or timezone.now()
     follow_up = FollowUp.objects.select_for_update().select_related("lead").get(pk=follow_up.pk)
@@ -597,27 +652,45 @@ def follow_up_complete(
     follow_up.done_at = now
     follow_up.resolution = FollowUpResolution.DONE
     follow_up.save(update_fields=["done_at", "resolution"])
+    if touch_kind:
+        # Closed first, so the touch's reschedule plans the next step instead of keeping this one.
+        activity_log(lead=follow_up.lead, user=user, kind=touch_kind, outcome=outcome, now=now)
+        return follow_up.lead.follow_ups.filter(done_at__isnull=True).first()
     return _reschedule(follow_up.lead, user=user, now=now, replace_manual=True, completed=True)
 
 
 @transaction.atomic
 def follow_up_snooze(
-    *, follow_up: FollowUp, user: User, days: int = 3, now: datetime | None = None
+    *,
+    follow_up: FollowUp,
+    user: User,
+    days: int = 3,
+    until: date | None = None,
+    now: datetime | None = None,
 ) -> FollowUp:
-    """Push a pending follow-up `days` days later (to the start of a working day)."""
-    if days < 1 or days > 90:
-        raise ValidationError({"days": "Snooze for 1 to 90 days."})
+    """Push a pending follow-up `days` days later, or to the day `until`, at the start of the
+    owner's working day."""
     now = now or timezone.now()
     follow_up = (
         FollowUp.objects.select_for_update()
         .select_related("lead", "lead__owner")
         .get(pk=follow_up.pk)
     )
+    zone = follow_up.lead.owner.zone
+    if until is not None:
+        today = now.astimezone(zone).date()
+        if until <= today or until > today + timedelta(days=365):
+            raise ValidationError({"until": "Pick a day after today, within a year."})
+    elif days < 1 or days > 90:
+        raise ValidationError({"days": "Snooze for 1 to 90 days."})
     if follow_up.done_at is not None:
         raise ValidationError("This follow-up is already done.")
-    follow_up.due_at = cadence.add_calendar_days(
-        max(now, follow_up.due_at), days, follow_up.lead.owner.zone
-    )
+    if until is not None:
+        follow_up.due_at = datetime.combine(
+            until, cadence.DEFAULT_RULES.working_day_starts, tzinfo=zone
+        )
+    else:
+        follow_up.due_at = cadence.add_calendar_days(max(now, follow_up.due_at), days, zone)
     follow_up.snooze_count += 1
     follow_up.save(update_fields=["due_at", "snooze_count"])
     _set_next_follow_up_at(follow_up.lead, follow_up.due_at)

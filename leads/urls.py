@@ -8,6 +8,7 @@ urlpatterns = [
     path("", views.today, name="today"),
     path("today/progress/", views.today_progress, name="today-progress"),
     path("today/leads/<int:pk>/log/", views.today_log, name="today-log"),
+    path("today/leads/<int:pk>/done/", views.today_done, name="today-done"),
     path("follow-ups/<int:pk>/complete/", views.follow_up_complete, name="follow-up-complete"),
     path("follow-ups/<int:pk>/snooze/", views.follow_up_snooze, name="follow-up-snooze"),
     path("leads/", views.lead_list, name="lead-list"),
@@ -20,6 +21,7 @@ urlpatterns = [
     path("leads/<int:pk>/referrer/", views.lead_referrer, name="lead-referrer"),
     path("leads/stage-changes/<int:pk>/undo/", views.lead_stage_undo, name="lead-stage-undo"),
     path("leads/<int:pk>/activities/", views.lead_activity_create, name="lead-activity-create"),
+    path("leads/<int:pk>/next-step/", views.lead_next_step, name="lead-next-step"),
     path("leads/<int:pk>/follow-up/", views.lead_follow_up, name="lead-follow-up"),
     path(
         "leads/<int:pk>/personal-data/",

@@ -28,11 +28,13 @@ from leads.forms import (
     LeadMergeForm,
     LeadReferrerForm,
     MergeSearchForm,
+    NextStepForm,
     QuickAddLeadForm,
     SnoozeForm,
     StageForm,
+    TouchOutcomeForm,
 )
-from leads.models import TOUCH_KINDS, Company, Lead, Stage
+from leads.models import TOUCH_KINDS, ActivityKind, Company, Lead, Outcome, Stage
 
 # --- Today ---------------------------------------------------------------------------------
 
@@ -68,28 +70,69 @@ def today_progress(request: HttpRequest) -> HttpResponse:
 
 @require_POST
 def follow_up_complete(request: HttpRequest, pk: int) -> HttpResponse:
+    """Mark a follow-up done; with an `outcome` (Today's c/v/n/e keys) the touch is logged."""
     follow_up = get_object_or_404(
         selectors.follow_ups_visible_to(request.user).select_related("lead"), pk=pk
     )
-    next_follow_up = services.follow_up_complete(follow_up=follow_up, user=request.user)
-    return _row_result(request, follow_up.lead, done=f"Done. Next: {_when(next_follow_up)}")
+    touch_kind, outcome = "", ""
+    if "outcome" in request.POST:
+        form = TouchOutcomeForm(request.POST)
+        if not form.is_valid():
+            return _row_again(request, follow_up.lead, follow_up, outcome_form=form)
+        touch_kind, outcome = form.touch()
+    next_follow_up = services.follow_up_complete(
+        follow_up=follow_up, user=request.user, touch_kind=touch_kind, outcome=outcome
+    )
+    done = "Done" if not touch_kind else f"{_touch_label(touch_kind, outcome)} logged"
+    return _row_result(
+        request,
+        follow_up.lead,
+        done=f"{done}. Next: {_when(next_follow_up)}",
+        touch=bool(touch_kind),
+    )
 
 
 @require_POST
 def follow_up_snooze(request: HttpRequest, pk: int) -> HttpResponse:
+    """Snooze 1 day, 3 days, a week (`days`) or to a day picked (`until`)."""
     follow_up = get_object_or_404(
         selectors.follow_ups_visible_to(request.user).select_related("lead"), pk=pk
     )
     form = SnoozeForm(request.POST or {"days": 3})
+    if form.is_valid():
+        try:
+            snoozed = services.follow_up_snooze(
+                follow_up=follow_up,
+                user=request.user,
+                days=form.cleaned_data["days"] or 3,
+                until=None if form.cleaned_data["days"] else form.cleaned_data["until"],
+            )
+        except ValidationError as error:
+            add_service_errors(form, error)
+        else:
+            return _row_result(
+                request, follow_up.lead, done=f"Snoozed to {_when_at(snoozed.due_at)}"
+            )
+    return _row_again(request, follow_up.lead, follow_up, snooze_form=form)
+
+
+@require_POST
+def today_done(request: HttpRequest, pk: int) -> HttpResponse:
+    """Done on a Today row without a follow-up (a hand-raiser, a lead going cold): the touch
+    that answered it, logged with how it went."""
+    lead = get_object_or_404(selectors.leads_visible_to(request.user), pk=pk)
+    form = TouchOutcomeForm(request.POST)
     if not form.is_valid():
-        return _row_result(request, follow_up.lead, error="Snooze for 1 to 90 days.", status=422)
-    try:
-        snoozed = services.follow_up_snooze(
-            follow_up=follow_up, user=request.user, days=form.cleaned_data["days"]
-        )
-    except ValidationError as error:
-        return _row_result(request, follow_up.lead, error=" ".join(error.messages), status=422)
-    return _row_result(request, follow_up.lead, done=f"Snoozed to {_when(snoozed)}")
+        return _row_again(request, lead, None, outcome_form=form)
+    touch_kind, outcome = form.touch()
+    services.activity_log(lead=lead, user=request.user, kind=touch_kind, outcome=outcome)
+    lead.refresh_from_db()
+    return _row_result(
+        request,
+        lead,
+        done=f"{_touch_label(touch_kind, outcome)} logged. Next: {_next_of(lead)}",
+        touch=True,
+    )
 
 
 @require_POST
@@ -97,25 +140,126 @@ def today_log(request: HttpRequest, pk: int) -> HttpResponse:
     """Log a touch from a Today row; the row shows what happened and the goal bar moves."""
     lead = get_object_or_404(selectors.leads_visible_to(request.user), pk=pk)
     form = ActivityForm(request.POST)
-    if not form.is_valid():
-        return _row_result(request, lead, error="Choose what you did.", status=422)
-    try:
-        activity = services.activity_log(
-            lead=lead,
-            user=request.user,
-            kind=form.cleaned_data["kind"],
-            outcome=form.cleaned_data["outcome"],
-            occurred_at=form.cleaned_data["occurred_at"],
-            text=form.cleaned_data["text"],
-        )
-    except ValidationError as error:
-        return _row_result(request, lead, error=" ".join(error.messages), status=422)
-    lead.refresh_from_db()
-    label = activity.get_kind_display()
-    touch = activity.kind in TOUCH_KINDS
-    return _row_result(
-        request, lead, done=f"{label} logged. Next: {_when_at(lead.next_follow_up_at)}", touch=touch
+    next_form = NextStepForm(request.POST, user=request.user)
+    if form.is_valid() and next_form.is_valid():
+        try:
+            activity = services.activity_log(
+                lead=lead,
+                user=request.user,
+                kind=form.cleaned_data["kind"],
+                outcome=form.cleaned_data["outcome"],
+                occurred_at=form.cleaned_data["occurred_at"],
+                text=form.cleaned_data["text"],
+                next_step=next_form.next_step(),
+            )
+        except ValidationError as error:
+            add_service_errors(form, error)
+        else:
+            lead.refresh_from_db()
+            label = activity.get_kind_display()
+            touch = activity.kind in TOUCH_KINDS
+            return _row_result(
+                request, lead, done=f"{label} logged. Next: {_next_of(lead)}", touch=touch
+            )
+    follow_up = _rows_follow_up(request, lead)
+    return _row_again(request, lead, follow_up, log_form=form, next_form=next_form)
+
+
+def _rows_follow_up(request: HttpRequest, lead):
+    """The pending follow-up a Today row shows, if the row is that follow-up's."""
+    pending = lead.follow_ups.filter(done_at__isnull=True).first()
+    if pending is None:
+        return None
+    row_id = selectors.queue_item_for(lead=lead, follow_up=pending).row_id
+    return pending if request.POST.get("row_id") == row_id else None
+
+
+def _row_again(
+    request: HttpRequest,
+    lead,
+    follow_up,
+    **forms_with_errors,
+) -> HttpResponse:
+    """A Today action refused: the row again, with each form's errors next to its fields
+    (422), or without JavaScript back to Today with the errors in a message."""
+    problems = [
+        str(message)
+        for form in forms_with_errors.values()
+        for errors in form.errors.values()
+        for message in errors
+    ]
+    if not wants_partial(request) or request.htmx.target == "lead-follow-up":
+        # Without JavaScript: back with a message; from the lead page: its Next step card.
+        return _row_result(request, lead, error=" ".join(problems), status=422)
+    item = selectors.queue_item_for(lead=lead, follow_up=follow_up)
+    context = {
+        "item": item,
+        "row_id": request.POST.get("row_id") or item.row_id,
+        "log_form": ActivityForm(),
+        "open_panel": next(iter(forms_with_errors)).removesuffix("_form"),
+        **forms_with_errors,
+    }
+    return render_region(request, "leads/today.html", "queue-row", context, status=422)
+
+
+@require_GET
+def lead_next_step(request: HttpRequest, pk: int) -> HttpResponse:
+    """The follow-up a touch being logged will leave, for the log forms to show (and let the
+    salesperson change) before saving; reloaded as the kind, outcome or time change."""
+    lead = _lead_for(request, pk)
+    if not wants_partial(request):
+        return redirect("lead-detail", pk=pk)
+    form = ActivityForm(request.GET)
+    form.is_valid()  # a half-filled form still gets the plan for what it has
+    row_id = request.GET.get("row_id", "")
+    context = {
+        "lead": lead,
+        "next_step_id": _next_step_id(row_id),
+        "next_form": _next_step_form(
+            request,
+            lead,
+            kind=form.cleaned_data.get("kind") or "call",
+            outcome=form.cleaned_data.get("outcome") or "",
+            occurred_at=form.cleaned_data.get("occurred_at"),
+            auto_id=f"{row_id or 'lead'}-%s",
+        ),
+    }
+    return render_region(request, "leads/_next_step.html", "next-step", context)
+
+
+def _next_step_id(row_id: str) -> str:
+    # The Today rows each have a log form; the region's id follows its row's.
+    safe = "".join(char for char in row_id if char.isalnum() or char in "-_")
+    return f"next-step-{safe}" if safe else "next-step-lead"
+
+
+def _next_step_form(request: HttpRequest, lead, **activity) -> NextStepForm:
+    """The next-step fields filled with the cadence's plan for this activity."""
+    auto_id = activity.pop("auto_id", "next_%s")
+    step = services.activity_log_preview(lead=lead, **activity)
+    initial = {"planned": step is not None}
+    if step is not None:
+        local = timezone.localtime(step.due_at, request.user.zone)
+        initial.update(due_date=local.date(), due_time=local.time(), kind=step.kind, note=step.note)
+    form = NextStepForm(initial=initial, user=request.user, auto_id=auto_id)
+    form.step = step
+    return form
+
+
+def _watching(form: ActivityForm, lead) -> ActivityForm:
+    return form.watch_next_step(
+        url=reverse("lead-next-step", args=[lead.pk]), target="next-step-lead"
     )
+
+
+def _touch_label(touch_kind: str, outcome: str) -> str:
+    label = ActivityKind(touch_kind).label
+    return f"{label} ({Outcome(outcome).label.lower()})" if outcome else label
+
+
+def _next_of(lead) -> str:
+    pending = lead.follow_ups.filter(done_at__isnull=True).first()
+    return _when(pending)
 
 
 def _row_result(
@@ -154,7 +298,9 @@ def _row_result(
 
 
 def _when(follow_up) -> str:
-    return _when_at(follow_up.due_at) if follow_up else "nothing planned"
+    if not follow_up:
+        return "nothing planned"
+    return f"{follow_up.get_kind_display()} on {_when_at(follow_up.due_at)}"
 
 
 def _when_at(moment) -> str:
@@ -297,7 +443,9 @@ def _detail_context(request: HttpRequest, lead) -> dict:
         **selectors.lead_detail_extras(lead, merged_history=history_origins),
         "merges": merges,
         "going_cold": selectors.is_going_cold(lead),
-        "activity_form": ActivityForm(),
+        "activity_form": _watching(ActivityForm(), lead),
+        "next_form": _next_step_form(request, lead, kind=ActivityKind.CALL, auto_id="lead-%s"),
+        "next_step_id": "next-step-lead",
         # Its own ids: the activity form on the same page also has a "kind" field.
         "follow_up_form": FollowUpForm(user=request.user, auto_id="follow_up_%s"),
         "stage_form": StageForm(initial={"to_stage": lead.stage}),
@@ -565,13 +713,20 @@ def _moved_message(request: HttpRequest, lead, stage_change) -> str:
 def lead_activity_create(request: HttpRequest, pk: int) -> HttpResponse:
     lead = _lead_for(request, pk)
     form = ActivityForm(request.POST)
-    if form.is_valid():
+    next_form = NextStepForm(request.POST, user=request.user, auto_id="lead-%s")
+    if form.is_valid() and next_form.is_valid():
         try:
-            services.activity_log(lead=lead, user=request.user, **form.cleaned_data)
+            services.activity_log(
+                lead=lead, user=request.user, next_step=next_form.next_step(), **form.cleaned_data
+            )
         except ValidationError as error:
             add_service_errors(form, error)
-    if form.errors:
-        context = {**_detail_context(request, lead), "activity_form": form}
+    if form.errors or next_form.errors:
+        context = {
+            **_detail_context(request, lead),
+            "activity_form": _watching(form, lead),
+            "next_form": next_form,
+        }
         return render_region(request, "leads/lead_detail.html", "lead-log", context, status=422)
     if wants_partial(request):
         context = {**_detail_context(request, lead), "logged": True}

@@ -1,81 +1,189 @@
-// Today: keyboard-first queue. j/k move between rows, d/s/l act on the current row,
+// Today: keyboard-first queue. j/k move between rows, d/s/l act on the highlighted row,
 // o or Enter opens the lead, ? shows the shortcuts.
+//
+// The highlighted row is remembered by its element id, never by its position: a row swapped
+// for its result leaves the list of rows, and a position would then point at another lead.
+// After an action the next row is highlighted; a key with no highlighted row does nothing
+// and says so.
 (() => {
-  const rows = () => Array.from(document.querySelectorAll("[data-queue-row]"));
-  let current = -1;
+  const ROW = "[data-queue-row]";
+  const KEY_NAMES = { d: "Done", s: "Snooze", l: "Log" };
+  let currentId = null;
 
-  function focusRow(index) {
-    const all = rows();
-    if (!all.length) return;
-    current = Math.max(0, Math.min(index, all.length - 1));
-    all.forEach((row, i) => row.classList.toggle("is-current", i === current));
-    all[current].focus({ preventScroll: false });
-    all[current].scrollIntoView({ block: "nearest" });
-  }
+  const rows = () => Array.from(document.querySelectorAll(ROW));
+  const say = (text) => {
+    const status = document.getElementById("queue-status");
+    if (status) status.textContent = text;
+  };
 
   function currentRow() {
+    const row = currentId ? document.getElementById(currentId) : null;
+    return row && row.matches(ROW) ? row : null;
+  }
+
+  function closeChoices(except) {
+    document.querySelectorAll(".queue-row details[open]").forEach((details) => {
+      if (details !== except) details.open = false;
+    });
+  }
+
+  function highlight(row, { focus = true } = {}) {
+    rows().forEach((other) => other.classList.toggle("is-current", other === row));
+    currentId = row ? row.id : null;
+    if (!row) return;
+    if (focus) row.focus({ preventScroll: true });
+    row.scrollIntoView({ block: "nearest" });
+  }
+
+  function move(step) {
     const all = rows();
-    const focused = document.activeElement?.closest?.("[data-queue-row]");
-    if (focused) current = all.indexOf(focused);
-    return all[current] || null;
+    if (!all.length) {
+      say("Nothing left in the queue.");
+      return;
+    }
+    const row = currentRow();
+    const index = row ? all.indexOf(row) + step : step > 0 ? 0 : all.length - 1;
+    closeChoices();
+    highlight(all[Math.max(0, Math.min(index, all.length - 1))]);
+  }
+
+  function rowName(row) {
+    return row.querySelector("a.queue-name")?.textContent.trim() || "This row";
+  }
+
+  function keysOf(row) {
+    return row.querySelector("[data-row-keys]")?.dataset.rowKeys || "l";
+  }
+
+  function act(key) {
+    const row = currentRow();
+    if (!row) {
+      say(`No row is highlighted, so nothing was changed. Press j to highlight the first row, then ${key}.`);
+      return;
+    }
+    const control = row.querySelector(`[data-key="${key}"]`);
+    if (!control) {
+      say(`${rowName(row)}: no ${KEY_NAMES[key]} on this row. It takes ${keysOf(row).split(" ").join(", ")}.`);
+      return;
+    }
+    const details = control.closest("details");
+    if (!details) {
+      control.click();
+      return;
+    }
+    closeChoices(details);
+    details.open = true;
+    const first = details.querySelector("[data-choice-key], select, input:not([type=hidden]), button");
+    first?.focus();
+    if (key === "d" && details.querySelector("[data-choice-key]")) {
+      say(`${rowName(row)}: how did it go? c connected, v voicemail, n no answer, e emailed. Esc to cancel.`);
+    } else if (key === "s") {
+      say(`${rowName(row)}: snooze until? 1 tomorrow, 3 in 3 days, w in a week, or pick a day. Esc to cancel.`);
+    }
   }
 
   function typing(target) {
     return target.closest("input, select, textarea, [contenteditable=true]") !== null;
   }
 
-  document.addEventListener("keydown", (event) => {
-    if (event.ctrlKey || event.metaKey || event.altKey || typing(event.target)) return;
-    const help = document.getElementById("help");
-    if (event.key === "?") {
+  // Inside an open Done or Snooze choice: its letter picks, arrows move, Esc closes.
+  function choiceKey(event, details) {
+    const row = details.closest(ROW);
+    if (event.key === "Escape") {
       event.preventDefault();
-      help?.showModal();
-      return;
+      details.open = false;
+      if (row) highlight(row);
+      say("");
+      return true;
     }
+    if (typing(event.target)) return false;
+    const pick = details.querySelector(`[data-choice-key="${CSS.escape(event.key)}"]`);
+    if (pick) {
+      event.preventDefault();
+      pick.click();
+      return true;
+    }
+    const arrows = { ArrowRight: 1, ArrowDown: 1, ArrowLeft: -1, ArrowUp: -1 };
+    if (event.key in arrows) {
+      event.preventDefault();
+      const stops = Array.from(details.querySelectorAll("button, input:not([type=hidden])"));
+      const index = stops.indexOf(document.activeElement);
+      const next = (index + arrows[event.key] + stops.length) % stops.length;
+      stops[index === -1 ? 0 : next]?.focus();
+      return true;
+    }
+    return false;
+  }
+
+  document.addEventListener("keydown", (event) => {
+    if (event.ctrlKey || event.metaKey || event.altKey) return;
+    const help = document.getElementById("help");
     if (help?.open) return;
-    const row = currentRow();
+    const details = event.target.closest?.(".queue-row details[open]");
+    if (details && choiceKey(event, details)) return;
+    if (typing(event.target)) return;
+    if (details && !["j", "k", "?"].includes(event.key)) return;
     switch (event.key) {
+      case "?":
+        event.preventDefault();
+        help?.showModal();
+        break;
       case "j":
         event.preventDefault();
-        focusRow(current + 1);
+        move(1);
         break;
       case "k":
         event.preventDefault();
-        focusRow(current - 1);
+        move(-1);
         break;
       case "d":
       case "s":
-        if (!row) return;
+      case "l":
+        if (!document.querySelector("[data-queue]")) return;
         event.preventDefault();
-        row.querySelector(`button[data-key="${event.key}"]`)?.click();
+        act(event.key);
         break;
-      case "l": {
-        if (!row) return;
-        event.preventDefault();
-        const details = row.querySelector("details.log-touch");
-        if (details) {
-          details.open = true;
-          details.querySelector("select")?.focus();
-        }
-        break;
-      }
       case "o":
-      case "Enter":
+      case "Enter": {
+        const row = currentRow();
         if (!row || event.target !== row) return;
         event.preventDefault();
         row.querySelector("a.queue-name")?.click();
         break;
+      }
       default:
     }
   });
 
-  // After a row is swapped, keep the keyboard position on it.
-  document.addEventListener("htmx:afterSwap", (event) => {
-    const row = event.detail.target?.closest?.(".queue-row") || document.getElementById(event.detail.target?.id);
-    if (row && row.classList.contains("queue-row")) {
-      row.classList.add("is-current");
-      row.focus({ preventScroll: true });
+  // A click or Tab into a row makes it the highlighted one, so the keys follow the mouse.
+  document.addEventListener("focusin", (event) => {
+    const row = event.target.closest?.(ROW);
+    if (row && row.id !== currentId) highlight(row, { focus: false });
+  });
+
+  // After a row's action: the row shows its result and the next row is highlighted. A row
+  // that came back with errors (still a queue row) stays highlighted, its first error focused.
+  // After settling, not swapping: until then htmx gives the new row the old one's classes.
+  document.addEventListener("htmx:afterSettle", (event) => {
+    const id = event.detail.target?.id;
+    const swapped = id ? document.getElementById(id) : null;
+    if (!swapped || !swapped.classList.contains("queue-row")) return;
+    if (swapped.matches(ROW)) {
+      highlight(swapped, { focus: false });
+      swapped.querySelector("[aria-invalid=true], .field-invalid input, .field-invalid select")?.focus();
+      return;
     }
+    const wasCurrent = id === currentId || !currentRow();
+    say(swapped.querySelector("[role=status], [role=alert]")?.textContent.trim() || "");
+    if (!wasCurrent) return;
+    let next = swapped.nextElementSibling;
+    while (next && !next.matches(ROW)) next = next.nextElementSibling;
+    if (!next) {
+      const before = rows().filter((row) => row.compareDocumentPosition(swapped) & Node.DOCUMENT_POSITION_FOLLOWING);
+      next = before[before.length - 1] || null;
+    }
+    highlight(next);
+    if (!next) say(`${swapped.querySelector("[role=status], [role=alert]")?.textContent.trim() || ""} That was the last row.`);
   });
 
   document.addEventListener("click", (event) => {

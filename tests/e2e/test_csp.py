@@ -92,12 +92,13 @@ def test_the_main_pages_keep_to_the_policy_and_htmx_works(watched_page, live_ser
     lead = Lead.objects.get(owner=team)
     icp = ICP.objects.get(owner=team)
 
-    # Today: the keyboard marks the first follow-up done through htmx.
+    # Today: the keyboard marks the first follow-up done (connected) through htmx.
     page.goto(f"{base}/")
     htmx_is_loaded_without_inline_styles(page)
     page.keyboard.press("j")
     page.keyboard.press("d")
-    expect(page.locator(".queue-row").first).to_contain_text("Done. Next:")
+    page.keyboard.press("c")
+    expect(page.locator(".queue-row").first).to_contain_text("logged. Next:")
     assert problems() == [], "Today"
 
     # Leads: typing in the search filters the table through htmx.

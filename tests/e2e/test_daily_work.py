@@ -57,18 +57,23 @@ def test_complete_and_log_from_today_with_the_keyboard(
     expect(page.locator("#today-progress")).to_contain_text("0 of 20")
     page.keyboard.press("j")
     page.keyboard.press("d")
-    expect(page.locator(f"#queue-follow_up-{first_follow_up.pk}")).to_contain_text("Done. Next:")
+    page.keyboard.press("n")  # how the follow-up went: no answer
+    expect(page.locator(f"#queue-follow_up-{first_follow_up.pk}")).to_contain_text(
+        "Call (no answer) logged. Next:"
+    )
+    expect(page.locator("#today-progress")).to_contain_text("1 of 20")
 
-    page.keyboard.press("j")
+    # The next row is highlighted already: l logs on it.
     page.keyboard.press("l")
     row = page.locator(".queue-row.is-current")
     row.get_by_label("Outcome").select_option("no_answer")
     row.get_by_role("button", name="Save").click()
     expect(page.locator(".queue-row").nth(1)).to_contain_text("Call logged")
-    expect(page.locator("#today-progress")).to_contain_text("1 of 20")
+    expect(page.locator("#today-progress")).to_contain_text("2 of 20")
 
     first_follow_up.refresh_from_db()
     assert first_follow_up.done_at is not None
+    assert Activity.objects.filter(lead=first, kind="call", outcome="no_answer").count() == 1
     assert Activity.objects.filter(lead=second, kind="call", outcome="no_answer").count() == 1
     assert FollowUp.objects.filter(lead=first, done_at__isnull=True).exists()
 

@@ -5,7 +5,15 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from leads.cadence import CadenceState, add_business_days, due_follow_up, nurture_after_no_reply
+from leads.cadence import (
+    ActivityFacts,
+    CadenceState,
+    add_business_days,
+    after_activity,
+    due_follow_up,
+    next_after_activity,
+    nurture_after_no_reply,
+)
 
 LONDON = ZoneInfo("Europe/London")
 TOKYO = ZoneInfo("Asia/Tokyo")
@@ -134,3 +142,113 @@ def test_lost_and_nurture_are_re_engaged_after_90_days_once(stage):
 
     assert (due.kind, due.due_at) == ("re_engage", at("2026-11-30 09:00", LONDON))
     assert done is None
+
+
+def test_a_conversation_we_started_is_followed_up_not_answered_as_a_hand_raise():
+    # An outbound call that connected sets both "last contacted" and "last answered" to the
+    # same moment: that is a conversation, not the lead reaching out.
+    called = at("2026-11-23 10:00")
+
+    due = due_follow_up(
+        state(stage="contacted", last_contacted_at=called, last_inbound_at=called), LONDON
+    )
+
+    assert (due.kind, due.rule, due.due_at) == (
+        "follow_up",
+        "after_conversation",
+        at("2026-11-26 09:00", LONDON),
+    )
+
+
+# --- after an activity -----------------------------------------------------------------------
+
+MONDAY_10 = at("2026-11-23 10:00")
+
+
+def test_a_connected_call_resets_the_no_reply_streak_and_plans_a_follow_up_after_3_days():
+    before = state(
+        stage="contacted",
+        last_contacted_at=at("2026-11-20 10:00"),
+        unanswered_touches=2,
+        first_unanswered_at=at("2026-11-18 10:00"),
+    )
+    call = ActivityFacts("call", "outbound", MONDAY_10, outcome="connected")
+
+    change = after_activity(before, call, now=MONDAY_10)
+    due = next_after_activity(change, LONDON, now=MONDAY_10)
+
+    assert change.to_stage == ""
+    assert (change.state.unanswered_touches, change.state.first_unanswered_at) == (0, None)
+    assert change.state.last_contacted_at == change.state.last_inbound_at == MONDAY_10
+    assert (due.kind, due.rule, due.due_at) == (
+        "follow_up",
+        "after_conversation",
+        at("2026-11-26 09:00", LONDON),
+    )
+
+
+def test_a_first_unanswered_call_moves_a_new_lead_to_contacted():
+    change = after_activity(
+        state(), ActivityFacts("call", "outbound", MONDAY_10, outcome="no_answer"), now=MONDAY_10
+    )
+
+    assert (change.to_stage, change.state.stage) == ("contacted", "contacted")
+    assert (change.state.unanswered_touches, change.state.first_unanswered_at) == (1, MONDAY_10)
+    assert change.keeps_a_persons_follow_up
+
+
+def test_a_hand_raise_engages_and_asks_for_a_response():
+    asked = at("2026-11-23 11:00")
+    change = after_activity(
+        state(stage="contacted", last_contacted_at=MONDAY_10),
+        ActivityFacts("asked_for_demo", "inbound", asked),
+        now=asked,
+    )
+
+    assert (change.to_stage, change.reason) == ("engaged", "Asked for a demo")
+    due = next_after_activity(change, LONDON, now=asked)
+    assert (due.kind, due.due_at) == ("respond", at("2026-11-24 09:00", LONDON))
+
+
+def test_the_fourth_unanswered_touch_parks_the_lead_in_nurture():
+    change = after_activity(
+        state(
+            stage="contacted",
+            last_contacted_at=at("2026-11-20 10:00"),
+            unanswered_touches=3,
+            first_unanswered_at=at("2026-11-06 10:00"),
+        ),
+        ActivityFacts("email", "outbound", MONDAY_10),
+        now=MONDAY_10,
+    )
+
+    assert (change.to_stage, change.reason) == ("nurture", "No reply after 4 touches")
+    assert not change.keeps_a_persons_follow_up
+    due = next_after_activity(change, LONDON, now=MONDAY_10)
+    assert due.kind == "re_engage"
+
+
+def test_without_a_stage_move_the_next_step_is_tomorrow_at_the_earliest():
+    # An engaged lead's hand-raise answered a week late: the rule's day is long past.
+    change = after_activity(
+        state(stage="engaged", last_contacted_at=at("2026-11-10 10:00")),
+        ActivityFacts("replied", "inbound", at("2026-11-12 10:00")),
+        now=MONDAY_10,
+    )
+
+    due = next_after_activity(change, LONDON, now=MONDAY_10)
+
+    assert (change.to_stage, due.kind, due.due_at) == (
+        "",
+        "respond",
+        at("2026-11-24 09:00", LONDON),
+    )
+
+
+@pytest.mark.parametrize("kind", ["note", "referral_ask"])
+def test_notes_and_referral_asks_leave_the_plan_alone(kind):
+    before = state(stage="contacted")
+
+    change = after_activity(before, ActivityFacts(kind, "outbound", MONDAY_10), now=MONDAY_10)
+
+    assert (change.moves_plan, change.state) == (False, before)

@@ -1,6 +1,6 @@
 from __future__ import annotations
 
-from datetime import datetime, timedelta
+from datetime import date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
 import pytest
@@ -10,6 +10,7 @@ from django.db import IntegrityError, transaction
 
 from leads import services
 from leads.models import Activity, Company, FollowUp, Lead, StageChange
+from leads.selectors import touches_today
 from referrals.models import ReferralSource
 from tests.factories import CompanyFactory, FollowUpFactory, LeadFactory
 
@@ -211,7 +212,10 @@ class TestActivityLog:
         self, salesperson, monday
     ):
         lead = services.lead_create(owner=salesperson, first_name="Dana")
-        services.activity_log(lead=lead, user=salesperson, kind="email")
+        # The email went out an hour before the reply: a hand-raise is the lead's move after ours.
+        services.activity_log(
+            lead=lead, user=salesperson, kind="email", occurred_at=MONDAY - timedelta(hours=1)
+        )
 
         services.activity_log(lead=lead, user=salesperson, kind="asked_for_demo")
 
@@ -220,6 +224,18 @@ class TestActivityLog:
         assert (lead.unanswered_touches, lead.last_inbound_at) == (0, MONDAY)
         follow_up = pending(lead)
         assert (follow_up.kind, follow_up.due_at) == ("respond", london("2026-11-24 09:00"))
+
+    def test_a_connected_outbound_call_plans_a_follow_up_not_a_response(self, salesperson, monday):
+        lead = services.lead_create(owner=salesperson, first_name="Dana")
+
+        services.activity_log(lead=lead, user=salesperson, kind="call", outcome="connected")
+
+        follow_up = pending(lead)
+        assert (follow_up.kind, follow_up.rule, follow_up.due_at) == (
+            "follow_up",
+            "after_conversation",
+            london("2026-11-26 09:00"),
+        )
 
     def test_a_note_changes_no_follow_up(self, salesperson, monday):
         lead = services.lead_create(owner=salesperson, first_name="Dana")
@@ -611,3 +627,155 @@ class TestLeadsBulkFillEmptyFields:
         named.refresh_from_db()
         set_meanwhile.refresh_from_db()
         assert (named.domain, set_meanwhile.domain) == ("initech.example", "globex.example")
+
+
+@pytest.mark.django_db
+class TestNextStepBeforeSaving:
+    @pytest.mark.parametrize(
+        ("stage", "kind", "outcome"),
+        [
+            ("new", "call", "no_answer"),
+            ("new", "call", "connected"),
+            ("contacted", "email", ""),
+            ("contacted", "call", "connected"),
+            ("contacted", "asked_for_demo", ""),
+            ("engaged", "meeting", "meeting_booked"),
+            ("proposal", "replied", ""),
+        ],
+    )
+    def test_the_preview_is_what_logging_plans(self, salesperson, monday, stage, kind, outcome):
+        lead = services.lead_create(owner=salesperson, first_name="Dana", stage=stage)
+
+        shown = services.activity_log_preview(lead=lead, kind=kind, outcome=outcome)
+        services.activity_log(lead=lead, user=salesperson, kind=kind, outcome=outcome)
+
+        saved = pending(lead)
+        assert (shown.kind, shown.due_at, shown.kept) == (saved.kind, saved.due_at, False)
+
+    def test_the_preview_writes_nothing(self, salesperson, monday):
+        lead = services.lead_create(owner=salesperson, first_name="Dana")
+        before = pending(lead)
+
+        services.activity_log_preview(lead=lead, kind="call", outcome="connected")
+
+        lead.refresh_from_db()
+        assert (lead.stage, lead.last_contacted_at, pending(lead)) == ("new", None, before)
+        assert not lead.activities.exists()
+
+    def test_a_persons_plan_kept_by_a_first_touch_is_shown_as_kept(self, salesperson, monday):
+        lead = services.lead_create(owner=salesperson, first_name="Dana")
+        planned = services.follow_up_schedule(
+            lead=lead, user=salesperson, due_at=london("2026-12-01 14:00"), note="Call her boss"
+        )
+
+        shown = services.activity_log_preview(lead=lead, kind="email")
+        services.activity_log(lead=lead, user=salesperson, kind="email")
+
+        assert (shown.kind, shown.due_at, shown.note, shown.kept) == (
+            "custom",
+            planned.due_at,
+            "Call her boss",
+            True,
+        )
+        assert pending(lead) == planned
+
+    def test_the_plan_kept_as_shown_stays_the_cadences(self, salesperson, monday):
+        lead = services.lead_create(owner=salesperson, first_name="Dana")
+        shown = services.activity_log_preview(lead=lead, kind="call", outcome="connected")
+
+        services.activity_log(
+            lead=lead, user=salesperson, kind="call", outcome="connected", next_step=shown
+        )
+
+        saved = pending(lead)
+        assert (saved.kind, saved.due_at, saved.rule, saved.created_by) == (
+            "follow_up",
+            london("2026-11-26 09:00"),
+            "after_conversation",
+            None,
+        )
+
+    def test_a_changed_plan_is_saved_as_the_salespersons(self, salesperson, monday):
+        lead = services.lead_create(owner=salesperson, first_name="Dana")
+        changed = services.NextStep(
+            kind="follow_up", due_at=london("2026-12-02 09:00"), note="Send the deck"
+        )
+
+        services.activity_log(
+            lead=lead, user=salesperson, kind="call", outcome="connected", next_step=changed
+        )
+
+        saved = pending(lead)
+        assert (saved.kind, saved.due_at, saved.note, saved.created_by) == (
+            "follow_up",
+            london("2026-12-02 09:00"),
+            "Send the deck",
+            salesperson,
+        )
+        lead.refresh_from_db()
+        assert lead.next_follow_up_at == saved.due_at
+        assert lead.follow_ups.filter(done_at__isnull=True).count() == 1
+
+
+@pytest.mark.django_db
+class TestDoneWithATouchAndSnoozeUntil:
+    def test_done_with_an_outcome_logs_the_touch_once(self, salesperson, monday):
+        lead = services.lead_create(owner=salesperson, first_name="Dana")
+        first_touch = pending(lead)
+
+        nxt = services.follow_up_complete(
+            follow_up=first_touch, user=salesperson, touch_kind="call", outcome="voicemail"
+        )
+        again = services.follow_up_complete(
+            follow_up=first_touch, user=salesperson, touch_kind="call", outcome="voicemail"
+        )
+
+        first_touch.refresh_from_db()
+        assert first_touch.resolution == "done"
+        assert list(lead.activities.values_list("kind", "outcome", "user")) == [
+            ("call", "voicemail", salesperson.pk)
+        ]
+        assert touches_today(salesperson) == 1
+        lead.refresh_from_db()
+        assert (lead.stage, lead.unanswered_touches) == ("contacted", 1)
+        assert nxt == again == pending(lead)
+        assert (nxt.kind, nxt.rule) == ("follow_up", "no_reply_1")
+
+    def test_done_with_an_outcome_also_closes_a_persons_follow_up(self, salesperson, monday):
+        lead = services.lead_create(owner=salesperson, first_name="Dana")
+        planned = services.follow_up_schedule(
+            lead=lead, user=salesperson, due_at=london("2026-11-23 15:00")
+        )
+
+        nxt = services.follow_up_complete(
+            follow_up=planned, user=salesperson, touch_kind="call", outcome="connected"
+        )
+
+        planned.refresh_from_db()
+        assert (planned.resolution, nxt.kind, nxt.rule) == (
+            "done",
+            "follow_up",
+            "after_conversation",
+        )
+
+    def test_snooze_until_a_day(self, salesperson, monday):
+        lead = services.lead_create(owner=salesperson, first_name="Dana")
+
+        snoozed = services.follow_up_snooze(
+            follow_up=pending(lead), user=salesperson, until=date(2026, 12, 5)
+        )
+
+        # A Saturday picked on purpose stays a Saturday.
+        assert snoozed.due_at == london("2026-12-05 09:00")
+        assert snoozed.snooze_count == 1
+
+    @pytest.mark.parametrize("day", ["2026-11-23", "2026-11-20", "2027-12-01"])
+    def test_snooze_until_today_the_past_or_beyond_a_year_is_refused(
+        self, salesperson, monday, day
+    ):
+        lead = services.lead_create(owner=salesperson, first_name="Dana")
+
+        with pytest.raises(ValidationError, match="after today"):
+            services.follow_up_snooze(
+                follow_up=pending(lead), user=salesperson, until=date.fromisoformat(day)
+            )

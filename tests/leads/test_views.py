@@ -409,8 +409,9 @@ def test_lead_detail_query_count_does_not_depend_on_activities(
     lead = LeadFactory(owner=salesperson)
     ActivityFactory.create_batch(activities, lead=lead)
 
-    # 9: session, user, manager check, lead, its merges, timeline (2), follow-up, history.
-    with django_assert_num_queries(9):
+    # 10: session, user, manager check, lead, its merges, timeline (2), follow-up, history,
+    # and the follow-ups the log form's next step is planned from.
+    with django_assert_num_queries(10):
         sam_client.get(reverse("lead-detail", args=[lead.pk]))
 
 
@@ -600,3 +601,293 @@ def test_lead_page_regions_reload_themselves(sam_client, salesperson, region):
 
     assert html(response).lstrip().startswith("<section")
     assert f'id="{region}"' in html(response).split(">", 1)[0]
+
+
+# --- Keyboard triage and the next step (issue 13) -------------------------------------------
+
+
+@pytest.mark.django_db
+def test_done_with_an_outcome_logs_the_touch_and_announces_it(sam_client, salesperson):
+    lead = LeadFactory(owner=salesperson)
+    follow_up = FollowUpFactory(lead=lead, kind="first_touch", due_at=timezone.now())
+
+    response = sam_client.post(
+        reverse("follow-up-complete", args=[follow_up.pk]),
+        {"row_id": "queue-follow_up-9", "outcome": "no_answer"},
+        headers=HTMX,
+    )
+
+    assert response.status_code == 200
+    page = html(response)
+    assert page.lstrip().startswith('<li id="queue-follow_up-9" class="queue-row is-done"')
+    assert "Call (no answer) logged. Next: Follow up on" in page
+    assert "todayChanged" in response["HX-Trigger"]
+    assert list(lead.activities.values_list("kind", "outcome")) == [("call", "no_answer")]
+
+
+@pytest.mark.django_db
+def test_done_with_an_unknown_outcome_shows_the_row_again_with_the_error(sam_client, salesperson):
+    lead = LeadFactory(owner=salesperson)
+    follow_up = FollowUpFactory(lead=lead, kind="follow_up", due_at=timezone.now())
+
+    response = sam_client.post(
+        reverse("follow-up-complete", args=[follow_up.pk]),
+        {"row_id": f"queue-follow_up-{follow_up.pk}", "outcome": "teleported"},
+        headers=HTMX,
+    )
+
+    assert response.status_code == 422
+    page = html(response)
+    # The queue-row partial, actions intact, the Done choice open with the error in it.
+    assert page.lstrip().startswith(f'<li id="queue-follow_up-{follow_up.pk}" class="queue-row')
+    assert "data-queue-row" in page
+    assert '<details class="row-choice" open>' in page
+    assert "Select a valid choice." in page
+    follow_up.refresh_from_db()
+    assert follow_up.done_at is None
+    assert not lead.activities.exists()
+
+
+@pytest.mark.django_db
+def test_a_custom_follow_up_is_done_in_one_key_and_logs_nothing(sam_client, salesperson):
+    lead = LeadFactory(owner=salesperson)
+    follow_up = FollowUpFactory(lead=lead, kind="custom", due_at=timezone.now())
+
+    today_page = html(sam_client.get(reverse("today")))
+    response = sam_client.post(
+        reverse("follow-up-complete", args=[follow_up.pk]), {"row_id": "r"}, headers=HTMX
+    )
+
+    assert 'data-key="d" title="Done (d)">Done</button>' in today_page
+    assert "Done. Next:" in html(response)
+    assert not lead.activities.exists()
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize(("days", "expected_days"), [("1", 1), ("3", 3), ("7", 7)])
+def test_snooze_presets(sam_client, salesperson, days, expected_days):
+    follow_up = FollowUpFactory(lead=LeadFactory(owner=salesperson), due_at=timezone.now())
+
+    response = sam_client.post(
+        reverse("follow-up-snooze", args=[follow_up.pk]), {"days": days}, headers=HTMX
+    )
+
+    assert "Snoozed to" in html(response)
+    follow_up.refresh_from_db()
+    assert follow_up.due_at.date() - timezone.now().date() >= timedelta(days=expected_days)
+    assert follow_up.due_at.date() - timezone.now().date() <= timedelta(days=expected_days + 2)
+
+
+@pytest.mark.django_db
+def test_snooze_to_a_day_picked(sam_client, salesperson):
+    follow_up = FollowUpFactory(lead=LeadFactory(owner=salesperson), due_at=timezone.now())
+    day = timezone.localdate(timezone.now(), salesperson.zone) + timedelta(days=10)
+
+    response = sam_client.post(
+        reverse("follow-up-snooze", args=[follow_up.pk]),
+        {"until": day.isoformat()},
+        headers=HTMX,
+    )
+
+    assert f"Snoozed to {day:%a} {day.day} {day:%b}" in html(response)
+    follow_up.refresh_from_db()
+    assert timezone.localtime(follow_up.due_at, salesperson.zone).date() == day
+
+
+@pytest.mark.django_db
+def test_snooze_to_a_past_day_shows_the_error_next_to_the_date(sam_client, salesperson):
+    follow_up = FollowUpFactory(lead=LeadFactory(owner=salesperson), due_at=timezone.now())
+    row_id = f"queue-follow_up-{follow_up.pk}"
+
+    response = sam_client.post(
+        reverse("follow-up-snooze", args=[follow_up.pk]),
+        {"until": "2020-01-01", "row_id": row_id},
+        headers=HTMX,
+    )
+
+    assert response.status_code == 422
+    page = html(response)
+    assert f'aria-describedby="until-{row_id}-error"' in page
+    assert f'<p class="field-error" id="until-{row_id}-error">Pick a day after today' in page
+
+
+@pytest.mark.django_db
+def test_snooze_without_javascript_goes_back_to_today(sam_client, salesperson):
+    follow_up = FollowUpFactory(lead=LeadFactory(owner=salesperson), due_at=timezone.now())
+
+    response = sam_client.post(
+        reverse("follow-up-snooze", args=[follow_up.pk]), {"days": "7"}, follow=True
+    )
+
+    assert response.redirect_chain[-1][0] == reverse("today")
+    assert "Snoozed to" in html(response)
+    follow_up.refresh_from_db()
+    assert follow_up.snooze_count == 1
+
+
+@pytest.mark.django_db
+def test_rows_say_which_keys_they_take(sam_client, salesperson):
+    with_follow_up = LeadFactory(owner=salesperson, total_score=90)
+    FollowUpFactory(lead=with_follow_up, kind="follow_up", due_at=timezone.now())
+    LeadFactory(
+        owner=salesperson,
+        stage="engaged",
+        last_inbound_at=timezone.now() - timedelta(hours=1),
+        total_score=10,
+    )
+
+    page = html(sam_client.get(reverse("today")))
+
+    assert page.count('data-row-keys="d s l"') == 1
+    assert page.count('data-row-keys="d l"') == 1
+    assert "A hand-raiser or a lead going cold with nothing due" in page
+    assert page.count('data-choice-key="c"') == 2  # both rows ask how the touch went
+
+
+@pytest.mark.django_db
+def test_done_on_a_hand_raiser_logs_the_answering_touch(sam_client, salesperson):
+    lead = LeadFactory(
+        owner=salesperson, stage="engaged", last_inbound_at=timezone.now() - timedelta(hours=1)
+    )
+
+    response = sam_client.post(
+        reverse("today-done", args=[lead.pk]),
+        {"row_id": f"queue-hand_raiser-{lead.pk}", "outcome": "connected"},
+        headers=HTMX,
+    )
+
+    assert "Call (connected) logged" in html(response)
+    assert "todayChanged" in response["HX-Trigger"]
+    assert list(lead.activities.values_list("kind", "outcome")) == [("call", "connected")]
+
+
+@pytest.mark.django_db
+def test_done_on_another_salespersons_lead_answers_404(sam_client, other_salesperson):
+    lead = LeadFactory(owner=other_salesperson)
+
+    response = sam_client.post(reverse("today-done", args=[lead.pk]), {"outcome": "connected"})
+
+    assert response.status_code == 404
+    assert not lead.activities.exists()
+
+
+@pytest.mark.django_db
+def test_the_next_step_partial_follows_the_outcome(sam_client, salesperson):
+    lead = LeadFactory(owner=salesperson, stage="contacted")
+    url = reverse("lead-next-step", args=[lead.pk])
+
+    connected = html(
+        sam_client.get(
+            url, {"kind": "call", "outcome": "connected", "row_id": "queue-x-1"}, headers=HTMX
+        )
+    )
+    inbound = html(sam_client.get(url, {"kind": "asked_for_demo"}, headers=HTMX))
+
+    assert connected.lstrip().startswith('<fieldset id="next-step-queue-x-1"')
+    assert "Your cadence plans: <strong>Follow up</strong>" in connected
+    assert 'id="queue-x-1-next-due_date"' in connected
+    assert inbound.lstrip().startswith('<fieldset id="next-step-lead"')
+    assert "<strong>Respond to hand-raise</strong>" in inbound
+    assert sam_client.get(url).status_code == 302
+
+
+@pytest.mark.django_db
+def test_logging_saves_the_next_step_as_changed(sam_client, salesperson):
+    lead = LeadFactory(owner=salesperson, stage="contacted")
+    day = timezone.localdate(timezone.now(), salesperson.zone) + timedelta(days=12)
+
+    response = sam_client.post(
+        reverse("lead-activity-create", args=[lead.pk]),
+        {
+            "kind": "call",
+            "outcome": "connected",
+            "next-planned": "True",
+            "next-due_date": day.isoformat(),
+            "next-due_time": "09:00",
+            "next-kind": "follow_up",
+            "next-note": "Pricing",
+        },
+        headers=HTMX,
+    )
+
+    assert response.status_code == 200
+    saved = FollowUp.objects.get(lead=lead, done_at__isnull=True)
+    local = timezone.localtime(saved.due_at, salesperson.zone)
+    assert (saved.kind, local.date(), local.hour, saved.note) == ("follow_up", day, 9, "Pricing")
+
+
+@pytest.mark.django_db
+def test_a_shown_plan_with_its_date_emptied_is_refused_next_to_the_date(sam_client, salesperson):
+    lead = LeadFactory(owner=salesperson, stage="contacted")
+
+    response = sam_client.post(
+        reverse("lead-activity-create", args=[lead.pk]),
+        {"kind": "call", "next-planned": "True", "next-due_date": "", "next-kind": "follow_up"},
+        headers=HTMX,
+    )
+
+    assert response.status_code == 422
+    page = html(response)
+    assert page.lstrip().startswith('<section id="lead-log"')
+    assert '<p class="field-error" id="lead-next-due_date_error">Pick the next' in page
+    assert not lead.activities.exists()
+
+
+@pytest.mark.django_db
+def test_logging_from_today_saves_the_next_step_shown(sam_client, salesperson):
+    lead = LeadFactory(owner=salesperson, stage="contacted")
+    day = timezone.localdate(timezone.now(), salesperson.zone) + timedelta(days=5)
+
+    response = sam_client.post(
+        reverse("today-log", args=[lead.pk]),
+        {
+            "row_id": "r",
+            "kind": "email",
+            "next-planned": "True",
+            "next-due_date": day.isoformat(),
+            "next-kind": "follow_up",
+        },
+        headers=HTMX,
+    )
+
+    assert f"Email logged. Next: Follow up on {day:%a} {day.day} {day:%b}" in html(response)
+
+
+@pytest.mark.django_db
+def test_a_refused_log_on_a_follow_up_row_shows_that_row_again(sam_client, salesperson):
+    lead = LeadFactory(owner=salesperson, stage="contacted")
+    follow_up = FollowUpFactory(lead=lead, kind="follow_up", due_at=timezone.now())
+    row_id = f"queue-follow_up-{follow_up.pk}"
+
+    response = sam_client.post(
+        reverse("today-log", args=[lead.pk]),
+        {"row_id": row_id, "kind": "telepathy", "next-due_date": ""},
+        headers=HTMX,
+    )
+
+    assert response.status_code == 422
+    page = html(response)
+    assert page.lstrip().startswith(f'<li id="{row_id}" class="queue-row')
+    assert '<details class="log-touch" open>' in page
+    assert "Select a valid choice. telepathy is not one of the available choices." in page
+    assert f'action="/follow-ups/{follow_up.pk}/snooze/"' in page  # its actions are all there
+
+
+@pytest.mark.django_db
+def test_the_lead_pages_next_step_snoozes_a_day_a_week_or_to_a_day(sam_client, salesperson):
+    lead = LeadFactory(owner=salesperson)
+    follow_up = FollowUpFactory(lead=lead, due_at=timezone.now())
+    detail = reverse("lead-detail", args=[lead.pk])
+
+    page = html(sam_client.get(detail))
+    response = sam_client.post(
+        reverse("follow-up-snooze", args=[follow_up.pk]), {"days": "7", "next": detail}
+    )
+
+    for label in ("Tomorrow", "3 days", "1 week"):
+        assert f'class="button button-small">{label}</button>' in page
+    assert 'name="until" id="lead-snooze-until"' in page
+    assert response.status_code == 302
+    assert response["Location"] == detail
+    follow_up.refresh_from_db()
+    assert follow_up.snooze_count == 1
