@@ -121,7 +121,7 @@ def test_moving_a_referred_lead_to_qualified_asks_to_thank_the_referrer(
 
     page.get_by_label("Move to").select_option("qualified")
     page.get_by_role("button", name="Move", exact=True).click()
-    expect(page.locator("#messages")).to_contain_text("moved to Qualified")
+    expect(page.locator("#lead-stage")).to_contain_text("Rob Ref moved to Qualified")
     page.locator("#lead-deal").get_by_role("link", name="Carla Customer").click()
     page.get_by_role("link", name="Their customer record").click()
 
