@@ -49,7 +49,8 @@ def test_a_change_on_the_lead_page_records_who_when_and_old_to_new(client_of, sa
 
     client_of(salesperson).post(
         reverse("lead-edit", args=[lead.pk, "contact"]),
-        {"first_name": "Dana", "title": "CEO", "email": "dana@example.com"},
+        # As the Contact card posts it: the seniority inferred from "CTO" (C-level) stays.
+        {"first_name": "Dana", "title": "CEO", "seniority": "c_level", "email": "dana@example.com"},
     )
 
     who, when, changes = latest_change(lead)
@@ -65,7 +66,8 @@ def test_a_change_on_the_lead_page_records_who_when_and_old_to_new(client_of, sa
             "/api/v1/leads/{pk}/",
             lambda owner: LeadFactory(owner=owner, title="CTO"),
             {"title": "CFO"},
-            {"title": ("CTO", "CFO")},
+            # The factory leaves seniority empty; the new title fills it in (leads/seniority.py).
+            {"title": ("CTO", "CFO"), "seniority": ("", "c_level")},
         ),
         (
             "/api/v1/icps/{pk}/",

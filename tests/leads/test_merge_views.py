@@ -152,7 +152,8 @@ def test_merging_without_javascript_redirects_to_the_survivor_with_an_undo_butto
     sam_client, survivor, duplicate
 ):
     response = sam_client.post(
-        merge_url("lead-merge", survivor, duplicate), {"email": "duplicate", "title": "survivor"}
+        merge_url("lead-merge", survivor, duplicate),
+        {"email": "duplicate", "title": "survivor", "seniority": "survivor"},
     )
 
     assert response.status_code == 302
@@ -172,7 +173,7 @@ def test_merging_without_javascript_redirects_to_the_survivor_with_an_undo_butto
 def test_merging_with_htmx_redirects_the_whole_page(sam_client, survivor, duplicate):
     response = sam_client.post(
         merge_url("lead-merge", survivor, duplicate),
-        {"email": "survivor", "title": "survivor"},
+        {"email": "survivor", "title": "survivor", "seniority": "survivor"},
         headers=HTMX,
     )
 

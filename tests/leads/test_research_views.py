@@ -408,7 +408,7 @@ def test_a_new_title_on_the_contact_card_brings_its_seniority_and_score_at_once(
 
     assert response.status_code == 200
     assert 'VP Sales <span class="muted">(VP)</span>' in html(response)
-    assert json.loads(response["HX-Trigger"]) == {"leadScored": True}
+    assert json.loads(response["HX-Trigger"]) == {"leadChanged": True, "leadScored": True}
     lead.refresh_from_db()
     assert (lead.seniority, lead.fit_score) == ("vp", 100)
 
