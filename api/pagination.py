@@ -36,6 +36,18 @@ class NewestFirstCursorPagination(CursorPagination):
     def _invalid(self) -> exceptions.ValidationError:
         return exceptions.ValidationError({self.cursor_query_param: [self.invalid_cursor_message]})
 
+    def get_schema_operation_parameters(self, view):
+        # The schema says what get_page_size enforces, so clients (and schemathesis) know.
+        parameters = super().get_schema_operation_parameters(view)
+        for parameter in parameters:
+            if parameter["name"] == self.page_size_query_param:
+                parameter["schema"] |= {
+                    "minimum": 1,
+                    "maximum": self.max_page_size,
+                    "default": self.page_size,
+                }
+        return parameters
+
     def get_page_size(self, request):
         raw = request.query_params.get(self.page_size_query_param)
         if raw is not None and not (raw.isdigit() and 1 <= int(raw) <= self.max_page_size):

@@ -3,12 +3,17 @@ can give, so that clients (and schemathesis) know a 4xx body's shape."""
 
 from __future__ import annotations
 
-from drf_spectacular.extensions import OpenApiAuthenticationExtension
+from drf_spectacular.extensions import (
+    OpenApiAuthenticationExtension,
+    OpenApiSerializerFieldExtension,
+)
 from drf_spectacular.openapi import AutoSchema
 from drf_spectacular.plumbing import build_bearer_security_scheme_object
 from drf_spectacular.utils import OpenApiResponse
+from rest_framework import serializers
 
-from api.serializers import ErrorSerializer
+from api.serializers import LOGGABLE_ACTIVITY_KINDS, ErrorSerializer
+from leads.models import ActivityKind
 
 ERROR_DESCRIPTIONS = {
     "400": "Invalid input: `error` says what, `fields` says where.",
@@ -16,6 +21,21 @@ ERROR_DESCRIPTIONS = {
     "404": "No such record among those you may see.",
     "409": "A change made at the same time conflicts; try again.",
 }
+
+
+class ActivityKindSchema(OpenApiSerializerFieldExtension):
+    """An activity's kind: any kind in an answer, every kind but a referral ask in a request
+    (asks are recorded on their referral source), as the server takes them."""
+
+    target_class = "api.serializers.ActivityKindField"
+
+    def map_serializer_field(self, auto_schema, direction):
+        kinds = LOGGABLE_ACTIVITY_KINDS if direction == "request" else ActivityKind.choices
+        # Mapped as a plain choice field so the enum gets its component name (settings'
+        # ENUM_NAME_OVERRIDES: ActivityKindEnum, LoggableActivityKindEnum).
+        return auto_schema._map_serializer_field(
+            serializers.ChoiceField(choices=kinds), direction, bypass_extensions=True
+        )
 
 
 class ApiTokenScheme(OpenApiAuthenticationExtension):

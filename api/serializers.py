@@ -312,10 +312,33 @@ class LeadScoreSerializer(serializers.ModelSerializer):
 # --- Activities ----------------------------------------------------------------------------
 
 
+# Every activity kind but a referral ask: what a client may log through /api/v1/activities/.
+LOGGABLE_ACTIVITY_KINDS = [
+    (kind, label) for kind, label in ActivityKind.choices if kind != ActivityKind.REFERRAL_ASK
+]
+
+
+class ActivityKindField(serializers.ChoiceField):
+    """The kinds a client may log here: every kind but a referral ask, which is recorded on
+    its referral source (and told so, rather than "not a valid choice")."""
+
+    def __init__(self, **kwargs):
+        super().__init__(choices=LOGGABLE_ACTIVITY_KINDS, **kwargs)
+
+    def to_internal_value(self, data):
+        if data == ActivityKind.REFERRAL_ASK:
+            raise serializers.ValidationError(
+                "Record a referral ask on its referral source: "
+                "POST /api/v1/referral-sources/{id}/asks/."
+            )
+        return super().to_internal_value(data)
+
+
 class ActivitySerializer(serializers.ModelSerializer):
     lead = VisibleRelatedField(
         queryset=Lead.objects.all(), visible_to=leads_visible_to, noun="lead"
     )
+    kind = ActivityKindField()
     direction = serializers.ChoiceField(
         choices=Activity._meta.get_field("direction").choices,
         required=False,
@@ -328,14 +351,6 @@ class ActivitySerializer(serializers.ModelSerializer):
         model = Activity
         fields = ["id", "lead", "user", "kind", "direction", "outcome", "occurred_at", "text"]
         read_only_fields = ["user"]
-
-    def validate_kind(self, kind: str) -> str:
-        if kind == ActivityKind.REFERRAL_ASK:
-            raise serializers.ValidationError(
-                "Record a referral ask on its referral source: "
-                "POST /api/v1/referral-sources/{id}/asks/."
-            )
-        return kind
 
     def validate_occurred_at(self, occurred_at):
         return _not_ahead(occurred_at, what="An activity")
@@ -504,11 +519,12 @@ class AskOutcomeSerializer(serializers.Serializer):
 @extend_schema_field(
     {
         "oneOf": [
-            {"type": "string", "description": "equals / contains: one text"},
+            {"type": "string", "maxLength": 200, "description": "equals / contains: one text"},
             {"type": "number", "description": "equals on a numeric field"},
             {
                 "type": "array",
-                "items": {"type": "string"},
+                "items": {"type": "string", "maxLength": 200},
+                "maxItems": 100,
                 "description": "one_of: the accepted texts",
             },
             {

@@ -337,6 +337,8 @@ SPECTACULAR_SETTINGS = {
     "SWAGGER_UI_SETTINGS": {"deepLinking": True, "persistAuthorization": False},
     "ENUM_NAME_OVERRIDES": {
         "ActivityKindEnum": "leads.models.ActivityKind",
+        # What a client may send: every kind but a referral ask (api/schema.py).
+        "LoggableActivityKindEnum": "api.serializers.LOGGABLE_ACTIVITY_KINDS",
         "ActivityOutcomeEnum": "leads.models.Outcome",
         "DirectionEnum": "leads.models.Direction",
         "FollowUpKindEnum": "leads.models.FollowUpKind",

@@ -103,3 +103,57 @@ def test_the_docs_page_sends_a_visitor_to_the_login(client):
 
     assert response.status_code == 302
     assert response["Location"].startswith(reverse("login"))
+
+
+# --- The schema says what the server enforces (issue 14, item 12) ---------------------------
+
+
+@pytest.fixture
+def schema(api):
+    return json.loads(api.get(reverse("api-schema")).content)
+
+
+def parameter(schema, path, name):
+    [found] = [p for p in schema["paths"][path]["get"]["parameters"] if p["name"] == name]
+    return found
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("path", ["/api/v1/leads/", "/api/v1/activities/", "/api/v1/follow-ups/"])
+def test_page_size_is_documented_as_the_server_takes_it(schema, path):
+    assert parameter(schema, path, "page_size")["schema"] == {
+        "type": "integer",
+        "minimum": 1,
+        "maximum": 200,
+        "default": 50,
+    }
+
+
+@pytest.mark.django_db
+def test_the_activity_kinds_a_client_may_send_are_the_ones_the_server_takes(schema, api):
+    from leads.models import ActivityKind
+
+    def enum_of(component):
+        kind = schema["components"]["schemas"][component]["properties"]["kind"]
+        if "$ref" in kind:
+            kind = schema["components"]["schemas"][kind["$ref"].rsplit("/", 1)[1]]
+        return kind["enum"]
+
+    sent, answered = enum_of("ActivityRequest"), enum_of("Activity")
+
+    assert set(sent) == set(ActivityKind.values) - {ActivityKind.REFERRAL_ASK}
+    assert set(answered) == set(ActivityKind.values)  # an ask logged elsewhere is listed
+
+
+@pytest.mark.django_db
+def test_a_criterion_value_is_documented_as_its_four_shapes(schema):
+    value = schema["components"]["schemas"]["CriterionRequest"]["properties"]["value"]
+
+    shapes = {shape["type"]: shape for shape in value["oneOf"]}
+    assert shapes["string"]["maxLength"] == 200
+    assert "number" in shapes
+    assert shapes["array"]["items"] == {"type": "string", "maxLength": 200}
+    assert shapes["array"]["maxItems"] == 100
+    range_shape = shapes["object"]
+    assert range_shape["additionalProperties"] is False
+    assert set(range_shape["properties"]) == {"min", "max"}
