@@ -274,6 +274,10 @@ def touches_today(user: User, *, now: datetime | None = None) -> int:
     return touches.count()
 
 
+# A lead going cold that was touched within this long is being worked: not a Today item.
+COLD_TOUCH_GRACE = timedelta(days=3)
+
+
 def today_work(user: User, *, now: datetime) -> QuerySet[Lead]:
     """Every one of the user's leads with something to do today, best first: a follow-up due
     today or overdue, an unanswered hand-raise, going cold, or a referrer to name.
@@ -296,8 +300,14 @@ def today_work(user: User, *, now: datetime) -> QuerySet[Lead]:
         Q(last_contacted_at__isnull=True) | Q(last_contacted_at__lt=F("last_inbound_at"))
     )
     hand_raised = hand_raiser_condition(since=now - HAND_RAISE_WINDOW)
-    # A contact waiting in the network pool is planned, not neglected.
-    cold = going_cold_condition(now) & ~in_network_pool()
+    # Going cold is time in the stage; it is Today's work only while nobody has touched the
+    # lead lately (a lead worked this morning must not come back after a reload), and never
+    # for a contact waiting in the network pool (planned, not neglected).
+    cold = (
+        going_cold_condition(now)
+        & ~Q(last_contacted_at__gte=now - COLD_TOUCH_GRACE)
+        & ~in_network_pool()
+    )
     missing_referrer = missing_referrer_condition()
     value_points = Least(
         Cast(Coalesce("expected_value", Value(Decimal(0))), FloatField()) / VALUE_PER_POINT,

@@ -498,8 +498,9 @@ def lead_edit(request: HttpRequest, pk: int, section: str) -> HttpResponse:
     if form.errors:
         context = {**_detail_context(request, lead), "editing": section, f"{section}_form": form}
         return render_region(request, "leads/lead_detail.html", region, context, status=422)
-    messages.success(request, "Saved.")
     if wants_partial(request):
+        # No flash message: the card itself shows what was saved (a message would wait for
+        # the next whole page and say "Saved." on Today).
         lead = _lead_for(request, pk)
         response = render_region(
             request, "leads/lead_detail.html", region, _detail_context(request, lead)
@@ -507,6 +508,7 @@ def lead_edit(request: HttpRequest, pk: int, section: str) -> HttpResponse:
         # The call/email buttons under the name show what was just saved (leadChanged); the
         # lead was rescored above, so the score card reloads at once (leadScored).
         return trigger(response, "leadChanged", "leadScored")
+    messages.success(request, "Saved.")
     return redirect("lead-detail", pk=pk)
 
 
@@ -561,8 +563,13 @@ def lead_referrer(request: HttpRequest, pk: int) -> HttpResponse:
     form = LeadReferrerForm(request.POST, lead=lead)
     if form.is_valid():
         try:
+            # Rescored before the answer: the prompt promises the referral bonus, and the score
+            # card (leadScored) shows it at once rather than after the worker's run.
             services.lead_update(
-                lead=lead, user=request.user, referred_by=form.cleaned_data["referred_by"]
+                lead=lead,
+                user=request.user,
+                rescore_now=True,
+                referred_by=form.cleaned_data["referred_by"],
             )
         except ValidationError as error:
             add_service_errors(form, error)
@@ -583,7 +590,7 @@ def lead_referrer(request: HttpRequest, pk: int) -> HttpResponse:
         render_to_string("leads/lead_detail.html#who-referred", context, request=request)
         + render_to_string("leads/lead_detail.html#lead-deal", context, request=request)
     )
-    return trigger(response, "leadChanged")
+    return trigger(response, "leadChanged", "leadScored")
 
 
 @require_POST

@@ -58,6 +58,8 @@ function sayNotDone(event, text) {
       form.append(note);
     }
     note.textContent = text;
+    // Under the button may be below the window's edge: the person must see it was not saved.
+    note.scrollIntoView({ block: "nearest" });
     return;
   }
   const messages = document.getElementById("messages");

@@ -42,6 +42,11 @@
     const { input, token } = partsOf(picker);
     token.value = option.dataset.token;
     input.value = option.dataset.name;
+    // Crediting a referrer makes the lead a referral (the server does the same): show it.
+    const source = picker.closest("form")?.querySelector("select[name=source]");
+    if (source && [...source.options].some((choice) => choice.value === "referral")) {
+      source.value = "referral";
+    }
     close(picker);
     input.focus();
   }

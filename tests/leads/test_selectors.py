@@ -135,6 +135,24 @@ def test_today_stops_counting_at_the_cap(salesperson, monkeypatch):
 
 
 @pytest.mark.django_db
+def test_a_lead_going_cold_leaves_today_once_it_is_worked(salesperson):
+    """Found by a new user: a lead called this morning came back after a reload as "Going cold"
+    (time in the stage). Touched lately, it is being worked; untouched, it is Today's work."""
+    stuck = NOW - timedelta(days=30)  # Qualified goes cold after 21 days
+    worked = lead_of(salesperson, stage="qualified", stage_changed_at=stuck)
+    worked.last_contacted_at = NOW - timedelta(hours=2)
+    worked.save()
+    touched_last_week = lead_of(salesperson, stage="qualified", stage_changed_at=stuck)
+    touched_last_week.last_contacted_at = NOW - timedelta(days=8)
+    touched_last_week.save()
+
+    items = {item.lead for item in selectors.today_queue(salesperson, now=NOW).items}
+
+    assert items == {touched_last_week}
+    assert selectors.is_going_cold(worked, NOW)  # still shown as cold on its own page
+
+
+@pytest.mark.django_db
 def test_today_has_one_row_per_lead_of_each_kind_of_work(salesperson, other_salesperson):
     week_ago = NOW - timedelta(days=8)
     due = lead_of(salesperson, stage="contacted")

@@ -3,6 +3,8 @@ referral source, quick add, the Deal card and the lead page's "Who referred this
 
 from __future__ import annotations
 
+import json
+
 import pytest
 from django.core.exceptions import ValidationError
 from django.core.files.uploadedfile import SimpleUploadedFile
@@ -258,7 +260,7 @@ def test_answering_who_referred_credits_them_and_updates_the_deal_card(
     assert html.lstrip().startswith('<section id="who-referred"')
     assert "Credited to" in html
     assert 'id="lead-deal" class="card" hx-swap-oob="true"' in html
-    assert response["HX-Trigger"] == '{"leadChanged": true}'
+    assert json.loads(response["HX-Trigger"]) == {"leadChanged": True, "leadScored": True}
     lead.refresh_from_db()
     assert lead.referred_by.lead == book["customer"]
 
