@@ -122,20 +122,8 @@ def referral_update(request: HttpRequest, pk: int) -> HttpResponse:
 def referral_ask(request: HttpRequest, pk: int) -> HttpResponse:
     """Log that the source was asked for referrals (the one-click "Asked ✓")."""
     source = _visible_source(request, pk)
-    form = ReferralAskForm(request.POST)
-    ask = None
-    if form.is_valid():
-        try:
-            ask = services.referral_ask_record(
-                source=source, user=request.user, channel=form.cleaned_data["channel"]
-            )
-        except ValidationError as error:
-            form.add_service_error(error)
+    ask, form = _record_ask(request, source)
     if not wants_partial(request):
-        if ask is not None:
-            messages.success(request, f"Logged your referral ask to {source.name}.")
-        else:
-            messages.error(request, " ".join(_errors(form)))
         return _redirect_back(return_to(form), source)
     source.refresh_from_db()
     if return_to(form) == "detail":
@@ -309,6 +297,25 @@ def referral_today(request: HttpRequest) -> HttpResponse:
 def referral_today_ask(request: HttpRequest, pk: int) -> HttpResponse:
     """Record an ask made from Today's card, by the channel the salesperson picked."""
     source = _visible_source(request, pk)
+    ask, form = _record_ask(request, source)
+    if not wants_partial(request):
+        return redirect("today")
+    source.refresh_from_db()
+    context = {
+        "item": selectors.referral_source_ranked(source),
+        "ask": ask,
+        "row_errors": [] if ask else _errors(form),
+        "channels": AskChannel.choices,
+    }
+    response = render(request, f"{TODAY_TEMPLATE}#today-ask-row", context)
+    return trigger(response, ASKED, "todayChanged") if ask else response
+
+
+def _record_ask(
+    request: HttpRequest, source: ReferralSource
+) -> tuple[ReferralAsk | None, ReferralAskForm]:
+    """Record the ask the form posted (by the channel picked); without JavaScript the next page
+    says how it went. The ask, or None and the form with its errors."""
     form = ReferralAskForm(request.POST)
     ask = None
     if form.is_valid():
@@ -323,16 +330,7 @@ def referral_today_ask(request: HttpRequest, pk: int) -> HttpResponse:
             messages.success(request, f"Logged your referral ask to {source.name}.")
         else:
             messages.error(request, " ".join(_errors(form)))
-        return redirect("today")
-    source.refresh_from_db()
-    context = {
-        "item": selectors.referral_source_ranked(source),
-        "ask": ask,
-        "row_errors": [] if ask else _errors(form),
-        "channels": AskChannel.choices,
-    }
-    response = render(request, f"{TODAY_TEMPLATE}#today-ask-row", context)
-    return trigger(response, ASKED, "todayChanged") if ask else response
+    return ask, form
 
 
 def _visible_source(request: HttpRequest, pk: int) -> ReferralSource:

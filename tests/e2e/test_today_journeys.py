@@ -104,7 +104,7 @@ def test_asking_a_customer_from_today_moves_the_touch_bar(
     carla.get_by_label("Asked by").select_option(label="Call")
     carla.get_by_role("button", name="Asked ✓").click()
 
-    expect(carla).to_contain_text("Asked by call")
+    expect(carla).to_contain_text("Asked (Call)")
     expect(progress).to_contain_text("1 of 20")
     ask = ReferralAsk.objects.get(source__lead=customer)
     assert (ask.channel, ask.asked_by_id) == ("call", salesperson.pk)

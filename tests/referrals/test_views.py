@@ -614,7 +614,7 @@ def test_asking_from_today_records_the_channel_and_moves_the_touch_bar(client_of
 
     page = response.content.decode()
     assert page.lstrip().startswith(f'<li id="today-ask-{source.pk}"')
-    assert "Asked by linkedin" in page
+    assert "Asked (LinkedIn)" in page
     assert (ReferralAsk.objects.get(source=source).channel, ReferralAsk.objects.count()) == (
         "linkedin",
         1,
