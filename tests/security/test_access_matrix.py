@@ -307,6 +307,7 @@ def test_the_settings_form_cannot_make_anyone_staff(client_of, salesperson):
         {
             "time_zone": "UTC",
             "daily_touch_goal": "20",
+            "reconnects_per_day": "10",
             "is_staff": "on",
             "is_superuser": "on",
             "groups": "1",

@@ -47,6 +47,7 @@ FORM_PAGES = {
     "import-mapping",
     "lead-erase",  # GET: what erasing deletes, and the box to confirm it
     "reminders:email-link",  # GET: what the one-click link will do, and its one button
+    "referral-ask-add-leads",  # GET: "Add them now", a short row per person the source named
 }
 # An API route answers GET (read) and POST (create) on the same URL, by design of REST.
 API_PREFIX = "api/v1/"
