@@ -73,6 +73,7 @@ ID_KINDS_BY_NAME_PREFIX = {
     "lead-merge-undo": "lead_merge",
     "lead-stage-undo": "stage_change",
     "today-log": "lead",
+    "today-done": "lead",
     "follow-up-": "follow_up",
     "referral-": "referral_source",
     "referral-ask-": "referral_ask",
