@@ -197,6 +197,7 @@ def _load() -> DemoResult:
         first_name="Sam",
         last_name="Rivera",
         time_zone="Europe/London",
+        is_demo=True,
     )
     jordan = account_services.user_create(
         username="jordan",
@@ -205,6 +206,7 @@ def _load() -> DemoResult:
         first_name="Jordan",
         last_name="Blake",
         time_zone="America/New_York",
+        is_demo=True,
     )
     account_services.user_create(
         username="morgan",
@@ -214,6 +216,7 @@ def _load() -> DemoResult:
         last_name="Lee",
         time_zone="Europe/London",
         is_manager=True,
+        is_demo=True,
     )
     result.logins = [
         DemoLogin("salesperson", "sam", DEMO_PASSWORD),

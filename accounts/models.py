@@ -61,6 +61,12 @@ class User(AbstractUser):
         default=False,
         help_text="Each morning: overdue and due-today follow-ups and new hand-raisers.",
     )
+    is_demo = models.BooleanField(
+        "demo account",
+        default=False,
+        editable=False,
+        help_text="Created by the demo data; 'Remove the demo data' deletes it and its records.",
+    )
 
     class Meta(AbstractUser.Meta):
         swappable = "AUTH_USER_MODEL"

@@ -30,6 +30,7 @@ def user_create(
     last_name: str = "",
     time_zone: str = "UTC",
     is_manager: bool = False,
+    is_demo: bool = False,
 ) -> User:
     """Create a salesperson, or a sales manager (staff, in the Sales managers group)."""
     user = User(
@@ -39,6 +40,7 @@ def user_create(
         last_name=last_name,
         time_zone=time_zone,
         is_staff=is_manager,
+        is_demo=is_demo,
     )
     user.set_password(password)
     user.full_clean()

@@ -35,6 +35,11 @@ def test_demo_has_a_team_with_logins(demo, capsys):
     assert User.objects.get(username="morgan").is_manager
     assert not User.objects.get(username="sam").is_manager
     assert User.objects.count() == 3
+    assert set(User.objects.filter(is_demo=True).values_list("username", flat=True)) == {
+        "sam",
+        "jordan",
+        "morgan",
+    }
 
 
 @pytest.mark.django_db
