@@ -286,6 +286,13 @@ class Lead(models.Model):
                 include=["expected_value"],
                 name="lead_stage_score",
             ),
+            # Today's "Best leads not yet contacted": without it PostgreSQL walked the global
+            # score index and filtered ~90k other leads to find one owner's five.
+            models.Index(
+                fields=["owner", "-total_score", "-id"],
+                condition=Q(stage="new", last_contacted_at__isnull=True),
+                name="lead_owner_uncontacted_score",
+            ),
         ]
 
     def __str__(self) -> str:
@@ -500,6 +507,13 @@ class FollowUp(models.Model):
                 fields=["due_at"], condition=Q(done_at__isnull=True), name="followup_pending_due"
             ),
             models.Index(fields=["lead", "-done_at"], name="followup_lead_done"),
+            # The network pool's reconnects (`in_network_pool`): Today asks for them on every
+            # load; without it PostgreSQL scanned every follow-up for the few reconnects.
+            models.Index(
+                fields=["lead"],
+                condition=Q(done_at__isnull=True, kind="reconnect"),
+                name="followup_pending_reconnect",
+            ),
         ]
 
     def __str__(self) -> str:

@@ -8,6 +8,7 @@ urlpatterns = [
     path("", views.today, name="today"),
     path("today/progress/", views.today_progress, name="today-progress"),
     path("today/leads/<int:pk>/log/", views.today_log, name="today-log"),
+    path("today/leads/<int:pk>/log-form/", views.today_log_form, name="today-log-form"),
     path("today/leads/<int:pk>/done/", views.today_done, name="today-done"),
     path("follow-ups/<int:pk>/complete/", views.follow_up_complete, name="follow-up-complete"),
     path("follow-ups/<int:pk>/snooze/", views.follow_up_snooze, name="follow-up-snooze"),

@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import re
+
 from django.contrib import messages
 from django.core.exceptions import ValidationError
-from django.http import Http404, HttpRequest, HttpResponse
+from django.http import Http404, HttpRequest, HttpResponse, HttpResponseBadRequest
 from django.middleware.csrf import get_token
 from django.shortcuts import get_object_or_404, redirect, render
 from django.template.loader import render_to_string
@@ -38,6 +40,9 @@ from leads.models import TOUCH_KINDS, ActivityKind, Company, Lead, Outcome, Stag
 
 # --- Today ---------------------------------------------------------------------------------
 
+# A Today row's element id, as QueueItem.row_id makes it: "queue-<kind>-<id>".
+TODAY_ROW_ID = re.compile(r"queue-[a-z_]+-[0-9]+")
+
 
 @require_GET
 def today(request: HttpRequest) -> HttpResponse:
@@ -64,7 +69,7 @@ def today_progress(request: HttpRequest) -> HttpResponse:
         "goal": request.user.daily_touch_goal,
     }
     return render_region(
-        request, "leads/today.html", "today-progress", {"progress": queue_progress}
+        request, "leads/today.html", "today-progress-bar", {"progress": queue_progress}
     )
 
 
@@ -133,6 +138,26 @@ def today_done(request: HttpRequest, pk: int) -> HttpResponse:
         done=f"{_touch_label(touch_kind, outcome)} logged. Next: {_next_of(lead)}",
         touch=True,
     )
+
+
+@require_GET
+def today_log_form(request: HttpRequest, pk: int) -> HttpResponse:
+    """A Today row's Log form, loaded when its Log panel opens, with the next step the
+    cadence plans for a call already filled in."""
+    if not wants_partial(request):
+        return redirect("lead-detail", pk=pk)
+    lead = get_object_or_404(selectors.leads_visible_to(request.user), pk=pk)
+    row_id = request.GET.get("row_id", "")
+    if not TODAY_ROW_ID.fullmatch(row_id):
+        return HttpResponseBadRequest("Which Today row is this form for? (row_id)")
+    context = {
+        "item": {"row_id": row_id, "lead": lead},
+        "log_form": ActivityForm(),
+        "next_form": _next_step_form(
+            request, lead, kind="call", outcome="", occurred_at=None, auto_id=f"{row_id}-%s"
+        ),
+    }
+    return render_region(request, "leads/today.html", "queue-row-log", context)
 
 
 @require_POST

@@ -186,6 +186,17 @@
     if (!next) say(`${swapped.querySelector("[role=status], [role=alert]")?.textContent.trim() || ""} That was the last row.`);
   });
 
+  // A row's Log form arrives when its panel opens (l or a click): its first field takes the
+  // focus, unless the salesperson has already moved on.
+  document.addEventListener("htmx:load", (event) => {
+    const form = event.detail.elt;
+    if (!form.matches?.(".log-form")) return;
+    const details = form.closest("details[open]");
+    const active = document.activeElement;
+    if (!details || !(active === document.body || details.contains(active) || active === details.closest(ROW))) return;
+    form.querySelector("select, input:not([type=hidden])")?.focus();
+  });
+
   document.addEventListener("click", (event) => {
     if (event.target.closest("[data-help-open]")) document.getElementById("help")?.showModal();
   });

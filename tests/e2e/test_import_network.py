@@ -43,7 +43,7 @@ def test_an_import_of_connections_joins_the_network_pool_and_tomorrow_brings_ten
         )
         expect(pool_choice).to_be_checked()  # the default for LinkedIn connections
         page.get_by_label("Tags").fill("LinkedIn 2026")
-        page.screenshot(path=str(tmp_path / "preview.png"), full_page=True)
+        page.screenshot(path=str(tmp_path / "preview.png"), full_page=True, caret="initial")
         page.get_by_role("button", name="Import 25 rows").click()
 
         progress = page.locator("#import-progress")
@@ -52,7 +52,7 @@ def test_an_import_of_connections_joins_the_network_pool_and_tomorrow_brings_ten
             "25 contacts added to your network pool: 10 a day from Tue 8 Dec, best fit first"
             " — the last on Thu 10 Dec 2026."
         )
-        page.screenshot(path=str(tmp_path / "result.png"), full_page=True)
+        page.screenshot(path=str(tmp_path / "result.png"), full_page=True, caret="initial")
         progress.get_by_role("link", name="See your network pool").click()
         expect(page.locator("#lead-table tbody tr")).to_have_count(25)
 
@@ -63,7 +63,7 @@ def test_an_import_of_connections_joins_the_network_pool_and_tomorrow_brings_ten
         rows = page.locator("[data-queue-row]")
         expect(rows).to_have_count(10)
         expect(rows.locator(".badge")).to_have_text(["Reconnect"] * 10)
-        page.screenshot(path=str(tmp_path / "today.png"), full_page=True)
+        page.screenshot(path=str(tmp_path / "today.png"), full_page=True, caret="initial")
         names = [name.split()[0] for name in rows.locator(".queue-name").all_inner_texts()]
 
     # Best fit first: the nine founders, then the first head of sales; no analyst today.

@@ -58,7 +58,7 @@ def test_merging_two_leads_by_hand_and_undoing_it(
     expect(page.get_by_role("radio", name="Job title: keep Head of Sales")).to_be_checked()
     expect(page.get_by_text("fills in")).to_be_visible()  # the phone only the other lead has
     if SCREENSHOT:
-        page.screenshot(path=SCREENSHOT, full_page=True)
+        page.screenshot(path=SCREENSHOT, full_page=True, caret="initial")
     page.get_by_role("button", name=f"Merge #{merged.pk} into #{kept.pk}").click()
 
     expect(page).to_have_url(f"{live_server.url}/leads/{kept.pk}/")

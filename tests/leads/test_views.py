@@ -78,8 +78,9 @@ def test_today_query_count_is_constant(sam_client, salesperson, django_assert_nu
         FollowUp(lead=lead, kind="follow_up", due_at=due) for lead in leads
     )
 
-    # Session, user, the ranked leads, how many are due, the best uncontacted, the touches.
-    with django_assert_num_queries(7):
+    # Session, user, the ranking, the ranked leads with their joins, how many are due, the
+    # best uncontacted, the touches.
+    with django_assert_num_queries(8):
         response = sam_client.get(reverse("today"))
 
     assert html(response).count("data-queue-row") == min(rows, 40)
@@ -163,6 +164,48 @@ def test_logging_a_touch_from_today(sam_client, salesperson):
 
     assert "Call logged" in html(response)
     assert Activity.objects.get(lead=lead).outcome == "no_answer"
+
+
+@pytest.mark.django_db
+def test_today_rows_load_their_log_form_when_it_is_opened(sam_client, salesperson):
+    lead = LeadFactory(owner=salesperson, first_name="Lena", last_name="Later")
+    step = FollowUpFactory(lead=lead, due_at=timezone.now() - timedelta(hours=1))
+    row_id = f"queue-follow_up-{step.pk}"
+
+    page = html(sam_client.get(reverse("today")))
+    # The page carries a slot that loads the form, not 40 forms.
+    assert 'class="log-form-slot"' in page
+    assert 'class="log-form"' not in page
+    assert f"{reverse('today-log-form', args=[lead.pk])}?row_id={row_id}" in page
+
+    response = sam_client.get(
+        reverse("today-log-form", args=[lead.pk]), {"row_id": row_id}, headers=HTMX
+    )
+    form = html(response)
+    assert response.status_code == 200
+    assert form.lstrip().startswith("<form")
+    assert 'class="log-form"' in form
+    assert f'hx-target="#{row_id}"' in form
+    assert f'name="row_id" value="{row_id}"' in form
+    assert "Your cadence plans:" in form  # the next step is filled in, not loaded again
+
+
+@pytest.mark.django_db
+def test_a_today_log_form_needs_its_row_and_the_salespersons_own_lead(
+    sam_client, salesperson, other_salesperson
+):
+    own = LeadFactory(owner=salesperson)
+    theirs = LeadFactory(owner=other_salesperson)
+    url = reverse("today-log-form", args=[own.pk])
+
+    assert sam_client.get(url, headers=HTMX).status_code == 400
+    assert sam_client.get(url, {"row_id": '"><script>'}, headers=HTMX).status_code == 400
+    other = reverse("today-log-form", args=[theirs.pk])
+    assert sam_client.get(other, {"row_id": "queue-x-1"}, headers=HTMX).status_code == 404
+    # Without htmx (a link followed by hand): the lead page, where the log form is.
+    response = sam_client.get(url, {"row_id": "queue-x-1"})
+    assert response.status_code == 302
+    assert response["Location"] == reverse("lead-detail", args=[own.pk])
 
 
 @pytest.mark.django_db
