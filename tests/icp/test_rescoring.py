@@ -16,6 +16,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from icp import rescoring, tasks
+from icp import services as icp_services
 from icp.models import RescoreRequest
 from icp.rescoring import (
     SWEEP_GRACE,
@@ -815,6 +816,50 @@ def test_a_bulk_run_takes_its_request_and_an_edit_during_it_leaves_one(
     tasks.rescore_icp_leads(icp.pk)
 
     assert requests_waiting() == [("icp", icp.pk)]
+
+
+def test_a_run_that_starts_while_an_edit_is_committing_waits_for_it_and_scores_it(
+    transactional_db, salesperson, enqueued
+):
+    """The edit's request holds its row's lock until the edit commits, so a run that starts
+    meanwhile cannot take the request and then read the facts from before the edit."""
+    if connection.vendor != "postgresql":
+        pytest.skip("SQLite has one writer at a time: no run starts while an edit is open")
+    icp = buyer_icp(salesperson)
+    lead = retail_clerk(salesperson)  # fit 50: Retail, but not a buyer
+    title = icp.criteria.get(field="title")
+    # An earlier edit's request is waiting, so the next one finds the row there.
+    RescoreRequest.objects.create(kind="icp", target_id=icp.pk, requested_at=timezone.now())
+    saved, commit = threading.Event(), threading.Event()
+
+    def save_criterion() -> None:
+        try:
+            with transaction.atomic():
+                icp_services.criterion_update(criterion=title, value="Clerk")
+                saved.set()
+                commit.wait(10)
+        finally:
+            connection.close()
+
+    def run() -> None:
+        try:
+            tasks.rescore_icp_leads(icp.pk)
+        finally:
+            connection.close()
+
+    editor = threading.Thread(target=save_criterion)
+    editor.start()
+    assert saved.wait(10)
+    runner = threading.Thread(target=run)
+    runner.start()
+    runner.join(1.5)
+    assert runner.is_alive()  # waiting at the request's row for the edit to commit
+    commit.set()
+    editor.join(10)
+    runner.join(30)
+
+    assert Lead.objects.get(pk=lead.pk).fit_score == 100  # scored with the saved criterion
+    assert requests_waiting() == []
 
 
 def test_the_sweep_sends_only_what_waited_past_the_grace_oldest_first_and_bounded(
