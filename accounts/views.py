@@ -46,7 +46,9 @@ class PasswordResetView(auth_views.PasswordResetView):
         if not services.password_reset_request(email=email, ip_address=client_ip(self.request)):
             form.add_error(None, "Too many reset requests; try again in an hour.")
             return self.render_to_response(self.get_context_data(form=form), status=429)
-        transaction.on_commit(lambda: send_password_reset.delay(email))
+        # robust: with the broker down the answer is still the same page (the request is noted,
+        # the email is not sent and the person may ask again); the error goes to the log.
+        transaction.on_commit(lambda: send_password_reset.delay(email), robust=True)
         return HttpResponseRedirect(self.get_success_url())
 
 

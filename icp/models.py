@@ -160,3 +160,38 @@ def describe(field: str, operator: str, value: object) -> str:
         return f"{field_label} is one of {', '.join(map(str, value))}"
     op_label = Operator(operator).label if operator in Operator.values else operator
     return f"{field_label} {op_label} {value}"
+
+
+class RescoreKind(models.TextChoices):
+    LEAD = "lead", "One lead"
+    ICP = "icp", "The leads an ICP scores"
+    OWNER = "owner", "All of one owner's leads"
+
+
+class RescoreRequest(models.Model):
+    """A rescore asked for and not yet started: the database's record of it, not the broker's.
+
+    Written in the transaction of the edit that asked for it (so it commits or rolls back with
+    the edit), one row per target however many edits. The rescore task deletes it when it
+    starts; the sweep (`icp.rescoring.rescore_requests_sweep`, every minute) sends again the
+    ones still here after a grace period, e.g. because the broker was down when the edit was
+    saved. Holds ids only.
+    """
+
+    kind = models.CharField(max_length=5, choices=RescoreKind.choices)
+    target_id = models.PositiveBigIntegerField()
+    # The oldest edit still waiting (or when the sweep last sent it); the sweep's index.
+    requested_at = models.DateTimeField(db_index=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["kind", "target_id"], name="rescore_request_one_per_target"
+            ),
+            models.CheckConstraint(
+                condition=Q(kind__in=RescoreKind.values), name="rescore_request_kind_valid"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"Rescore {self.kind} {self.target_id}"

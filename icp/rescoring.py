@@ -6,7 +6,9 @@ Two paths share every step but the write:
   statements per batch, writing only the rows whose score changed (ICP edits, nightly decay).
 
 `request_rescore` / `request_icp_rescore` are what other apps call inside their transactions:
-they enqueue the Celery task after commit, coalescing bursts of edits into one run.
+they record the request in the database with the edit and enqueue the Celery task after
+commit, coalescing bursts of edits into one run; `rescore_requests_sweep` (every minute) sends
+again the requests the broker never got.
 """
 
 from __future__ import annotations
@@ -14,6 +16,7 @@ from __future__ import annotations
 import gc
 import hashlib
 import json
+import logging
 import queue
 import threading
 import time
@@ -34,7 +37,7 @@ from django.db.models import Q, QuerySet, TextField
 from django.db.models.functions import MD5, Cast
 from django.utils import timezone
 
-from icp.models import ICP, Criterion
+from icp.models import ICP, Criterion, RescoreKind, RescoreRequest
 from icp.scoring import (
     DEFAULT_HALF_LIFE_DAYS,
     CriterionSpec,
@@ -44,6 +47,8 @@ from icp.scoring import (
     score_lead,
 )
 from leads.models import HAND_RAISE_KINDS, Activity, Lead
+
+logger = logging.getLogger(__name__)
 
 # Older hand-raises are worth < 0.0001 points at the default half-life; not worth loading.
 SIGNAL_WINDOW = timedelta(days=365)
@@ -704,20 +709,37 @@ _UPDATE_CHANGED_SQL = {
 
 
 # ---------------------------------------------------------------------------------------------
-# Requests from other apps: enqueue after commit, coalesced
+# Requests from other apps: recorded with the edit, enqueued after commit, coalesced
 # ---------------------------------------------------------------------------------------------
+
+# The sweep sends a request again once it has waited this long: longer than RESCORE_COUNTDOWN
+# and the coalescing window, so a request on its way through a healthy broker is not sent twice.
+SWEEP_GRACE = timedelta(minutes=2)
+# Requests sent per sweep (one broker message each); the sweep runs every minute.
+SWEEP_LIMIT = 500
+# The task that serves each kind of request, by its name in icp.tasks.
+RESCORE_TASKS = {
+    RescoreKind.LEAD: "rescore_lead",
+    RescoreKind.ICP: "rescore_icp_leads",
+    RescoreKind.OWNER: "rescore_owner_leads",
+}
+
+
+def rescore_key(kind: str, target_id: int) -> str:
+    """The cache key held while a rescore of this target is queued and not yet started."""
+    return f"rescore:{kind}:{target_id}"
 
 
 def lead_rescore_key(lead_id: int) -> str:
-    return f"rescore:lead:{lead_id}"
+    return rescore_key(RescoreKind.LEAD, lead_id)
 
 
 def icp_rescore_key(icp_id: int) -> str:
-    return f"rescore:icp:{icp_id}"
+    return rescore_key(RescoreKind.ICP, icp_id)
 
 
 def owner_rescore_key(owner_id: int) -> str:
-    return f"rescore:owner:{owner_id}"
+    return rescore_key(RescoreKind.OWNER, owner_id)
 
 
 # Set while a bulk writer (an import) defers rescoring: the lead ids it would have enqueued.
@@ -727,23 +749,27 @@ _deferred: ContextVar[set[int] | None] = ContextVar("deferred_rescores", default
 def request_rescore(lead_id: int) -> None:
     """Rescore a lead after the caller's transaction commits; a burst of edits costs one run.
 
-    Call it inside the transaction that changed the lead or its activities. The cache key is
-    held until the task starts (the task deletes it first), so an edit made while the task is
-    scoring enqueues a new run instead of being lost. Inside `deferred_rescores` the request is
-    only noted.
+    Call it inside the transaction that changed the lead or its activities: the request is
+    recorded there (a `RescoreRequest` row, committed or rolled back with the edit) and the
+    task is enqueued after commit. The cache key is held until the task starts (the task
+    deletes it and the row first), so an edit made while the task is scoring enqueues a new
+    run instead of being lost. If the broker cannot take the task, the row stays and
+    `rescore_requests_sweep` sends it later. Inside `deferred_rescores` the request is only
+    noted.
     """
     deferred = _deferred.get()
     if deferred is not None:
         deferred.add(lead_id)
         return
-    _enqueue_once_after_commit("rescore_lead", lead_rescore_key(lead_id), lead_id)
+    _request(RescoreKind.LEAD, lead_id)
 
 
 @contextmanager
 def deferred_rescores(*, owner_id: int) -> Iterator[None]:
     """Write many of one owner's leads, then rescore them in one bulk run, not a task each.
 
-    A 50,000-row import would otherwise put 50,000 single-lead tasks on the broker.
+    A 50,000-row import would otherwise put 50,000 single-lead tasks on the broker (and
+    50,000 request rows in the database): it records one owner request at the end.
     """
     deferred: set[int] = set()
     token = _deferred.set(deferred)
@@ -757,29 +783,91 @@ def deferred_rescores(*, owner_id: int) -> Iterator[None]:
 
 def request_icp_rescore(icp_id: int) -> None:
     """Rescore every lead an ICP can score (its owner's) after the caller's transaction commits."""
-    _enqueue_once_after_commit("rescore_icp_leads", icp_rescore_key(icp_id), icp_id)
+    _request(RescoreKind.ICP, icp_id)
 
 
 def request_owner_rescore(owner_id: int) -> None:
     """Rescore all of one owner's leads after commit (an ICP was deleted or changed hands)."""
-    _enqueue_once_after_commit("rescore_owner_leads", owner_rescore_key(owner_id), owner_id)
+    _request(RescoreKind.OWNER, owner_id)
 
 
-def _enqueue_once_after_commit(task_name: str, key: str, object_id: int) -> None:
-    def enqueue() -> None:
-        from icp import tasks  # imported late: icp.tasks imports this module
+def _request(kind: RescoreKind, target_id: int) -> None:
+    # One row per target: a second request finds the first and keeps its (older) time. The
+    # conflict's no-op update is there for its row lock: a task that starts meanwhile waits
+    # at its DELETE for this transaction, then reads what it wrote (PostgreSQL; SQLite
+    # serialises writers anyway).
+    RescoreRequest.objects.bulk_create(
+        [RescoreRequest(kind=kind, target_id=target_id, requested_at=timezone.now())],
+        update_conflicts=True,
+        unique_fields=["kind", "target_id"],
+        update_fields=["kind"],
+    )
+    # robust: the edit and its request are committed either way; a broker outage is logged,
+    # not shown to the user, and the sweep sends the request once the broker is back.
+    transaction.on_commit(lambda: _enqueue(kind, target_id), robust=True)
 
-        if not cache.add(key, 1, timeout=COALESCE_SECONDS):
-            return  # a run is already queued and has not started yet
+
+def _enqueue(kind: str, target_id: int) -> bool:
+    """Send the rescore task unless one is queued and not yet started; True if sent."""
+    from icp import tasks  # imported late: icp.tasks imports this module
+
+    key = rescore_key(kind, target_id)
+    if not cache.add(key, 1, timeout=COALESCE_SECONDS):
+        return False  # a run is already queued and has not started yet
+    try:
+        getattr(tasks, RESCORE_TASKS[RescoreKind(kind)]).apply_async(
+            (target_id,), countdown=RESCORE_COUNTDOWN
+        )
+    except Exception:
+        cache.delete(key)  # so the next edit tries again rather than waiting a minute
+        raise
+    return True
+
+
+def rescore_request_take(*, kind: str, target_id: int) -> None:
+    """Mark a rescore as started: what a rescore task does first, before it reads anything.
+
+    Its request row and cache key go, so an edit committed from now on records a new request
+    (and enqueues a new run): it is never folded into a run that may have read the facts
+    before it. An edit committing right now holds the row's lock and this waits for it.
+    """
+    cache.delete(rescore_key(kind, target_id))
+    RescoreRequest.objects.filter(kind=kind, target_id=target_id).delete()
+
+
+def rescore_requests_forget(*, lead_id: int) -> None:
+    """Drop what is held about a lead's pending rescore (its erasure): the row now, in the
+    caller's transaction, and the cache key once it commits."""
+    RescoreRequest.objects.filter(kind=RescoreKind.LEAD, target_id=lead_id).delete()
+    transaction.on_commit(lambda: cache.delete(lead_rescore_key(lead_id)))
+
+
+def rescore_requests_sweep(*, now: datetime | None = None, limit: int = SWEEP_LIMIT) -> int:
+    """Send again the rescore requests still waiting after SWEEP_GRACE; how many were sent.
+
+    They are those whose task never reached the broker (it was down when the edit was saved)
+    or was lost with it. Run every minute by beat: one indexed query when nothing waits, at
+    most `limit` messages a run, oldest first. A request sent is not sent again for another
+    SWEEP_GRACE (its time is moved on), and one whose run is queued already is left to it.
+    If the broker is still unreachable, the sweep stops and the next one tries again.
+    """
+    now = now or timezone.now()
+    waiting = (
+        RescoreRequest.objects.filter(requested_at__lte=now - SWEEP_GRACE)
+        .order_by("requested_at")
+        .values_list("pk", "kind", "target_id")[:limit]
+    )
+    sent: list[int] = []
+    for request_id, kind, target_id in waiting:
         try:
-            getattr(tasks, task_name).apply_async((object_id,), countdown=RESCORE_COUNTDOWN)
+            if _enqueue(kind, target_id):
+                sent.append(request_id)
         except Exception:
-            cache.delete(key)  # so the next edit tries again rather than waiting a minute
-            raise
-
-    # robust: the edit is committed either way; a broker outage is logged, not shown to the
-    # user, and the nightly run catches the score up.
-    transaction.on_commit(enqueue, robust=True)
+            logger.warning("Rescore requests wait: the broker is unreachable.", exc_info=True)
+            break
+    if sent:
+        RescoreRequest.objects.filter(pk__in=sent).update(requested_at=now)
+    return len(sent)
 
 
 def _signal_order(signal: Signal) -> tuple[datetime, str]:

@@ -7,16 +7,14 @@ hiccups (a dropped connection, a PostgreSQL deadlock, SQLite "database is locked
 from __future__ import annotations
 
 from celery import shared_task
-from django.core.cache import cache
 from django.db import OperationalError
 
-from icp.models import ICP
+from icp.models import ICP, RescoreKind
 from icp.rescoring import (
-    icp_rescore_key,
     lead_rescore,
-    lead_rescore_key,
     leads_rescore,
-    owner_rescore_key,
+    rescore_request_take,
+    rescore_requests_sweep,
 )
 
 _RETRY = {
@@ -30,18 +28,21 @@ _RETRY = {
 _BULK_LIMITS = {"soft_time_limit": 1500, "time_limit": 1800}
 
 
+# Each rescore takes its request (row and coalescing key) before scoring, so an edit made
+# while it runs records and enqueues another rescore.
+
+
 @shared_task(name="icp.tasks.rescore_lead", **_RETRY)
 def rescore_lead(lead_id: int) -> None:
     """Rescore one lead; nothing to do when it has been deleted."""
-    # Deleted before scoring, so an edit made while this runs enqueues another rescore.
-    cache.delete(lead_rescore_key(lead_id))
+    rescore_request_take(kind=RescoreKind.LEAD, target_id=lead_id)
     lead_rescore(lead_id=lead_id)
 
 
 @shared_task(name="icp.tasks.rescore_icp_leads", **_RETRY, **_BULK_LIMITS)
 def rescore_icp_leads(icp_id: int) -> None:
     """Rescore the leads an ICP scores (its owner's) after the ICP or its criteria changed."""
-    cache.delete(icp_rescore_key(icp_id))
+    rescore_request_take(kind=RescoreKind.ICP, target_id=icp_id)
     owner_id = ICP.objects.filter(pk=icp_id).values_list("owner_id", flat=True).first()
     if owner_id is None:
         return
@@ -51,7 +52,7 @@ def rescore_icp_leads(icp_id: int) -> None:
 @shared_task(name="icp.tasks.rescore_owner_leads", **_RETRY, **_BULK_LIMITS)
 def rescore_owner_leads(owner_id: int) -> None:
     """Rescore all of one owner's leads (after an ICP was deleted or moved to another owner)."""
-    cache.delete(owner_rescore_key(owner_id))
+    rescore_request_take(kind=RescoreKind.OWNER, target_id=owner_id)
     leads_rescore(owner_id=owner_id)
 
 
@@ -59,3 +60,9 @@ def rescore_owner_leads(owner_id: int) -> None:
 def rescore_all_leads() -> None:
     """Nightly: rescore every lead so intent decays; unchanged rows are not written."""
     leads_rescore()
+
+
+@shared_task(name="icp.tasks.sweep_rescore_requests", soft_time_limit=50, time_limit=60)
+def sweep_rescore_requests() -> int:
+    """Every minute: send again the rescores whose task never reached the broker."""
+    return rescore_requests_sweep()

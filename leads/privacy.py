@@ -13,9 +13,10 @@ What is held about a person (a lead), and where:
 - a session's stored messages ("Dana Smith: call logged");
 - a merge of their duplicate into them keeps the duplicate's values, for an undo.
 Reminder emails are composed when they are sent and keep no content (the row holds a subject
-made of counts), and a used email link records only its key, user and action; the cache holds
-rescore flags keyed by lead id. Those are searched and cleaned all the same, so a future change
-that starts storing a name there is caught by the erasure test, which searches every table.
+made of counts), and a used email link records only its key, user and action; a pending
+rescore (a row and a cache flag) holds the lead's id only. Those are searched and cleaned all
+the same, so a future change that starts storing a name there is caught by the erasure test,
+which searches every table.
 """
 
 from __future__ import annotations
@@ -30,7 +31,6 @@ from django.conf import settings
 from django.contrib.admin.models import LogEntry
 from django.contrib.contenttypes.models import ContentType
 from django.contrib.sessions.models import Session
-from django.core.cache import cache
 from django.db import models, transaction
 from django.db.models import Q
 from django.utils import timezone
@@ -38,7 +38,7 @@ from django.utils import timezone
 from accounts.models import User
 from audit.models import AuditAction, AuditEvent
 from audit.services import audit_event_record
-from icp.rescoring import lead_rescore_key
+from icp.rescoring import rescore_requests_forget
 from imports.decoding import ImportFileError, decode
 from imports.models import ImportJob, ImportStatus
 from imports.services import upload_path
@@ -177,8 +177,8 @@ def lead_erase(*, lead: Lead, by: User) -> AuditEvent:
       records about them, not in other people's records, where it may be someone else's;
     - the records of merges into the lead (which keep the merged duplicate's values, for an
       undo) are deleted: those merges can no longer be undone;
-    - sessions' stored values that mention them are dropped, and the cache's flags for the
-      lead deleted.
+    - sessions' stored values that mention them are dropped, and the lead's pending rescore
+      (request row and cache flag) deleted.
     """
     lead = Lead.objects.select_for_update(of=("self",)).select_related("company").get(pk=lead.pk)
     lead_id, owner_id = lead.pk, lead.owner_id
@@ -209,7 +209,7 @@ def lead_erase(*, lead: Lead, by: User) -> AuditEvent:
         company.delete()
     counts["mentions_scrubbed"] = _scrub_mentions(precise)
     counts["merge_notes_scrubbed"] = _scrub_merge_notes(owner_id, needles)
-    transaction.on_commit(lambda: cache.delete(lead_rescore_key(lead_id)))
+    rescore_requests_forget(lead_id=lead_id)
 
     return audit_event_record(
         action=AuditAction.ERASE,

@@ -1,6 +1,9 @@
 from __future__ import annotations
 
 import os
+import socket
+from collections.abc import Callable, Iterator
+from contextlib import AbstractContextManager, contextmanager
 
 import pytest
 from celery.contrib.testing.worker import start_worker
@@ -58,3 +61,32 @@ def celery_worker(transactional_db):
         celery_app, pool="solo", perform_ping_check=False, shutdown_timeout=30
     ) as worker:
         yield worker
+
+
+@contextmanager
+def _unreachable_broker() -> Iterator[None]:
+    """The app's producers point at a loopback port where nothing listens, as when Redis is
+    down: sending a task fails as it does then (kombu's OperationalError, after the publish
+    retries). Consumers already running are not touched; all is as before afterwards."""
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]  # closed again when the block ends: nothing listens
+    conf = celery_app.conf
+    saved = (conf.broker_url, conf.broker_transport_options)
+    saved_pools = (celery_app._pool, celery_app.amqp._producer_pool)
+    conf.broker_url = f"redis://127.0.0.1:{port}/0"
+    conf.broker_transport_options = {}
+    celery_app._pool = celery_app.amqp._producer_pool = None
+    try:
+        yield
+    finally:
+        if celery_app._pool is not None:
+            celery_app._pool.force_close_all()
+        conf.broker_url, conf.broker_transport_options = saved
+        celery_app._pool, celery_app.amqp._producer_pool = saved_pools
+
+
+@pytest.fixture
+def broker_unreachable() -> Callable[[], AbstractContextManager[None]]:
+    """`with broker_unreachable():` — the broker cannot be reached from this process."""
+    return _unreachable_broker

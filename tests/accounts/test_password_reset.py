@@ -104,3 +104,21 @@ def test_the_requests_keep_no_address_in_the_clear(client):
     assert len(stored) == 1
     assert "secret" not in stored[0]
     assert "@" not in stored[0]
+
+
+def test_with_the_broker_down_the_answer_is_the_same_page_and_the_request_is_noted(
+    transactional_db, salesperson, broker_unreachable, caplog
+):
+    # transactional_db: the request runs as in production, in autocommit, so the task is sent
+    # (and fails) in the request itself, not in a test's capture of on_commit callbacks.
+    with broker_unreachable():
+        answers = [ask_reset(Client(), email) for email in ("sam@example.com", "x@example.com")]
+
+    assert [(a.status_code, a["Location"]) for a in answers] == [
+        (302, reverse("password_reset_done"))
+    ] * 2
+    assert PasswordResetRequest.objects.count() == 2  # they still count towards the limits
+    # The failure goes to the log, not to the person.
+    assert caplog.text.count("in on_commit()") == 2
+    assert "Connection refused" in caplog.text
+    assert mail.outbox == []

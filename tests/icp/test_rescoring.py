@@ -11,11 +11,15 @@ import time_machine
 from django.core.cache import cache
 from django.db import OperationalError, connection, transaction
 from django.test.utils import CaptureQueriesContext
+from django.utils import timezone
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from icp import rescoring
+from icp import rescoring, tasks
+from icp import services as icp_services
+from icp.models import RescoreRequest
 from icp.rescoring import (
+    SWEEP_GRACE,
     lead_rescore,
     lead_rescore_key,
     leads_rescore,
@@ -23,8 +27,9 @@ from icp.rescoring import (
     request_rescore,
 )
 from icp.scoring import CriterionSpec, IcpSpec, LeadFacts, score_lead
-from icp.tasks import rescore_lead
+from icp.tasks import rescore_lead, sweep_rescore_requests
 from leads.models import ActivityKind, Lead, Seniority, Source
+from leads.services import lead_update
 from tests.factories import (
     ActivityFactory,
     CompanyFactory,
@@ -34,6 +39,7 @@ from tests.factories import (
     ReferralSourceFactory,
 )
 from tests.icp.conftest import NOW
+from tests.icp.test_tasks import wait_for
 
 pytestmark = pytest.mark.django_db
 
@@ -675,3 +681,256 @@ def test_deferred_rescores_enqueue_one_owner_run_instead_of_one_per_lead(
             rescoring.request_rescore(lead.pk)
 
     assert sent == ["rescore_owner_leads"]
+
+
+# --- rescore requests recorded in the database (issue 14, item 10) ---------------------------
+
+
+def buyer_icp(owner):
+    """Industry Retail and a buyer's title, 10 each: a Retail clerk fits 50, a buyer 100."""
+    icp = ICPFactory(owner=owner, name="Retail buyers")
+    CriterionFactory(icp=icp, field="industry", operator="equals", value="Retail", weight=10)
+    CriterionFactory(icp=icp, field="title", operator="contains", value="Buyer", weight=10)
+    return icp
+
+
+def retail_clerk(owner):
+    company = CompanyFactory(owner=owner, industry="Retail")
+    lead = LeadFactory(owner=owner, company=company, title="Clerk")
+    lead_rescore(lead_id=lead.pk)
+    return lead
+
+
+def requests_waiting() -> list[tuple[str, int]]:
+    return list(
+        RescoreRequest.objects.order_by("kind", "target_id").values_list("kind", "target_id")
+    )
+
+
+@pytest.mark.worker
+def test_an_edit_saved_while_the_broker_is_down_is_rescored_once_it_is_back(
+    request, transactional_db, salesperson, broker_unreachable, caplog
+):
+    buyer_icp(salesperson)
+    lead = retail_clerk(salesperson)
+    assert Lead.objects.get(pk=lead.pk).fit_score == 50
+
+    with broker_unreachable():
+        # The salesperson's edit, through the service the lead page calls.
+        lead_update(lead=lead, user=salesperson, title="Head Buyer")
+
+    # Saved, and the rescore it needs is recorded, though the broker never got the task.
+    assert Lead.objects.get(pk=lead.pk).title == "Head Buyer"
+    assert "Connection refused" in caplog.text
+    assert requests_waiting() == [("lead", lead.pk)]
+    assert Lead.objects.get(pk=lead.pk).fit_score == 50  # stale: nothing rescored it
+
+    # The broker is back and a worker runs; beat's next sweep finds the request waiting for
+    # longer than the grace period (as if those minutes had passed) and sends it.
+    request.getfixturevalue("celery_worker")
+    RescoreRequest.objects.update(requested_at=timezone.now() - SWEEP_GRACE)
+    sweep_rescore_requests.delay()
+
+    assert wait_for(lambda: Lead.objects.get(pk=lead.pk).fit_score == 100)
+    assert wait_for(lambda: requests_waiting() == [])
+    assert Lead.objects.get(pk=lead.pk).score_explanation["icp"] == "Retail buyers"
+
+
+def test_an_edit_records_its_rescore_in_its_transaction_and_a_rollback_leaves_none(
+    salesperson, enqueued, django_capture_on_commit_callbacks
+):
+    lead = LeadFactory(owner=salesperson)
+    RescoreRequest.objects.all().delete()
+
+    with django_capture_on_commit_callbacks(execute=True), transaction.atomic():
+        lead_update(lead=lead, user=salesperson, title="Head Buyer")
+        transaction.set_rollback(True)
+    assert (requests_waiting(), enqueued) == ([], [])
+
+    with django_capture_on_commit_callbacks(execute=True):
+        lead_update(lead=lead, user=salesperson, title="Head Buyer")
+    assert requests_waiting() == [("lead", lead.pk)]
+    assert enqueued == [("icp.tasks.rescore_lead", (lead.pk,), {"countdown": 2})]
+
+
+def test_a_burst_of_requests_is_one_row_that_keeps_the_first_time(salesperson, enqueued):
+    lead = LeadFactory(owner=salesperson)
+    icp = ICPFactory(owner=salesperson)
+    RescoreRequest.objects.all().delete()
+
+    with time_machine.travel(NOW, tick=False):
+        request_rescore(lead.pk)
+        request_icp_rescore(icp.pk)
+    with time_machine.travel(NOW + timedelta(seconds=30), tick=False):
+        request_rescore(lead.pk)
+        request_icp_rescore(icp.pk)
+        rescoring.request_owner_rescore(salesperson.pk)
+
+    assert list(
+        RescoreRequest.objects.order_by("kind").values_list("kind", "target_id", "requested_at")
+    ) == [
+        ("icp", icp.pk, NOW),
+        ("lead", lead.pk, NOW),
+        ("owner", salesperson.pk, NOW + timedelta(seconds=30)),
+    ]
+
+
+def test_an_edit_during_a_run_leaves_a_request_for_the_next_run(
+    salesperson, monkeypatch, enqueued, django_capture_on_commit_callbacks
+):
+    buyer_icp(salesperson)
+    lead = retail_clerk(salesperson)
+    with django_capture_on_commit_callbacks(execute=True):
+        lead_update(lead=lead, user=salesperson, title="Buyer")
+    assert requests_waiting() == [("lead", lead.pk)]
+    score_now = tasks.lead_rescore
+
+    def edited_while_scoring(*, lead_id):
+        # The run has taken its request; the salesperson saves another edit meanwhile.
+        assert requests_waiting() == []
+        with django_capture_on_commit_callbacks(execute=True):
+            lead_update(lead=Lead.objects.get(pk=lead_id), user=salesperson, title="Clerk")
+        return score_now(lead_id=lead_id)
+
+    monkeypatch.setattr(tasks, "lead_rescore", edited_while_scoring)
+    tasks.rescore_lead(lead.pk)
+
+    assert requests_waiting() == [("lead", lead.pk)]  # the edit's own request, for a new run
+    assert [name for name, *_ in enqueued] == ["icp.tasks.rescore_lead"] * 2
+
+
+def test_a_bulk_run_takes_its_request_and_an_edit_during_it_leaves_one(
+    salesperson, monkeypatch, enqueued, django_capture_on_commit_callbacks
+):
+    icp = buyer_icp(salesperson)
+    with django_capture_on_commit_callbacks(execute=True):
+        request_icp_rescore(icp.pk)
+    score_now = tasks.leads_rescore
+
+    def edited_while_scoring(**scope):
+        with django_capture_on_commit_callbacks(execute=True):
+            request_icp_rescore(icp.pk)  # a criterion saved while the run scores
+        return score_now(**scope)
+
+    monkeypatch.setattr(tasks, "leads_rescore", edited_while_scoring)
+    tasks.rescore_icp_leads(icp.pk)
+
+    assert requests_waiting() == [("icp", icp.pk)]
+
+
+def test_a_run_that_starts_while_an_edit_is_committing_waits_for_it_and_scores_it(
+    transactional_db, salesperson, enqueued
+):
+    """The edit's request holds its row's lock until the edit commits, so a run that starts
+    meanwhile cannot take the request and then read the facts from before the edit."""
+    if connection.vendor != "postgresql":
+        pytest.skip("SQLite has one writer at a time: no run starts while an edit is open")
+    icp = buyer_icp(salesperson)
+    lead = retail_clerk(salesperson)  # fit 50: Retail, but not a buyer
+    title = icp.criteria.get(field="title")
+    # An earlier edit's request is waiting, so the next one finds the row there.
+    RescoreRequest.objects.create(kind="icp", target_id=icp.pk, requested_at=timezone.now())
+    saved, commit = threading.Event(), threading.Event()
+
+    def save_criterion() -> None:
+        try:
+            with transaction.atomic():
+                icp_services.criterion_update(criterion=title, value="Clerk")
+                saved.set()
+                commit.wait(10)
+        finally:
+            connection.close()
+
+    def run() -> None:
+        try:
+            tasks.rescore_icp_leads(icp.pk)
+        finally:
+            connection.close()
+
+    editor = threading.Thread(target=save_criterion)
+    editor.start()
+    assert saved.wait(10)
+    runner = threading.Thread(target=run)
+    runner.start()
+    runner.join(1.5)
+    assert runner.is_alive()  # waiting at the request's row for the edit to commit
+    commit.set()
+    editor.join(10)
+    runner.join(30)
+
+    assert Lead.objects.get(pk=lead.pk).fit_score == 100  # scored with the saved criterion
+    assert requests_waiting() == []
+
+
+def test_the_sweep_sends_only_what_waited_past_the_grace_oldest_first_and_bounded(
+    salesperson, enqueued
+):
+    leads = LeadFactory.create_batch(4, owner=salesperson)
+    RescoreRequest.objects.all().delete()
+    for minutes, lead in zip((10, 5, 3, 1), leads, strict=True):
+        RescoreRequest.objects.create(
+            kind="lead", target_id=lead.pk, requested_at=NOW - timedelta(minutes=minutes)
+        )
+
+    with CaptureQueriesContext(connection) as queries:
+        sent = rescoring.rescore_requests_sweep(now=NOW, limit=2)
+
+    assert sent == 2
+    assert [args for _, args, _ in enqueued] == [(leads[0].pk,), (leads[1].pk,)]
+    assert len(queries) == 2  # the waiting requests, and moving on the time of those sent
+    # Sent again only after another grace period, should this message be lost as well.
+    assert RescoreRequest.objects.get(target_id=leads[0].pk).requested_at == NOW
+    assert rescoring.rescore_requests_sweep(now=NOW + timedelta(seconds=59)) == 1  # leads[2]
+    assert enqueued[-1][1] == (leads[2].pk,)
+
+    # Another grace period later (the coalescing keys long expired), the messages are lost:
+    # the sweep sends those sent at NOW again, and the one that was never sent.
+    cache.delete_many([lead_rescore_key(lead.pk) for lead in leads])
+    assert rescoring.rescore_requests_sweep(now=NOW + SWEEP_GRACE) == 3
+    assert sorted(args for _, args, _ in enqueued[-3:]) == sorted(
+        [(leads[0].pk,), (leads[1].pk,), (leads[3].pk,)]
+    )
+
+
+def test_the_sweep_costs_one_query_when_nothing_waits(db, django_assert_num_queries, enqueued):
+    RescoreRequest.objects.all().delete()
+    with django_assert_num_queries(1):
+        assert rescoring.rescore_requests_sweep(now=NOW) == 0
+    assert enqueued == []
+
+
+def test_the_sweep_leaves_a_request_whose_run_is_queued_and_stops_when_the_broker_is_down(
+    salesperson, enqueued, broker_unreachable, monkeypatch
+):
+    queued, waiting = LeadFactory.create_batch(2, owner=salesperson)
+    RescoreRequest.objects.all().delete()
+    for lead in (queued, waiting):
+        RescoreRequest.objects.create(
+            kind="lead", target_id=lead.pk, requested_at=NOW - timedelta(minutes=5)
+        )
+    cache.add(lead_rescore_key(queued.pk), 1)  # its task is on the broker and not started
+
+    monkeypatch.undo()  # the real apply_async, to an unreachable broker
+    with broker_unreachable():
+        assert rescoring.rescore_requests_sweep(now=NOW) == 0
+
+    # Neither is marked sent; the next sweep tries again.
+    assert set(RescoreRequest.objects.values_list("requested_at", flat=True)) == {
+        NOW - timedelta(minutes=5)
+    }
+    assert cache.get(lead_rescore_key(waiting.pk)) is None
+
+
+def test_an_import_records_one_owner_request_not_one_per_lead(
+    salesperson, enqueued, django_capture_on_commit_callbacks
+):
+    RescoreRequest.objects.all().delete()
+    with (
+        django_capture_on_commit_callbacks(execute=True),
+        rescoring.deferred_rescores(owner_id=salesperson.pk),
+    ):
+        for lead in LeadFactory.create_batch(5, owner=salesperson):
+            request_rescore(lead.pk)
+
+    assert requests_waiting() == [("owner", salesperson.pk)]
+    assert [name for name, *_ in enqueued] == ["icp.tasks.rescore_owner_leads"]

@@ -7,8 +7,15 @@ import pytest
 import time_machine
 from django.core.cache import cache
 
-from icp.rescoring import icp_rescore_key, lead_rescore_key
-from icp.tasks import rescore_all_leads, rescore_icp_leads, rescore_lead, rescore_owner_leads
+from icp.models import RescoreRequest
+from icp.rescoring import icp_rescore_key, lead_rescore_key, request_rescore
+from icp.tasks import (
+    rescore_all_leads,
+    rescore_icp_leads,
+    rescore_lead,
+    rescore_owner_leads,
+    sweep_rescore_requests,
+)
 from leads.models import ActivityKind, Lead
 from tests.factories import (
     ActivityFactory,
@@ -33,15 +40,20 @@ def retail_lead(owner, **company):
 
 
 @pytest.mark.django_db
-def test_rescore_lead_frees_the_coalescing_key_and_scores(salesperson):
+def test_rescore_lead_takes_its_request_and_scores(salesperson, enqueued):
     retail_icp(salesperson)
     lead = retail_lead(salesperson, country="FR")
+    other = LeadFactory(owner=salesperson)
+    RescoreRequest.objects.all().delete()
+    request_rescore(lead.id)
+    request_rescore(other.id)
     cache.set(lead_rescore_key(lead.id), 1)
 
     rescore_lead(lead.id)
 
     lead.refresh_from_db()
     assert cache.get(lead_rescore_key(lead.id)) is None
+    assert list(RescoreRequest.objects.values_list("target_id", flat=True)) == [other.id]
     assert (lead.fit_score, lead.total_score, lead.grade) == (75, 45, "C")
 
 
@@ -72,10 +84,12 @@ def test_rescore_icp_leads_rescores_the_icp_owners_leads_only(salesperson, other
     mine = retail_lead(salesperson)
     theirs = retail_lead(other_salesperson)
     cache.set(icp_rescore_key(icp.id), 1)
+    RescoreRequest.objects.create(kind="icp", target_id=icp.id, requested_at=NOW)
 
     rescore_icp_leads(icp.id)
 
     assert cache.get(icp_rescore_key(icp.id)) is None
+    assert not RescoreRequest.objects.exists()
     assert Lead.objects.get(pk=mine.id).fit_score == 100
     assert Lead.objects.get(pk=theirs.id).scored_at is None
 
@@ -97,7 +111,9 @@ def test_rescore_owner_leads_drops_a_deleted_icp(salesperson):
     assert Lead.objects.get(pk=lead.id).best_icp_id == icp.id
 
     icp.delete()
+    RescoreRequest.objects.create(kind="owner", target_id=salesperson.id, requested_at=NOW)
     rescore_owner_leads(salesperson.id)
+    assert not RescoreRequest.objects.exists()
 
     lead.refresh_from_db()
     assert (lead.fit_score, lead.best_icp_id, lead.score_explanation["icp"]) == (0, None, None)
@@ -128,6 +144,8 @@ def test_tasks_have_stable_names_and_retry_only_database_errors():
     assert rescore_lead.acks_late is True
     assert [exc.__name__ for exc in rescore_lead.autoretry_for] == ["OperationalError"]
     assert rescore_all_leads.time_limit == 1800
+    assert sweep_rescore_requests.name == "icp.tasks.sweep_rescore_requests"
+    assert sweep_rescore_requests.time_limit == 60  # never longer than its one-minute interval
 
 
 def wait_for(condition, timeout: float = 30.0) -> bool:

@@ -23,6 +23,7 @@ from django.urls import reverse
 from django.utils import timezone
 
 from audit.models import AuditAction, AuditEvent
+from icp.models import RescoreRequest
 from icp.rescoring import lead_rescore_key
 from imports import services as import_services
 from imports.models import ImportJob, ImportStatus
@@ -138,6 +139,7 @@ def person(salesperson, manager, client, settings):
     assert sum(NAME in json.dumps(s.get_decoded()) for s in Session.objects.all()) == 2
 
     cache.set(lead_rescore_key(lead.pk), 1)
+    assert RescoreRequest.objects.filter(kind="lead", target_id=lead.pk).exists()
     lead.refresh_from_db()
     lead.test_extras = {"referred": referred, "source": source, "referrer": referrer, "job": job}
     return lead
@@ -290,6 +292,7 @@ def test_erasing_leaves_no_trace_of_the_person_anywhere(
     assert "erased" in waiting.failure
     assert not import_services.upload_path(waiting.pk).exists()
     assert cache.get(lead_rescore_key(person.pk)) is None
+    assert not RescoreRequest.objects.filter(kind="lead", target_id=person.pk).exists()
     # The referral source made of them stays, anonymised and never asked again, so the lead
     # they referred keeps its credit; the other person in the file is untouched.
     source = ReferralSource.objects.get(pk=extras["source"].pk)
