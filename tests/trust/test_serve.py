@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import re
 import signal
 import socket
 import subprocess
@@ -44,7 +45,11 @@ def descendants(pid: int) -> dict[int, str]:
 def celery_main(root: int, kind: str) -> int | None:
     """The main process of `celery worker` or `celery beat`: the one not forked by another."""
     tree = descendants(root)
-    celery = {pid for pid, command in tree.items() if f"celery -A leadhunter {kind}" in command}
+    celery = {
+        pid
+        for pid, command in tree.items()
+        if re.search(rf"/celery (--quiet )?-A leadhunter {kind} ", command)
+    }
     for pid in celery:
         if not any(pid in children(other) for other in celery):
             return pid
