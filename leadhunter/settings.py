@@ -363,6 +363,9 @@ LOGGING = {
     "loggers": {
         # django-axes logs every login at INFO; its lockouts are warnings and still show.
         "axes": {"level": "WARNING"},
+        # Django's own console handler (DEBUG only) would print each of its records a second
+        # time beside the root's.
+        "django": {"handlers": [], "level": "INFO"},
         # Celery logs each task received, succeeded or retried at INFO, and beat each task it
         # sends: hundreds of lines after a bulk edit, burying what matters. A failed task is
         # an ERROR of celery.app.trace and still shows; the bulk jobs log one summary line
