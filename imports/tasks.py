@@ -14,6 +14,7 @@ import logging
 from celery import shared_task
 from celery.exceptions import SoftTimeLimitExceeded
 from django.db import OperationalError
+from django.utils import timezone
 
 from imports.models import ImportStatus
 from imports.services import HEARTBEAT_TIMEOUT, ImportBusy, import_job_run
@@ -33,11 +34,12 @@ logger = logging.getLogger(__name__)
 )
 def run_import(self, job_id: str) -> None:
     """Import an uploaded file that is too large to import while the person waits."""
+    started = timezone.now()
     try:
         job = import_job_run(job_id=job_id, release_on_transient=True)
     except ImportBusy as busy:
         raise self.retry(exc=busy, countdown=HEARTBEAT_TIMEOUT.total_seconds()) from None
-    if job is not None:
+    if job is not None and job.finished_at and job.finished_at >= started:  # finished by this run
         logger.log(
             logging.WARNING if job.status == ImportStatus.FAILED else logging.INFO,
             "Import %s %s: %d rows, %d new leads, %d updated, %d duplicates, %d errors",
