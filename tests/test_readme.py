@@ -36,6 +36,7 @@ import socket
 import subprocess
 import termios
 import time
+import urllib.request
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -283,6 +284,18 @@ def test_commands_after_make_run_use_its_settings_and_its_port(checkout):
         "print(settings.DEBUG, settings.SITE_URL, settings.DATA_DIR, sep='|')"
     )
     assert settings_seen == f"True|http://127.0.0.1:{checkout.port}|{checkout.folder / 'var'}"
+
+    # A one-click link of an email made from a shell leads to the server make run started.
+    link = checkout.python(
+        "from accounts.models import User; from leads.models import FollowUp\n"
+        "from reminders.links import FOLLOW_UP_DONE, make_link\n"
+        "sam = User.objects.get(username='sam')\n"
+        "follow_up = FollowUp.objects.filter(lead__owner=sam).first()\n"
+        "print(make_link(sam, FOLLOW_UP_DONE, follow_up.pk))"
+    )
+    assert link.startswith(f"http://127.0.0.1:{checkout.port}/")
+    with urllib.request.urlopen(link, timeout=30) as answer:  # noqa: S310 - our own server
+        assert answer.status == 200
 
 
 def test_production_settings_never_read_what_make_run_saved(checkout):
