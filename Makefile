@@ -22,12 +22,17 @@ $(VENV)/.installed-dev: pyproject.toml | $(BIN)/python
 	$(BIN)/python -m pip install --quiet -e ".[dev]"
 	touch $@ $(VENV)/.installed
 
-## run: install, migrate, load demo data into an empty database, serve on :$(PORT) with worker + beat
+## run: install, migrate, load demo data into an empty database, serve on :$(PORT) with worker + beat.
+## Its settings are saved to var/make-run.env first, so that `.venv/bin/python manage.py ...`
+## from another terminal uses the same ones (leadhunter/run_env.py); it ends with one banner.
 run: $(VENV)/.installed
-	$(BIN)/python manage.py migrate --noinput
-	$(BIN)/python manage.py collectstatic --noinput --verbosity 0
-	SITE_URL=$${SITE_URL:-http://127.0.0.1:$(PORT)} $(BIN)/python manage.py seed_demo
-	bin/serve
+	@$(BIN)/python -m leadhunter.run_env save
+	@echo "Getting the database ready (the first run also loads the demo data: about a minute)…"
+	@$(BIN)/python manage.py migrate --noinput --verbosity 0
+	@$(BIN)/python manage.py collectstatic --noinput --verbosity 0
+	@$(BIN)/python manage.py seed_demo --verbosity 0
+	@echo "Starting the web server, the worker and beat…"
+	@bin/serve
 
 ## test: the whole suite (pytest-django); DATA_DIR keeps test broker/cache files apart from run's
 test: $(VENV)/.installed-dev

@@ -540,3 +540,15 @@ def _create_referral_chain(
         referrer = referrers[index % len(referrers)]
         if referrer.lead_id != lead.pk:
             referral_services.referral_link_lead(lead=lead, source=referrer, user=owner)
+
+
+def demo_logins() -> list[DemoLogin]:
+    """The demo accounts one can still log in to with the demo password, for `make run`'s
+    banner: none once the demo data is removed, a demo user deactivated or their password
+    changed."""
+    logins = []
+    for user in User.objects.filter(is_demo=True, is_active=True).order_by("pk"):
+        if user.check_password(DEMO_PASSWORD):
+            role = "sales manager" if user.is_manager else "salesperson"
+            logins.append(DemoLogin(role, user.username, DEMO_PASSWORD))
+    return logins

@@ -6,16 +6,21 @@ hiccups (a dropped connection, a PostgreSQL deadlock, SQLite "database is locked
 
 from __future__ import annotations
 
+import logging
+
 from celery import shared_task
 from django.db import OperationalError
 
 from icp.models import ICP, RescoreKind
 from icp.rescoring import (
+    RescoreSummary,
     lead_rescore,
     leads_rescore,
     rescore_request_take,
     rescore_requests_sweep,
 )
+
+logger = logging.getLogger(__name__)
 
 _RETRY = {
     "autoretry_for": (OperationalError,),
@@ -46,23 +51,36 @@ def rescore_icp_leads(icp_id: int) -> None:
     owner_id = ICP.objects.filter(pk=icp_id).values_list("owner_id", flat=True).first()
     if owner_id is None:
         return
-    leads_rescore(owner_id=owner_id)
+    _log_summary(f"ICP {icp_id}", leads_rescore(owner_id=owner_id))
 
 
 @shared_task(name="icp.tasks.rescore_owner_leads", **_RETRY, **_BULK_LIMITS)
 def rescore_owner_leads(owner_id: int) -> None:
     """Rescore all of one owner's leads (after an ICP was deleted or moved to another owner)."""
     rescore_request_take(kind=RescoreKind.OWNER, target_id=owner_id)
-    leads_rescore(owner_id=owner_id)
+    _log_summary(f"owner {owner_id}", leads_rescore(owner_id=owner_id))
 
 
 @shared_task(name="icp.tasks.rescore_all_leads", **_RETRY, **_BULK_LIMITS)
 def rescore_all_leads() -> None:
     """Nightly: rescore every lead so intent decays; unchanged rows are not written."""
-    leads_rescore()
+    _log_summary("all leads", leads_rescore())
 
 
 @shared_task(name="icp.tasks.sweep_rescore_requests", soft_time_limit=50, time_limit=60)
 def sweep_rescore_requests() -> int:
     """Every minute: send again the rescores whose task never reached the broker."""
     return rescore_requests_sweep()
+
+
+def _log_summary(scope: str, summary: RescoreSummary) -> None:
+    # One line per bulk job (the worker logs no line per task: settings.LOGGING); a rerun that
+    # changed nothing, as after a burst of edits that each asked for one, says nothing.
+    logger.log(
+        logging.INFO if summary.changed or scope == "all leads" else logging.DEBUG,
+        "Rescored %s: %d leads, %d changed, in %.1f s",
+        scope,
+        summary.scored,
+        summary.changed,
+        summary.seconds,
+    )

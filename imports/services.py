@@ -213,6 +213,7 @@ def import_job_run(*, job_id: UUID | str, release_on_transient: bool = False) ->
     except ImportFileError as error:
         return _fail(job, result, str(error))
     except Exception:
+        logger.exception("Import %s stopped on an unexpected error", job.pk)
         return _fail(job, result, "Something went wrong; the rows counted here were imported.")
     _finish(job, result, status=ImportStatus.DONE)
     return job

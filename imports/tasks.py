@@ -9,11 +9,17 @@ heartbeat could have gone stale.
 
 from __future__ import annotations
 
+import logging
+
 from celery import shared_task
 from celery.exceptions import SoftTimeLimitExceeded
 from django.db import OperationalError
+from django.utils import timezone
 
+from imports.models import ImportStatus
 from imports.services import HEARTBEAT_TIMEOUT, ImportBusy, import_job_run
+
+logger = logging.getLogger(__name__)
 
 
 @shared_task(
@@ -28,7 +34,20 @@ from imports.services import HEARTBEAT_TIMEOUT, ImportBusy, import_job_run
 )
 def run_import(self, job_id: str) -> None:
     """Import an uploaded file that is too large to import while the person waits."""
+    started = timezone.now()
     try:
-        import_job_run(job_id=job_id, release_on_transient=True)
+        job = import_job_run(job_id=job_id, release_on_transient=True)
     except ImportBusy as busy:
         raise self.retry(exc=busy, countdown=HEARTBEAT_TIMEOUT.total_seconds()) from None
+    if job is not None and job.finished_at and job.finished_at >= started:  # finished by this run
+        logger.log(
+            logging.WARNING if job.status == ImportStatus.FAILED else logging.INFO,
+            "Import %s %s: %d rows, %d new leads, %d updated, %d duplicates, %d errors",
+            job.pk,
+            job.status,
+            job.processed_rows,
+            job.created,
+            job.updated,
+            job.skipped_duplicates,
+            job.errors,
+        )

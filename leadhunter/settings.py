@@ -360,6 +360,18 @@ LOGGING = {
     "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s: %(message)s"}},
     "handlers": {"stderr": {"class": "logging.StreamHandler", "formatter": "plain"}},
     "root": {"handlers": ["stderr"], "level": env.text("LOG_LEVEL", "INFO")},
-    # django-axes logs every login at INFO; its lockouts are warnings and still show.
-    "loggers": {"axes": {"level": "WARNING"}},
+    "loggers": {
+        # django-axes logs every login at INFO; its lockouts are warnings and still show.
+        "axes": {"level": "WARNING"},
+        # Django's own console handler (DEBUG only) would print each of its records a second
+        # time beside the root's.
+        "django": {"handlers": [], "level": "INFO"},
+        # Celery logs each task received, succeeded or retried at INFO, and beat each task it
+        # sends: hundreds of lines after a bulk edit, burying what matters. A failed task is
+        # an ERROR of celery.app.trace and still shows; the bulk jobs log one summary line
+        # each (icp/tasks.py, imports/tasks.py, leads/tasks.py, reminders/services.py).
+        "celery.app.trace": {"level": "WARNING"},
+        "celery.worker.strategy": {"level": "WARNING"},
+        "celery.beat": {"level": "WARNING"},
+    },
 }

@@ -2,10 +2,14 @@
 
 from __future__ import annotations
 
+import logging
+
 from celery import shared_task
 from django.db import OperationalError
 
 from leads import services
+
+logger = logging.getLogger(__name__)
 
 
 # A dropped connection, a deadlock victim or "database is locked" is worth another try; the
@@ -25,4 +29,6 @@ def schedule_follow_ups() -> int:
     over in each user's time zone, which a run every 15 minutes catches."""
     created = services.follow_ups_schedule_missing()
     services.reconnects_plan_all()
+    if created:  # every 15 minutes: a line only when it did something
+        logger.info("Follow-ups planned for %d open leads that had none", created)
     return created

@@ -1,5 +1,7 @@
 from __future__ import annotations
 
+import logging
+import re
 import time
 from datetime import timedelta
 
@@ -167,3 +169,19 @@ def test_a_real_worker_rescores_a_lead(celery_worker, salesperson):
     assert wait_for(lambda: Lead.objects.get(pk=lead.id).total_score == 45)
     lead.refresh_from_db()
     assert (lead.fit_score, lead.grade, lead.score_explanation["icp"]) == (75, "C", "Retail")
+
+
+def test_a_bulk_rescore_logs_one_summary_line_and_a_no_op_rerun_none(salesperson, caplog):
+    for _ in range(3):
+        LeadFactory(owner=salesperson)
+    Lead.objects.filter(owner=salesperson).update(total_score=99, scored_at=None)
+
+    with caplog.at_level(logging.INFO, logger="icp.tasks"):
+        rescore_owner_leads(salesperson.pk)
+        rescore_owner_leads(salesperson.pk)
+
+    lines = [record.getMessage() for record in caplog.records if record.levelno >= logging.INFO]
+    assert len(lines) == 1
+    assert re.fullmatch(
+        rf"Rescored owner {salesperson.pk}: 3 leads, 3 changed, in \d+\.\d s", lines[0]
+    )

@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+import logging
 from datetime import timedelta
 
 import pytest
@@ -99,6 +100,19 @@ def test_the_task_imports_a_large_file_with_progress_and_an_error_report(salespe
     assert [error["row"] for error in job.error_rows] == [2, 502, 1002, 1502, 2002]
     assert job.progress_percent == 100
     assert not services.upload_path(job.pk).exists()
+
+
+def test_the_task_logs_one_summary_line_per_import(salesperson, caplog):
+    job = create_job(salesperson, generated_csv(600, bad_every=500))
+    ImportJob.objects.filter(pk=job.pk).update(status=ImportStatus.QUEUED)
+
+    with caplog.at_level(logging.INFO, logger="imports"):
+        tasks.run_import(str(job.pk))
+        tasks.run_import(str(job.pk))  # a redelivery of a finished job: nothing to say
+
+    assert [record.getMessage() for record in caplog.records] == [
+        f"Import {job.pk} done: 600 rows, 598 new leads, 0 updated, 0 duplicates, 2 errors"
+    ]
 
 
 def test_the_task_does_nothing_for_a_finished_job(salesperson):

@@ -11,6 +11,8 @@ class Command(BaseCommand):
 
     def handle(self, *args, **options) -> None:
         result = demo.load_demo_if_empty()
+        if options["verbosity"] == 0:  # make run: its banner shows the logins
+            return
         if result is None:
             self.stdout.write("The database already has users; demo data not loaded.")
             return
