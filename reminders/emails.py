@@ -108,6 +108,9 @@ def _weekly_referrals(user: User, now: datetime) -> Content | None:
             "strength_dots": "●" * item.source.strength + "○" * (5 - item.source.strength),
             "referrals_given": item.referrals_given,
             "days_since_ask": item.days_since_ask,
+            # How to reach them: the source's own address first, else its lead's.
+            "phone": item.source.lead.phone if item.source.lead else "",
+            "email": item.source.email or (item.source.lead.email if item.source.lead else ""),
             "asked_url": links.make_link(user, links.REFERRAL_ASKED, item.source.pk),
         }
         for item in ranked
