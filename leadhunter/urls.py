@@ -19,6 +19,7 @@ urlpatterns = [
     path("icp/", include("icp.urls")),
     path("reports/", include("reports.urls")),
     path("import/", include("imports.urls")),
+    path("settings/emails/", include("reminders.settings_urls")),
     path("settings/", include("accounts.urls")),
     path("accounts/", include("accounts.auth_urls")),
     path("admin/", admin.site.urls),
