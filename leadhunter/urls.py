@@ -22,6 +22,7 @@ urlpatterns = [
     path("settings/emails/", include("reminders.settings_urls")),
     path("settings/", include("accounts.urls")),
     path("accounts/", include("accounts.auth_urls")),
+    path("status/", include("ops.urls")),
     path("admin/", admin.site.urls),
     path("e/", include("reminders.urls")),
     path("api/v1/", include("api.urls")),
