@@ -13,7 +13,7 @@ from datetime import datetime, timedelta
 from enum import StrEnum
 
 from django.conf import settings
-from django.db import connection
+from django.db import DatabaseError, connection
 from django.db.migrations.executor import MigrationExecutor
 from django.db.migrations.recorder import MigrationRecorder
 from django.db.models import Max
@@ -60,19 +60,37 @@ def system_checks(*, now: datetime | None = None) -> list[Check]:
     checks = [_database(), _broker()]
     if checks[0].state != State.OK:
         return [*checks, Check("everything else", State.PROBLEM, "not checked: no database")]
-    worker = _worker(now)
-    outbox = reminder_outbox_counts(since=now - FAILED_EMAILS_WITHIN)
-    steps: list[Callable[[], Check]] = [
-        lambda: worker,
-        lambda: _beat(now, worker_ok=worker.state == State.OK),
-        lambda: _nightly_rescore(now),
-        lambda: _last_rescore(now),
-        lambda: _pending_emails(outbox, now),
-        lambda: _failed_emails(outbox),
-        _migrations,
-        lambda: _backup(now),
+    try:
+        worker = _worker(now)
+        outbox = reminder_outbox_counts(since=now - FAILED_EMAILS_WITHIN)
+    except DatabaseError as error:  # e.g. a database that was never migrated
+        return [*checks, _not_checked("everything else", error), _migrations()]
+    steps: list[tuple[str, Callable[[], Check]]] = [
+        ("beat", lambda: _beat(now, worker_ok=worker.state == State.OK)),
+        ("nightly rescore", lambda: _nightly_rescore(now)),
+        ("last rescore", lambda: _last_rescore(now)),
+        ("pending emails", lambda: _pending_emails(outbox, now)),
+        ("failed emails", lambda: _failed_emails(outbox)),
+        ("migrations", _migrations),
+        ("backup", lambda: _backup(now)),
     ]
-    return [*checks, *(step() for step in steps)]
+    return [*checks, worker, *(_guarded(name, step) for name, step in steps)]
+
+
+def _guarded(name: str, step: Callable[[], Check]) -> Check:
+    try:
+        return step()
+    except DatabaseError as error:
+        return _not_checked(name, error)
+
+
+def _not_checked(name: str, error: Exception) -> Check:
+    return Check(
+        name,
+        State.PROBLEM,
+        f"could not be checked ({type(error).__name__}: {str(error).strip()[:120]})",
+        "Run `python manage.py migrate`; if that does not help, check the database.",
+    )
 
 
 def overall(checks: list[Check]) -> State:
@@ -162,6 +180,15 @@ def _beat(now: datetime, *, worker_ok: bool) -> Check:
             State.WARNING,
             f"unknown: its heartbeat is run by the worker, which is not running ({found})",
             "Start the worker first; if this stays, start beat too.",
+        )
+    if last is None:
+        # Beat sends its first heartbeat a minute after it starts: a new install is not down.
+        return Check(
+            "beat",
+            State.WARNING,
+            "no heartbeat yet (beat sends the first one a minute after it starts)",
+            "If this stays, start exactly one: `celery -A leadhunter beat` "
+            "(`make run` and compose start it).",
         )
     return Check(
         "beat",

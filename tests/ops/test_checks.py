@@ -8,6 +8,7 @@ from io import StringIO
 
 import pytest
 from django.core.management import CommandError, call_command
+from django.db import OperationalError
 from django.db.migrations.recorder import MigrationRecorder
 from django.utils import timezone
 from django_celery_beat.models import PeriodicTask
@@ -280,3 +281,26 @@ def test_status_is_the_same_command_as_doctor(healthy):
 def test_ages_read_naturally(seconds, said):
     now = timezone.now()
     assert ago(now - timedelta(seconds=seconds), now) == said
+
+
+def test_beat_without_any_heartbeat_yet_is_only_a_warning(healthy):
+    ScheduledRun.objects.filter(task=BEAT_HEARTBEAT).delete()
+
+    beat = by_name()["beat"]
+
+    assert beat.state == State.WARNING
+    assert beat.found == "no heartbeat yet (beat sends the first one a minute after it starts)"
+
+
+def test_a_database_without_the_tables_says_to_migrate(healthy, monkeypatch):
+    def no_table(**kwargs):
+        raise OperationalError("no such table: ops_workerheartbeat")
+
+    monkeypatch.setattr("ops.checks.selectors.worker_status", no_table)
+
+    checks = by_name()
+
+    assert checks["everything else"].state == State.PROBLEM
+    assert "no such table" in checks["everything else"].found
+    assert checks["everything else"].todo.startswith("Run `python manage.py migrate`")
+    assert checks["migrations"].state == State.OK
