@@ -27,7 +27,7 @@ def test_a_manager_reads_every_check_with_what_to_do(client_of, manager, setting
     for name in ("Database", "Broker", "Worker", "Beat", "Nightly rescore", "Last rescore"):
         assert f'<span class="strong">{name}</span>' in response.text
     assert "not running (last heartbeat 10 min ago)" in response.text
-    assert "Start it: `celery -A leadhunter worker`" in response.text
+    assert "Start it: <code>celery -A leadhunter worker</code>" in response.text
     assert "Something is not working" in response.text
 
 
@@ -45,3 +45,11 @@ def test_status_needs_a_login(client, db):
 
     assert response.status_code == 302
     assert response["Location"].startswith("/accounts/login/")
+
+
+def test_commands_in_the_advice_are_shown_as_code_and_the_rest_is_escaped():
+    from ops.templatetags.ops_text import command_spans
+
+    assert command_spans("Run `python manage.py migrate` <now>") == (
+        "Run <code>python manage.py migrate</code> &lt;now&gt;"
+    )
