@@ -104,6 +104,11 @@ def test_an_empty_digest_previews_as_skipped_and_a_due_one_lists_the_follow_up(
 def test_the_preview_fits_a_phone(logged_in_page, live_server, sam, page, console_errors):
     page.set_viewport_size({"width": 375, "height": 800})
     logged_in_page(sam)
+    page.goto(f"{live_server.url}/settings/")
+    section = page.locator("#reminder-emails")
+    expect(section.get_by_role("button", name="Send the daily digest to me now")).to_be_visible()
+    assert page.evaluate("document.documentElement.scrollWidth") <= 375
+    section.screenshot(path=str(SCREENSHOTS / "settings-reminder-emails-phone.png"))
     page.goto(f"{live_server.url}/settings/emails/weekly/")
 
     expect(page.locator("#email-subject")).to_be_visible()
