@@ -58,7 +58,7 @@ class User(AbstractUser):
     )
     daily_digest_email = models.BooleanField(
         "daily follow-up digest",
-        default=False,
+        default=True,
         help_text="Each morning: overdue and due-today follow-ups and new hand-raisers.",
     )
     is_demo = models.BooleanField(

@@ -12,7 +12,7 @@ import re
 import shutil
 import sqlite3
 import subprocess
-from datetime import datetime
+from datetime import UTC, datetime
 from pathlib import Path
 
 from django.conf import settings
@@ -29,11 +29,34 @@ class BackupError(Exception):
     """The backup or restore cannot be done; the message says why and what to do."""
 
 
+def backup_folder() -> Path:
+    """Where `manage.py backup` writes unless told otherwise: DATA_DIR/backups."""
+    return Path(settings.DATA_DIR) / "backups"
+
+
 def backup_default_path(*, now: datetime | None = None) -> Path:
     """DATA_DIR/backups/leadhunter-<UTC time>.<dump|sqlite3>."""
     stamp = (now or timezone.now()).strftime("%Y%m%d-%H%M%S")
     suffix = "dump" if connection.vendor == "postgresql" else "sqlite3"
-    return Path(settings.DATA_DIR) / "backups" / f"leadhunter-{stamp}.{suffix}"
+    return backup_folder() / f"leadhunter-{stamp}.{suffix}"
+
+
+def backup_newest() -> tuple[Path, datetime] | None:
+    """The newest complete backup in backup_folder() and when it was written, or None.
+
+    Judged by the file's modification time (a copied-in backup counts from when it was copied);
+    half-written `.partial` files are not backups.
+    """
+    found = [
+        (path.stat().st_mtime, path)
+        for pattern in ("leadhunter-*.dump", "leadhunter-*.sqlite3")
+        for path in backup_folder().glob(pattern)
+        if path.is_file()
+    ]
+    if not found:
+        return None
+    mtime, path = max(found)
+    return path, datetime.fromtimestamp(mtime, tz=UTC)
 
 
 def backup_create(*, output: Path | None = None) -> Path:

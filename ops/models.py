@@ -26,3 +26,15 @@ class WorkerHeartbeat(models.Model):
 
     def __str__(self) -> str:
         return f"{self.hostname} (pid {self.pid})"
+
+
+class ScheduledRun(models.Model):
+    """When a scheduled job last finished: the beat heartbeat (which proves beat sends tasks and
+    a worker runs them) and the jobs whose age `manage.py doctor` reports, e.g. the nightly
+    rescore. One row per task, overwritten by each successful run."""
+
+    task = models.CharField(max_length=200, unique=True)
+    finished_at = models.DateTimeField()
+
+    def __str__(self) -> str:
+        return f"{self.task} finished {self.finished_at:%Y-%m-%d %H:%M}"

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
+from email.utils import make_msgid
 from urllib.parse import urlsplit
 
 from django.conf import settings
@@ -45,18 +46,30 @@ def compose(reminder: Reminder, *, now: datetime) -> EmailMultiAlternatives | No
     user = reminder.user
     if not user.email:
         raise PermanentSendError(f"{user} has no email address.")
-    build = _weekly_referrals if reminder.kind == ReminderKind.WEEKLY_REFERRALS else _daily_digest
+    # Stable per reminder: if a crash makes us send it twice, mail systems can fold it.
+    message_id = f"<reminder-{reminder.pk}.{reminder.period}@{_mail_domain()}>"
+    return compose_for(user, reminder.kind, now=now, message_id=message_id)
+
+
+def compose_for(
+    user: User, kind: str, *, now: datetime, message_id: str | None = None
+) -> EmailMultiAlternatives | None:
+    """The `kind` email for `user` as it would be sent at `now`, or None when there would be
+    nothing worth sending; the one composer behind the scheduled send, the preview and "send
+    it to me now". Without `message_id` the email gets a fresh one (a copy asked for on
+    demand must not be folded into the scheduled one by the mail system)."""
+    build = _weekly_referrals if kind == ReminderKind.WEEKLY_REFERRALS else _daily_digest
     content = build(user, now)
     if content is None:
         return None
-    return _message(reminder, content)
+    return _message(user, content, message_id or make_msgid("reminder", _mail_domain()))
 
 
-def _message(reminder: Reminder, content: Content) -> EmailMultiAlternatives:
+def _message(user: User, content: Content, message_id: str) -> EmailMultiAlternatives:
     context = {
         **content.context,
-        "user": reminder.user,
-        "time_zone": reminder.user.time_zone,
+        "user": user,
+        "time_zone": user.time_zone,
         "open_url": settings.SITE_URL + reverse("today"),
         "site_url": settings.SITE_URL,
     }
@@ -64,12 +77,8 @@ def _message(reminder: Reminder, content: Content) -> EmailMultiAlternatives:
         subject=one_line(content.subject),
         body=render_to_string(f"reminders/email/{content.template}.txt", context),
         from_email=settings.DEFAULT_FROM_EMAIL,
-        to=[reminder.user.email],
-        headers={
-            # Stable per reminder: if a crash makes us send it twice, mail systems can fold it.
-            "Message-ID": f"<reminder-{reminder.pk}.{reminder.period}@{_mail_domain()}>",
-            "Auto-Submitted": "auto-generated",
-        },
+        to=[user.email] if user.email else [],
+        headers={"Message-ID": message_id, "Auto-Submitted": "auto-generated"},
     )
     message.attach_alternative(
         render_to_string(f"reminders/email/{content.template}.html", context), "text/html"
@@ -108,6 +117,9 @@ def _weekly_referrals(user: User, now: datetime) -> Content | None:
             "strength_dots": "●" * item.source.strength + "○" * (5 - item.source.strength),
             "referrals_given": item.referrals_given,
             "days_since_ask": item.days_since_ask,
+            # How to reach them: the source's own address first, else its lead's.
+            "phone": item.source.lead.phone if item.source.lead else "",
+            "email": item.source.email or (item.source.lead.email if item.source.lead else ""),
             "asked_url": links.make_link(user, links.REFERRAL_ASKED, item.source.pk),
         }
         for item in ranked

@@ -66,3 +66,22 @@ class EmailLinkUse(models.Model):
 
     def __str__(self) -> str:
         return f"{self.action} by {self.user} at {self.used_at:%Y-%m-%d %H:%M}"
+
+
+class ReminderSendToSelf(models.Model):
+    """One "Send it to me now" of a reminder email, from Settings: kept to limit how many a
+    user may send in an hour (the button must not become a way to flood an inbox)."""
+
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+")
+    kind = models.CharField(max_length=20, choices=ReminderKind.choices)
+    requested_at = models.DateTimeField()
+    sent = models.BooleanField(default=False, help_text="The mail server accepted it.")
+
+    class Meta:
+        ordering = ["-requested_at"]
+        indexes = [models.Index(fields=["user", "requested_at"], name="send_to_self_user_time")]
+
+    def __str__(self) -> str:
+        return (
+            f"{self.get_kind_display()} sent to {self.user} at {self.requested_at:%Y-%m-%d %H:%M}"
+        )

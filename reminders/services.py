@@ -16,6 +16,7 @@ referrals services, with EmailLinkUse as the idempotency record.
 from __future__ import annotations
 
 import logging
+import math
 import random
 import smtplib
 from collections.abc import Callable, Iterator
@@ -24,6 +25,7 @@ from datetime import datetime, time, timedelta
 from enum import StrEnum
 from time import monotonic
 
+from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.core.mail import BadHeaderError
 from django.db import IntegrityError, transaction
@@ -38,7 +40,15 @@ from referrals.models import ReferralSource
 from referrals.selectors import referral_sources_visible_to
 from referrals.services import referral_ask_record
 from reminders import emails, links
-from reminders.models import EmailLinkUse, Reminder, ReminderKind, ReminderStatus
+from reminders.emails import one_line
+from reminders.models import (
+    EmailLinkUse,
+    Reminder,
+    ReminderKind,
+    ReminderSendToSelf,
+    ReminderStatus,
+)
+from reminders.selectors import reminder_about
 
 logger = logging.getLogger(__name__)
 
@@ -328,6 +338,86 @@ def _settle(reminder: Reminder, outcome: str, **fields: object) -> str:
     if not settled:
         logger.warning("Reminder %s was re-claimed before its result (%s)", reminder.pk, outcome)
     return outcome
+
+
+# --- "Send it to me now" ---------------------------------------------------------------------
+
+# A salesperson trying the emails out sends a few; more than this in an hour is refused, so
+# the button cannot be used to flood an inbox (or the mail server's sending quota).
+SEND_TO_SELF_PER_HOUR = 5
+
+
+@dataclass(frozen=True)
+class SendToSelfResult:
+    """What happened (`outcome`: sent, nothing, no-address, too-many or failed), in words fit
+    for the person who asked."""
+
+    outcome: str
+    message: str
+
+    @property
+    def sent(self) -> bool:
+        return self.outcome == "sent"
+
+
+def reminder_send_to_self(
+    *, user: User, kind: str, now: datetime | None = None, rate_limit: bool = True
+) -> SendToSelfResult:
+    """Send `user` their `kind` email now, to their own address, as the scheduled send would
+    compose it today; whether the email is turned on in their settings does not matter.
+
+    It goes out through the configured email backend at once (not through the outbox, which
+    holds one scheduled email per period). Each attempt is recorded, and beyond
+    SEND_TO_SELF_PER_HOUR in the last hour the request is refused (`rate_limit=False` for the
+    shell command, whose user runs the server anyway).
+    """
+    now = now or timezone.now()
+    if not user.email:
+        return SendToSelfResult(
+            "no-address",
+            "Your account has no email address, so there is nowhere to send it. "
+            "Ask your manager to add one.",
+        )
+    if rate_limit:
+        # The newest SEND_TO_SELF_PER_HOUR attempts: all within the hour means one too many.
+        latest = list(
+            ReminderSendToSelf.objects.filter(user=user, requested_at__gt=now - timedelta(hours=1))
+            .order_by("-requested_at")
+            .values_list("requested_at", flat=True)[:SEND_TO_SELF_PER_HOUR]
+        )
+        if len(latest) == SEND_TO_SELF_PER_HOUR:
+            wait = latest[-1] + timedelta(hours=1) - now
+            minutes = max(1, math.ceil(wait.total_seconds() / 60))
+            return SendToSelfResult(
+                "too-many",
+                f"You have sent yourself {SEND_TO_SELF_PER_HOUR} emails in the last hour; "
+                f"try again in {minutes} minute{'' if minutes == 1 else 's'}.",
+            )
+    message = emails.compose_for(user, kind, now=now)
+    if message is None:
+        return SendToSelfResult("nothing", reminder_about(kind)["empty"])
+    attempt = ReminderSendToSelf.objects.create(user=user, kind=kind, requested_at=now)
+    try:
+        message.send()
+    except Exception as error:
+        logger.warning("Send-to-self of %s to user %s failed: %r", kind, user.pk, error)
+        return SendToSelfResult(
+            "failed",
+            f"The email could not be sent ({type(error).__name__}: {one_line(str(error))}). "
+            "Ask whoever runs LeadHunter to check its email settings (EMAIL_URL).",
+        )
+    ReminderSendToSelf.objects.filter(pk=attempt.pk).update(sent=True)
+    return SendToSelfResult("sent", f"Sent “{message.subject}” to {user.email}.{_where_it_went()}")
+
+
+def _where_it_went() -> str:
+    backend = settings.EMAIL_BACKEND.rsplit(".", 2)[-2]
+    if backend == "console":
+        return (
+            " Emails are printed in the log here, not delivered (EMAIL_URL is console://); "
+            "set EMAIL_URL to an SMTP server to receive them."
+        )
+    return ""
 
 
 # --- One-click email links -----------------------------------------------------------------

@@ -1,14 +1,21 @@
-"""The one page behind every one-click link in a reminder email."""
+"""The one page behind every one-click link in a reminder email, and the previews of the
+emails (with "Send it to me now") that Settings links to."""
 
 from __future__ import annotations
 
+from csp.constants import NONE, SELF, UNSAFE_INLINE
+from csp.decorators import csp
+from django.contrib import messages
 from django.contrib.auth.decorators import login_not_required
-from django.http import HttpRequest, HttpResponse
-from django.shortcuts import render
+from django.http import Http404, HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+from django.urls import reverse
+from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.cache import never_cache
-from django.views.decorators.http import require_http_methods
+from django.views.decorators.clickjacking import xframe_options_sameorigin
+from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
-from reminders import links, services
+from reminders import links, selectors, services
 
 
 @require_http_methods(["GET", "POST"])
@@ -59,3 +66,64 @@ def _result(
     response["X-Robots-Tag"] = "noindex, nofollow"
     response["Referrer-Policy"] = "no-referrer"
     return response
+
+
+# --- Previews and "Send it to me now" (linked from Settings) -------------------------------
+
+
+def _kind(slug: str) -> str:
+    try:
+        return selectors.KIND_BY_SLUG[slug]
+    except KeyError:
+        raise Http404("No such email.") from None
+
+
+@require_GET
+@never_cache  # the email's one-click links are credentials
+def reminder_email_preview(request: HttpRequest, slug: str) -> HttpResponse:
+    """The email as it would be sent today: subject, recipient, the HTML part in a sandboxed
+    frame (reminder_email_preview_html) and the plain-text part, with "Send it to me now"."""
+    preview = selectors.reminder_preview(user=request.user, kind=_kind(slug))
+    context = {"title": f"Preview: {preview.title}", "preview": preview}
+    return render(request, "reminders/email_preview.html", context)
+
+
+@require_GET
+@never_cache
+@xframe_options_sameorigin
+# The email's HTML uses inline styles (mail apps ignore style sheets): allowed here, for this
+# response only, which runs no script (and the frame showing it is sandboxed besides).
+@csp(
+    {
+        "default-src": [NONE],
+        "style-src": [UNSAFE_INLINE],
+        "img-src": ["data:"],
+        "frame-ancestors": [SELF],
+        "form-action": [NONE],
+        "base-uri": [NONE],
+    }
+)
+def reminder_email_preview_html(request: HttpRequest, slug: str) -> HttpResponse:
+    """The HTML part alone, for the preview page's frame."""
+    preview = selectors.reminder_preview(user=request.user, kind=_kind(slug))
+    if not preview.html:
+        raise Http404(preview.nothing_to_send)
+    # Its links open in a new tab: the pages they lead to refuse to be framed.
+    html = preview.html.replace("<head>", '<head><base target="_blank">', 1)
+    response = HttpResponse(html, content_type="text/html; charset=utf-8")
+    response["Referrer-Policy"] = "no-referrer"
+    return response
+
+
+@require_POST
+def reminder_email_send(request: HttpRequest, slug: str) -> HttpResponse:
+    """Send the email to the user's own address now, and say so (or why not) on the page the
+    button was on."""
+    result = services.reminder_send_to_self(user=request.user, kind=_kind(slug))
+    (messages.success if result.sent else messages.error)(request, result.message)
+    back = request.POST.get("next", "")
+    if not url_has_allowed_host_and_scheme(
+        back, allowed_hosts={request.get_host()}, require_https=request.is_secure()
+    ):
+        back = reverse("settings") + "#reminder-emails"
+    return redirect(back)

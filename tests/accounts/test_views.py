@@ -89,12 +89,12 @@ def test_the_service_validates_and_leaves_the_user_unchanged_on_error(salesperso
             time_zone="Europe/Paris",
             daily_touch_goal=900,
             weekly_referral_email=False,
-            daily_digest_email=True,
+            daily_digest_email=not salesperson.daily_digest_email,
         )
 
     assert "daily_touch_goal" in error.value.message_dict
     assert (salesperson.time_zone, salesperson.daily_touch_goal) == ("Europe/London", 20)
-    assert User.objects.get(pk=salesperson.pk).daily_digest_email is False
+    assert User.objects.get(pk=salesperson.pk).daily_digest_email is salesperson.daily_digest_email
 
 
 def test_anonymous_users_are_sent_to_log_in(client, db):

@@ -6,9 +6,18 @@ from urllib.parse import urlsplit
 import pytest
 from django.core.mail.backends import locmem
 
+from tests.factories import UserFactory
+
 SITE_URL = "https://crm.example.com"
 # Monday 30 November 2026 (ISO week 49), 09:00 in London.
 MONDAY_9_LONDON = datetime(2026, 11, 30, 9, 0, tzinfo=UTC)
+
+
+@pytest.fixture
+def salesperson(db):
+    """Sam, with the weekly email only: the digest (on by default for new accounts) is turned
+    on by the tests about it, so each test plans just the email it is about."""
+    return UserFactory(username="sam", daily_digest_email=False)
 
 
 @pytest.fixture(autouse=True)

@@ -60,7 +60,7 @@ def sources(clock, salesperson):
     )
     ReferralSourceFactory(owner=salesperson, name="No Thanks", opted_out=True)
     ReferralSourceFactory(
-        owner=UserFactory(username="alex", weekly_referral_email=False),
+        owner=UserFactory(username="alex", weekly_referral_email=False, daily_digest_email=False),
         name="Not Yours",
         next_ask_at=MONDAY_9_LONDON,
     )
@@ -174,7 +174,9 @@ def day_of_work(clock, digest_user):
     )
     FollowUpFactory(
         lead=LeadFactory(
-            owner=UserFactory(username="alex"), first_name="Someone", last_name="Else"
+            owner=UserFactory(username="alex", daily_digest_email=False),
+            first_name="Someone",
+            last_name="Else",
         ),
         due_at=MONDAY_9_LONDON,
     )
@@ -255,3 +257,63 @@ def test_a_long_backlog_is_cut_short_with_a_pointer_to_the_app(
     assert email.subject.startswith("Your follow-ups for Monday 30 November: 5 due")
     assert "…and 3 more in LeadHunter" in email.body
     assert len(LINK.findall(email.body)) == 2 * 3
+
+
+# --- How to reach each person --------------------------------------------------------------
+
+
+def test_the_weekly_email_gives_the_phone_and_email_of_each_source(clock, salesperson, mailoutbox):
+    clock(MONDAY_9_LONDON - timedelta(days=60))
+    customer = LeadFactory(
+        owner=salesperson,
+        first_name="Cara",
+        last_name="Customer",
+        phone="+44 20 7946 0001",
+        email="cara@customer.example",
+    )
+    ReferralSourceFactory(
+        owner=salesperson,
+        name="Cara Customer",
+        email="",  # reached through her lead's details
+        lead=customer,
+        next_ask_at=MONDAY_9_LONDON,
+    )
+    ReferralSourceFactory(
+        owner=salesperson,
+        name="Pat Partner",
+        email="pat@partner.example",
+        next_ask_at=MONDAY_9_LONDON,
+    )
+
+    send_now(clock)
+
+    [email] = mailoutbox
+    for part in (email.body, html_of(email)):
+        assert "+44 20 7946 0001" in part
+        assert "cara@customer.example" in part
+        assert "pat@partner.example" in part
+    assert "Phone: +44 20 7946 0001" in email.body
+    assert 'href="mailto:pat@partner.example"' in html_of(email)
+    assert 'href="tel:+44 20 7946 0001"' in html_of(email)
+
+
+def test_the_digest_gives_the_phone_and_email_of_each_lead_to_follow_up(
+    clock, digest_user, mailoutbox
+):
+    clock(MONDAY_9_LONDON - timedelta(days=2))
+    lead = LeadFactory(
+        owner=digest_user,
+        first_name="Fay",
+        last_name="Follow",
+        phone="+44 161 496 0002",
+        email="fay@follow.example",
+    )
+    FollowUpFactory(lead=lead, due_at=MONDAY_9_LONDON)
+
+    send_now(clock, datetime(2026, 11, 30, 7, 30, tzinfo=UTC))
+
+    [email] = mailoutbox
+    assert "Phone: +44 161 496 0002" in email.body
+    assert "Email: fay@follow.example" in email.body
+    assert 'href="tel:+44 161 496 0002"' in html_of(email)
+    assert 'href="mailto:fay@follow.example"' in html_of(email)

@@ -18,12 +18,12 @@ LOS_ANGELES_MONDAY_8 = datetime(2026, 11, 30, 16, 0, tzinfo=UTC)
 
 @pytest.fixture
 def tokyo(db):
-    return UserFactory(username="kenji", time_zone="Asia/Tokyo")
+    return UserFactory(username="kenji", time_zone="Asia/Tokyo", daily_digest_email=False)
 
 
 @pytest.fixture
 def los_angeles(db):
-    return UserFactory(username="lucia", time_zone="America/Los_Angeles")
+    return UserFactory(username="lucia", time_zone="America/Los_Angeles", daily_digest_email=False)
 
 
 def weekly(user) -> list[Reminder]:
@@ -85,7 +85,9 @@ def test_the_daily_digest_is_planned_at_7_30_on_weekdays_only(db):
 
 
 def test_users_who_opted_out_or_left_get_no_reminders(db):
-    UserFactory(username="quiet", time_zone="UTC", weekly_referral_email=False)
+    UserFactory(
+        username="quiet", time_zone="UTC", weekly_referral_email=False, daily_digest_email=False
+    )
     UserFactory(username="gone", time_zone="UTC", is_active=False, daily_digest_email=True)
 
     assert reminders_plan(now=datetime(2026, 11, 30, 12, 0, tzinfo=UTC)) == 0

@@ -23,6 +23,9 @@ from tests.trust.conftest import wait_for
 
 @pytest.fixture
 def reminder(clock, salesperson) -> Reminder:
+    """Sam's weekly email alone: the digest (on by default) would be a second row."""
+    salesperson.daily_digest_email = False
+    salesperson.save(update_fields=["daily_digest_email"])
     clock(MONDAY_9_LONDON)
     ReferralSourceFactory(owner=salesperson, next_ask_at=MONDAY_9_LONDON)
     services.reminders_plan()
