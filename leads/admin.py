@@ -412,8 +412,19 @@ def _first(items: list[str], shown: int = 5) -> str:
     return f"{text}; and {len(items) - shown} more." if len(items) > shown else f"{text}."
 
 
+class ReadOnlyAdmin(admin.ModelAdmin):
+    """Rows the services write (they keep the lead's last touch, next follow-up and score in
+    step with them): the admin shows them and never adds or changes one."""
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return False
+
+    def has_change_permission(self, request: HttpRequest, obj: object = None) -> bool:
+        return False
+
+
 @admin.register(Activity)
-class ActivityAdmin(admin.ModelAdmin):
+class ActivityAdmin(ReadOnlyAdmin):
     list_display = ["occurred_at", "kind", "direction", "outcome", "lead", "user"]
     list_filter = ["kind", "direction", "outcome"]
     search_fields = ["lead__first_name", "lead__last_name", "lead__email", "text"]
@@ -426,7 +437,7 @@ class ActivityAdmin(admin.ModelAdmin):
 
 
 @admin.register(FollowUp)
-class FollowUpAdmin(admin.ModelAdmin):
+class FollowUpAdmin(ReadOnlyAdmin):
     list_display = ["due_at", "kind", "lead", "rule", "done_at", "resolution"]
     list_filter = ["kind", "resolution", "rule"]
     search_fields = ["lead__first_name", "lead__last_name", "lead__email", "note"]

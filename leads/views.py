@@ -144,9 +144,9 @@ def today_done(request: HttpRequest, pk: int) -> HttpResponse:
 def today_log_form(request: HttpRequest, pk: int) -> HttpResponse:
     """A Today row's Log form, loaded when its Log panel opens, with the next step the
     cadence plans for a call already filled in."""
+    lead = get_object_or_404(selectors.leads_visible_to(request.user), pk=pk)
     if not wants_partial(request):
         return redirect("lead-detail", pk=pk)
-    lead = get_object_or_404(selectors.leads_visible_to(request.user), pk=pk)
     row_id = request.GET.get("row_id", "")
     if not TODAY_ROW_ID.fullmatch(row_id):
         return HttpResponseBadRequest("Which Today row is this form for? (row_id)")
@@ -483,7 +483,7 @@ def _detail_context(request: HttpRequest, lead) -> dict:
 # Regions of the lead page that reload themselves when the lead changes (leadChanged).
 DETAIL_REGIONS = ("lead-timeline", "lead-follow-up", "lead-score", "lead-contact-actions")
 # Cards whose Cancel button reloads them as they are.
-CARD_REGIONS = ("lead-company",)
+CARD_REGIONS = ("lead-contact", "lead-deal", "lead-company")
 
 
 @require_GET

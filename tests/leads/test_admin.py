@@ -323,3 +323,13 @@ def test_the_admin_refuses_another_owners_company(admin_client, salesperson, oth
     assert f"Choose one of {salesperson}" in response.content.decode()
     lead.refresh_from_db()
     assert lead.company != theirs
+
+
+@pytest.mark.parametrize("model", ["activity", "followup"])
+def test_activities_and_follow_ups_are_read_only_in_the_admin(client_of, manager, model):
+    """They are logged and planned on the lead page, where the services keep the lead's last
+    touch and next follow-up in step; a row saved here would leave them stale."""
+    client = client_of(manager)
+
+    assert client.get(reverse(f"admin:leads_{model}_add")).status_code == 403
+    assert client.get(reverse(f"admin:leads_{model}_changelist")).status_code == 200
