@@ -4,6 +4,8 @@ VENV := .venv
 BIN := $(VENV)/bin
 PORT ?= 8000
 TEST_DATA_DIR ?= $(CURDIR)/var/test
+# DEMO=0 skips the demo data: the first visit then offers "Create the first account".
+DEMO ?= 1
 # Local runs default to DEBUG on (no HTTPS redirect on http://127.0.0.1); deployments set DEBUG=false.
 DEBUG ?= true
 export DEBUG PORT
@@ -22,11 +24,11 @@ $(VENV)/.installed-dev: pyproject.toml | $(BIN)/python
 	$(BIN)/python -m pip install --quiet -e ".[dev]"
 	touch $@ $(VENV)/.installed
 
-## run: install, migrate, load demo data into an empty database, serve on :$(PORT) with worker + beat
+## run: install, migrate, load demo data into an empty database (not with DEMO=0), serve on :$(PORT) with worker + beat
 run: $(VENV)/.installed
 	$(BIN)/python manage.py migrate --noinput
 	$(BIN)/python manage.py collectstatic --noinput --verbosity 0
-	SITE_URL=$${SITE_URL:-http://127.0.0.1:$(PORT)} $(BIN)/python manage.py seed_demo
+	if [ "$(DEMO)" != "0" ]; then SITE_URL=$${SITE_URL:-http://127.0.0.1:$(PORT)} $(BIN)/python manage.py seed_demo; fi
 	bin/serve
 
 ## test: the whole suite (pytest-django); DATA_DIR keeps test broker/cache files apart from run's

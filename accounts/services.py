@@ -50,6 +50,50 @@ def user_create(
     return user
 
 
+class FirstAccountTaken(Exception):  # noqa: N818 - reads as what happened
+    """Someone created the first account already (the first-run page is gone)."""
+
+
+@transaction.atomic
+def first_account_create(
+    *,
+    username: str,
+    password: str,
+    email: str = "",
+    first_name: str = "",
+    last_name: str = "",
+    time_zone: str = "UTC",
+) -> User:
+    """The first account of a database without users: a sales manager, made from the browser.
+
+    Two people submitting the first-run page at once must not both get in: the Sales managers
+    group row is locked (on SQLite the IMMEDIATE transaction already holds the write lock) and
+    "no user yet" is checked again under that lock, so the second waits and then finds a user.
+    """
+    Group.objects.select_for_update().filter(pk=sales_managers_group().pk).get()
+    if User.objects.exists():
+        raise FirstAccountTaken
+    _after_first_account_check()
+    return user_create(
+        username=username,
+        password=password,
+        email=email,
+        first_name=first_name,
+        last_name=last_name,
+        time_zone=time_zone,
+        is_manager=True,
+    )
+
+
+def _after_first_account_check() -> None:
+    """Nothing; tests hold the race window open here."""
+
+
+def no_user_exists() -> bool:
+    """True on a fresh database: the first visit offers "Create the first account"."""
+    return not User.objects.exists()
+
+
 def sales_managers_group() -> Group:
     group, _ = Group.objects.get_or_create(name=settings.SALES_MANAGERS_GROUP)
     return group
