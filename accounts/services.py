@@ -50,7 +50,7 @@ def user_create(
     return user
 
 
-class FirstAccountTaken(Exception):  # noqa: N818 - reads as what happened
+class FirstAccountTaken(Exception):
     """Someone created the first account already (the first-run page is gone)."""
 
 
