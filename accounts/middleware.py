@@ -1,11 +1,8 @@
 from __future__ import annotations
 
 from django.contrib.auth import middleware
-from django.http import HttpResponse, HttpResponseRedirect
-from django.urls import reverse
+from django.http import HttpResponse
 from django.utils import timezone
-
-from accounts.services import no_user_exists
 
 
 class LoginRequiredMiddleware(middleware.LoginRequiredMiddleware):
@@ -16,11 +13,7 @@ class LoginRequiredMiddleware(middleware.LoginRequiredMiddleware):
     """
 
     def handle_no_permission(self, request, view_func):
-        # Only anonymous requests ask: a logged-in page costs no extra query.
-        if no_user_exists():
-            response = HttpResponseRedirect(reverse("first-account"))
-        else:
-            response = super().handle_no_permission(request, view_func)
+        response = super().handle_no_permission(request, view_func)
         if request.headers.get("HX-Request") == "true":
             unauthorised = HttpResponse(status=401)
             unauthorised["HX-Redirect"] = response["Location"]

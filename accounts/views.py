@@ -8,7 +8,7 @@ from django.contrib.auth import views as auth_views
 from django.contrib.auth.decorators import login_not_required
 from django.core.exceptions import ValidationError
 from django.db import transaction
-from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
+from django.http import Http404, HttpRequest, HttpResponse, HttpResponseRedirect
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.views.decorators.http import require_http_methods, require_POST
@@ -62,10 +62,11 @@ class PasswordResetView(auth_views.PasswordResetView):
 @login_not_required
 @require_http_methods(["GET", "POST"])
 def first_account(request: HttpRequest) -> HttpResponse:
-    """ "Create the first account" on a database without users; it becomes a sales manager and
-    is logged in. Once anyone exists the page is gone: it sends visitors to the login page."""
+    """The first-run page, "Create the first account", on a database without users: the account
+    becomes a sales manager and is logged in. Once anyone exists the page is gone (404): nobody makes themselves a manager
+    of a running team from outside."""
     if not services.no_user_exists():
-        return redirect("login")
+        raise Http404("There are accounts already: log in.")
     form = FirstAccountForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
         try:

@@ -20,6 +20,7 @@ urlpatterns = [
     path("reports/", include("reports.urls")),
     path("import/", include("imports.urls")),
     path("settings/", include("accounts.urls")),
+    path("team/", include("team.urls")),
     path("accounts/", include("accounts.auth_urls")),
     path("admin/", admin.site.urls),
     path("e/", include("reminders.urls")),

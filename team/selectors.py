@@ -85,3 +85,25 @@ def demo_data() -> DemoData:
         icps=ICP.objects.filter(owner__in=demo_users).count(),
         imports=ImportJob.objects.filter(owner__in=demo_users).count(),
     )
+
+
+@dataclass(frozen=True)
+class Work:
+    """What moves when someone is deactivated."""
+
+    leads: int
+    open_leads: int
+    follow_ups: int
+    referral_sources: int
+    companies: int
+
+
+def work_of(member: User) -> Work:
+    leads = Lead.objects.filter(owner=member)
+    return Work(
+        leads=leads.count(),
+        open_leads=leads.filter(stage__in=OPEN_STAGES).count(),
+        follow_ups=FollowUp.objects.filter(lead__owner=member, done_at__isnull=True).count(),
+        referral_sources=ReferralSource.objects.filter(owner=member).count(),
+        companies=Company.objects.filter(owner=member).count(),
+    )

@@ -82,6 +82,19 @@ class DemoRemovalRefused(Exception):
     """The person asking is a demo account and real accounts exist."""
 
 
+DEMO_SELF_REMOVAL_REFUSED = (
+    "You are logged in as a demo account, which this would delete. Log in as one of your own "
+    "managers to remove the demo data (add yourself as a Sales manager on the Team page first)."
+)
+
+
+def demo_removal_refused_for(user: User) -> str | None:
+    """Why `user` may not remove the demo data now, or None."""
+    if user.is_demo and User.objects.filter(is_demo=False).exists():
+        return DEMO_SELF_REMOVAL_REFUSED
+    return None
+
+
 @dataclass(frozen=True)
 class DemoRemoval:
     users: list[str]
@@ -112,11 +125,9 @@ def demo_remove(*, by: User | None = None) -> DemoRemoval:
         raise PermissionDenied("Only sales managers remove the demo data.")
     demo_users = list(User.objects.select_for_update().filter(is_demo=True).order_by("username"))
     removed_self = by is not None and by.is_demo
-    if removed_self and User.objects.filter(is_demo=False).exists():
-        raise DemoRemovalRefused(
-            "You are logged in as a demo account, which this would delete. Log in as one of "
-            "your own managers to remove the demo data (add yourself on the Team page first)."
-        )
+    refusal = demo_removal_refused_for(by) if by is not None else None
+    if refusal:
+        raise DemoRemovalRefused(refusal)
     deleted: Counter[str] = Counter()
     if not demo_users:
         return DemoRemoval(users=[], deleted=deleted)
