@@ -62,9 +62,9 @@ class PasswordResetView(auth_views.PasswordResetView):
 @login_not_required
 @require_http_methods(["GET", "POST"])
 def first_account(request: HttpRequest) -> HttpResponse:
-    """The first-run page, "Create the first account", on a database without users: the account
-    becomes a sales manager and is logged in. Once anyone exists the page is gone (404): nobody makes themselves a manager
-    of a running team from outside."""
+    """The first-run page, "Create the first account", on a database without users: the
+    account becomes a sales manager and is logged in. Once anyone exists the page is gone
+    (404): nobody makes themselves a manager of a running team from outside."""
     if not services.no_user_exists():
         raise Http404("There are accounts already: log in.")
     form = FirstAccountForm(request.POST or None)

@@ -161,7 +161,7 @@ def team_member_deactivate(request: HttpRequest, pk: int) -> HttpResponse:
 @require_http_methods(["GET", "POST"])
 @manager_required
 def demo_remove(request: HttpRequest) -> HttpResponse:
-    """ "Remove the demo data": what goes, then a confirm button."""
+    """What "Remove the demo data" deletes, then the button that confirms it."""
     demo = selectors.demo_data()
     refusal = None
     if request.method == "POST" and demo:
