@@ -133,6 +133,13 @@ class FirstAccountForm(BaseUserCreationForm):
     def __init__(self, *args, **kwargs) -> None:
         super().__init__(*args, **kwargs)
         self.fields["email"].required = True
+        # One line instead of Django's bulleted list of the validators' rules.
+        self.fields["password1"].help_text = (
+            "At least 12 characters; not a common password, not only digits, not like your "
+            "name or email."
+        )
+        self.fields["password2"].label = "Password again"
+        self.fields["password2"].help_text = ""
         self.fields["username"].widget.attrs["autofocus"] = True
         # The browser's own zone, unless the form came back with one chosen (app.js).
         self.fields["time_zone"].widget.attrs["data-guess-time-zone"] = (

@@ -59,7 +59,7 @@ class DemoData:
         return bool(self.users)
 
     def lines(self) -> list[str]:
-        """Each kind of record with its count, in words."""
+        """Each kind of record there is, with its count, in words (the accounts first)."""
         counts = [
             (len(self.users), "demo account", "demo accounts"),
             (self.leads, "lead", "leads"),
@@ -70,7 +70,7 @@ class DemoData:
             (self.icps, "ICP", "ICPs"),
             (self.imports, "import", "imports"),
         ]
-        return [f"{count} {one if count == 1 else many}" for count, one, many in counts]
+        return [f"{count} {one if count == 1 else many}" for count, one, many in counts if count]
 
 
 def demo_data() -> DemoData:

@@ -176,10 +176,11 @@ def demo_remove(request: HttpRequest) -> HttpResponse:
                     request, "The demo data is gone. Create your own account to start."
                 )
                 return redirect("first-account")
+            leads = removal.deleted.get("leads.Lead", 0)
             messages.success(
                 request,
-                f"Removed the demo data: {', '.join(removal.users)} and their "
-                f"{removal.deleted.get('leads.Lead', 0)} leads. Everyone else's data is as it was.",
+                f"Removed the demo data: {', '.join(removal.users)} and their {leads} "
+                f"lead{'s' if leads != 1 else ''}. Everyone else's data is as it was.",
             )
             return redirect("team")
     elif demo:

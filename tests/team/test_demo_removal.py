@@ -180,7 +180,7 @@ def test_the_command_says_what_goes_and_asks_for_yes(capsys):
 
     call_command("remove_demo", "--yes")
 
-    assert "Removed the demo data: 1 accounts, 1 leads." in capsys.readouterr().out
+    assert "Removed the demo data: Sam R and their 1 lead." in capsys.readouterr().out
     assert not User.objects.filter(is_demo=True).exists()
     assert Lead.objects.filter(pk=real_lead.pk).exists()
     call_command("remove_demo", "--yes")

@@ -34,10 +34,11 @@ class Command(BaseCommand):
             if answer.strip().lower() != "yes":
                 raise CommandError("Nothing removed.")
         removal = services.demo_remove()
+        leads = removal.deleted.get("leads.Lead", 0)
         self.stdout.write(
             self.style.SUCCESS(
-                f"Removed the demo data: {len(removal.users)} accounts, "
-                f"{removal.deleted.get('leads.Lead', 0)} leads."
+                f"Removed the demo data: {', '.join(removal.users)} and their {leads} "
+                f"lead{'s' if leads != 1 else ''}."
             )
         )
 
