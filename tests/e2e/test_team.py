@@ -175,6 +175,7 @@ def test_the_team_page_fits_a_phone(logged_in_page, manager, console_errors):
     expect(page.get_by_role("button", name="Add to the team")).to_be_visible()
     goal = page.get_by_label(re.compile("Daily touch goal of")).first
     box = goal.bounding_box()
-    assert box is not None and box["x"] + box["width"] <= PHONE["width"]
+    assert box is not None
+    assert box["x"] + box["width"] <= PHONE["width"]
     shot(page, "team-phone")
     assert console_errors == []
