@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+import re
+import subprocess
 import threading
 import time
 
 import pytest
+from django.conf import settings
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
@@ -131,3 +134,19 @@ def test_two_people_submitting_at_once_make_one_first_account(monkeypatch):
 
     assert sorted(outcomes) == ["created", "taken"]
     assert list(User.objects.values_list("username", flat=True)) == ["first"]
+
+
+@pytest.mark.parametrize(("demo", "seeded"), [(None, True), ("1", True), ("0", False)])
+def test_make_run_demo_0_skips_the_demo(demo, seeded):
+    """`make run DEMO=0` leaves the database empty for the first-run page; the seed line that
+    `make run` would run is run here, with the seeding itself replaced by an echo."""
+    args = ["make", "-n", "run", *([f"DEMO={demo}"] if demo else [])]
+    plan = subprocess.run(  # noqa: S603 - a fixed command line
+        args, cwd=settings.BASE_DIR, capture_output=True, text=True, check=True
+    ).stdout
+    [line] = [line for line in plan.splitlines() if "seed_demo" in line]
+    line = re.sub(r"\S*python manage.py seed_demo", "echo SEEDED", line)
+
+    ran = subprocess.run(["sh", "-c", line], capture_output=True, text=True, check=True)  # noqa: S603,S607
+
+    assert ("SEEDED" in ran.stdout) is seeded
