@@ -280,3 +280,15 @@ def test_a_demo_manager_alone_removes_the_demo_and_is_sent_to_create_an_account(
 
     assert response["Location"] == "/accounts/first-account/"
     assert "Create your own account" in client.get("/accounts/first-account/").text
+
+
+@pytest.mark.parametrize("people", [2, 20])
+def test_the_team_page_query_count_does_not_grow_with_the_team(
+    client_of, manager, django_assert_max_num_queries, people
+):
+    for number in range(people):
+        LeadFactory(owner=UserFactory(username=f"rep-{number}"))
+    client = client_of(manager)
+
+    with django_assert_max_num_queries(20):
+        assert client.get("/team/").status_code == 200
