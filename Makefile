@@ -4,6 +4,8 @@ VENV := .venv
 BIN := $(VENV)/bin
 PORT ?= 8000
 TEST_DATA_DIR ?= $(CURDIR)/var/test
+# DEMO=0 skips the demo data: the first visit then offers "Create the first account".
+DEMO ?= 1
 # Local runs default to DEBUG on (no HTTPS redirect on http://127.0.0.1); deployments set DEBUG=false.
 DEBUG ?= true
 export DEBUG PORT
@@ -22,7 +24,8 @@ $(VENV)/.installed-dev: pyproject.toml | $(BIN)/python
 	$(BIN)/python -m pip install --quiet -e ".[dev]"
 	touch $@ $(VENV)/.installed
 
-## run: install, migrate, load demo data into an empty database, serve on :$(PORT) with worker + beat.
+## run: install, migrate, load demo data into an empty database (not with DEMO=0), serve on
+## :$(PORT) with worker + beat.
 ## Its settings are saved to var/make-run.env first, so that `.venv/bin/python manage.py ...`
 ## from another terminal uses the same ones (leadhunter/run_env.py); it ends with one banner.
 run: $(VENV)/.installed
@@ -30,7 +33,7 @@ run: $(VENV)/.installed
 	@echo "Getting the database ready (the first run also loads the demo data: about a minute)…"
 	@$(BIN)/python manage.py migrate --noinput --verbosity 0
 	@$(BIN)/python manage.py collectstatic --noinput --verbosity 0
-	@$(BIN)/python manage.py seed_demo --verbosity 0
+	@if [ "$(DEMO)" != "0" ]; then $(BIN)/python manage.py seed_demo --verbosity 0; fi
 	@echo "Starting the web server, the worker and beat…"
 	@bin/serve
 

@@ -22,4 +22,9 @@ def navigation(request) -> dict[str, object]:
         url = reverse(url_name)
         current = path == url if url == "/" else path.startswith(url)
         items.append({"url": url, "label": label, "current": current})
-    return {"nav_items": items, "is_manager": request.user.is_manager}
+    is_manager = request.user.is_manager
+    if is_manager:
+        # Reversed by name only: accounts does not import the team app above it.
+        url = reverse("team")
+        items.append({"url": url, "label": "Team", "current": path.startswith(url)})
+    return {"nav_items": items, "is_manager": is_manager}

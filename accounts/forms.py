@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections import defaultdict
 
 from django import forms
+from django.contrib.auth.forms import BaseUserCreationForm
 from django.core.exceptions import ValidationError
 
 from accounts.models import TIME_ZONE_CHOICES, User
@@ -106,3 +107,53 @@ class UserSettingsForm(forms.Form):
 
     def add_service_error(self, error: ValidationError) -> None:
         add_service_errors(self, error)
+
+
+class FirstAccountForm(BaseUserCreationForm):
+    """The first account of a fresh database: username, email, password twice (checked by
+    AUTH_PASSWORD_VALIDATORS, against the name and email too) and time zone. It only
+    validates; accounts.services.first_account_create saves."""
+
+    time_zone = forms.ChoiceField(
+        label="Time zone",
+        choices=_grouped_time_zones,
+        initial="UTC",
+        help_text=_model_field("time_zone").help_text,
+    )
+
+    class Meta(BaseUserCreationForm.Meta):
+        model = User
+        fields = ("first_name", "last_name", "username", "email", "time_zone")
+        labels = {"first_name": "First name", "last_name": "Last name", "email": "Email"}
+        help_texts = {
+            "username": "What you log in with: letters, digits and @ . + - _ only.",
+            "email": "For password resets and your reminder emails.",
+        }
+
+    def __init__(self, *args, **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["email"].required = True
+        # One line instead of Django's bulleted list of the validators' rules.
+        self.fields["password1"].help_text = (
+            "At least 12 characters; not a common password, not only digits, not like your "
+            "name or email."
+        )
+        self.fields["password2"].label = "Password again"
+        self.fields["password2"].help_text = ""
+        self.fields["username"].widget.attrs["autofocus"] = True
+        # The browser's own zone, unless the form came back with one chosen (app.js).
+        self.fields["time_zone"].widget.attrs["data-guess-time-zone"] = (
+            "keep" if self.is_bound else ""
+        )
+
+    def account_fields(self) -> dict[str, str]:
+        """What first_account_create takes, from the cleaned form."""
+        data = self.cleaned_data
+        return {
+            "username": data["username"],
+            "password": data["password1"],
+            "email": data["email"],
+            "first_name": data["first_name"],
+            "last_name": data["last_name"],
+            "time_zone": data["time_zone"],
+        }

@@ -5,9 +5,11 @@ from __future__ import annotations
 from django.conf import settings
 from django.contrib.auth.models import Group, Permission
 
-# Managers administer the team's records and the background schedules; users are managed by
-# superusers (a manager may view them, to reassign work).
-MANAGER_APPS = ("leads", "referrals", "icp", "reminders", "django_celery_beat")
+# Managers administer the team's records in the admin; people are managed on the Team page
+# (a manager may view them here, to reassign work). The scheduler's internals (django-celery-
+# beat's periodic tasks, crontabs, intervals, solar events, clocked) are for superusers only:
+# without a permission on them, the admin does not show them to a manager.
+MANAGER_APPS = ("leads", "referrals", "icp", "reminders")
 MANAGER_USER_PERMISSIONS = ("view_user",)
 
 

@@ -3,21 +3,24 @@
 from __future__ import annotations
 
 from django.contrib import messages
+from django.contrib.auth import login
 from django.contrib.auth import views as auth_views
+from django.contrib.auth.decorators import login_not_required
 from django.core.exceptions import ValidationError
 from django.db import transaction
-from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
+from django.http import Http404, HttpRequest, HttpResponse, HttpResponseRedirect
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.views.decorators.http import require_http_methods, require_POST
 
 from accounts import services
-from accounts.forms import UserSettingsForm
+from accounts.forms import FirstAccountForm, UserSettingsForm
 from accounts.lockout import client_ip, failed_logins_left, lockout_minutes
 from accounts.tasks import send_password_reset
 from api import selectors as api_selectors
 from api import services as api_services
 from api.forms import ApiTokenForm
+from leadhunter.forms import add_service_errors
 
 
 class LoginView(auth_views.LoginView):
@@ -25,6 +28,12 @@ class LoginView(auth_views.LoginView):
 
     A class, unlike our other views: it extends Django's own login view, which is one.
     """
+
+    def get(self, request, *args, **kwargs):
+        # A fresh database has nobody to log in as: offer the first account instead.
+        if services.no_user_exists():
+            return redirect("first-account")
+        return super().get(request, *args, **kwargs)
 
     def form_invalid(self, form):
         username = form.data.get("username", "")
@@ -50,6 +59,35 @@ class PasswordResetView(auth_views.PasswordResetView):
         # the email is not sent and the person may ask again); the error goes to the log.
         transaction.on_commit(lambda: send_password_reset.delay(email), robust=True)
         return HttpResponseRedirect(self.get_success_url())
+
+
+@login_not_required
+@require_http_methods(["GET", "POST"])
+def first_account(request: HttpRequest) -> HttpResponse:
+    """The first-run page, "Create the first account", on a database without users: the
+    account becomes a sales manager and is logged in. Once anyone exists the page is gone
+    (404): nobody makes themselves a manager of a running team from outside."""
+    if not services.no_user_exists():
+        raise Http404("There are accounts already: log in.")
+    form = FirstAccountForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        try:
+            user = services.first_account_create(**form.account_fields())
+        except services.FirstAccountTaken:
+            messages.info(request, "Someone created the first account a moment ago: log in.")
+            return redirect("login")
+        except ValidationError as error:
+            add_service_errors(form, error)
+        else:
+            login(request, user, backend="django.contrib.auth.backends.ModelBackend")
+            messages.success(
+                request,
+                f"Welcome, {user}: you are a sales manager. Import your contacts or add a lead "
+                "to start; add your salespeople on the Team page.",
+            )
+            return redirect("today")
+    context = {"title": "Create the first account", "form": form}
+    return render(request, "registration/first_account.html", context)
 
 
 @require_http_methods(["GET", "POST"])

@@ -83,6 +83,7 @@ INSTALLED_APPS = [
     "imports",
     "ops",
     "audit",
+    "team",
 ]
 
 MIDDLEWARE = [

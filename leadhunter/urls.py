@@ -21,6 +21,7 @@ urlpatterns = [
     path("import/", include("imports.urls")),
     path("settings/emails/", include("reminders.settings_urls")),
     path("settings/", include("accounts.urls")),
+    path("team/", include("team.urls")),
     path("accounts/", include("accounts.auth_urls")),
     path("status/", include("ops.urls")),
     path("admin/", admin.site.urls),

@@ -1190,6 +1190,39 @@ def leads_reassign(
     return ReassignResult(reassigned=len(moved), skipped=skipped, unlinked=unlinked)
 
 
+@dataclass(frozen=True)
+class CompaniesReassignResult:
+    moved: int
+    merged: int  # the new owner had the same domain: the leads now point at theirs
+
+
+@transaction.atomic
+def companies_reassign(*, from_owner: User, to_owner: User) -> CompaniesReassignResult:
+    """Give all of one salesperson's companies to another, before their leads follow.
+
+    A lead keeps its company only if the company is its owner's, so the companies go first.
+    Where the new owner already has a company with the same domain (one per domain per owner),
+    the leaving salesperson's leads are pointed at that one and the empty duplicate stays
+    with its old owner; nothing about a lead is lost either way.
+    """
+    companies = list(Company.objects.select_for_update().filter(owner=from_owner).order_by("pk"))
+    domains = {company.domain for company in companies if company.domain}
+    theirs = {
+        company.domain: company
+        for company in Company.objects.filter(owner=to_owner, domain__in=domains)
+    }
+    moved, merged = [], 0
+    for company in companies:
+        same = theirs.get(company.domain) if company.domain else None
+        if same is not None:
+            Lead.objects.filter(owner=from_owner, company=company).update(company=same)
+            merged += 1
+        else:
+            moved.append(company.pk)
+    Company.objects.filter(pk__in=moved).update(owner=to_owner, updated_at=timezone.now())
+    return CompaniesReassignResult(moved=len(moved), merged=merged)
+
+
 def _contact_details_taken(owner: User, leads: list[Lead]) -> tuple[set[str], set[str]]:
     """The emails and LinkedIn profiles of `leads` that `owner` already has a lead with."""
     emails = {lead.email for lead in leads if lead.email}

@@ -7,6 +7,7 @@ from datetime import datetime, timedelta
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
 from django.utils import timezone
+from simple_history.utils import bulk_update_with_history
 
 from accounts.models import User
 from icp.rescoring import request_rescore
@@ -43,6 +44,19 @@ def referral_source_create(
     source.full_clean()
     source.save()
     return source
+
+
+@transaction.atomic
+def referral_sources_reassign(*, from_owner: User, to_owner: User, by: User) -> int:
+    """Give all of one salesperson's referral sources, with their asks, to another (a manager
+    deactivating them); how many. Done before their leads move, so the leads they referred
+    keep the link. One history row per source, by `by`."""
+    sources = list(ReferralSource.objects.select_for_update().filter(owner=from_owner))
+    for source in sources:
+        source.owner = to_owner
+        source._change_reason = f"Reassigned from {from_owner} to {to_owner}"[:100]
+    bulk_update_with_history(sources, ReferralSource, ["owner"], default_user=by)
+    return len(sources)
 
 
 @transaction.atomic

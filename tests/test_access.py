@@ -57,6 +57,16 @@ PUBLIC = {
     "healthz",
     "reminders:email-link",  # e/<token>/: the signed token is the credential
     "calendar-feed",  # calendar/<token>.ics: the secret token is the credential
+    "first-account",  # only while the database has no account at all; 404 after
+}
+# Sales managers' pages about the team: any person by id, no ownership to check; everyone
+# else gets 403 (test_manager_pages_refuse_salespeople).
+MANAGER_ONLY = {
+    "team",
+    "team-member-add",
+    "team-member-goal",
+    "team-member-deactivate",
+    "team-demo-remove",
 }
 # Path arguments that are not object ids, with a value the view accepts.
 SAMPLE_VALUES = {
@@ -204,7 +214,7 @@ def walk(patterns, segments: tuple = (), namespace: str = "") -> Iterator[Route]
 
 ROUTES = list(walk(get_resolver().url_patterns))
 PRIVATE = [route for route in ROUTES if route.name not in PUBLIC]
-WITH_IDS = [route for route in PRIVATE if route.id_arguments]
+WITH_IDS = [route for route in PRIVATE if route.id_arguments and route.name not in MANAGER_ONLY]
 MAPPED = [route for route in WITH_IDS if all(map(route.id_kind, route.id_arguments))]
 # One case per id argument given someone else's id (the others one's own), plus all of them.
 ID_CASES = [
@@ -372,6 +382,29 @@ def test_the_public_urls_do_not_send_a_visitor_to_log_in(client, salesperson, na
 
     assert response.status_code != 401
     assert not response.get("Location", "").startswith(reverse("login")), url
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("name", sorted(MANAGER_ONLY))
+def test_manager_pages_refuse_salespeople(client, salesperson, manager, name):
+    [route] = [route for route in ROUTES if route.name == name]
+    url = route.url({"pk": salesperson.pk})
+    client.force_login(salesperson)
+
+    answers = {method: send(client, route, method, url).status_code for method in METHODS}
+
+    assert set(answers.values()) <= {403, 405}, f"{url} answered {answers}"
+    assert 403 in answers.values()
+    client.force_login(manager)
+    assert client.get(url).status_code in (200, 405)
+    assert salesperson.is_active
+
+
+def test_manager_pages_are_listed():
+    team_routes = {
+        route.name for route in ROUTES if "".join(map(str, route.segments)).startswith("team/")
+    }
+    assert team_routes == MANAGER_ONLY
 
 
 # --- (b) Someone else's record by id is not found ---------------------------------------------

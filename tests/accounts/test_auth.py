@@ -35,7 +35,8 @@ def test_htmx_requests_of_anonymous_users_get_401_with_a_redirect_header(client)
 
 @pytest.mark.django_db
 @pytest.mark.parametrize("url_name", ["login", "password_reset", "healthz"])
-def test_public_pages_do_not_need_login(client, url_name):
+def test_public_pages_do_not_need_login(client, salesperson, url_name):
+    """(With an account: a database without any offers the first-run page instead.)"""
     assert client.get(reverse(url_name)).status_code == 200
 
 

@@ -77,11 +77,13 @@ def test_a_manager_sees_the_teams_leads(admin_client, salesperson, other_salespe
     assert "Alexs" in page
 
 
-def test_the_admin_index_offers_a_manager_the_team_and_the_schedules(admin_client):
+def test_the_admin_index_offers_a_manager_the_team_but_not_the_scheduler(admin_client):
+    """The scheduler's internals are for superusers (tests/team/test_views.py)."""
     page = admin_client.get(reverse("admin:index")).content.decode()
 
-    for section in ("Leads", "Referral sources", "ICPs", "Periodic tasks", "Users"):
+    for section in ("Leads", "Referral sources", "ICPs", "Users"):
         assert section in page
+    assert "Periodic tasks" not in page
 
 
 def test_the_team_list_counts_open_leads_and_links_to_them(admin_client, salesperson):

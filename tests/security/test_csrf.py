@@ -25,6 +25,7 @@ from reminders import links
 from reminders.links import make_link
 from tests.factories import LeadFactory, ReferralSourceFactory
 from tests.test_access import (
+    MANAGER_ONLY,
     POST_DATA,
     ROUTES,
     Route,
@@ -48,6 +49,9 @@ FORM_PAGES = {
     "lead-erase",  # GET: what erasing deletes, and the box to confirm it
     "reminders:email-link",  # GET: what the one-click link will do, and its one button
     "referral-ask-add-leads",  # GET: "Add them now", a short row per person the source named
+    "first-account",  # GET: the first-run form (404 once anyone exists)
+    "team-member-deactivate",  # GET: what moves, and who gets it
+    "team-demo-remove",  # GET: what removing the demo deletes, and the button to confirm
 }
 # An API route answers GET (read) and POST (create) on the same URL, by design of REST.
 API_PREFIX = "api/v1/"
@@ -110,14 +114,15 @@ def test_every_write_without_the_csrf_token_is_refused(salesperson):
 
 
 @pytest.mark.django_db
-def test_the_same_writes_with_the_token_get_past_the_csrf_check(salesperson):
-    """The control for the test above: its 403s come from the CSRF check, not the views."""
+def test_the_same_writes_with_the_token_get_past_the_csrf_check(salesperson, manager):
+    """The control for the test above: its 403s come from the CSRF check, not the views
+    (the team pages' from their manager check, so a manager sends those)."""
     refused = {}
 
     for route in ROUTES:
         ApiToken.objects.filter(user=salesperson).delete()  # records_of adds one; 20 at most
         url = url_of(route, salesperson, records_of(salesperson))
-        browser, token = csrf_client(salesperson)
+        browser, token = csrf_client(manager if route.name in MANAGER_ONLY else salesperson)
         for method in UNSAFE_METHODS:
             status = send(browser, route, method, url, X_CSRFTOKEN=token).status_code
             if status == 403:
@@ -146,15 +151,16 @@ def test_a_url_that_accepts_post_refuses_get(client, salesperson, route):
 
 
 @pytest.mark.django_db
-@pytest.mark.parametrize("name", sorted(FORM_PAGES))
-def test_the_form_pages_listed_do_take_get_and_post(client, salesperson, name):
+# The first-run page exists only while there is no account (tests/accounts/test_first_account.py).
+@pytest.mark.parametrize("name", sorted(FORM_PAGES - {"first-account"}))
+def test_the_form_pages_listed_do_take_get_and_post(client, salesperson, manager, name):
     """FORM_PAGES stays an exact list: each really is a form page, none is there by mistake."""
     [route] = [route for route in ROUTES if route.name == name]
     url = url_of(route, salesperson)
     if name == "reminders:email-link":  # the walk's sample token is refused (400) by design
         source = ReferralSourceFactory(owner=salesperson)
         url = urlsplit(make_link(salesperson, links.REFERRAL_ASKED, source.pk)).path
-    client.force_login(salesperson)
+    client.force_login(manager if name in MANAGER_ONLY else salesperson)
 
     get = client.get(url).status_code
     post = send(client, route, "POST", url).status_code
