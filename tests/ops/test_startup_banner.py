@@ -60,7 +60,8 @@ def test_a_demo_login_that_no_longer_works_is_not_shown(demo_team):
 
 
 def test_without_demo_accounts_it_says_how_to_log_in(db):
-    assert "No account yet: create one with .venv/bin/python manage.py createsuperuser" in banner()
+    assert "No account yet: open http://127.0.0.1:" in banner()
+    assert "to create the first one." in banner()
     UserFactory(username="riley")
     text = banner()
     assert "Log in with your account." in text

@@ -64,9 +64,7 @@ class Command(BaseCommand):
         elif User.objects.filter(is_active=True).exists():
             lines.append("  Log in with your account.")
         else:
-            lines.append(
-                "  No account yet: create one with .venv/bin/python manage.py createsuperuser"
-            )
+            lines.append(f"  No account yet: open {address} to create the first one.")
         lines += ["", f"  {emails_go()}"]
         if address != settings.SITE_URL:
             lines.append(f"  Links in emails point to {settings.SITE_URL}.")
