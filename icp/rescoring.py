@@ -842,6 +842,20 @@ def rescore_requests_forget(*, lead_id: int) -> None:
     transaction.on_commit(lambda: cache.delete(lead_rescore_key(lead_id)))
 
 
+def rescore_requests_forget_many(
+    *, lead_ids: list[int], icp_ids: list[int], owner_ids: list[int]
+) -> dict[str, int]:
+    """Drop the pending rescores of leads, ICPs and owners being deleted (demo removal), in
+    the caller's transaction; rows deleted per model label, as QuerySet.delete() says."""
+    targets = (
+        Q(kind=RescoreKind.LEAD, target_id__in=lead_ids)
+        | Q(kind=RescoreKind.ICP, target_id__in=icp_ids)
+        | Q(kind=RescoreKind.OWNER, target_id__in=owner_ids)
+    )
+    _, per_model = RescoreRequest.objects.filter(targets).delete()
+    return per_model
+
+
 def rescore_requests_sweep(*, now: datetime | None = None, limit: int = SWEEP_LIMIT) -> int:
     """Send again the rescore requests still waiting after SWEEP_GRACE; how many were sent.
 

@@ -15,6 +15,7 @@ from accounts import services as account_services
 from accounts.models import User
 from audit.models import AuditEvent
 from icp.models import ICP, Criterion
+from icp.rescoring import rescore_requests_forget_many
 from leads import services as lead_services
 from leads.models import Company, Lead, LeadMerge
 from referrals import services as referral_services
@@ -107,9 +108,9 @@ def demo_remove(*, by: User | None = None) -> DemoRemoval:
     """Delete the demo accounts (User.is_demo) and every record that is theirs; nothing else.
 
     Theirs: the leads they own with the leads' activities, follow-ups and stage changes, their
-    referral sources with the asks, companies, ICPs with criteria, merges, imports, API
-    tokens, calendar feeds, reminders, the history rows of all those records, the audit
-    events they did or that were about their books, and their login attempts.
+    referral sources with the asks, companies, ICPs with criteria, pending rescores, merges,
+    imports, API tokens, calendar feeds, reminders, the history rows of all those records,
+    the audit events they did or that were about their books, and their login attempts.
 
     Another person's records stay as they are. Where a real record merely mentions a demo one
     (an activity a demo manager logged on a real lead, a real lead once owned by a demo
@@ -147,6 +148,8 @@ def demo_remove(*, by: User | None = None) -> DemoRemoval:
     delete(ReferralSource.objects.filter(pk__in=source_ids))
     delete(Company.objects.filter(owner__in=ids))
     delete(ICP.objects.filter(pk__in=icp_ids))
+    forgotten = rescore_requests_forget_many(lead_ids=lead_ids, icp_ids=icp_ids, owner_ids=ids)
+    deleted.update({label: count for label, count in forgotten.items() if count})
     # Their history, the deletion rows just written included: a removed demo leaves no trace.
     delete(Lead.history.model.objects.filter(id__in=lead_ids))
     delete(ReferralSource.history.model.objects.filter(id__in=source_ids))
