@@ -30,7 +30,7 @@ $(VENV)/.installed-dev: pyproject.toml | $(BIN)/python
 ## from another terminal uses the same ones (leadhunter/run_env.py); it ends with one banner.
 run: $(VENV)/.installed
 	@$(BIN)/python -m leadhunter.run_env save
-	@echo "Getting the database ready (the first run also loads the demo data: about a minute)…"
+	@if [ "$(DEMO)" != "0" ]; then echo "Getting the database ready (the first run also loads the demo data: about a minute)…"; else echo "Getting the database ready…"; fi
 	@$(BIN)/python manage.py migrate --noinput --verbosity 0
 	@$(BIN)/python manage.py collectstatic --noinput --verbosity 0
 	@if [ "$(DEMO)" != "0" ]; then $(BIN)/python manage.py seed_demo --verbosity 0; fi

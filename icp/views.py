@@ -7,6 +7,7 @@ from django.core.exceptions import ValidationError
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect
 from django.views.decorators.http import require_GET, require_POST
+from django_htmx.http import trigger_client_event
 
 from icp import selectors, services
 from icp.forms import CriterionForm, ICPForm
@@ -141,8 +142,7 @@ def _criteria_changed(response: HttpResponse) -> HttpResponse:
     """Announce the change after the swap: the preview refresh reads the criterion form, and
     only the freshly swapped-in (empty) one — before it, the criterion just added would still
     be in the form and count a second time, as a draft."""
-    response["HX-Trigger-After-Swap"] = "criteriaChanged"
-    return response
+    return trigger_client_event(response, "criteriaChanged", after="swap")
 
 
 # The criterion form's selects always carry a value; only these are typed in.

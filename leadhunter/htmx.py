@@ -2,10 +2,9 @@
 
 from __future__ import annotations
 
-import json
-
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
+from django_htmx.http import trigger_client_event
 
 
 def wants_partial(request: HttpRequest) -> bool:
@@ -22,9 +21,8 @@ def render_region(
     return render(request, name, context, status=status)
 
 
-def trigger(response: HttpResponse, *events: str, **detailed: object) -> HttpResponse:
+def trigger(response: HttpResponse, *events: str) -> HttpResponse:
     """Announce changes with HX-Trigger so other regions refresh themselves."""
-    payload: dict[str, object] = dict.fromkeys(events, True)
-    payload.update(detailed)
-    response["HX-Trigger"] = json.dumps(payload)
+    for event in events:
+        trigger_client_event(response, event)
     return response

@@ -514,6 +514,13 @@ class FollowUp(models.Model):
                 condition=Q(done_at__isnull=True, kind="reconnect"),
                 name="followup_pending_reconnect",
             ),
+            # Today leaves out a hand-raise whose answer was snoozed to a later day: the few
+            # pending snoozed follow-ups, not every pending one.
+            models.Index(
+                fields=["lead", "due_at"],
+                condition=Q(done_at__isnull=True, snooze_count__gt=0),
+                name="followup_pending_snoozed",
+            ),
         ]
 
     def __str__(self) -> str:

@@ -204,6 +204,7 @@ class TodayQueue:
     touches_today: int
     goal: int
     total_capped: bool = False  # more than TODAY_COUNT_CAP are due: `total` is the cap
+    has_leads: bool = True  # False: a new account with no lead at all yet
 
     @property
     def more_due(self) -> int:
@@ -298,7 +299,14 @@ def today_work(user: User, *, now: datetime) -> QuerySet[Lead]:
     waiting = Q(last_inbound_at__isnull=False) & (
         Q(last_contacted_at__isnull=True) | Q(last_contacted_at__lt=F("last_inbound_at"))
     )
-    hand_raised = hand_raiser_condition(since=now - HAND_RAISE_WINDOW)
+    # A hand-raise whose answer the salesperson snoozed to a later day waits for that day (a
+    # fresh hand-raise whose answer the cadence planned for tomorrow still comes up now).
+    answer_snoozed = Exists(
+        FollowUp.objects.filter(
+            lead=OuterRef("pk"), done_at__isnull=True, snooze_count__gt=0, due_at__gte=end
+        )
+    )
+    hand_raised = hand_raiser_condition(since=now - HAND_RAISE_WINDOW) & ~answer_snoozed
     # Going cold is time in the stage; it is Today's work only while nobody has touched the
     # lead lately (a lead worked this morning must not come back after a reload), and never
     # for a contact waiting in the network pool (planned, not neglected).
@@ -391,7 +399,10 @@ def today_queue(
         .select_related("company")
         .order_by("-total_score", "-id")[:5]
     )
+    # Asked only of an empty queue: an empty Today says something else to a brand-new account.
+    has_leads = bool(items or not_contacted) or Lead.objects.filter(owner=user).exists()
     return TodayQueue(
+        has_leads=has_leads,
         items=items,
         total=min(total, TODAY_COUNT_CAP),
         total_capped=total > TODAY_COUNT_CAP,

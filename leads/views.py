@@ -14,6 +14,7 @@ from django.urls import reverse
 from django.utils import timezone
 from django.utils.html import format_html
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
+from django_htmx.http import HttpResponseClientRedirect, reswap, retarget
 
 from leadhunter.forms import add_service_errors
 from leadhunter.htmx import render_region, trigger, wants_partial
@@ -428,9 +429,7 @@ def lead_bulk(request: HttpRequest) -> HttpResponse:
     back = next_url(request, reverse("lead-list"))
     if wants_partial(request):
         # Many rows changed: reload the list page (keeping its filters) to show the result.
-        response = HttpResponse(status=204)
-        response["HX-Redirect"] = back
-        return response
+        return HttpResponseClientRedirect(back)
     return redirect(back)
 
 
@@ -658,9 +657,7 @@ def lead_stage(request: HttpRequest, pk: int) -> HttpResponse:
         }
         response = render(request, "leads/pipeline.html#board-move-form", context, status=422)
         # The board sends moves with #messages as the target; a refusal belongs on the card.
-        response["HX-Retarget"] = f"#move-form-{lead.pk}"
-        response["HX-Reswap"] = "outerHTML"
-        return response
+        return reswap(retarget(response, f"#move-form-{lead.pk}"), "outerHTML")
     context = {"text": f"{lead} moved to {lead.get_stage_display()}.", "stage_change": stage_change}
     response = render(request, "leads/pipeline.html#pipeline-moved", context)
     # The board (or any region listening for leadChanged) reloads itself.
@@ -945,9 +942,7 @@ def _compare_context(survivor, duplicate, preview, form) -> dict:
 def _go_to(request: HttpRequest, url: str) -> HttpResponse:
     """A redirect; for htmx, one the browser follows as a whole page."""
     if wants_partial(request):
-        response = HttpResponse(status=204)
-        response["HX-Redirect"] = url
-        return response
+        return HttpResponseClientRedirect(url)
     return redirect(url)
 
 

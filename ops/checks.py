@@ -89,7 +89,7 @@ def _not_checked(name: str, error: Exception) -> Check:
         name,
         State.PROBLEM,
         f"could not be checked ({type(error).__name__}: {str(error).strip()[:120]})",
-        "Run `python manage.py migrate`; if that does not help, check the database.",
+        "Run `.venv/bin/python manage.py migrate`; if that does not help, check the database.",
     )
 
 
@@ -227,7 +227,7 @@ def _nightly_rescore(now: datetime) -> Check:
         State.WARNING,
         found,
         "Check that the worker and beat run at night (02:30); "
-        "`python manage.py rescore_leads` rescores now.",
+        "`.venv/bin/python manage.py rescore_leads` rescores now.",
     )
 
 
@@ -279,7 +279,7 @@ def _migrations() -> Check:
         "migrations",
         State.PROBLEM,
         f"{len(plan)} not applied: {names}{more}",
-        "Run `python manage.py migrate`, then restart the web server and the worker.",
+        "Run `.venv/bin/python manage.py migrate`, then restart the web server and the worker.",
     )
 
 
@@ -290,7 +290,8 @@ def _backup(now: datetime) -> Check:
             "backup",
             State.WARNING,
             f"none in {backup_folder()}",
-            "Run `python manage.py backup` daily (e.g. from cron) and copy the file elsewhere.",
+            "Run `.venv/bin/python manage.py backup` daily (e.g. from cron) and copy the file "
+            "elsewhere.",
         )
     path, written_at = newest
     if now - written_at > BACKUP_STALE_AFTER:
@@ -298,6 +299,7 @@ def _backup(now: datetime) -> Check:
             "backup",
             State.WARNING,
             f"the newest is from {ago(written_at, now)} ({path.name})",
-            "Run `python manage.py backup` daily (e.g. from cron) and copy the file elsewhere.",
+            "Run `.venv/bin/python manage.py backup` daily (e.g. from cron) and copy the file "
+            "elsewhere.",
         )
     return Check("backup", State.OK, f"the newest is from {ago(written_at, now)} ({path})")

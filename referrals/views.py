@@ -15,6 +15,7 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
+from django_htmx.http import HttpResponseClientRedirect
 
 from leadhunter.htmx import render_region, trigger, wants_partial
 from leads.models import Stage
@@ -171,9 +172,7 @@ def referral_ask_outcome(request: HttpRequest, pk: int) -> HttpResponse:
         add_url = reverse("referral-ask-add-leads", args=[ask.pk])
         add_url = f"{add_url}?count={ask.referrals_given}"
         if wants_partial(request):
-            response = HttpResponse(status=204)
-            response["HX-Redirect"] = add_url
-            return response
+            return HttpResponseClientRedirect(add_url)
         return redirect(add_url)
     if not wants_partial(request):
         if saved:

@@ -407,10 +407,12 @@ def reminder_send_to_self(
             "Ask whoever runs LeadHunter to check its email settings (EMAIL_URL).",
         )
     ReminderSendToSelf.objects.filter(pk=attempt.pk).update(sent=True)
-    return SendToSelfResult("sent", f"Sent “{message.subject}” to {user.email}.{_where_it_went()}")
+    sent = f"Sent “{message.subject}” to {user.email}."
+    return SendToSelfResult("sent", sent + email_delivery_note())
 
 
-def _where_it_went() -> str:
+def email_delivery_note() -> str:
+    """What to add to "we sent you an email" when this install does not deliver email."""
     backend = settings.EMAIL_BACKEND.rsplit(".", 2)[-2]
     if backend == "console":
         return (

@@ -125,5 +125,5 @@ def reminder_email_send(request: HttpRequest, slug: str) -> HttpResponse:
     if not url_has_allowed_host_and_scheme(
         back, allowed_hosts={request.get_host()}, require_https=request.is_secure()
     ):
-        back = reverse("settings") + "#reminder-emails"
+        back = reverse("settings")  # its top, where the message is
     return redirect(back)

@@ -24,7 +24,7 @@ class TeamMemberAddForm(forms.Form):
         label="Email",
         required=False,
         help_text="We email them a link to choose their own password. Leave it empty to get a "
-        "one-time password to hand them instead.",
+        "starting password to hand them instead.",
     )
     role = forms.ChoiceField(label="Role", choices=ROLE_CHOICES, initial="salesperson")
     time_zone = forms.ChoiceField(

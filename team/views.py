@@ -11,12 +11,12 @@ from django.contrib.auth import logout
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
-from django.urls import reverse
 from django.views.decorators.http import require_http_methods, require_POST
 
 from accounts import services as account_services
 from accounts.models import User
 from leadhunter.forms import add_service_errors
+from reminders.services import email_delivery_note
 from team import selectors, services
 from team.forms import DeactivateForm, TeamMemberAddForm, TouchGoalForm
 
@@ -84,7 +84,7 @@ def team_member_add(request: HttpRequest) -> HttpResponse:
                 messages.success(
                     request,
                     f"Added {added.user}. We emailed {added.user.email} a link to choose a "
-                    "password; it works for 3 days.",
+                    f"password; it works for 3 days.{email_delivery_note()}",
                 )
                 return redirect("team")
             return _team_page(request, new_member=added)
@@ -107,7 +107,8 @@ def team_member_goal(request: HttpRequest, pk: int) -> HttpResponse:
             messages.success(
                 request, f"{member}'s daily touch goal is now {member.daily_touch_goal}."
             )
-            return redirect(f"{reverse('team')}#member-{member.pk}")
+            # The top of the page, where the message is (an anchor scrolled it out of view).
+            return redirect("team")
     return _team_page(request, goal_form=(member.pk, form), status=422)
 
 

@@ -99,6 +99,7 @@ ID_KINDS_BY_NAME_PREFIX = {
     "api-token-revoke": "api_token",
     "import-": "import_job",
     "company-": "company",
+    "team-member-": "user",  # a manager's page about one person of the team
 }
 ID_KINDS_BY_KWARG = {"criterion_pk": "criterion", "other_pk": "lead"}
 # GET and POST for the pages; PATCH and DELETE too, which an API's detail routes answer.
@@ -255,6 +256,7 @@ def records_of(user) -> dict[str, object]:
         "lead_merge": merging.lead_merge(
             survivor=LeadFactory(owner=user), duplicate=LeadFactory(owner=user), by=user
         ),
+        "user": user,
     }
 
 

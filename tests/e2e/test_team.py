@@ -76,13 +76,13 @@ def test_a_manager_adds_people_sets_a_goal_and_deactivates_a_salesperson(
     expect(sam_row).to_contain_text("Salesperson")
     expect(sam_row.get_by_role("link", name="3")).to_be_visible()
 
-    # A salesperson without an email: a one-time password, shown once.
+    # A salesperson without an email: a starting password, shown once.
     form = page.get_by_role("form", name="Add a salesperson")
     form.get_by_label("First name").fill("Jo")
     form.get_by_label("Username").fill("jo")
     form.get_by_role("button", name="Add to the team").click()
     expect(page.get_by_text("Copy it now")).to_be_visible()
-    password = page.get_by_label("One-time password").input_value()
+    password = page.get_by_label("Starting password").input_value()
     assert re.fullmatch(r"[a-z2-9]{4}(-[a-z2-9]{4}){3}", password)
     shot(page, "team-one-time-password")
     jo_page = browser.new_page()

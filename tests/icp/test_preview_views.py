@@ -3,6 +3,7 @@ when the preview refreshes after a criterion is added or removed."""
 
 from __future__ import annotations
 
+import json
 import re
 
 import pytest
@@ -112,7 +113,7 @@ def test_adding_refreshes_the_preview_after_the_form_is_reset(client_of, salespe
     assert " value=" not in value_box  # the fresh, empty form
     # The preview reads the criterion form when it refreshes: only once the fresh form is
     # swapped in, else the criterion just saved would count a second time, as a draft.
-    assert response["HX-Trigger-After-Swap"] == "criteriaChanged"
+    assert json.loads(response["HX-Trigger-After-Swap"]) == {"criteriaChanged": {}}
     assert "criteriaChanged" not in response.get("HX-Trigger", "")
 
 
@@ -124,7 +125,7 @@ def test_removing_refreshes_the_preview_after_the_swap(client_of, salesperson, s
         reverse("criterion-delete", args=[saas_icp.pk, criterion.pk]), headers=HTMX
     )
 
-    assert response["HX-Trigger-After-Swap"] == "criteriaChanged"
+    assert json.loads(response["HX-Trigger-After-Swap"]) == {"criteriaChanged": {}}
     assert "criteriaChanged" not in response.get("HX-Trigger", "")
 
 

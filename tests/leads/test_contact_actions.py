@@ -117,6 +117,6 @@ def test_saving_contact_details_tells_the_page_so_the_buttons_follow(client_of, 
     )
 
     assert response.status_code == 200
-    assert json.loads(response["HX-Trigger"]) == {"leadChanged": True, "leadScored": True}
+    assert json.loads(response["HX-Trigger"]) == {"leadChanged": {}, "leadScored": {}}
     lead.refresh_from_db()
     assert lead.phone == "+15550104477"  # the service keeps numbers in one form

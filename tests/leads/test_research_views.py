@@ -147,7 +147,7 @@ def test_saving_the_company_rescores_the_lead_before_the_score_card_reloads(
     assert html(response).lstrip().startswith('<section id="lead-company"')
     assert "<dt>Industry</dt><dd>Software</dd>" in html(response)
     # The score card reloads at once on leadScored (not after the 2.5 s it gives a worker).
-    assert json.loads(response["HX-Trigger"]) == {"leadScored": True}
+    assert json.loads(response["HX-Trigger"]) == {"leadScored": {}}
     score_card = html(sam_client.get(score_url, headers=HTMX))
     assert "Score 60" in score_card
     # The header's grade comes along, out of band.
@@ -334,7 +334,7 @@ def test_editing_on_the_company_page_rescores_and_reloads_the_contacts(
     header = html(response)[html(response).index('id="company-header"') :]
     assert header.startswith('id="company-header" hx-swap-oob="true"')
     assert "Software · GB" in header
-    assert json.loads(response["HX-Trigger"]) == {"companyChanged": True}
+    assert json.loads(response["HX-Trigger"]) == {"companyChanged": {}}
     contacts = html(sam_client.get(company_url + "?region=company-leads", headers=HTMX))
     assert contacts.lstrip().startswith('<section id="company-leads"')
     assert "Score 60" in contacts
@@ -408,7 +408,7 @@ def test_a_new_title_on_the_contact_card_brings_its_seniority_and_score_at_once(
 
     assert response.status_code == 200
     assert 'VP Sales <span class="muted">(VP)</span>' in html(response)
-    assert json.loads(response["HX-Trigger"]) == {"leadChanged": True, "leadScored": True}
+    assert json.loads(response["HX-Trigger"]) == {"leadChanged": {}, "leadScored": {}}
     lead.refresh_from_db()
     assert (lead.seniority, lead.fit_score) == ("vp", 100)
 

@@ -8,7 +8,7 @@ import pytest
 from django.db import connection, transaction
 from django.test.utils import CaptureQueriesContext
 
-from leads import selectors
+from leads import selectors, services
 from leads.models import Activity, FollowUp, Lead
 from referrals.services import referral_ask_record
 from tests.factories import (
@@ -379,3 +379,19 @@ def test_search_uses_the_trigram_indexes_on_postgresql_and_plain_like_on_sqlite(
             cursor.execute("SELECT name FROM sqlite_master WHERE name LIKE '%trgm%'")
             assert cursor.fetchall() == []
     assert [lead.first_name for lead in leads] == ["Nguyen"]
+
+
+@pytest.mark.django_db
+def test_a_hand_raise_whose_answer_was_snoozed_waits_for_the_day_it_was_snoozed_to(salesperson):
+    """Seen in a new-user trial: snoozed to tomorrow, it came back at once as "Raised a hand"."""
+    raised = lead_of(salesperson, stage="engaged", last_inbound_at=NOW - timedelta(hours=3))
+    answer = FollowUpFactory(lead=raised, kind="respond", due_at=NOW - timedelta(hours=1))
+    assert raised in {item.lead for item in selectors.today_queue(salesperson, now=NOW).items}
+
+    services.follow_up_snooze(follow_up=answer, user=salesperson, days=1, now=NOW)
+
+    assert raised not in {item.lead for item in selectors.today_queue(salesperson, now=NOW).items}
+    tomorrow = NOW + timedelta(days=1, hours=1)
+    [item] = [i for i in selectors.today_queue(salesperson, now=tomorrow).items if i.lead == raised]
+    assert item.kind == "hand_raiser"
+    assert item.follow_up == answer

@@ -48,7 +48,7 @@ def test_today_never_shows_another_salespersons_work(sam_client, other_salespers
     page = html(sam_client.get(reverse("today")))
 
     assert "Secret" not in page
-    assert "Nothing due right now" in page
+    assert "No leads yet" in page  # Sam has none of their own
 
 
 @pytest.mark.django_db
@@ -934,3 +934,19 @@ def test_the_lead_pages_next_step_snoozes_a_day_a_week_or_to_a_day(sam_client, s
     assert response["Location"] == detail
     follow_up.refresh_from_db()
     assert follow_up.snooze_count == 1
+
+
+@pytest.mark.django_db
+def test_an_empty_today_tells_a_new_account_how_to_start(sam_client, salesperson):
+    """Seen in a new-user trial: a brand-new account read "reach out to one of your best
+    uncontacted leads" with no lead at all."""
+    page = html(sam_client.get(reverse("today")))
+
+    assert "No leads yet" in page
+    assert "import your LinkedIn connections" in page
+    assert "Everyone new has been contacted" not in page
+
+    LeadFactory(owner=salesperson, stage="won")
+    page = html(sam_client.get(reverse("today")))
+    assert "No leads yet" not in page
+    assert "Nothing due right now" in page

@@ -240,7 +240,7 @@ def test_unapplied_migrations_are_a_problem(healthy):
         State.PROBLEM,
         "1 not applied: ops.0003_beat_heartbeat_schedule",
     )
-    assert check.todo.startswith("Run `python manage.py migrate`")
+    assert check.todo.startswith("Run `.venv/bin/python manage.py migrate`")
 
 
 def test_the_backup_check_finds_the_newest_backup_and_its_age(healthy, backups):
@@ -302,5 +302,5 @@ def test_a_database_without_the_tables_says_to_migrate(healthy, monkeypatch):
 
     assert checks["everything else"].state == State.PROBLEM
     assert "no such table" in checks["everything else"].found
-    assert checks["everything else"].todo.startswith("Run `python manage.py migrate`")
+    assert checks["everything else"].todo.startswith("Run `.venv/bin/python manage.py migrate`")
     assert checks["migrations"].state == State.OK

@@ -260,7 +260,7 @@ def test_answering_who_referred_credits_them_and_updates_the_deal_card(
     assert html.lstrip().startswith('<section id="who-referred"')
     assert "Credited to" in html
     assert 'id="lead-deal" class="card" hx-swap-oob="true"' in html
-    assert json.loads(response["HX-Trigger"]) == {"leadChanged": True, "leadScored": True}
+    assert json.loads(response["HX-Trigger"]) == {"leadChanged": {}, "leadScored": {}}
     lead.refresh_from_db()
     assert lead.referred_by.lead == book["customer"]
 

@@ -213,7 +213,7 @@ def test_adding_a_source_with_htmx_returns_a_fresh_form_and_announces_it(client_
     assert response.status_code == 200
     assert not is_full_page(response)
     assert response.content.decode().lstrip().startswith('<form id="source-create-form"')
-    assert response["HX-Trigger"] == '{"referralSourceAdded": true}'
+    assert response["HX-Trigger"] == '{"referralSourceAdded": {}}'
     source = ReferralSource.objects.get(name="Priya Natarajan")
     assert (source.owner, source.email, source.strength, source.ask_cadence_days) == (
         salesperson,
@@ -280,7 +280,7 @@ def test_asked_with_htmx_swaps_the_row_to_asked_today_with_outcomes(client_of, s
     ask = ReferralAsk.objects.get(source=source)
     assert (ask.asked_by, ask.channel, ask.outcome) == (salesperson, "email", "pending")
     assert reverse("referral-ask-outcome", args=[ask.pk]) in page
-    assert response["HX-Trigger"] == '{"referralAsked": true}'
+    assert response["HX-Trigger"] == '{"referralAsked": {}}'
 
 
 @pytest.mark.django_db
@@ -493,7 +493,7 @@ def test_updating_a_source_with_htmx(client_of, salesperson):
     assert not is_full_page(response)
     assert response.content.decode().lstrip().startswith('<form id="source-form"')
     assert "Saved." in response.content.decode()
-    assert response["HX-Trigger"] == '{"referralSourceUpdated": true}'
+    assert response["HX-Trigger"] == '{"referralSourceUpdated": {}}'
     source.refresh_from_db()
     assert (source.strength, source.ask_cadence_days, source.opted_out, source.notes) == (
         5,
@@ -619,7 +619,7 @@ def test_asking_from_today_records_the_channel_and_moves_the_touch_bar(client_of
         "linkedin",
         1,
     )
-    assert json.loads(response["HX-Trigger"]) == {"referralAsked": True, "todayChanged": True}
+    assert json.loads(response["HX-Trigger"]) == {"referralAsked": {}, "todayChanged": {}}
 
 
 @pytest.mark.django_db

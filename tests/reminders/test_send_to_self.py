@@ -214,7 +214,7 @@ def test_the_send_button_sends_and_says_so(client_of, clock, salesperson, dana, 
 
     response = client_of(salesperson).post("/settings/emails/weekly/send/", follow=True)
 
-    assert response.redirect_chain[-1][0] == "/settings/#reminder-emails"
+    assert response.redirect_chain[-1][0] == "/settings/"
     assert "Sent “Who to ask for a referral this week (1)” to sam@example.com." in response.text
     assert len(mailoutbox) == 1
 
@@ -229,7 +229,7 @@ def test_the_send_button_goes_back_to_the_preview_but_never_off_site(
     away = client.post("/settings/emails/weekly/send/", {"next": "https://evil.example/"})
 
     assert back["Location"] == "/settings/emails/weekly/"
-    assert away["Location"] == "/settings/#reminder-emails"
+    assert away["Location"] == "/settings/"
 
 
 def test_settings_offers_preview_and_send_for_both_emails(client_of, salesperson):

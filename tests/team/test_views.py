@@ -292,3 +292,25 @@ def test_the_team_page_query_count_does_not_grow_with_the_team(
 
     with django_assert_max_num_queries(20):
         assert client.get("/team/").status_code == 200
+
+
+def test_adding_with_email_says_so_when_this_install_prints_emails_instead(
+    client_of, manager, settings
+):
+    """Seen in a new-user trial: "We emailed" under `make run`, whose emails go to its log."""
+    settings.EMAIL_BACKEND = "django.core.mail.backends.console.EmailBackend"
+    client = client_of(manager)
+    client.post(
+        "/team/add/",
+        {
+            "first_name": "Lee",
+            "username": "lee",
+            "email": "lee@example.org",
+            "role": "salesperson",
+            "time_zone": "UTC",
+        },
+    )
+
+    page = client.get("/team/").text
+    assert "We emailed lee@example.org a link" in page
+    assert "Emails are printed in the log here, not delivered" in page
