@@ -146,6 +146,18 @@ class FirstAccountForm(BaseUserCreationForm):
             "keep" if self.is_bound else ""
         )
 
+    def validate_password_for_user(self, user, **kwargs) -> None:
+        # The validators' rules are about the password: their errors go under it, not under
+        # "Password again" (which keeps "didn't match").
+        super().validate_password_for_user(user, password_field_name="password1")  # noqa: S106
+
+    def full_clean(self) -> None:
+        super().full_clean()
+        if self.errors:  # the focus goes to the first field to fix, not back to the top
+            first = next((name for name in self.fields if name in self.errors), "username")
+            self.fields["username"].widget.attrs.pop("autofocus", None)
+            self.fields[first].widget.attrs["autofocus"] = True
+
     def account_fields(self) -> dict[str, str]:
         """What first_account_create takes, from the cleaned form."""
         data = self.cleaned_data

@@ -62,8 +62,9 @@ def test_the_first_account_is_a_manager_and_is_logged_in(client):
     ("change", "field", "message"),
     [
         ({"password2": "something else entirely"}, "password2", "didn’t match"),
-        ({"password1": "short", "password2": "short"}, "password2", "at least 12"),
-        ({"password1": "password1234", "password2": "password1234"}, "password2", "too common"),
+        # The rules are about the password: under it, not under "again" (a new-user trial).
+        ({"password1": "short", "password2": "short"}, "password1", "at least 12"),
+        ({"password1": "password1234", "password2": "password1234"}, "password1", "too common"),
         ({"email": ""}, "email", "required"),
         ({"username": "has space"}, "username", "valid username"),
     ],
@@ -77,6 +78,8 @@ def test_bad_input_is_shown_next_to_the_field_and_nothing_is_created(
     errors = " ".join(response.context["form"].errors[field])
     assert message in errors
     assert response.context["form"]["username"].value() == GOOD["username"] or field == "username"
+    # The first field with an error has the focus, not the username at the top.
+    assert response.context["form"].fields[field].widget.attrs.get("autofocus") is True
     assert not User.objects.exists()
 
 
