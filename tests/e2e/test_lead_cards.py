@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import pytest
+from django.utils import timezone
 from playwright.sync_api import expect
 
-from tests.factories import LeadFactory
+from leads.models import Activity
+from tests.factories import FollowUpFactory, LeadFactory
 
 pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True)]
 
@@ -29,4 +31,28 @@ def test_cancel_on_a_card_being_edited_shows_the_card_again_unchanged(
     expect(section).not_to_contain_text("Typed and thrown away")
     lead.refresh_from_db()
     assert lead.title == "CTO"
+    assert console_errors == []
+
+
+def test_mark_done_on_the_lead_page_asks_how_the_call_went_and_logs_the_touch(
+    logged_in_page, live_server, salesperson, console_errors
+):
+    """As Today's Done does: a touch follow-up done from the lead page says how it went."""
+    lead = LeadFactory(owner=salesperson, first_name="Otto", last_name="Outcome", stage="contacted")
+    step = FollowUpFactory(lead=lead, kind="follow_up", due_at=timezone.now())
+    page = logged_in_page(salesperson)
+    page.goto(f"{live_server.url}/leads/{lead.pk}/")
+    card = page.locator("#lead-follow-up")
+
+    card.get_by_text("Mark done").click()
+    expect(card).to_contain_text("How did it go?")
+    card.get_by_role("button", name="No answer").click()
+
+    expect(page.locator("#lead-timeline")).to_contain_text("No answer")
+    expect(card.locator("details[open]")).to_have_count(0)  # the next step, closed
+    step.refresh_from_db()
+    assert step.done_at is not None
+    assert list(Activity.objects.filter(lead=lead).values_list("kind", "outcome")) == [
+        ("call", "no_answer")
+    ]
     assert console_errors == []
