@@ -57,7 +57,7 @@ def test_a_manager_reads_each_check_on_the_status_page(
     expect(page.locator('[data-check="migrations"]')).to_contain_text("all applied")
     backup = page.locator('[data-check="backup"]')
     expect(backup).to_contain_text("Warning")
-    expect(backup.locator("code")).to_have_text("python manage.py backup")
+    expect(backup.locator("code")).to_have_text(".venv/bin/python manage.py backup")
     expect(page.locator("#status-summary")).to_have_text(
         "Working, but something needs a look soon."
     )
