@@ -268,7 +268,10 @@ class LeadAdmin(ReadOnlyHistoryAdmin):
     actions = ["reassign_owner", "change_stage", "rescore", "export_csv"]
 
     def get_queryset(self, request: HttpRequest) -> QuerySet[Lead]:
-        leads = selectors.leads_visible_to(request.user)
+        # in_pool: the "cold" column asks no query per row (selectors.is_going_cold).
+        leads = selectors.leads_visible_to(request.user).annotate(
+            in_pool=selectors.in_network_pool()
+        )
         ordering = self.get_ordering(request)
         return leads.order_by(*ordering) if ordering else leads
 

@@ -88,19 +88,29 @@ def stage_changes_visible_to(user: User) -> QuerySet[StageChange]:
 
 
 def going_cold_condition(now: datetime | None = None) -> Q:
-    """Open leads that have sat in their stage longer than the stage's limit."""
+    """Open leads that have sat in their stage longer than the stage's limit, except contacts
+    waiting in the network pool (their first touch is planned, not neglected)."""
     now = now or timezone.now()
     condition = Q(pk__in=[])
     for stage, days in STAGE_LIMIT_DAYS.items():
         condition |= Q(stage=stage, stage_changed_at__lt=now - timedelta(days=days))
-    return condition
+    return condition & ~in_network_pool()
 
 
 def is_going_cold(lead: Lead, now: datetime | None = None) -> bool:
+    """`going_cold_condition` for one lead. The pool is looked up only for a lead past its
+    stage's limit, from its `in_pool` annotation when the caller made one (a list of cards)."""
     limit = STAGE_LIMIT_DAYS.get(lead.stage)
     if limit is None:
         return False
-    return lead.stage_changed_at < (now or timezone.now()) - timedelta(days=limit)
+    if lead.stage_changed_at >= (now or timezone.now()) - timedelta(days=limit):
+        return False
+    in_pool = getattr(lead, "in_pool", None)
+    if in_pool is None:
+        in_pool = FollowUp.objects.filter(
+            lead=lead, kind=FollowUpKind.RECONNECT, done_at__isnull=True
+        ).exists()
+    return not in_pool
 
 
 def follow_ups_due(user: User, *, until: datetime) -> QuerySet[FollowUp]:
@@ -310,11 +320,7 @@ def today_work(user: User, *, now: datetime) -> QuerySet[Lead]:
     # Going cold is time in the stage; it is Today's work only while nobody has touched the
     # lead lately (a lead worked this morning must not come back after a reload), and never
     # for a contact waiting in the network pool (planned, not neglected).
-    cold = (
-        going_cold_condition(now)
-        & ~Q(last_contacted_at__gte=now - COLD_TOUCH_GRACE)
-        & ~in_network_pool()
-    )
+    cold = going_cold_condition(now) & ~Q(last_contacted_at__gte=now - COLD_TOUCH_GRACE)
     missing_referrer = missing_referrer_condition()
     value_points = Least(
         Cast(Coalesce("expected_value", Value(Decimal(0))), FloatField()) / VALUE_PER_POINT,
@@ -672,6 +678,7 @@ def pipeline_board(user: User, *, owner_id: int | None = None) -> list[PipelineC
         cards = list(
             leads.filter(stage=stage)
             .select_related("company", "owner")
+            .annotate(in_pool=in_network_pool())
             .order_by("-total_score", "-id")[:PIPELINE_CARDS_PER_COLUMN]
         )
         for card in cards:

@@ -15,7 +15,14 @@ from accounts import services as account_services
 from leads import reconnects, services
 from leads.models import FollowUp, FollowUpKind, Lead
 from leads.reconnects import PoolEntry, Slots
-from leads.selectors import leads_filtered, network_pool, today_queue
+from leads.selectors import (
+    going_cold_condition,
+    is_going_cold,
+    leads_filtered,
+    network_pool,
+    pipeline_board,
+    today_queue,
+)
 from leads.tasks import schedule_follow_ups
 from tests.factories import LeadFactory
 
@@ -323,3 +330,28 @@ def test_the_pool_summary_and_the_lead_list_filter(salesperson, other_salesperso
     assert pool.first_at == datetime(2026, 12, 8, 9, 0, tzinfo=LONDON)
     assert pool.last_at == datetime(2026, 12, 9, 9, 0, tzinfo=LONDON)
     assert set(leads_filtered(salesperson, {"follow_up": "network"})) == set(leads)
+
+
+@pytest.mark.django_db
+def test_pool_contacts_are_not_going_cold_on_the_list_the_board_or_their_page(salesperson, client):
+    """They sit in New by plan; a lead outside the pool that sat as long is going cold."""
+    [waiting] = pool_leads(salesperson, [90])
+    with time_machine.travel(MONDAY, tick=False):
+        services.reconnects_plan(owner=salesperson)
+    forgotten = LeadFactory(owner=salesperson, first_name="Forgotten")
+    Lead.objects.filter(owner=salesperson).update(stage_changed_at=MONDAY - timedelta(days=10))
+    waiting.refresh_from_db()
+    forgotten.refresh_from_db()
+
+    assert not is_going_cold(waiting, MONDAY)
+    assert is_going_cold(forgotten, MONDAY)
+    cold = Lead.objects.filter(going_cold_condition(MONDAY))
+    assert list(cold) == [forgotten]
+    with time_machine.travel(MONDAY, tick=False):
+        cards = {
+            card.pk: card.is_cold for column in pipeline_board(salesperson) for card in column.cards
+        }
+        client.force_login(salesperson)
+        page = client.get(f"/leads/{waiting.pk}/").content.decode()
+    assert cards == {waiting.pk: False, forgotten.pk: True}
+    assert "Going cold</span>" not in page
