@@ -200,6 +200,11 @@ class QuickAddLeadForm(forms.Form):
     source = forms.ChoiceField(choices=Source.choices, initial=Source.OWN_NETWORK)
     referred_by = ReferrerField(label="Referred by", required=False)
 
+    def __init__(self, *args, **kwargs):
+        # Its own ids: the lead list it sits on has filters named like its fields (source…).
+        kwargs.setdefault("auto_id", "quick_%s")
+        super().__init__(*args, **kwargs)
+
     def clean(self):
         cleaned = super().clean()
         if not (cleaned.get("first_name") or cleaned.get("last_name") or cleaned.get("email")):

@@ -1,6 +1,8 @@
 from __future__ import annotations
 
+from collections import Counter
 from datetime import timedelta
+from html.parser import HTMLParser
 
 import pytest
 from django.urls import reverse
@@ -14,6 +16,18 @@ HTMX = {"HX-Request": "true"}
 
 def html(response) -> str:
     return response.content.decode()
+
+
+class ElementIds(HTMLParser):
+    """How many times each element id appears in a page."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.ids: Counter[str] = Counter()
+
+    def handle_starttag(self, tag, attrs) -> None:
+        if element_id := dict(attrs).get("id"):
+            self.ids[element_id] += 1
 
 
 @pytest.fixture
@@ -950,3 +964,16 @@ def test_an_empty_today_tells_a_new_account_how_to_start(sam_client, salesperson
     page = html(sam_client.get(reverse("today")))
     assert "No leads yet" not in page
     assert "Nothing due right now" in page
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("url_name", ["lead-list", "today"])
+def test_a_page_has_each_element_id_once(sam_client, salesperson, url_name):
+    """Two fields with one id (the list's Source filter and quick add's Source) left a label
+    pointing at the wrong field."""
+    LeadFactory.create_batch(3, owner=salesperson)
+    parser = ElementIds()
+    parser.feed(html(sam_client.get(reverse(url_name))))
+
+    assert parser.ids
+    assert [element_id for element_id, count in parser.ids.items() if count > 1] == []
