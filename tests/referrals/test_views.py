@@ -656,3 +656,17 @@ def test_asking_from_today_shows_errors_in_the_row(client_of, salesperson, other
     assert "Select a valid choice" in no_channel.content.decode()
     assert not_mine.status_code == 404
     assert not ReferralAsk.objects.exists()
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize(
+    ("kind", "label"), [("customer", "Their customer record"), ("friend", "Their lead page")]
+)
+def test_a_source_page_links_to_its_lead_by_what_the_lead_is(client_of, salesperson, kind, label):
+    """A lead made a referrer (a friend, say) is not a customer: the link said it was."""
+    lead = LeadFactory(owner=salesperson)
+    source = ReferralSourceFactory(owner=salesperson, kind=kind, lead=lead)
+
+    page = client_of(salesperson).get(reverse("referral-detail", args=[source.pk])).content.decode()
+
+    assert f'<a href="{reverse("lead-detail", args=[lead.pk])}">{label}</a>' in page
