@@ -4,6 +4,11 @@ Excel saves "CSV UTF-8" with a byte-order mark, "Unicode text" as UTF-16 with on
 without one), and plain "CSV" in the Windows code page; LinkedIn and Google export UTF-8. A
 file that is none of these is not text at all (a workbook, a PDF, a photo) and is refused with
 one sentence saying so.
+
+Hand-written on purpose, not charset-normalizer: on our own inputs that library reads
+Windows-1252 names as another code page (cp775, Mac Icelandic, cp1250, even UTF-16 for a
+short file) and accepts bytes undefined in Windows-1252 as Cyrillic text; the candidates
+here are few and known, so trying them in order is both shorter and right.
 """
 
 from __future__ import annotations

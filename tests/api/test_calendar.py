@@ -9,7 +9,7 @@ from django.urls import reverse
 from django.utils import timezone
 
 from api import services
-from api.calendar import fold, follow_ups_ics
+from api.calendar import follow_ups_ics
 from tests.factories import FollowUpFactory, LeadFactory
 
 
@@ -74,13 +74,71 @@ def test_text_is_escaped_and_long_lines_folded(client, salesperson):
 
 
 def test_folding_counts_octets_and_the_leading_space():
-    line = "SUMMARY:" + "é" * 100
+    name = "é" * 100
 
-    folded = list(fold(line))
+    body = follow_ups_ics([], calendar_name=name, now=datetime(2030, 1, 1, tzinfo=UTC))
 
-    assert "".join(part.removeprefix(" ") if i else part for i, part in enumerate(folded)) == line
+    lines = body.split("\r\n")
+    start = next(i for i, line in enumerate(lines) if line.startswith("X-WR-CALNAME:"))
+    folded = [lines[start]]
+    while lines[start + len(folded)].startswith(" "):
+        folded.append(lines[start + len(folded)])
+    assert len(folded) > 1
+    assert "".join(part.removeprefix(" ") for part in folded) == f"X-WR-CALNAME:{name}"
     assert all(len(part.encode()) <= 75 for part in folded)
-    assert all(part.startswith(" ") for part in folded[1:])
+
+
+@pytest.mark.django_db
+@override_settings(SITE_URL="https://crm.example.com")
+def test_each_event_parses_back_with_its_fields(client, salesperson):
+    now = timezone.now()
+    first_due = (now + timedelta(days=2)).replace(microsecond=0)
+    second_due = (now + timedelta(days=5)).replace(microsecond=0)
+    first = FollowUpFactory(
+        lead=LeadFactory(owner=salesperson, first_name="Ada", last_name="Lovelace"),
+        due_at=first_due,
+        note=r"Copy C:\New folder\notes; then call, twice" + "\x01",
+        snooze_count=2,
+    )
+    second = FollowUpFactory(
+        lead=LeadFactory(owner=salesperson, first_name="Grace", last_name="Hopper", company=None),
+        due_at=second_due,
+        note="",
+    )
+    feed = services.calendar_feed_regenerate(user=salesperson)
+
+    calendar = icalendar.Calendar.from_ical(client.get(feed_url(feed)).content)
+
+    assert str(calendar["METHOD"]) == "PUBLISH"
+    assert str(calendar["X-WR-CALNAME"]) == f"LeadHunter: {salesperson}"
+    events = {str(event["UID"]): event for event in calendar.walk("VEVENT")}
+    assert set(events) == {
+        f"follow-up-{first.pk}@crm.example.com",
+        f"follow-up-{second.pk}@crm.example.com",
+    }
+    for follow_up, due in ((first, first_due), (second, second_due)):
+        event = events[f"follow-up-{follow_up.pk}@crm.example.com"]
+        lead = follow_up.lead
+        lead_url = f"https://crm.example.com/leads/{lead.pk}/"
+        assert event.decoded("DTSTART") == due
+        assert event.decoded("DTSTART").utcoffset() == timedelta(0)
+        assert event.decoded("DTEND") == due + timedelta(minutes=15)
+        assert event.decoded("DTSTAMP").utcoffset() == timedelta(0)
+        assert event.decoded("SEQUENCE") == follow_up.snooze_count
+        assert str(event["SUMMARY"]) == f"Follow up: {lead.full_name}"
+        assert str(event["URL"]) == lead_url
+        assert str(event["TRANSP"]) == "TRANSPARENT"
+        description = [follow_up.get_kind_display()]
+        if lead.company_id:
+            description.append(f"Company: {lead.company.name}")
+        if follow_up.note:
+            description.append(follow_up.note.replace("\x01", ""))
+        description.append(lead_url)
+        assert str(event["DESCRIPTION"]) == "\n".join(description)
+    # A literal backslash-N stays itself, and the control character is dropped.
+    assert r"C:\New folder\notes; then call, twice" in str(
+        events[f"follow-up-{first.pk}@crm.example.com"]["DESCRIPTION"]
+    )
 
 
 def test_an_empty_feed_is_still_a_calendar():

@@ -60,3 +60,17 @@ def test_a_stray_nul_byte_is_dropped_not_a_reason_to_refuse_the_file():
     broken = data[:60] + b"\x00" + data[60:]
 
     assert decode(broken, max_bytes=LIMIT) == data.decode()
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        pytest.param("Name,Stadt\nJürgen Groß,Köln\nÄnne Weiß,München\n", id="german"),
+        pytest.param("Nom,Ville\nFrançois Lefèvre,Besançon\n", id="french"),
+        pytest.param("Zoë\n", id="one short name"),
+    ],
+)
+def test_windows_1252_names_are_not_guessed_as_another_code_page(text):
+    """A statistical detector reads these as Mac Icelandic, Central European or UTF-16; an
+    Excel "CSV" from a Western European PC is Windows-1252."""
+    assert decode(text.encode("cp1252"), max_bytes=LIMIT) == text

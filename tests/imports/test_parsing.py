@@ -257,3 +257,37 @@ def test_vcard_2_1_quoted_printable_values():
 def test_no_cards_in_a_vcard_file_is_refused():
     with pytest.raises(ImportFileError, match="No contacts found"):
         parse("just some text\n", format="vcard")
+
+
+def test_a_vcard_line_that_cannot_be_read_costs_only_that_line():
+    """Phones and old CRMs write stray lines (a wrapped note without its leading space); the
+    card keeps what it has and the cards after it are all read."""
+    text = (
+        "BEGIN:VCARD\nVERSION:3.0\nFN:Ada Lovelace\na wrapped note without a colon\n"
+        "EMAIL:ada@example.com\nEND:VCARD\n"
+        "BEGIN:VCARD\nVERSION:3.0\nFN:Grace Hopper\nEND:VCARD\n"
+    )
+
+    cards = list(read_cards(text))
+
+    assert [card.line for card in cards] == [1, 7]
+    assert cards[0].values == {"full_name": "Ada Lovelace", "email": "ada@example.com"}
+    assert cards[1].values == {"full_name": "Grace Hopper"}
+
+
+def test_a_last_vcard_without_its_end_line_is_still_read():
+    text = "BEGIN:VCARD\nVERSION:3.0\nFN:Ada Lovelace\nEND:VCARD\nBEGIN:VCARD\nFN:Grace Hopper\n"
+
+    assert [card.values["full_name"] for card in read_cards(text)] == [
+        "Ada Lovelace",
+        "Grace Hopper",
+    ]
+
+
+def test_vcard_2_1_bare_pref_type_picks_the_preferred_email():
+    text = (
+        "BEGIN:VCARD\nVERSION:2.1\nFN:Zoë Müller\nEMAIL;HOME:zoe@home.example\n"
+        "EMAIL;WORK;PREF:zoe@work.example\nEND:VCARD\n"
+    )
+
+    assert next(read_cards(text)).values["email"] == "zoe@work.example"
