@@ -8,8 +8,6 @@ rescoring. Owner and stage are changed by the actions only, since each has rules
 
 from __future__ import annotations
 
-import csv
-from collections.abc import Iterable, Iterator
 from functools import cached_property
 
 from django import forms
@@ -26,7 +24,7 @@ from simple_history.admin import SimpleHistoryAdmin
 
 from accounts.models import User
 from icp.rescoring import leads_rescore
-from leadhunter.spreadsheet import neutralise
+from leadhunter.spreadsheet import records_csv_lines
 from leads import merging, selectors, services
 from leads.forms import StageForm
 from leads.models import (
@@ -194,7 +192,7 @@ CSV_COLUMNS = (
     ("Phone", lambda lead: lead.phone),
     ("Title", lambda lead: lead.title),
     ("Company", lambda lead: lead.company.name if lead.company else ""),
-    ("Owner", lambda lead: lead.owner),
+    ("Owner", lambda lead: str(lead.owner)),  # a username can start with + - @
     ("Stage", lambda lead: lead.get_stage_display()),
     ("Source", lambda lead: lead.get_source_display()),
     ("Grade", lambda lead: lead.grade),
@@ -208,19 +206,8 @@ CSV_COLUMNS = (
 RESCORE_CHUNK = 2000
 
 
-def csv_safe(value: object) -> str:
-    return neutralise("" if value is None else str(value))
-
-
 def _local(moment) -> str:
     return timezone.localtime(moment).strftime("%Y-%m-%d %H:%M") if moment else ""
-
-
-class _Echo:
-    """A file-like object whose write() hands the line back, for streaming csv.writer rows."""
-
-    def write(self, value: str) -> str:
-        return value
 
 
 @admin.register(Lead)
@@ -358,7 +345,9 @@ class LeadAdmin(ReadOnlyHistoryAdmin):
     @admin.action(description="Export selected leads to CSV", permissions=["view"])
     def export_csv(self, request: HttpRequest, queryset: QuerySet[Lead]) -> StreamingHttpResponse:
         leads = queryset.select_related("owner", "company").order_by("pk")
-        response = StreamingHttpResponse(_csv_lines(leads.iterator(chunk_size=2000)))
+        response = StreamingHttpResponse(
+            records_csv_lines(leads.iterator(chunk_size=2000), CSV_COLUMNS)
+        )
         response["Content-Type"] = "text/csv; charset=utf-8"
         filename = f"leads-{timezone.localdate():%Y-%m-%d}.csv"
         response["Content-Disposition"] = f'attachment; filename="{filename}"'
@@ -389,14 +378,6 @@ class LeadAdmin(ReadOnlyHistoryAdmin):
             "media": self.media,
         }
         return TemplateResponse(request, "admin/leads/lead/action_form.html", context)
-
-
-def _csv_lines(leads: Iterable[Lead]) -> Iterator[str]:
-    writer = csv.writer(_Echo())
-    yield "\ufeff"  # so Excel reads the file as UTF-8
-    yield writer.writerow([header for header, _ in CSV_COLUMNS])
-    for lead in leads:
-        yield writer.writerow([csv_safe(value(lead)) for _, value in CSV_COLUMNS])
 
 
 def _errors(form: forms.Form) -> list[str]:
