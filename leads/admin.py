@@ -24,6 +24,7 @@ from simple_history.admin import SimpleHistoryAdmin
 
 from accounts.models import User
 from icp.rescoring import leads_rescore
+from leadhunter.forms import form_error_messages
 from leadhunter.spreadsheet import records_csv_lines
 from leads import merging, selectors, services
 from leads.forms import StageForm
@@ -286,7 +287,7 @@ class LeadAdmin(ReadOnlyHistoryAdmin):
         form = ReassignForm(request.POST if "apply" in request.POST else None)
         if not form.is_valid():
             if form.is_bound:
-                self.message_user(request, " ".join(_errors(form)), messages.ERROR)
+                self.message_user(request, " ".join(form_error_messages(form)), messages.ERROR)
             return self._action_page(request, queryset, form, "Reassign leads", "reassign_owner")
         to_owner = form.cleaned_data["to_owner"]
         try:
@@ -308,7 +309,7 @@ class LeadAdmin(ReadOnlyHistoryAdmin):
         form = StageForm(request.POST if "apply" in request.POST else None)
         if not form.is_valid():
             if form.is_bound:
-                self.message_user(request, " ".join(_errors(form)), messages.ERROR)
+                self.message_user(request, " ".join(form_error_messages(form)), messages.ERROR)
             return self._action_page(request, queryset, form, "Move leads", "change_stage")
         # One transaction per lead (a lead that can't move is named, the others move) and one
         # audit event for the whole operation.
@@ -378,10 +379,6 @@ class LeadAdmin(ReadOnlyHistoryAdmin):
             "media": self.media,
         }
         return TemplateResponse(request, "admin/leads/lead/action_form.html", context)
-
-
-def _errors(form: forms.Form) -> list[str]:
-    return [str(message) for errors in form.errors.values() for message in errors]
 
 
 def _leads(count: int) -> str:
