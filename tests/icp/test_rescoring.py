@@ -39,7 +39,7 @@ from tests.factories import (
     ReferralSourceFactory,
 )
 from tests.icp.conftest import NOW
-from tests.icp.test_tasks import wait_for
+from tests.waiting import wait_for
 
 pytestmark = pytest.mark.django_db
 

@@ -14,7 +14,6 @@ import signal
 import socket
 import subprocess
 import sys
-import time
 import uuid
 from collections.abc import Callable, Iterator
 from pathlib import Path
@@ -25,6 +24,7 @@ from django.db import connection
 
 from leadhunter.celery import app as celery_app
 from tests.reminders.conftest import clock, smtp_failures  # noqa: F401 - shared fixtures
+from tests.waiting import wait_for
 
 QUEUE = "celery"
 CELERY = str(Path(sys.executable).with_name("celery"))
@@ -34,15 +34,6 @@ CELERY = str(Path(sys.executable).with_name("celery"))
 def fast_password_hashing(settings):
     """Test users are made by the dozen; the real hasher would take most of the time."""
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
-
-
-def wait_for(condition: Callable[[], object], timeout: float = 30.0, step: float = 0.1) -> bool:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if condition():
-            return True
-        time.sleep(step)
-    return bool(condition())
 
 
 def database_url_for_workers() -> str:
