@@ -211,7 +211,7 @@ REDIS_SERVER = shutil.which("redis-server")
 @pytest.fixture
 def redis_server(tmp_path) -> Iterator[RedisServer]:
     if REDIS_SERVER is None:
-        pytest.skip("redis-server is not installed")
+        pytest.fail("redis-server is not installed: apt-get install redis-server")
     directory = tmp_path / "redis"
     directory.mkdir()
     server = RedisServer(directory)
