@@ -49,6 +49,12 @@ def client_of(client):
 
 
 @pytest.fixture
+def sam_client(client_of, salesperson):
+    """The test client logged in as `salesperson` (Sam, in the tests' stories)."""
+    return client_of(salesperson)
+
+
+@pytest.fixture
 def celery_worker(transactional_db):
     """A real Celery worker in a thread, consuming from the configured broker.
 

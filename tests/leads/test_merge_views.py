@@ -19,11 +19,6 @@ def fast_password_hashing(settings):
 
 
 @pytest.fixture
-def sam_client(client_of, salesperson):
-    return client_of(salesperson)
-
-
-@pytest.fixture
 def survivor(salesperson):
     return services.lead_create(
         owner=salesperson,

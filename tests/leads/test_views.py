@@ -16,11 +16,6 @@ def html(response) -> str:
     return response.content.decode()
 
 
-@pytest.fixture
-def sam_client(client_of, salesperson):
-    return client_of(salesperson)
-
-
 # --- Today ---------------------------------------------------------------------------------
 
 
