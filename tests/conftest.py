@@ -22,6 +22,13 @@ hypothesis_settings.register_profile("ci", derandomize=True, database=None, dead
 hypothesis_settings.load_profile("ci")
 
 
+@pytest.fixture(autouse=True)
+def fast_password_hashing(settings):
+    """Factories give every user a password; PBKDF2's million rounds would cost ~0.5 s a user
+    (Django's advice for tests). No test depends on the production hasher."""
+    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+
+
 @pytest.fixture
 def salesperson(db):
     return UserFactory(username="sam")

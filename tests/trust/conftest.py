@@ -30,12 +30,6 @@ QUEUE = "celery"
 CELERY = str(Path(sys.executable).with_name("celery"))
 
 
-@pytest.fixture(autouse=True)
-def fast_password_hashing(settings):
-    """Test users are made by the dozen; the real hasher would take most of the time."""
-    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
-
-
 def database_url_for_workers() -> str:
     """The URL of the database this test runs on, for another process."""
     db = connection.settings_dict
