@@ -4,9 +4,11 @@ import os
 import socket
 from collections.abc import Callable, Iterator
 from contextlib import AbstractContextManager, contextmanager
+from datetime import datetime
 
 import pytest
 from celery.contrib.testing.worker import start_worker
+from django.core.mail.backends import locmem
 from hypothesis import settings as hypothesis_settings
 
 from leadhunter.celery import app as celery_app
@@ -103,3 +105,29 @@ def _unreachable_broker() -> Iterator[None]:
 def broker_unreachable() -> Callable[[], AbstractContextManager[None]]:
     """`with broker_unreachable():` — the broker cannot be reached from this process."""
     return _unreachable_broker
+
+
+@pytest.fixture
+def clock(time_machine):
+    """Stop the clock at a given moment; call again to move it."""
+
+    def move_to(moment: datetime) -> datetime:
+        time_machine.move_to(moment, tick=False)
+        return moment
+
+    return move_to
+
+
+@pytest.fixture
+def smtp_failures(monkeypatch) -> list[Exception]:
+    """Errors the email backend raises, one per send, before it delivers again."""
+    failures: list[Exception] = []
+    deliver = locmem.EmailBackend.send_messages
+
+    def send_messages(self, messages):
+        if failures:
+            raise failures.pop(0)
+        return deliver(self, messages)
+
+    monkeypatch.setattr(locmem.EmailBackend, "send_messages", send_messages)
+    return failures

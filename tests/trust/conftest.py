@@ -23,7 +23,6 @@ from django.conf import settings
 from django.db import connection
 
 from leadhunter.celery import app as celery_app
-from tests.reminders.conftest import clock, smtp_failures  # noqa: F401 - shared fixtures
 from tests.waiting import wait_for
 
 QUEUE = "celery"
