@@ -44,6 +44,7 @@ test: $(VENV)/.installed-dev
 lint: $(VENV)/.installed-dev
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
+	$(BIN)/vulture
 	$(BIN)/python manage.py check_templates
 	$(BIN)/python manage.py makemigrations --check --dry-run
 

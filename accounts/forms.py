@@ -9,7 +9,6 @@ from django.contrib.auth.forms import BaseUserCreationForm
 from django.core.exceptions import ValidationError
 
 from accounts.models import TIME_ZONE_CHOICES, User
-from leadhunter.forms import add_service_errors
 
 # The lost-reason dialog lists them all; a reason goes into the 200-character stage-change reason
 # together with the salesperson's own words.
@@ -104,9 +103,6 @@ class UserSettingsForm(forms.Form):
                 f"Keep each reason under {MAX_LOST_REASON_LENGTH} characters: “{too_long[0][:40]}…”"
             )
         return reasons
-
-    def add_service_error(self, error: ValidationError) -> None:
-        add_service_errors(self, error)
 
 
 class FirstAccountForm(BaseUserCreationForm):

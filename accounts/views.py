@@ -99,7 +99,7 @@ def user_settings(request: HttpRequest) -> HttpResponse:
             try:
                 services.user_update_settings(user=request.user, **form.cleaned_data)
             except ValidationError as error:
-                form.add_service_error(error)
+                add_service_errors(form, error)
             else:
                 messages.success(request, "Settings saved.")
                 return redirect("settings")

@@ -738,10 +738,6 @@ def icp_rescore_key(icp_id: int) -> str:
     return rescore_key(RescoreKind.ICP, icp_id)
 
 
-def owner_rescore_key(owner_id: int) -> str:
-    return rescore_key(RescoreKind.OWNER, owner_id)
-
-
 # Set while a bulk writer (an import) defers rescoring: the lead ids it would have enqueued.
 _deferred: ContextVar[set[int] | None] = ContextVar("deferred_rescores", default=None)
 

@@ -13,7 +13,7 @@ from icp import selectors, services
 from icp.forms import CriterionForm, ICPForm
 from icp.models import ICP, Criterion
 from icp.rescoring import criterion_spec
-from leadhunter.forms import add_service_errors
+from leadhunter.forms import add_service_errors, form_error_messages
 from leadhunter.htmx import render_region, trigger, wants_partial
 
 
@@ -32,7 +32,7 @@ def icp_create(request: HttpRequest) -> HttpResponse:
         try:
             icp = services.icp_create(owner=request.user, **form.cleaned_data)
         except ValidationError as error:
-            form.add_error(None, error)
+            add_service_errors(form, error)
         else:
             messages.success(request, f"Created {icp}. Add its criteria below.")
             return redirect("icp-detail", pk=icp.pk)
@@ -82,7 +82,7 @@ def icp_update(request: HttpRequest, pk: int) -> HttpResponse:
         try:
             services.icp_update(icp=icp, **form.cleaned_data)
         except ValidationError as error:
-            form.add_error(None, error)
+            add_service_errors(form, error)
     if form.errors:
         context = _editor_context(request, icp, icp_form=form)
         return render_region(request, "icp/icp_detail.html", "icp-settings", context, status=422)
@@ -165,9 +165,7 @@ def icp_preview(request: HttpRequest, pk: int) -> HttpResponse:
     draft = _draft_from(request.GET)
     draft_error = ""
     if draft is not None and not draft.is_valid():
-        draft_error = " ".join(
-            str(message) for messages in draft.errors.values() for message in messages
-        )
+        draft_error = " ".join(form_error_messages(draft))
     elif draft is not None:
         data = draft.cleaned_data
         candidate = Criterion(

@@ -7,7 +7,6 @@ importer reads them back unchanged (the headers are ones it recognises).
 
 from __future__ import annotations
 
-import csv
 import json
 import zipfile
 from collections.abc import Callable, Iterable, Iterator
@@ -19,12 +18,10 @@ from django.core.serializers.json import DjangoJSONEncoder
 from django.db.models import Model, QuerySet
 from django.utils import timezone
 
-from imports.spreadsheet import neutralise
+from leadhunter.spreadsheet import csv_lines, records_csv_lines
 from leads.models import Lead
 
 CHUNK_SIZE = 2000
-# Excel takes a UTF-8 file for Windows-1252 unless it starts with a byte-order mark.
-UTF8_BOM = "\ufeff"
 # Columns never exported: internal keys, not the person's data.
 INTERNAL_FIELDS = {"link_key"}
 
@@ -65,11 +62,7 @@ def lead_export_rows(leads: QuerySet[Lead]) -> QuerySet[Lead]:
 
 def lead_csv_chunks(leads: QuerySet[Lead]) -> Iterator[str]:
     """The CSV text, a row at a time, every cell neutralised."""
-    buffer = _LineBuffer()
-    writer = csv.writer(buffer)
-    yield UTF8_BOM + writer.writerow([header for header, _ in LEAD_COLUMNS])
-    for lead in lead_export_rows(leads).iterator(chunk_size=CHUNK_SIZE):
-        yield writer.writerow([neutralise(value(lead)) for _, value in LEAD_COLUMNS])
+    return records_csv_lines(lead_export_rows(leads).iterator(chunk_size=CHUNK_SIZE), LEAD_COLUMNS)
 
 
 def lead_json_chunks(leads: QuerySet[Lead]) -> Iterator[str]:
@@ -137,11 +130,8 @@ def _exported_fields(model: type[Model]) -> list[str]:
 
 
 def _model_csv_chunks(queryset: QuerySet, fields: list[str]) -> Iterator[str]:
-    buffer = _LineBuffer()
-    writer = csv.writer(buffer)
-    yield UTF8_BOM + writer.writerow(fields)
-    for row in queryset.values_list(*fields).iterator(chunk_size=CHUNK_SIZE):
-        yield writer.writerow([neutralise(_cell(value)) for value in row])
+    rows = queryset.values_list(*fields).iterator(chunk_size=CHUNK_SIZE)
+    return csv_lines(fields, ([_cell(value) for value in row] for row in rows))
 
 
 def _model_json_chunks(queryset: QuerySet, fields: list[str]) -> Iterator[str]:
@@ -177,11 +167,3 @@ def _readme(records: Iterable[str]) -> str:
         "refer to the id column of another file: lead_id to leads, company_id to companies, "
         "source_id to referral_sources, icp_id to icps.\n\nFiles: " + ", ".join(records) + ".\n"
     )
-
-
-class _LineBuffer:
-    """A file-like object whose write returns what was written: csv.writer then hands back
-    each row as text, for streaming (the Django docs' "Echo" pattern)."""
-
-    def write(self, value: str) -> str:
-        return value

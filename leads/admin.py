@@ -8,8 +8,6 @@ rescoring. Owner and stage are changed by the actions only, since each has rules
 
 from __future__ import annotations
 
-import csv
-from collections.abc import Iterable, Iterator
 from functools import cached_property
 
 from django import forms
@@ -26,7 +24,8 @@ from simple_history.admin import SimpleHistoryAdmin
 
 from accounts.models import User
 from icp.rescoring import leads_rescore
-from leadhunter.spreadsheet import neutralise
+from leadhunter.forms import form_error_messages
+from leadhunter.spreadsheet import records_csv_lines
 from leads import merging, selectors, services
 from leads.forms import StageForm
 from leads.models import (
@@ -194,7 +193,7 @@ CSV_COLUMNS = (
     ("Phone", lambda lead: lead.phone),
     ("Title", lambda lead: lead.title),
     ("Company", lambda lead: lead.company.name if lead.company else ""),
-    ("Owner", lambda lead: lead.owner),
+    ("Owner", lambda lead: str(lead.owner)),  # a username can start with + - @
     ("Stage", lambda lead: lead.get_stage_display()),
     ("Source", lambda lead: lead.get_source_display()),
     ("Grade", lambda lead: lead.grade),
@@ -208,19 +207,8 @@ CSV_COLUMNS = (
 RESCORE_CHUNK = 2000
 
 
-def csv_safe(value: object) -> str:
-    return neutralise("" if value is None else str(value))
-
-
 def _local(moment) -> str:
     return timezone.localtime(moment).strftime("%Y-%m-%d %H:%M") if moment else ""
-
-
-class _Echo:
-    """A file-like object whose write() hands the line back, for streaming csv.writer rows."""
-
-    def write(self, value: str) -> str:
-        return value
 
 
 @admin.register(Lead)
@@ -302,7 +290,7 @@ class LeadAdmin(ReadOnlyHistoryAdmin):
         form = ReassignForm(request.POST if "apply" in request.POST else None)
         if not form.is_valid():
             if form.is_bound:
-                self.message_user(request, " ".join(_errors(form)), messages.ERROR)
+                self.message_user(request, " ".join(form_error_messages(form)), messages.ERROR)
             return self._action_page(request, queryset, form, "Reassign leads", "reassign_owner")
         to_owner = form.cleaned_data["to_owner"]
         try:
@@ -324,7 +312,7 @@ class LeadAdmin(ReadOnlyHistoryAdmin):
         form = StageForm(request.POST if "apply" in request.POST else None)
         if not form.is_valid():
             if form.is_bound:
-                self.message_user(request, " ".join(_errors(form)), messages.ERROR)
+                self.message_user(request, " ".join(form_error_messages(form)), messages.ERROR)
             return self._action_page(request, queryset, form, "Move leads", "change_stage")
         # One transaction per lead (a lead that can't move is named, the others move) and one
         # audit event for the whole operation.
@@ -361,7 +349,9 @@ class LeadAdmin(ReadOnlyHistoryAdmin):
     @admin.action(description="Export selected leads to CSV", permissions=["view"])
     def export_csv(self, request: HttpRequest, queryset: QuerySet[Lead]) -> StreamingHttpResponse:
         leads = queryset.select_related("owner", "company").order_by("pk")
-        response = StreamingHttpResponse(_csv_lines(leads.iterator(chunk_size=2000)))
+        response = StreamingHttpResponse(
+            records_csv_lines(leads.iterator(chunk_size=2000), CSV_COLUMNS)
+        )
         response["Content-Type"] = "text/csv; charset=utf-8"
         filename = f"leads-{timezone.localdate():%Y-%m-%d}.csv"
         response["Content-Disposition"] = f'attachment; filename="{filename}"'
@@ -392,18 +382,6 @@ class LeadAdmin(ReadOnlyHistoryAdmin):
             "media": self.media,
         }
         return TemplateResponse(request, "admin/leads/lead/action_form.html", context)
-
-
-def _csv_lines(leads: Iterable[Lead]) -> Iterator[str]:
-    writer = csv.writer(_Echo())
-    yield "\ufeff"  # so Excel reads the file as UTF-8
-    yield writer.writerow([header for header, _ in CSV_COLUMNS])
-    for lead in leads:
-        yield writer.writerow([csv_safe(value(lead)) for _, value in CSV_COLUMNS])
-
-
-def _errors(form: forms.Form) -> list[str]:
-    return [str(message) for errors in form.errors.values() for message in errors]
 
 
 def _leads(count: int) -> str:

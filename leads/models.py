@@ -527,10 +527,6 @@ class FollowUp(models.Model):
         return f"{self.get_kind_display()} · {self.lead}"
 
     @property
-    def is_pending(self) -> bool:
-        return self.done_at is None
-
-    @property
     def is_touch(self) -> bool:
         return self.kind in TOUCH_FOLLOW_UP_KINDS
 

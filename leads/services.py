@@ -1261,26 +1261,6 @@ def _is_empty(value: object) -> bool:
     return value is None or value == "" or value == []
 
 
-@transaction.atomic
-def lead_fill_empty_fields(*, lead: Lead, user: User, values: dict[str, object]) -> list[str]:
-    """Give a lead the values it lacks, never overwriting one it has; returns what was filled.
-
-    An import or a merge brings data about a person the salesperson already works: whatever
-    they typed in is theirs and stays, only empty fields are filled. The lead is re-read under
-    a lock, so a field filled by someone else since the caller looked is left alone too.
-    """
-    lead = Lead.objects.select_for_update(of=("self",)).select_related("company").get(pk=lead.pk)
-    fills = {
-        name: value
-        for name, value in values.items()
-        if not _is_empty(value) and _is_empty(getattr(lead, name))
-    }
-    if not fills:
-        return []
-    lead_update(lead=lead, user=user, **fills)
-    return sorted(fills)
-
-
 # --- Many leads at once (imports) ----------------------------------------------------------
 
 # Rows per INSERT/UPDATE statement: well under PostgreSQL's 65,535 parameters per statement.
@@ -1459,7 +1439,8 @@ def leads_bulk_fill_empty_fields(
     values_by_lead: Mapping[int, Mapping[str, object]],
     now: datetime | None = None,
 ) -> dict[int, list[str]]:
-    """`lead_fill_empty_fields` for many of one owner's leads: returns what was filled, by id.
+    """Give many of one owner's leads the values they lack, never overwriting one they have
+    (what they typed in is theirs and stays): returns what was filled, by id.
 
     The leads are re-read under a lock in one query, so a field filled by someone else since
     the caller looked is left alone; each is normalised and checked as `lead_update` would

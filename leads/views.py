@@ -16,7 +16,7 @@ from django.utils.html import format_html
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 from django_htmx.http import HttpResponseClientRedirect, reswap, retarget
 
-from leadhunter.forms import add_service_errors
+from leadhunter.forms import add_service_errors, form_error_messages
 from leadhunter.htmx import render_region, trigger, wants_partial
 from leadhunter.redirects import next_url
 from leads import merging, selectors, services
@@ -209,10 +209,7 @@ def _row_again(
     """A Today action refused: the row again, with each form's errors next to its fields
     (422), or without JavaScript back to Today with the errors in a message."""
     problems = [
-        str(message)
-        for form in forms_with_errors.values()
-        for errors in form.errors.values()
-        for message in errors
+        message for form in forms_with_errors.values() for message in form_error_messages(form)
     ]
     if not wants_partial(request) or request.htmx.target == "lead-follow-up":
         # Without JavaScript: back with a message; from the lead page: its Next step card.
@@ -398,7 +395,7 @@ def lead_create(request: HttpRequest) -> HttpResponse:
         return render_region(
             request, "leads/lead_list.html", "quick-add", {"quick_add": form}, status=422
         )
-    messages.error(request, "The lead was not added: " + "; ".join(_error_list(form)))
+    messages.error(request, "The lead was not added: " + "; ".join(form_error_messages(form)))
     return redirect("lead-list")
 
 
@@ -411,7 +408,7 @@ def lead_bulk(request: HttpRequest) -> HttpResponse:
         selectors.leads_visible_to(request.user).filter(pk__in=ids).select_related("owner")
     )
     if not form.is_valid() or not leads:
-        problem = "Select at least one lead." if not leads else "; ".join(_error_list(form))
+        problem = "Select at least one lead." if not leads else "; ".join(form_error_messages(form))
         messages.error(request, problem)
     else:
         done, skipped = services.leads_bulk_action(
@@ -438,10 +435,6 @@ def _query_without(request: HttpRequest, *names: str) -> str:
     for name in names:
         params.pop(name, None)
     return params.urlencode()
-
-
-def _error_list(form) -> list[str]:
-    return [str(message) for errors in form.errors.values() for message in errors]
 
 
 # --- Lead detail ---------------------------------------------------------------------------
@@ -603,7 +596,7 @@ def lead_referrer(request: HttpRequest, pk: int) -> HttpResponse:
             return render_region(
                 request, "leads/lead_detail.html", "who-referred", context, status=422
             )
-        messages.error(request, "Not saved: " + "; ".join(_error_list(form)))
+        messages.error(request, "Not saved: " + "; ".join(form_error_messages(form)))
         return redirect("lead-detail", pk=pk)
     lead = _lead_for(request, pk)
     if not wants_partial(request):
@@ -643,7 +636,7 @@ def lead_stage(request: HttpRequest, pk: int) -> HttpResponse:
     lead = _lead_for(request, pk)
     if not wants_partial(request):
         if form.errors:
-            messages.error(request, f"{lead} was not moved: " + " ".join(_error_list(form)))
+            messages.error(request, f"{lead} was not moved: " + " ".join(form_error_messages(form)))
         else:
             messages.success(request, _moved_message(request, lead, stage_change))
         return redirect(next_url(request, reverse("lead-detail", args=[pk])))
@@ -653,7 +646,7 @@ def lead_stage(request: HttpRequest, pk: int) -> HttpResponse:
         context = {
             "lead": lead,
             "stages": Stage.choices,
-            "move_error": " ".join(_error_list(form)),
+            "move_error": " ".join(form_error_messages(form)),
         }
         response = render(request, "leads/pipeline.html#board-move-form", context, status=422)
         # The board sends moves with #messages as the target; a refusal belongs on the card.
@@ -776,7 +769,9 @@ def lead_follow_up(request: HttpRequest, pk: int) -> HttpResponse:
             return render_region(
                 request, "leads/lead_detail.html", "lead-follow-up", context, status=422
             )
-        messages.error(request, "The follow-up was not planned: " + "; ".join(_error_list(form)))
+        messages.error(
+            request, "The follow-up was not planned: " + "; ".join(form_error_messages(form))
+        )
         return redirect("lead-detail", pk=pk)
     services.follow_up_schedule(
         lead=lead,

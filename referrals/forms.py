@@ -5,7 +5,6 @@ from __future__ import annotations
 from django import forms
 from django.core.exceptions import ValidationError
 
-from leadhunter.forms import add_service_errors
 from referrals.models import AskChannel, AskOutcome, ReferralSource, SourceKind
 
 STRENGTH_CHOICES = [
@@ -17,19 +16,16 @@ STRENGTH_CHOICES = [
 ]
 
 # Where an ask or outcome form was posted from: the htmx swap target and the no-JS redirect.
+# A referred lead's own fields as ReferredLeadForm names them, for `add_service_errors`: its
+# first and last name are one "name" field here.
+REFERRED_LEAD_FIELDS = {"first_name": "name", "last_name": "name"}
+
 RETURN_TO_CHOICES = [("list", "Referrals page"), ("detail", "Referral source page")]
 
 _source_fields = {field.name: field for field in ReferralSource._meta.get_fields()}
 
 
-class ServiceErrorsMixin:
-    """Show a service's ValidationError next to the fields it names, the rest above the form."""
-
-    def add_service_error(self, error: ValidationError) -> None:
-        add_service_errors(self, error)
-
-
-class ReferralSourceFieldsForm(ServiceErrorsMixin, forms.Form):
+class ReferralSourceFieldsForm(forms.Form):
     strength = forms.TypedChoiceField(
         label="Relationship strength",
         choices=STRENGTH_CHOICES,
@@ -81,7 +77,7 @@ class ReferralSourceUpdateForm(ReferralSourceFieldsForm):
         )
 
 
-class ReferralAskForm(ServiceErrorsMixin, forms.Form):
+class ReferralAskForm(forms.Form):
     channel = forms.ChoiceField(
         label="Asked by", choices=AskChannel.choices, initial=AskChannel.EMAIL
     )
@@ -90,7 +86,7 @@ class ReferralAskForm(ServiceErrorsMixin, forms.Form):
     )
 
 
-class ReferralAskOutcomeForm(ServiceErrorsMixin, forms.Form):
+class ReferralAskOutcomeForm(forms.Form):
     outcome = forms.ChoiceField(
         choices=[(AskOutcome.DECLINED, "Declined"), (AskOutcome.GAVE, "Gave referrals")]
     )
@@ -130,15 +126,6 @@ class ReferredLeadForm(forms.Form):
         if not self.errors and not (cleaned.get("name", "").strip() or cleaned.get("email")):
             self.add_error("name", "Give their name or email address.")
         return cleaned
-
-    def add_service_error(self, error: ValidationError) -> None:
-        # The lead's own fields map onto this form's: its name is first and last name here.
-        if hasattr(error, "error_dict"):
-            renamed = {"first_name": "name", "last_name": "name", "company": "company"}
-            error = ValidationError(
-                {renamed.get(name, name): errors for name, errors in error.error_dict.items()}
-            )
-        add_service_errors(self, error)
 
 
 class BaseReferredLeadsFormSet(forms.BaseFormSet):

@@ -17,11 +17,13 @@ from django.urls import reverse
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 from django_htmx.http import HttpResponseClientRedirect
 
+from leadhunter.forms import add_service_errors, form_error_messages
 from leadhunter.htmx import render_region, trigger, wants_partial
 from leads.models import Stage
 from leads.selectors import leads_visible_to
 from referrals import selectors, services
 from referrals.forms import (
+    REFERRED_LEAD_FIELDS,
     ReferralAskForm,
     ReferralAskOutcomeForm,
     ReferralSourceCreateForm,
@@ -64,7 +66,7 @@ def referral_create(request: HttpRequest) -> HttpResponse:
         try:
             source = services.referral_source_create(owner=request.user, **form.cleaned_data)
         except ValidationError as error:
-            form.add_service_error(error)
+            add_service_errors(form, error)
         else:
             if wants_partial(request):
                 context = {"create_form": ReferralSourceCreateForm(), "created_source": source}
@@ -99,7 +101,7 @@ def referral_update(request: HttpRequest, pk: int) -> HttpResponse:
             source = services.referral_source_update(source=source, **form.cleaned_data)
         except ValidationError as error:
             source.refresh_from_db()
-            form.add_service_error(error)
+            add_service_errors(form, error)
         else:
             if wants_partial(request):
                 context = {
@@ -136,7 +138,7 @@ def referral_ask(request: HttpRequest, pk: int) -> HttpResponse:
         context = {
             "item": selectors.referral_source_ranked(source),
             "ask": ask,
-            "row_errors": [] if ask else _errors(form),
+            "row_errors": [] if ask else form_error_messages(form),
             "ask_channels": AskChannel.choices,
         }
         response = render_region(request, LIST_TEMPLATE, "who-to-ask-row", context)
@@ -165,7 +167,7 @@ def referral_ask_outcome(request: HttpRequest, pk: int) -> HttpResponse:
             saved = True
         except ValidationError as error:
             ask.refresh_from_db()
-            form.add_service_error(error)
+            add_service_errors(form, error)
     source = ask.source
     if saved and ask.outcome == AskOutcome.GAVE and request.POST.get("then") == "add":
         # "Add them now": straight on to one short form per person named.
@@ -178,9 +180,9 @@ def referral_ask_outcome(request: HttpRequest, pk: int) -> HttpResponse:
         if saved:
             messages.success(request, f"Saved how your ask to {source.name} went.")
         else:
-            messages.error(request, " ".join(_errors(form)))
+            messages.error(request, " ".join(form_error_messages(form)))
         return _redirect_back(return_to(form), source)
-    errors = [] if saved else _errors(form)
+    errors = [] if saved else form_error_messages(form)
     if return_to(form) == "detail":
         context = _detail_context(
             request, source, region="asks-history", outcome_errors={ask.pk: errors}
@@ -256,7 +258,9 @@ def referral_ask_add_leads(request: HttpRequest, pk: int) -> HttpResponse:
                 )
             except services.ReferredLeadsInvalid as problem:
                 for index, error in problem.errors.items():
-                    formset.forms[people[index][0]].add_service_error(error)
+                    add_service_errors(
+                        formset.forms[people[index][0]], error, renamed=REFERRED_LEAD_FIELDS
+                    )
             else:
                 names = ", ".join(str(lead) for lead in leads)
                 messages.success(
@@ -303,7 +307,7 @@ def referral_today_ask(request: HttpRequest, pk: int) -> HttpResponse:
     context = {
         "item": selectors.referral_source_ranked(source),
         "ask": ask,
-        "row_errors": [] if ask else _errors(form),
+        "row_errors": [] if ask else form_error_messages(form),
         "channels": AskChannel.choices,
     }
     response = render(request, f"{TODAY_TEMPLATE}#today-ask-row", context)
@@ -323,12 +327,12 @@ def _record_ask(
                 source=source, user=request.user, channel=form.cleaned_data["channel"]
             )
         except ValidationError as error:
-            form.add_service_error(error)
+            add_service_errors(form, error)
     if not wants_partial(request):
         if ask is not None:
             messages.success(request, f"Logged your referral ask to {source.name}.")
         else:
-            messages.error(request, " ".join(_errors(form)))
+            messages.error(request, " ".join(form_error_messages(form)))
     return ask, form
 
 
@@ -418,7 +422,3 @@ def _redirect_back(page: str, source: ReferralSource) -> HttpResponse:
     if page == "detail":
         return redirect("referral-detail", source.pk)
     return redirect("referral-list")
-
-
-def _errors(form: ReferralAskForm | ReferralAskOutcomeForm) -> list[str]:
-    return [error for errors in form.errors.values() for error in errors]

@@ -11,6 +11,7 @@ from django.http import Http404, HttpRequest, HttpResponse, HttpResponseBadReque
 from django.shortcuts import render
 from django.views.decorators.http import require_GET
 
+from leadhunter.forms import form_error_messages
 from leadhunter.htmx import render_region, wants_partial
 from reports.csv import csv_response
 from reports.forms import ReportFilterForm
@@ -66,7 +67,7 @@ def report_csv(request: HttpRequest, slug: str) -> HttpResponse:
     form = ReportFilterForm(request.GET, user=request.user)
     if not form.is_valid():
         return HttpResponseBadRequest(
-            " ".join(message for messages in form.errors.values() for message in messages),
+            " ".join(form_error_messages(form)),
             content_type="text/plain; charset=utf-8",
         )
     tables = report.tables(report.read(request.user, form.period, form.selected_rep))

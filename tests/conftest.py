@@ -4,9 +4,11 @@ import os
 import socket
 from collections.abc import Callable, Iterator
 from contextlib import AbstractContextManager, contextmanager
+from datetime import datetime
 
 import pytest
 from celery.contrib.testing.worker import start_worker
+from django.core.mail.backends import locmem
 from hypothesis import settings as hypothesis_settings
 
 from leadhunter.celery import app as celery_app
@@ -20,6 +22,13 @@ os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
 # that fails, fails every run. No example database: nothing carries over between runs.
 hypothesis_settings.register_profile("ci", derandomize=True, database=None, deadline=None)
 hypothesis_settings.load_profile("ci")
+
+
+@pytest.fixture(autouse=True)
+def fast_password_hashing(settings):
+    """Factories give every user a password; PBKDF2's million rounds would cost ~0.5 s a user
+    (Django's advice for tests). No test depends on the production hasher."""
+    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 
 
 @pytest.fixture
@@ -46,6 +55,12 @@ def client_of(client):
         return client
 
     return log_in
+
+
+@pytest.fixture
+def sam_client(client_of, salesperson):
+    """The test client logged in as `salesperson` (Sam, in the tests' stories)."""
+    return client_of(salesperson)
 
 
 @pytest.fixture
@@ -90,3 +105,29 @@ def _unreachable_broker() -> Iterator[None]:
 def broker_unreachable() -> Callable[[], AbstractContextManager[None]]:
     """`with broker_unreachable():` — the broker cannot be reached from this process."""
     return _unreachable_broker
+
+
+@pytest.fixture
+def clock(time_machine):
+    """Stop the clock at a given moment; call again to move it."""
+
+    def move_to(moment: datetime) -> datetime:
+        time_machine.move_to(moment, tick=False)
+        return moment
+
+    return move_to
+
+
+@pytest.fixture
+def smtp_failures(monkeypatch) -> list[Exception]:
+    """Errors the email backend raises, one per send, before it delivers again."""
+    failures: list[Exception] = []
+    deliver = locmem.EmailBackend.send_messages
+
+    def send_messages(self, messages):
+        if failures:
+            raise failures.pop(0)
+        return deliver(self, messages)
+
+    monkeypatch.setattr(locmem.EmailBackend, "send_messages", send_messages)
+    return failures

@@ -129,11 +129,6 @@ NAMED_GROUP = re.compile(r"\(\?P<(?P<name>\w+)>[^)]*\)")  # re_path(r"^(?P<pk>[^
 UNESCAPE = re.compile(r"\\(.)")
 
 
-@pytest.fixture(autouse=True)
-def fast_password_hashing(settings):
-    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
-
-
 @dataclass(frozen=True)
 class Route:
     name: str  # namespaced, e.g. "reminders:email-link"; "" when the pattern has none

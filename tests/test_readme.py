@@ -43,6 +43,8 @@ from pathlib import Path
 import pytest
 import yaml
 
+from tests.waiting import wait_for
+
 REPO = Path(__file__).resolve().parents[1]
 README = REPO / "README.md"
 RULE = "─" * 72
@@ -238,9 +240,7 @@ def checkout(tmp_path_factory) -> Checkout:
             start_new_session=True,
         )
     made = Checkout(folder, port, env, log, server)
-    deadline = time.monotonic() + 420
-    while not banner_shown(made) and server.poll() is None and time.monotonic() < deadline:
-        time.sleep(1)
+    wait_for(lambda: banner_shown(made) or server.poll() is not None, timeout=420, step=1)
     try:
         assert banner_shown(made), made.output()
         yield made
@@ -339,11 +339,11 @@ def test_a_burst_of_tasks_logs_no_line_per_task_but_a_failing_task_logs_its_erro
             )
         )
 
-    deadline = time.monotonic() + 180
-    while (unscored() or "not-a-lead-id" not in checkout.output()[before:]) and (
-        time.monotonic() < deadline
-    ):
-        time.sleep(1)
+    wait_for(
+        lambda: not unscored() and "not-a-lead-id" in checkout.output()[before:],
+        timeout=180,
+        step=1,
+    )
     assert unscored() == 0  # the worker ran all of them
     time.sleep(2)  # anything it would log about the last ones
     log = checkout.output()[before:]

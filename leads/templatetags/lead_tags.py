@@ -56,13 +56,6 @@ def not_matched(explanation: dict | None) -> list[str]:
     return [label for label in explanation.get("unmatched") or () if label not in unknown]
 
 
-@register.filter
-def stars(strength: int) -> str:
-    """Relationship strength 3 → '●●●○○'."""
-    strength = max(0, min(5, int(strength or 0)))
-    return "●" * strength + "○" * (5 - strength)
-
-
 # "ext. 12", "x12", "#12": an extension after the number as people type it.
 EXTENSION = re.compile(r"\s*(?:ext\.?|extension|x|#)\s*(\d+)\s*$", re.IGNORECASE)
 

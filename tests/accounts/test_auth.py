@@ -9,7 +9,7 @@ from django.core import mail
 from django.urls import reverse
 
 from tests.factories import TEST_PASSWORD
-from tests.leadhunter.test_celery_worker import wait_for
+from tests.waiting import wait_for
 
 SECTION_URL_NAMES = ["today", "lead-list", "pipeline", "referral-list", "icp-list", "reports"]
 

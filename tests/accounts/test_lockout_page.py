@@ -12,11 +12,6 @@ from tests.factories import TEST_PASSWORD
 pytestmark = pytest.mark.django_db
 
 
-@pytest.fixture(autouse=True)
-def fast_password_hashing(settings):
-    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
-
-
 @pytest.mark.parametrize(("cool_off", "says"), [(15, "15 minutes"), (1, "1 minute")])
 def test_the_lockout_page_says_when_to_try_again(client, salesperson, settings, cool_off, says):
     settings.AXES_COOLOFF_TIME = timedelta(minutes=cool_off)

@@ -12,12 +12,6 @@ from tests.e2e.conftest import (  # noqa: F401 -- the browser fixtures, for test
 )
 
 
-@pytest.fixture(autouse=True)
-def fast_password_hashing(settings):
-    """The factories' users get a password; PBKDF2's million rounds cost ~0.5 s a user."""
-    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
-
-
 @pytest.fixture
 def api_for(db):
     """An API client authenticated with a fresh bearer token of the given user."""

@@ -6,11 +6,6 @@ from rest_framework.test import APIClient
 from api import services as api_services
 
 
-@pytest.fixture(autouse=True)
-def fast_password_hashing(settings):
-    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
-
-
 @pytest.fixture
 def api_of(db):
     """An API client authenticated only by a bearer token of the given user (no session)."""

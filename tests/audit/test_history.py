@@ -27,7 +27,7 @@ from tests.factories import (
     ReferralSourceFactory,
     UserFactory,
 )
-from tests.leadhunter.test_celery_worker import wait_for
+from tests.waiting import wait_for
 
 pytestmark = pytest.mark.django_db
 

@@ -11,12 +11,6 @@ NOW = datetime(2026, 11, 30, 9, 0, tzinfo=UTC)
 
 
 @pytest.fixture(autouse=True)
-def fast_password_hashing(settings):
-    """The user fixtures hash a password each; scoring tests do not need PBKDF2's cost."""
-    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
-
-
-@pytest.fixture(autouse=True)
 def forget_rescore_requests(monkeypatch):
     """Drop the coalescing keys a test set: the cache outlives the test's database rollback
     and ids repeat between tests (SQLite reuses them), so a leftover key would swallow the

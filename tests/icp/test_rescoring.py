@@ -39,7 +39,7 @@ from tests.factories import (
     ReferralSourceFactory,
 )
 from tests.icp.conftest import NOW
-from tests.icp.test_tasks import wait_for
+from tests.waiting import wait_for
 
 pytestmark = pytest.mark.django_db
 
@@ -824,7 +824,10 @@ def test_a_run_that_starts_while_an_edit_is_committing_waits_for_it_and_scores_i
     """The edit's request holds its row's lock until the edit commits, so a run that starts
     meanwhile cannot take the request and then read the facts from before the edit."""
     if connection.vendor != "postgresql":
-        pytest.skip("SQLite has one writer at a time: no run starts while an edit is open")
+        pytest.skip(
+            "PostgreSQL only (CI runs it on PostgreSQL): SQLite has one writer at a time, so no "
+            "run starts while an edit is open"
+        )
     icp = buyer_icp(salesperson)
     lead = retail_clerk(salesperson)  # fit 50: Retail, but not a buyer
     title = icp.criteria.get(field="title")

@@ -2,7 +2,6 @@ from __future__ import annotations
 
 import logging
 import re
-import time
 from datetime import timedelta
 
 import pytest
@@ -27,6 +26,7 @@ from tests.factories import (
     LeadFactory,
 )
 from tests.icp.conftest import NOW
+from tests.waiting import wait_for
 
 
 def retail_icp(owner):
@@ -148,15 +148,6 @@ def test_tasks_have_stable_names_and_retry_only_database_errors():
     assert rescore_all_leads.time_limit == 1800
     assert sweep_rescore_requests.name == "icp.tasks.sweep_rescore_requests"
     assert sweep_rescore_requests.time_limit == 60  # never longer than its one-minute interval
-
-
-def wait_for(condition, timeout: float = 30.0) -> bool:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if condition():
-            return True
-        time.sleep(0.2)
-    return False
 
 
 @pytest.mark.worker

@@ -15,11 +15,6 @@ pytestmark = pytest.mark.django_db
 HTMX = {"HX-Request": "true"}
 
 
-@pytest.fixture
-def sam_client(client_of, salesperson):
-    return client_of(salesperson)
-
-
 def upload(client, name: str, data: bytes, **fields):
     form = {"format": "auto", "source": "", "duplicates": "fill_empty", **fields}
     return client.post(reverse("import-start"), {**form, "file": SimpleUploadedFile(name, data)})

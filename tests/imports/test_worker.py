@@ -6,7 +6,7 @@ from imports import services
 from leads.models import Lead
 from tests.factories import UserFactory
 from tests.imports.test_services import generated_csv
-from tests.leadhunter.test_celery_worker import wait_for
+from tests.waiting import wait_for
 
 
 @pytest.mark.worker

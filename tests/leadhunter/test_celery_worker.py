@@ -1,7 +1,6 @@
 from __future__ import annotations
 
 import threading
-import time
 
 import pytest
 from celery.contrib.testing.worker import start_worker
@@ -10,20 +9,12 @@ from django.contrib.auth.models import Group
 from leadhunter.celery import app as celery_app
 from ops.models import WorkerHeartbeat
 from ops.selectors import worker_status
+from tests.waiting import wait_for
 
 
 @celery_app.task(name="tests.create_group")
 def create_group(name: str) -> None:
     Group.objects.get_or_create(name=name)
-
-
-def wait_for(condition, timeout: float = 20.0) -> bool:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if condition():
-            return True
-        time.sleep(0.1)
-    return False
 
 
 @pytest.mark.worker

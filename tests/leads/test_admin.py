@@ -32,11 +32,6 @@ CHANGELIST = reverse("admin:leads_lead_changelist")
 CHANGELIST_QUERIES = 9 if connection.vendor == "postgresql" else 8
 
 
-@pytest.fixture(autouse=True)
-def fast_password_hashing(settings):
-    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
-
-
 @pytest.fixture
 def admin_client(client_of, manager):
     assert not manager.is_superuser  # a sales manager, by the group's permissions alone

@@ -16,11 +16,6 @@ pytestmark = pytest.mark.django_db
 CONTACT = {"first_name": "Dana", "last_name": "Smith", "title": "Head of Sales"}
 
 
-@pytest.fixture(autouse=True)
-def fast_password_hashing(settings):
-    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
-
-
 @pytest.fixture
 def lead(salesperson):
     return services.lead_create(owner=salesperson, **CONTACT, email="dana@example.com")

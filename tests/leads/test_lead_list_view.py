@@ -10,11 +10,6 @@ from tests.factories import LeadFactory
 HTMX = {"HX-Request": "true"}
 
 
-@pytest.fixture
-def sam_client(client_of, salesperson):
-    return client_of(salesperson)
-
-
 @pytest.mark.django_db
 def test_no_bulk_actions_when_no_lead_matches_the_filters(sam_client, salesperson):
     LeadFactory(owner=salesperson, first_name="Dana")

@@ -13,11 +13,6 @@ from tests.factories import LeadFactory
 pytestmark = pytest.mark.django_db
 
 
-@pytest.fixture(autouse=True)
-def fast_password_hashing(settings):
-    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
-
-
 def test_expected_values_read_as_money_in_each_leads_currency(salesperson):
     survivor = LeadFactory(owner=salesperson, expected_value=Decimal("60000.00"), currency="EUR")
     duplicate = LeadFactory(owner=salesperson, expected_value=Decimal("1234.40"), currency="USD")

@@ -13,16 +13,6 @@ pytestmark = pytest.mark.django_db
 HTMX = {"HX-Request": "true"}
 
 
-@pytest.fixture(autouse=True)
-def fast_password_hashing(settings):
-    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
-
-
-@pytest.fixture
-def sam_client(client_of, salesperson):
-    return client_of(salesperson)
-
-
 @pytest.fixture
 def survivor(salesperson):
     return services.lead_create(

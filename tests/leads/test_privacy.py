@@ -53,11 +53,6 @@ IMPORT_FILE = (
 
 
 @pytest.fixture(autouse=True)
-def fast_password_hashing(settings):
-    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
-
-
-@pytest.fixture(autouse=True)
 def own_data_dir(settings, tmp_path):
     """Uploaded files go to a folder of the test's own."""
     settings.DATA_DIR = tmp_path

@@ -29,11 +29,6 @@ def score_card_lists(page: str) -> dict[str, list[str]]:
     }
 
 
-@pytest.fixture
-def sam_client(client_of, salesperson):
-    return client_of(salesperson)
-
-
 @pytest.mark.django_db
 def test_a_score_stored_before_the_fix_lists_an_unknown_criterion_only_as_unknown(
     sam_client, salesperson

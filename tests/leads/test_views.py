@@ -30,11 +30,6 @@ class ElementIds(HTMLParser):
             self.ids[element_id] += 1
 
 
-@pytest.fixture
-def sam_client(client_of, salesperson):
-    return client_of(salesperson)
-
-
 # --- Today ---------------------------------------------------------------------------------
 
 

@@ -25,11 +25,6 @@ def root_tag(response) -> str:
 
 
 @pytest.fixture
-def sam_client(client_of, salesperson):
-    return client_of(salesperson)
-
-
-@pytest.fixture
 def dana(salesperson):
     return LeadFactory(owner=salesperson, first_name="Dana", last_name="Kim", stage="qualified")
 

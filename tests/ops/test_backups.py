@@ -33,11 +33,6 @@ from tests.factories import (
 pytestmark = pytest.mark.django_db(transaction=True)
 
 
-@pytest.fixture(autouse=True)
-def fast_password_hashing(settings):
-    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
-
-
 def snapshot() -> dict[str, tuple[int, str]]:
     """Every table's row count and a checksum of its contents (order-independent)."""
     tables = {}

@@ -4,7 +4,6 @@ from datetime import UTC, datetime
 from urllib.parse import urlsplit
 
 import pytest
-from django.core.mail.backends import locmem
 
 from tests.factories import UserFactory
 
@@ -24,32 +23,6 @@ def salesperson(db):
 def site_url(settings):
     settings.SITE_URL = SITE_URL
     return SITE_URL
-
-
-@pytest.fixture
-def clock(time_machine):
-    """Stop the clock at a given moment; call again to move it."""
-
-    def move_to(moment: datetime) -> datetime:
-        time_machine.move_to(moment, tick=False)
-        return moment
-
-    return move_to
-
-
-@pytest.fixture
-def smtp_failures(monkeypatch) -> list[Exception]:
-    """Errors the email backend raises, one per send, before it delivers again."""
-    failures: list[Exception] = []
-    deliver = locmem.EmailBackend.send_messages
-
-    def send_messages(self, messages):
-        if failures:
-            raise failures.pop(0)
-        return deliver(self, messages)
-
-    monkeypatch.setattr(locmem.EmailBackend, "send_messages", send_messages)
-    return failures
 
 
 def link_path(url: str) -> str:

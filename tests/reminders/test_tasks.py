@@ -1,6 +1,5 @@
 from __future__ import annotations
 
-import time
 from datetime import timedelta
 
 import pytest
@@ -10,15 +9,7 @@ from django.utils import timezone
 from reminders.models import Reminder, ReminderKind, ReminderStatus
 from reminders.tasks import run_reminders
 from tests.factories import ReferralSourceFactory, UserFactory
-
-
-def wait_for(condition, timeout: float = 30.0) -> bool:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if condition():
-            return True
-        time.sleep(0.2)
-    return False
+from tests.waiting import wait_for
 
 
 @pytest.mark.django_db

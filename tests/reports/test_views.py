@@ -39,11 +39,6 @@ def csv_url(slug: str) -> str:
 
 
 @pytest.fixture
-def sam_client(client_of, salesperson):
-    return client_of(salesperson)
-
-
-@pytest.fixture
 def spring_data(salesperson, other_salesperson):
     """A little of everything in spring 2025 for Sam, and a secret for Alex."""
     customer = lead(salesperson, created="2024-06-01 09:00", stage="won", won="2024-09-01 09:00")

@@ -57,11 +57,6 @@ FORM_PAGES = {
 API_PREFIX = "api/v1/"
 
 
-@pytest.fixture(autouse=True)
-def fast_password_hashing(settings):
-    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
-
-
 def url_of(route: Route, user, records: dict | None = None) -> str:
     # The password-reset link's user id; the views answer a bad one themselves.
     records = records or records_of(user)

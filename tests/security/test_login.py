@@ -52,11 +52,6 @@ def comparable(response) -> str:
     return CSRF_TOKEN.sub("<csrf token>", response.content.decode())
 
 
-@pytest.fixture(autouse=True)
-def fast_password_hashing(settings):
-    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
-
-
 def is_logged_in(client: Client) -> bool:
     return SESSION_KEY in client.session
 

@@ -14,7 +14,6 @@ import signal
 import socket
 import subprocess
 import sys
-import time
 import uuid
 from collections.abc import Callable, Iterator
 from pathlib import Path
@@ -24,25 +23,10 @@ from django.conf import settings
 from django.db import connection
 
 from leadhunter.celery import app as celery_app
-from tests.reminders.conftest import clock, smtp_failures  # noqa: F401 - shared fixtures
+from tests.waiting import wait_for
 
 QUEUE = "celery"
 CELERY = str(Path(sys.executable).with_name("celery"))
-
-
-@pytest.fixture(autouse=True)
-def fast_password_hashing(settings):
-    """Test users are made by the dozen; the real hasher would take most of the time."""
-    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
-
-
-def wait_for(condition: Callable[[], object], timeout: float = 30.0, step: float = 0.1) -> bool:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if condition():
-            return True
-        time.sleep(step)
-    return bool(condition())
 
 
 def database_url_for_workers() -> str:
@@ -220,7 +204,7 @@ REDIS_SERVER = shutil.which("redis-server")
 @pytest.fixture
 def redis_server(tmp_path) -> Iterator[RedisServer]:
     if REDIS_SERVER is None:
-        pytest.skip("redis-server is not installed")
+        pytest.fail("redis-server is not installed: apt-get install redis-server")
     directory = tmp_path / "redis"
     directory.mkdir()
     server = RedisServer(directory)

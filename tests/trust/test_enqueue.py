@@ -15,7 +15,8 @@ from django.db import transaction
 from leads.models import Lead
 from leads.services import lead_create
 from tests.factories import UserFactory
-from tests.trust.conftest import broker_queue_size, wait_for
+from tests.trust.conftest import broker_queue_size
+from tests.waiting import wait_for
 
 APPS = ["accounts", "api", "icp", "imports", "leads", "referrals", "reminders", "reports"]
 

@@ -18,7 +18,7 @@ from reminders.models import Reminder, ReminderKind, ReminderStatus
 from reminders.services import MAX_ATTEMPTS, STALE_CLAIM_AFTER, backoff, reminders_dispatch
 from tests.factories import LeadFactory, ReferralSourceFactory
 from tests.reminders.conftest import MONDAY_9_LONDON
-from tests.trust.conftest import wait_for
+from tests.waiting import wait_for
 
 
 @pytest.fixture

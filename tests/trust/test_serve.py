@@ -14,7 +14,8 @@ import pytest
 from django.conf import settings
 
 from ops.models import WorkerHeartbeat
-from tests.trust.conftest import database_url_for_workers, wait_for
+from tests.trust.conftest import database_url_for_workers
+from tests.waiting import wait_for
 
 pytestmark = pytest.mark.worker
 

@@ -31,7 +31,8 @@ from tests.factories import (
     ReferralSourceFactory,
     UserFactory,
 )
-from tests.trust.conftest import broker_hand_back_unacked, broker_unacked, uses_redis, wait_for
+from tests.trust.conftest import broker_hand_back_unacked, broker_unacked, uses_redis
+from tests.waiting import wait_for
 
 pytestmark = pytest.mark.worker
 

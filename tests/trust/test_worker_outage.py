@@ -24,8 +24,8 @@ from leads.models import Lead
 from ops.models import WorkerHeartbeat
 from ops.selectors import worker_status
 from tests.factories import CompanyFactory, CriterionFactory, ICPFactory, LeadFactory, UserFactory
-from tests.trust.conftest import wait_for
 from tests.trust.test_worker_crash import inconsistent_leads
+from tests.waiting import wait_for
 
 pytestmark = pytest.mark.worker
 
