@@ -77,6 +77,9 @@ def test_researching_the_company_moves_the_score_without_a_reload(
     # The salesperson looked the company up: software, 120 people.
     page.evaluate("window.stillTheSamePage = true")
     company_card.get_by_role("link", name="Edit").click()
+    # htmx focuses the autofocus field once the form settles: typing before that, a loaded
+    # machine put "120" into Industry ("Software120"), as a person typing that fast would.
+    expect(company_card.get_by_label("Industry")).to_be_focused()
     company_card.get_by_label("Industry").fill("Software")
     company_card.get_by_label("Employees").fill("120")
     company_card.get_by_role("button", name="Save").click()
@@ -121,6 +124,7 @@ def test_a_company_edited_on_its_page_rescores_every_contact(
     expect(contacts).to_contain_text("Score 0")
     facts = page.locator("#company-facts")
     facts.get_by_role("link", name="Edit").click()
+    expect(facts.get_by_label("Industry")).to_be_focused()  # htmx's autofocus, then type
     facts.get_by_label("Industry").fill("Software")
     facts.get_by_label("Employees").fill("")
     facts.get_by_role("button", name="Save").click()
