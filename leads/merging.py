@@ -30,7 +30,6 @@ from django.utils.text import capfirst
 from accounts.models import User
 from audit.models import AuditAction
 from audit.services import audit_event_record
-from icp.models import ICP
 from leads import selectors
 from leads.dependents import request_rescore
 from leads.models import (
@@ -748,7 +747,8 @@ RELATIONS = {
     "company_id": Company,
     "referred_by_id": ReferralSource,
     "referral_ask_id": ReferralAsk,
-    "best_icp_id": ICP,
+    # The ICP model sits above leads: named through the field, not imported.
+    "best_icp_id": Lead._meta.get_field("best_icp").related_model,
 }
 
 
