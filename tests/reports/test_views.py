@@ -54,6 +54,9 @@ def spring_data(salesperson, other_salesperson):
     )
     history(won, ("new", "2025-03-01 09:00"), ("contacted", "2025-03-02 09:00"))
     lead(salesperson, source="marketing", created="2025-03-05 09:00")
+    ActivityFactory(
+        lead=won, kind="replied", direction="inbound", occurred_at=at("2025-03-04 09:58")
+    )
     ActivityFactory(lead=won, user=salesperson, kind="call", occurred_at=at("2025-03-04 10:00"))
     ReferralAsk.objects.create(source=ada, asked_by=salesperson, asked_at=at("2025-03-01 09:00"))
     secret = ReferralSourceFactory(owner=other_salesperson, name="Secret Sauce")
@@ -77,7 +80,7 @@ def spring_data(salesperson, other_salesperson):
 # --- Pages ---------------------------------------------------------------------------------
 
 
-def test_index_lists_the_five_reports(sam_client):
+def test_index_lists_every_report(sam_client):
     body = html(sam_client.get(reverse("reports")))
 
     assert "<title>Reports · LeadHunter</title>" in body
@@ -289,6 +292,9 @@ def _populate(owners, count: int, offset: int = 0) -> None:
             referred_by=sources[owner.pk],
         )
         history(one, ("new", created), ("contacted", f"2025-{month:02d}-{day:02d} 12:00"))
+        ActivityFactory(
+            lead=one, kind="asked_for_info", direction="inbound", occurred_at=at(created)
+        )
         ActivityFactory(lead=one, user=owner, occurred_at=at(created))
         ReferralAsk.objects.create(source=sources[owner.pk], asked_at=at(created))
 
