@@ -193,6 +193,52 @@ def test_a_manager_picking_someone_off_the_team_gets_a_clear_error(client_of, ma
     assert "Pick someone on your team, or the whole team." in body
 
 
+# --- Speed to lead ------------------------------------------------------------------------
+
+
+def test_speed_to_lead_says_how_it_counts_and_lists_each_salesperson_for_a_manager(
+    client_of, manager, spring_data, salesperson, other_salesperson
+):
+    theirs = other_salesperson.leads.get()
+    ActivityFactory(
+        lead=theirs, kind="asked_for_demo", direction="inbound", occurred_at=at("2025-03-04 09:00")
+    )  # Alex's call came an hour later
+    team = html(client_of(manager).get(page("speed-to-lead"), SPRING))
+    own = html(client_of(salesperson).get(page("speed-to-lead"), SPRING))
+    months = rows_of(client_of(manager).get(csv_url("speed-to-lead"), SPRING))
+    people = rows_of(
+        client_of(manager).get(csv_url("speed-to-lead"), {**SPRING, "table": "salespeople"})
+    )
+
+    assert "How it is counted." in team
+    assert "the clock runs from its first unanswered hand-raise" in team
+    assert "Per salesperson over the period" in team
+    assert f'<th scope="row">{escape(str(other_salesperson))}</th>' in team
+    assert f'<th scope="row">{escape(str(salesperson))}</th>' in team
+    assert f'<th scope="row">{escape(str(other_salesperson))}</th>' not in own
+    assert months[0] == [
+        "Month",
+        "Salesperson",
+        "Hand-raises",
+        "Median time to first touch (minutes)",
+        "Answered within 5 minutes",
+        "Answered within 1 hour",
+        "Answered within 1 day",
+        "Answered later",
+        "Still waiting",
+    ]
+    assert ["2025-03", str(salesperson), "1", "2.0", "1", "1", "1", "0", "0"] in months
+    assert ["2025-03", str(other_salesperson), "1", "60.0", "0", "1", "1", "0", "0"] in months
+    assert people[-1] == ["Total", "2", "31.0", "1", "2", "2", "0", "0"]
+
+
+def test_speed_to_lead_empty_state_names_the_hand_raises(sam_client):
+    body = html(sam_client.get(page("speed-to-lead"), SPRING))
+
+    assert "Nothing to show yet" in body
+    assert "No lead raised a hand (replied, asked for info or a demo" in body
+
+
 # --- CSV -----------------------------------------------------------------------------------
 
 
