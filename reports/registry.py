@@ -16,6 +16,7 @@ from django.utils.dateformat import format as format_date
 from django.utils.safestring import SafeString
 
 from accounts.models import User
+from leads.models import HAND_RAISE_KINDS, TOUCH_KINDS, ActivityKind
 from reports import charts, selectors
 from reports.charts import Series
 from reports.selectors import Period
@@ -88,7 +89,7 @@ class Report:
     figures: Callable[[Any], list[Figure]]
     is_empty: Callable[[Any], bool]
     empty_text: str
-    help_text: str = ""  # how the numbers are counted, under the page's title
+    help_text: tuple[str, ...] = ()  # how the numbers are counted, under the page's title
 
 
 def display(value: object, kind: str) -> str:
@@ -428,7 +429,12 @@ def _speed_columns(first: tuple[Column, ...]) -> tuple[Column, ...]:
     return (
         *first,
         Column("Hand-raises", "hand_raises", "int"),
-        Column("Median time to first touch (minutes)", "median_minutes", "minutes", "Median wait"),
+        Column(
+            "Median time to first touch (minutes)",
+            "median_minutes",
+            "minutes",
+            "Median to first touch",
+        ),
         Column("Answered within 5 minutes", "within_5_minutes", "int", "5 min", answered),
         Column("Answered within 1 hour", "within_1_hour", "int", "1 hour", answered),
         Column("Answered within 1 day", "within_1_day", "int", "1 day", answered),
@@ -444,12 +450,13 @@ SPEED_MONTH_COLUMNS = _speed_columns(
 
 
 def _speed_tables(report: selectors.SpeedToLeadReport) -> list[Table]:
+    # A team's year is reps x 12 rows, mostly empty: the month table lists the months with
+    # hand-raises (the chart shows every month).
+    months = [row for row in report.months if row.hand_raises]
     total = report.total if len(report.reps) > 1 else None
     return [
-        Table("months", "By month", SPEED_MONTH_COLUMNS, report.months),
-        Table(
-            "salespeople", "Per salesperson over the period", SPEED_REP_COLUMNS, report.reps, total
-        ),
+        Table("salespeople", "Per salesperson", SPEED_REP_COLUMNS, report.reps, total),
+        Table("months", "By month, months with hand-raises", SPEED_MONTH_COLUMNS, months),
     ]
 
 
@@ -504,15 +511,23 @@ def _speed_figures(report: selectors.SpeedToLeadReport) -> list[Figure]:
     ]
 
 
+def _quoted(labels: Sequence[str]) -> str:
+    quoted = [f"“{label}”" for label in labels]
+    return f"{', '.join(quoted[:-1])} or {quoted[-1]}"
+
+
+# From the kinds themselves, so a new hand-raise kind is described as soon as it counts.
+HAND_RAISE_LABELS = _quoted([ActivityKind(kind).label for kind in HAND_RAISE_KINDS])
+TOUCH_LABELS = _quoted([ActivityKind(kind).label for kind in TOUCH_KINDS])
 SPEED_TO_LEAD_HELP = (
-    "A hand-raise is a reply, a request for info or a demo, an event attended or an "
-    "introduction, logged on a lead. Its time to first touch runs to the first call, email, "
-    "meeting or LinkedIn message logged to the lead at or after it, by anyone. A lead that "
-    "raises a hand again before anyone answered is still the same wait: the clock runs from "
-    "its first unanswered hand-raise. Each hand-raise counts for the lead's owner, in the "
-    "month it happened. “Answered within 1 hour” includes those within 5 minutes, and "
-    "“within 1 day” both. The median is over the answered ones; those nobody has answered "
-    "yet are counted as still waiting."
+    f"A hand-raise is an activity logged as {HAND_RAISE_LABELS}.",
+    f"The time to first touch runs from it to the first outbound {TOUCH_LABELS} logged to "
+    "the lead at or after it, by anyone.",
+    "A lead that raises a hand again before anyone answered is still the same wait: the clock "
+    "runs from its first unanswered hand-raise.",
+    "Each hand-raise counts for the lead's owner, in the month it happened in your time zone.",
+    "“Within 1 hour” includes those within 5 minutes, and “within 1 day” both. The median is "
+    "over the answered hand-raises; the others are still waiting.",
 )
 
 
@@ -588,8 +603,7 @@ REPORTS: dict[str, Report] = {
             charts=_speed_charts,
             figures=_speed_figures,
             is_empty=lambda report: not report.total.hand_raises,
-            empty_text="No lead raised a hand (replied, asked for info or a demo, came to an "
-            "event or was introduced) in this period.",
+            empty_text=f"No lead raised a hand ({HAND_RAISE_LABELS}) in this period.",
             help_text=SPEED_TO_LEAD_HELP,
         ),
     )
