@@ -130,12 +130,13 @@ def export(value: object, kind: str) -> object:
 
 def duration(minutes: float) -> str:
     """A wait as a sales manager reads it: "40 s", "12 min", "3 h 5 min", "2.5 days"."""
-    if minutes < 1:
+    if round(minutes * 60) < 60:
         return f"{round(minutes * 60)} s"
-    if minutes < 60:
-        return f"{minutes:.0f} min"
-    if minutes < 24 * 60:
-        hours, rest = divmod(round(minutes), 60)
+    whole = round(minutes)
+    if whole < 60:
+        return f"{whole} min"
+    if whole < 24 * 60:
+        hours, rest = divmod(whole, 60)
         return f"{hours} h {rest} min" if rest else f"{hours} h"
     return f"{minutes / (24 * 60):.1f} days"
 
