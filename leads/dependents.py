@@ -2,14 +2,15 @@
 
 Scores (icp) and referral sources (referrals) sit above leads in the app layers (see
 docs/architecture.md): they read leads, so leads must not import them. Lead writes still have to
-ask for a rescore and make a won customer a referral source; those apps register their functions
-here in their AppConfig.ready(), as referrals already does for "Referred by"
-(leads/referrers.py). A write that needs a function nobody registered fails loudly.
+ask for a rescore, make a won customer a referral source and, when two leads merge, move the
+duplicate's referral links; those apps register their functions here in their
+AppConfig.ready(), as referrals already does for "Referred by" (leads/referrers.py). A write
+that needs a function nobody registered fails loudly.
 """
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from datetime import datetime
 from typing import TYPE_CHECKING, Protocol
 
@@ -38,8 +39,23 @@ class CustomerWon(Protocol):
     def __call__(self, *, lead: Lead, user: User) -> object: ...
 
 
+class ReferralLinks(Protocol):
+    """What merging two leads needs of referrals (referrals registers these)."""
+
+    def source_ids_of_leads(self, lead_ids: Sequence[int]) -> set[int]: ...
+
+    def referred_lead_count_of(self, lead: Lead) -> int | None: ...
+
+    def merge(self, *, survivor: Lead, duplicate: Lead) -> dict[str, list[int]]: ...
+
+    def unmerge(
+        self, *, survivor: Lead, duplicate: Lead, moved: Mapping[str, list[int]]
+    ) -> None: ...
+
+
 _rescoring: Rescoring | None = None
 _customer_won: CustomerWon | None = None
+_referral_links: ReferralLinks | None = None
 
 
 def rescoring_register(rescoring: Rescoring) -> None:
@@ -52,6 +68,19 @@ def customer_won_register(handler: CustomerWon) -> None:
     """Called once by the referrals app at startup."""
     global _customer_won
     _customer_won = handler
+
+
+def referral_links_register(links: ReferralLinks) -> None:
+    """Called once by the referrals app at startup."""
+    global _referral_links
+    _referral_links = links
+
+
+def referral_links() -> ReferralLinks:
+    """Referral sources and asks, as merging two leads moves them (leads/merging.py)."""
+    if _referral_links is None:
+        raise ImproperlyConfigured("No referral links registered: is the referrals app installed?")
+    return _referral_links
 
 
 def _registered_rescoring() -> Rescoring:

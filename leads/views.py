@@ -38,6 +38,7 @@ from leads.forms import (
     TouchOutcomeForm,
 )
 from leads.models import TOUCH_KINDS, ActivityKind, Company, Lead, Outcome, Stage
+from leads.services import merging as merge_writes
 
 # --- Today ---------------------------------------------------------------------------------
 
@@ -830,7 +831,7 @@ def lead_merge(request: HttpRequest, pk: int, other_pk: int) -> HttpResponse:
     form = LeadMergeForm(request.POST, rows=preview.choices)
     if form.is_valid():
         try:
-            merge = merging.lead_merge(
+            merge = merge_writes.lead_merge(
                 survivor=survivor,
                 duplicate=duplicate,
                 by=request.user,
@@ -865,7 +866,7 @@ def lead_merge_undo(request: HttpRequest, pk: int) -> HttpResponse:
     """Undo a merge: the merged lead comes back with everything that moved."""
     merge = get_object_or_404(merging.merges_visible_to(request.user), pk=pk)
     try:
-        undone = merging.lead_merge_undo(merge=merge, by=request.user)
+        undone = merge_writes.lead_merge_undo(merge=merge, by=request.user)
     except ValidationError as error:
         problem = " ".join(error.messages)
         if wants_partial(request):

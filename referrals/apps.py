@@ -26,3 +26,9 @@ class ReferralsConfig(AppConfig):
         from referrals.services import referral_source_from_customer
 
         customer_won_register(referral_source_from_customer)
+
+        # Merging two leads moves the duplicate's referral links (leads/merging.py).
+        from leads.dependents import referral_links_register
+        from referrals.lead_links import ReferralLinksForMerging
+
+        referral_links_register(ReferralLinksForMerging())

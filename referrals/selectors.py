@@ -306,3 +306,14 @@ def referrer_options(
         company = f" · {lead.company.name}" if lead.company else ""
         options.append(ReferrerOption(f"lead:{lead.pk}", lead.full_name, f"{kind}{company}"))
     return options
+
+
+def referral_source_ids_of_leads(lead_ids: Iterable[int]) -> set[int]:
+    """The referral sources that are these leads (made from them when they were won)."""
+    return set(ReferralSource.objects.filter(lead__in=list(lead_ids)).values_list("pk", flat=True))
+
+
+def referred_lead_count_of(lead: Lead) -> int | None:
+    """How many leads the referral source made from `lead` referred; None when it is none."""
+    source = ReferralSource.objects.filter(lead=lead).first()
+    return source.referred_leads.count() if source is not None else None

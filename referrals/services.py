@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from datetime import datetime, timedelta
 
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
+from django.db.models import QuerySet
 from django.utils import timezone
 from simple_history.utils import bulk_update_with_history
 
@@ -346,3 +348,71 @@ def referral_sources_anonymise(*, source_ids: list[int]) -> int:
     ReferralAsk.objects.filter(source_id__in=source_ids).update(note="")
     ReferralSource.history.model.objects.filter(id__in=source_ids).delete()
     return len(source_ids)
+
+
+# --- Merging two leads (leads.merging calls these through leads.dependents) -----------------
+
+
+def referral_links_merge(*, survivor: Lead, duplicate: Lead) -> dict[str, list[int]]:
+    """The duplicate as a referral source goes to the survivor: the source itself when the
+    survivor has none, otherwise the leads it referred and the asks made to it. Returns the ids
+    that moved, by kind, for `referral_links_unmerge`."""
+    source = ReferralSource.objects.filter(lead=duplicate).first()
+    if source is None:
+        return {}
+    ours = ReferralSource.objects.filter(lead=survivor).first()
+    if ours is None:
+        ReferralSource.objects.filter(pk=source.pk).update(lead=survivor)
+        return {"referral_source": [source.pk]}
+    referred = _ids_then_update(
+        Lead.objects.filter(referred_by=source).exclude(pk=survivor.pk), referred_by=ours
+    )
+    asks = _ids_then_update(ReferralAsk.objects.filter(source=source), source=ours)
+    ReferralSource.objects.filter(pk=source.pk).update(lead=None)
+    return {
+        "referral_source_unlinked": [source.pk],
+        "referral_source_into": [ours.pk],
+        "referred_leads": referred,
+        "referral_asks": asks,
+    }
+
+
+def referral_links_unmerge(
+    *, survivor: Lead, duplicate: Lead, moved: Mapping[str, list[int]]
+) -> None:
+    """Move back exactly what `referral_links_merge` moved (its `moved`), for an undone merge."""
+    if moved.get("referral_source"):
+        ReferralSource.objects.filter(pk__in=moved["referral_source"], lead=survivor).update(
+            lead=duplicate
+        )
+    if moved.get("referral_source_unlinked"):
+        source_id = moved["referral_source_unlinked"][0]
+        ReferralSource.objects.filter(pk=source_id, lead__isnull=True).update(lead=duplicate)
+        into = moved.get("referral_source_into", [None])[0]
+        _update_ids(
+            Lead.objects.filter(referred_by_id=into),
+            moved.get("referred_leads", []),
+            referred_by_id=source_id,
+        )
+        _update_ids(
+            ReferralAsk.objects.filter(source_id=into),
+            moved.get("referral_asks", []),
+            source_id=source_id,
+        )
+
+
+# Rows are moved back by id in chunks, well under SQLite's limit on query parameters.
+_ID_CHUNK = 500
+
+
+def _ids_then_update(rows: QuerySet, **to: object) -> list[int]:
+    """Point `rows` elsewhere; returns their ids (read first, for the undo)."""
+    ids = list(rows.order_by("pk").values_list("pk", flat=True))
+    if ids:
+        rows.update(**to)
+    return ids
+
+
+def _update_ids(rows: QuerySet, ids: list[int], **to: object) -> None:
+    for start in range(0, len(ids), _ID_CHUNK):
+        rows.filter(pk__in=ids[start : start + _ID_CHUNK]).update(**to)

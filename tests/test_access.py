@@ -31,9 +31,9 @@ from api.models import ApiToken
 from icp.models import ICP, Criterion
 from imports import services as import_services
 from imports.models import ImportJob
-from leads import merging
 from leads import services as lead_services
 from leads.models import Activity, Company, FollowUp, Lead, LeadMerge, StageChange
+from leads.services import merging as merge_writes
 from referrals.models import ReferralAsk, ReferralSource
 from tests.factories import (
     ActivityFactory,
@@ -248,7 +248,7 @@ def records_of(user) -> dict[str, object]:
         )
         .stage_changes.order_by("-changed_at", "-id")
         .first(),
-        "lead_merge": merging.lead_merge(
+        "lead_merge": merge_writes.lead_merge(
             survivor=LeadFactory(owner=user), duplicate=LeadFactory(owner=user), by=user
         ),
         "user": user,

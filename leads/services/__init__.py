@@ -16,6 +16,8 @@ package is split by topic; this module is its public interface, so callers impor
 - `bulk_sql`: the hand-written SQL behind `bulk` and `reconnects` (history rows, multi-row inserts,
   JSON-parameter updates on PostgreSQL)
 - `validation`: normalising and validating a lead, an activity or a company before a write
+- `merging`: merging two leads and undoing it (imported from `leads.services.merging` itself:
+  see its docstring)
 """
 
 from __future__ import annotations

@@ -4,8 +4,9 @@ import pytest
 from django.contrib.messages import get_messages
 from django.urls import reverse
 
-from leads import merging, services
+from leads import services
 from leads.models import Lead, LeadMerge
+from leads.services import merging as merge_writes
 from tests.factories import ActivityFactory, LeadFactory
 
 pytestmark = pytest.mark.django_db
@@ -194,7 +195,7 @@ def test_a_bad_choice_with_htmx_gets_the_form_region(sam_client, survivor, dupli
 
 
 def test_get_on_the_mutations_answers_405(sam_client, survivor, duplicate):
-    merge = merging.lead_merge(survivor=survivor, duplicate=duplicate, by=survivor.owner)
+    merge = merge_writes.lead_merge(survivor=survivor, duplicate=duplicate, by=survivor.owner)
 
     assert sam_client.get(merge_url("lead-merge", survivor, survivor)).status_code == 405
     assert sam_client.get(reverse("lead-merge-undo", args=[merge.pk])).status_code == 405
@@ -223,7 +224,7 @@ def test_another_salespersons_lead_answers_404(
 def test_another_salespersons_merge_answers_404(
     client_of, salesperson, other_salesperson, survivor, duplicate
 ):
-    merge = merging.lead_merge(survivor=survivor, duplicate=duplicate, by=salesperson)
+    merge = merge_writes.lead_merge(survivor=survivor, duplicate=duplicate, by=salesperson)
 
     response = client_of(other_salesperson).post(reverse("lead-merge-undo", args=[merge.pk]))
 
@@ -236,7 +237,7 @@ def test_another_salespersons_merge_answers_404(
 
 
 def test_undo_without_javascript_brings_the_lead_back(sam_client, salesperson, survivor, duplicate):
-    merge = merging.lead_merge(survivor=survivor, duplicate=duplicate, by=salesperson)
+    merge = merge_writes.lead_merge(survivor=survivor, duplicate=duplicate, by=salesperson)
 
     response = sam_client.post(reverse("lead-merge-undo", args=[merge.pk]))
 
@@ -252,7 +253,7 @@ def test_undo_without_javascript_brings_the_lead_back(sam_client, salesperson, s
 def test_undo_with_htmx_redirects_and_a_refusal_is_plain_text(
     sam_client, salesperson, survivor, duplicate
 ):
-    merge = merging.lead_merge(survivor=survivor, duplicate=duplicate, by=salesperson)
+    merge = merge_writes.lead_merge(survivor=survivor, duplicate=duplicate, by=salesperson)
     url = reverse("lead-merge-undo", args=[merge.pk])
 
     first = sam_client.post(url, headers=HTMX)
@@ -266,7 +267,7 @@ def test_undo_with_htmx_redirects_and_a_refusal_is_plain_text(
 
 
 def test_a_refused_undo_says_why_on_the_lead_page(sam_client, salesperson, survivor, duplicate):
-    merge = merging.lead_merge(survivor=survivor, duplicate=duplicate, by=salesperson)
+    merge = merge_writes.lead_merge(survivor=survivor, duplicate=duplicate, by=salesperson)
     services.lead_create(owner=salesperson, email="dana.smith@gmail.example")
 
     response = sam_client.post(reverse("lead-merge-undo", args=[merge.pk]), follow=True)
@@ -278,7 +279,7 @@ def test_a_refused_undo_says_why_on_the_lead_page(sam_client, salesperson, survi
 
 def test_the_lead_page_shows_the_merged_leads_history(sam_client, salesperson, survivor, duplicate):
     services.lead_update(lead=duplicate, user=salesperson, title="Chief Revenue Officer")
-    merging.lead_merge(survivor=survivor, duplicate=duplicate, by=salesperson)
+    merge_writes.lead_merge(survivor=survivor, duplicate=duplicate, by=salesperson)
 
     page = html(sam_client.get(reverse("lead-detail", args=[survivor.pk])))
 
@@ -292,7 +293,7 @@ def test_the_lead_page_shows_the_merged_leads_history(sam_client, salesperson, s
 def test_a_manager_sees_the_merges_in_the_admin_read_only(
     client_of, manager, salesperson, survivor, duplicate
 ):
-    merge = merging.lead_merge(survivor=survivor, duplicate=duplicate, by=salesperson)
+    merge = merge_writes.lead_merge(survivor=survivor, duplicate=duplicate, by=salesperson)
     admin = client_of(manager)
 
     listing = admin.get(reverse("admin:leads_leadmerge_changelist"))

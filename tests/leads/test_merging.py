@@ -19,6 +19,7 @@ from leads.models import (
     StageChange,
 )
 from leads.selectors import lead_history
+from leads.services import merging as merge_writes
 from referrals import services as referral_services
 from referrals.models import ReferralAsk, ReferralSource
 from tests.factories import (
@@ -37,7 +38,7 @@ pytestmark = pytest.mark.django_db
 def rescores(monkeypatch):
     """The rescores the merge asks for (the request itself is tested in tests/icp)."""
     requested: list[int] = []
-    monkeypatch.setattr(merging, "request_rescore", requested.append)
+    monkeypatch.setattr(merge_writes, "request_rescore", requested.append)
     return requested
 
 
@@ -264,7 +265,7 @@ def test_every_kind_of_row_moves_to_the_survivor_and_the_duplicate_is_gone(
     assert len(theirs["stage_changes"]) == 2
     assert len(theirs["history"]) == 3  # created, moved to Contacted, retitled
 
-    merge = merging.lead_merge(survivor=survivor, duplicate=duplicate, by=salesperson)
+    merge = merge_writes.lead_merge(survivor=survivor, duplicate=duplicate, by=salesperson)
 
     assert not Lead.objects.filter(pk=duplicate.pk).exists()
     assert not Lead.history.filter(id=duplicate.pk).exists()  # no "deleted" record left behind
@@ -284,7 +285,7 @@ def test_every_kind_of_row_moves_to_the_survivor_and_the_duplicate_is_gone(
 def test_empty_fields_are_filled_and_the_survivors_values_are_kept_by_default(
     salesperson, survivor, duplicate
 ):
-    merging.lead_merge(survivor=survivor, duplicate=duplicate, by=salesperson)
+    merge_writes.lead_merge(survivor=survivor, duplicate=duplicate, by=salesperson)
 
     survivor.refresh_from_db()
     assert survivor.email == "dana@acme.example"  # both had one: the survivor's stays
@@ -296,7 +297,7 @@ def test_empty_fields_are_filled_and_the_survivors_values_are_kept_by_default(
 
 
 def test_picked_values_of_the_duplicate_replace_the_survivors(salesperson, survivor, duplicate):
-    merging.lead_merge(
+    merge_writes.lead_merge(
         survivor=survivor,
         duplicate=duplicate,
         by=salesperson,
@@ -318,7 +319,7 @@ def test_picked_values_of_the_duplicate_replace_the_survivors(salesperson, survi
 )
 def test_bad_field_choices_are_refused(salesperson, survivor, duplicate, choices):
     with pytest.raises(ValidationError):
-        merging.lead_merge(
+        merge_writes.lead_merge(
             survivor=survivor, duplicate=duplicate, by=salesperson, field_choices=choices
         )
 
@@ -328,7 +329,7 @@ def test_bad_field_choices_are_refused(salesperson, survivor, duplicate, choices
 def test_a_do_not_contact_on_either_lead_is_kept(salesperson, survivor, duplicate):
     services.lead_update(lead=duplicate, user=salesperson, do_not_contact=True)
 
-    merging.lead_merge(survivor=survivor, duplicate=duplicate, by=salesperson)
+    merge_writes.lead_merge(survivor=survivor, duplicate=duplicate, by=salesperson)
 
     survivor.refresh_from_db()
     assert survivor.do_not_contact is True
@@ -345,7 +346,7 @@ def test_of_two_pending_follow_ups_the_earlier_stays_and_the_other_is_closed(
         lead=duplicate, user=salesperson, due_at=now + timedelta(days=2)
     )
 
-    merge = merging.lead_merge(survivor=survivor, duplicate=duplicate, by=salesperson)
+    merge = merge_writes.lead_merge(survivor=survivor, duplicate=duplicate, by=salesperson)
 
     assert pending(survivor) == [theirs]
     ours.refresh_from_db()
@@ -355,7 +356,7 @@ def test_of_two_pending_follow_ups_the_earlier_stays_and_the_other_is_closed(
     assert survivor.next_follow_up_at == theirs.due_at
     assert merge.moved["follow_up_closed"] == [ours.pk]
 
-    merging.lead_merge_undo(merge=merge, by=salesperson)
+    merge_writes.lead_merge_undo(merge=merge, by=salesperson)
 
     ours.refresh_from_db()
     assert pending(survivor) == [ours]
@@ -380,7 +381,7 @@ def test_the_contact_state_is_the_latest_of_both(salesperson, survivor, duplicat
             occurred_at=now - timedelta(days=days),
         )
 
-    merging.lead_merge(survivor=survivor, duplicate=duplicate, by=salesperson)
+    merge_writes.lead_merge(survivor=survivor, duplicate=duplicate, by=salesperson)
 
     survivor.refresh_from_db()
     assert survivor.last_inbound_at == now - timedelta(days=3)
@@ -397,13 +398,13 @@ def test_the_duplicate_as_a_referral_source_becomes_the_survivors(salesperson, s
     source = ReferralSourceFactory(owner=salesperson, lead=duplicate, name="Dana Smith")
     referred = LeadFactory(owner=salesperson, referred_by=source)
 
-    merge = merging.lead_merge(survivor=survivor, duplicate=duplicate, by=salesperson)
+    merge = merge_writes.lead_merge(survivor=survivor, duplicate=duplicate, by=salesperson)
 
     source.refresh_from_db()
     assert source.lead == survivor
     assert list(survivor.as_referral_source.referred_leads.all()) == [referred]
 
-    merging.lead_merge_undo(merge=merge, by=salesperson)
+    merge_writes.lead_merge_undo(merge=merge, by=salesperson)
 
     source.refresh_from_db()
     assert source.lead_id == duplicate.pk
@@ -418,7 +419,7 @@ def test_when_both_are_sources_the_referrals_and_asks_move_to_the_survivors(
     referred = LeadFactory(owner=salesperson, referred_by=theirs)
     ask = ReferralAsk.objects.create(source=theirs, asked_by=salesperson, asked_at=timezone.now())
 
-    merge = merging.lead_merge(survivor=survivor, duplicate=duplicate, by=salesperson)
+    merge = merge_writes.lead_merge(survivor=survivor, duplicate=duplicate, by=salesperson)
 
     referred.refresh_from_db()
     ask.refresh_from_db()
@@ -427,7 +428,7 @@ def test_when_both_are_sources_the_referrals_and_asks_move_to_the_survivors(
     assert ask.source == ours
     assert theirs.lead is None
 
-    merging.lead_merge_undo(merge=merge, by=salesperson)
+    merge_writes.lead_merge_undo(merge=merge, by=salesperson)
 
     referred.refresh_from_db()
     ask.refresh_from_db()
@@ -442,7 +443,7 @@ def test_the_referral_that_produced_the_duplicate_is_filled_in(salesperson, surv
     ask = referral_services.referral_ask_record(source=source, user=salesperson, channel="email")
     referral_services.referral_link_lead(lead=duplicate, source=source, user=salesperson, ask=ask)
 
-    merging.lead_merge(survivor=survivor, duplicate=duplicate, by=salesperson)
+    merge_writes.lead_merge(survivor=survivor, duplicate=duplicate, by=salesperson)
 
     survivor.refresh_from_db()
     assert survivor.referred_by == source
@@ -454,13 +455,13 @@ def test_the_merged_lead_is_not_referred_by_itself(salesperson, survivor, duplic
     source = ReferralSourceFactory(owner=salesperson, lead=duplicate)
     services.lead_update(lead=survivor, user=salesperson, referred_by=source)
 
-    merge = merging.lead_merge(survivor=survivor, duplicate=duplicate, by=salesperson)
+    merge = merge_writes.lead_merge(survivor=survivor, duplicate=duplicate, by=salesperson)
 
     survivor.refresh_from_db()
     assert survivor.referred_by is None
     assert ReferralSource.objects.get(pk=source.pk).lead == survivor
 
-    merging.lead_merge_undo(merge=merge, by=salesperson)
+    merge_writes.lead_merge_undo(merge=merge, by=salesperson)
 
     survivor.refresh_from_db()
     assert survivor.referred_by == source
@@ -474,7 +475,7 @@ def test_the_moved_history_is_shown_as_the_merged_leads_not_diffed_against_the_s
 ):
     services.lead_update(lead=duplicate, user=salesperson, title="Chief Revenue Officer")
 
-    merge = merging.lead_merge(survivor=survivor, duplicate=duplicate, by=salesperson)
+    merge = merge_writes.lead_merge(survivor=survivor, duplicate=duplicate, by=salesperson)
 
     history = lead_history(survivor, merged_history=merging.merged_history_origins([merge]))
     changes = {(row.field, row.old, row.new) for row in history}
@@ -495,14 +496,14 @@ def test_undo_restores_both_leads_and_their_rows_exactly(salesperson, survivor, 
     ReferralSourceFactory(owner=salesperson, lead=duplicate)
     survivor_before, duplicate_before = columns(survivor.pk), columns(duplicate.pk)
     survivor_rows, duplicate_rows = rows_of(survivor.pk), rows_of(duplicate.pk)
-    merge = merging.lead_merge(
+    merge = merge_writes.lead_merge(
         survivor=survivor,
         duplicate=duplicate,
         by=salesperson,
         field_choices={"email": "duplicate", "tags": "both", "notes": "both"},
     )
 
-    undone = merging.lead_merge_undo(merge=merge, by=salesperson)
+    undone = merge_writes.lead_merge_undo(merge=merge, by=salesperson)
 
     assert undone.restored.pk == duplicate.pk
     assert undone.kept_edits == []
@@ -521,10 +522,10 @@ def test_undo_restores_both_leads_and_their_rows_exactly(salesperson, survivor, 
 
 
 def test_undo_keeps_the_survivors_later_edits(salesperson, survivor, duplicate):
-    merge = merging.lead_merge(survivor=survivor, duplicate=duplicate, by=salesperson)
+    merge = merge_writes.lead_merge(survivor=survivor, duplicate=duplicate, by=salesperson)
     services.lead_update(lead=survivor, user=salesperson, phone="+44 20 7946 0999")
 
-    undone = merging.lead_merge_undo(merge=merge, by=salesperson)
+    undone = merge_writes.lead_merge_undo(merge=merge, by=salesperson)
 
     survivor.refresh_from_db()
     assert survivor.phone == "+442079460999"
@@ -533,10 +534,10 @@ def test_undo_keeps_the_survivors_later_edits(salesperson, survivor, duplicate):
 
 
 def test_rows_added_to_the_survivor_after_the_merge_stay_with_it(salesperson, survivor, duplicate):
-    merge = merging.lead_merge(survivor=survivor, duplicate=duplicate, by=salesperson)
+    merge = merge_writes.lead_merge(survivor=survivor, duplicate=duplicate, by=salesperson)
     later = services.activity_log(lead=survivor, user=salesperson, kind="call")
 
-    merging.lead_merge_undo(merge=merge, by=salesperson)
+    merge_writes.lead_merge_undo(merge=merge, by=salesperson)
 
     later.refresh_from_db()
     assert later.lead_id == survivor.pk
@@ -546,8 +547,8 @@ def test_rows_added_to_the_survivor_after_the_merge_stay_with_it(salesperson, su
 
 def test_a_merge_and_its_undo_are_audit_events_with_ids_only(salesperson, survivor, duplicate):
     duplicate_id = duplicate.pk
-    merge = merging.lead_merge(survivor=survivor, duplicate=duplicate, by=salesperson)
-    merging.lead_merge_undo(merge=merge, by=salesperson)
+    merge = merge_writes.lead_merge(survivor=survivor, duplicate=duplicate, by=salesperson)
+    merge_writes.lead_merge_undo(merge=merge, by=salesperson)
 
     events = list(AuditEvent.objects.filter(action=AuditAction.MERGE).order_by("pk"))
     assert [(event.actor, event.count, event.details) for event in events] == [
@@ -566,19 +567,19 @@ def test_a_merge_and_its_undo_are_audit_events_with_ids_only(salesperson, surviv
 
 
 def test_undo_twice_is_refused(salesperson, survivor, duplicate):
-    merge = merging.lead_merge(survivor=survivor, duplicate=duplicate, by=salesperson)
-    merging.lead_merge_undo(merge=merge, by=salesperson)
+    merge = merge_writes.lead_merge(survivor=survivor, duplicate=duplicate, by=salesperson)
+    merge_writes.lead_merge_undo(merge=merge, by=salesperson)
 
     with pytest.raises(ValidationError, match="already undone"):
-        merging.lead_merge_undo(merge=merge, by=salesperson)
+        merge_writes.lead_merge_undo(merge=merge, by=salesperson)
 
 
 def test_undo_is_refused_when_another_lead_took_the_email(salesperson, survivor, duplicate):
-    merge = merging.lead_merge(survivor=survivor, duplicate=duplicate, by=salesperson)
+    merge = merge_writes.lead_merge(survivor=survivor, duplicate=duplicate, by=salesperson)
     newcomer = services.lead_create(owner=salesperson, email="dana.smith@gmail.example")
 
     with pytest.raises(ValidationError, match=r"Can't undo.*dana\.smith@gmail\.example") as error:
-        merging.lead_merge_undo(merge=merge, by=salesperson)
+        merge_writes.lead_merge_undo(merge=merge, by=salesperson)
 
     assert f"#{newcomer.pk}" in error.value.messages[0]
     assert not Lead.objects.filter(pk=duplicate.pk).exists()
@@ -587,21 +588,21 @@ def test_undo_is_refused_when_another_lead_took_the_email(salesperson, survivor,
 
 
 def test_undo_is_refused_when_the_survivor_was_deleted(salesperson, survivor, duplicate):
-    merge = merging.lead_merge(survivor=survivor, duplicate=duplicate, by=salesperson)
+    merge = merge_writes.lead_merge(survivor=survivor, duplicate=duplicate, by=salesperson)
     FollowUp.objects.filter(lead=survivor).delete()
     survivor.delete()
     merge.refresh_from_db()
 
     with pytest.raises(ValidationError, match="deleted or merged into another lead"):
-        merging.lead_merge_undo(merge=merge, by=salesperson)
+        merge_writes.lead_merge_undo(merge=merge, by=salesperson)
 
 
 def test_a_chain_of_merges_is_undone_from_the_last(salesperson, survivor, duplicate):
     third = services.lead_create(owner=salesperson, first_name="D.", last_name="Smith")
     services.lead_update(lead=survivor, user=salesperson, first_name="Dane")
     services.lead_update(lead=duplicate, user=salesperson, title="Chief Revenue Officer")
-    first = merging.lead_merge(survivor=survivor, duplicate=duplicate, by=salesperson)
-    second = merging.lead_merge(survivor=third, duplicate=survivor, by=salesperson)
+    first = merge_writes.lead_merge(survivor=survivor, duplicate=duplicate, by=salesperson)
+    second = merge_writes.lead_merge(survivor=third, duplicate=survivor, by=salesperson)
     # The history of the lead merged first keeps its own name two merges on.
     origins = merging.merged_history_origins([second])
     changes = {(row.field, row.new) for row in lead_history(third, merged_history=origins)}
@@ -611,11 +612,11 @@ def test_a_chain_of_merges_is_undone_from_the_last(salesperson, survivor, duplic
 
     first.refresh_from_db()
     with pytest.raises(ValidationError):
-        merging.lead_merge_undo(merge=first, by=salesperson)
-    merging.lead_merge_undo(merge=second, by=salesperson)
+        merge_writes.lead_merge_undo(merge=first, by=salesperson)
+    merge_writes.lead_merge_undo(merge=second, by=salesperson)
     first.refresh_from_db()
     assert first.survivor_id == survivor.pk
-    merging.lead_merge_undo(merge=first, by=salesperson)
+    merge_writes.lead_merge_undo(merge=first, by=salesperson)
 
     assert Lead.objects.filter(pk__in=[survivor.pk, duplicate.pk, third.pk]).count() == 3
 
@@ -623,11 +624,11 @@ def test_a_chain_of_merges_is_undone_from_the_last(salesperson, survivor, duplic
 def test_undo_is_refused_once_the_survivor_has_another_owner(
     manager, salesperson, other_salesperson, survivor, duplicate
 ):
-    merge = merging.lead_merge(survivor=survivor, duplicate=duplicate, by=salesperson)
+    merge = merge_writes.lead_merge(survivor=survivor, duplicate=duplicate, by=salesperson)
     services.leads_reassign(leads=[survivor], to_owner=other_salesperson, by=manager)
 
     with pytest.raises(ValidationError, match="has been given to"):
-        merging.lead_merge_undo(merge=merge, by=manager)
+        merge_writes.lead_merge_undo(merge=merge, by=manager)
 
 
 # --- Who may merge what --------------------------------------------------------------------
@@ -635,7 +636,7 @@ def test_undo_is_refused_once_the_survivor_has_another_owner(
 
 def test_a_lead_cant_be_merged_with_itself(salesperson, survivor):
     with pytest.raises(ValidationError, match="itself"):
-        merging.lead_merge(survivor=survivor, duplicate=survivor, by=salesperson)
+        merge_writes.lead_merge(survivor=survivor, duplicate=survivor, by=salesperson)
 
 
 def test_leads_of_two_salespeople_cant_be_merged(manager, salesperson, other_salesperson):
@@ -643,7 +644,7 @@ def test_leads_of_two_salespeople_cant_be_merged(manager, salesperson, other_sal
     theirs = LeadFactory(owner=other_salesperson)
 
     with pytest.raises(ValidationError, match="same salesperson"):
-        merging.lead_merge(survivor=ours, duplicate=theirs, by=manager)
+        merge_writes.lead_merge(survivor=ours, duplicate=theirs, by=manager)
 
     assert Lead.objects.filter(pk=theirs.pk).exists()
 
@@ -652,16 +653,16 @@ def test_a_salesperson_cant_merge_or_undo_someone_elses_leads(
     salesperson, other_salesperson, survivor, duplicate
 ):
     with pytest.raises(PermissionDenied):
-        merging.lead_merge(survivor=survivor, duplicate=duplicate, by=other_salesperson)
-    merge = merging.lead_merge(survivor=survivor, duplicate=duplicate, by=salesperson)
+        merge_writes.lead_merge(survivor=survivor, duplicate=duplicate, by=other_salesperson)
+    merge = merge_writes.lead_merge(survivor=survivor, duplicate=duplicate, by=salesperson)
 
     with pytest.raises(PermissionDenied):
-        merging.lead_merge_undo(merge=merge, by=other_salesperson)
+        merge_writes.lead_merge_undo(merge=merge, by=other_salesperson)
 
 
 def test_a_manager_merges_and_undoes_a_salespersons_leads(manager, survivor, duplicate):
-    merge = merging.lead_merge(survivor=survivor, duplicate=duplicate, by=manager)
-    merging.lead_merge_undo(merge=merge, by=manager)
+    merge = merge_writes.lead_merge(survivor=survivor, duplicate=duplicate, by=manager)
+    merge_writes.lead_merge_undo(merge=merge, by=manager)
 
     assert LeadMerge.objects.get().undone_by == manager
 
@@ -682,7 +683,7 @@ def merge_queries(rows: int) -> int:
         )
         services.lead_update(lead=duplicate, user=salesperson, title=f"Title {number}")
     with CaptureQueriesContext(connection) as queries:
-        merging.lead_merge(survivor=survivor, duplicate=duplicate, by=salesperson)
+        merge_writes.lead_merge(survivor=survivor, duplicate=duplicate, by=salesperson)
     return len(queries)
 
 
