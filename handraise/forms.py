@@ -38,12 +38,11 @@ def form_started_age(stamp: str, page_token: str, *, max_age: int) -> float | No
 class HandRaiseForm(forms.Form):
     name = forms.CharField(label="Your name", max_length=NAME_MAX_LENGTH)
     email = forms.EmailField(label="Email", max_length=254)
-    company = forms.CharField(label="Company", max_length=COMPANY_MAX_LENGTH, required=False)
+    company = forms.CharField(label="Company", max_length=COMPANY_MAX_LENGTH)
     phone = forms.CharField(label="Phone (optional)", max_length=PHONE_MAX_LENGTH, required=False)
     message = forms.CharField(
         label="What do you need?",
         max_length=MESSAGE_MAX_LENGTH,
-        required=False,
         widget=forms.Textarea(attrs={"rows": 5}),
     )
     consent = forms.BooleanField(required=True)
