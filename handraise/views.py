@@ -116,12 +116,13 @@ def _form_view(request: HttpRequest, page: PublicPage, *, channel: str) -> HttpR
         else "handraise/public_page.html"
     )
     thanks = "public-page-embed-thanks" if channel == Channel.EMBED else "public-page-thanks"
+    embedded = channel == Channel.EMBED
     consent = consent_text(page)
     if request.method != "POST":
         form = HandRaiseForm(
             consent_text=consent, initial={"started": form_started_stamp(page.token)}
         )
-        return render(request, template, _context(page, form=form))
+        return render(request, template, _context(page, form=form, embedded=embedded))
 
     refused = _refused(request, page)
     if refused is not None:
@@ -156,7 +157,7 @@ def _form_view(request: HttpRequest, page: PublicPage, *, channel: str) -> HttpR
     form.data["started"] = form_started_stamp(page.token)
     if problem is not None and not form.errors:
         form.add_error(None, problem)
-    return render(request, template, _context(page, form=form), status=422)
+    return render(request, template, _context(page, form=form, embedded=embedded), status=422)
 
 
 def _too_fast_or_stale(form: HandRaiseForm, page: PublicPage) -> str | None:

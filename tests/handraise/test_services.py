@@ -17,7 +17,8 @@ from handraise.services import (
 )
 from leads.models import Activity, ActivityKind, FollowUp, FollowUpKind, Lead, Source, Stage
 from leads.selectors import today_queue
-from tests.factories import LeadFactory
+from tests.factories import LeadFactory, UserFactory
+from tests.waiting import wait_for
 
 # Tuesday 1 December 2026, 10:00 in London.
 NOW = datetime(2026, 12, 1, 10, 0, tzinfo=UTC)
@@ -236,3 +237,25 @@ def test_a_send_left_half_done_by_a_dead_worker_is_claimed_again_later(page, sal
     assert notify.hand_raises_notify_due(now=NOW + timedelta(minutes=1)) == 0
     assert notify.hand_raises_notify_due(now=NOW + timedelta(minutes=20)) == 1
     assert len(mail.outbox) == 1
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_real_worker_emails_the_salesperson_right_after_the_landing_commits(celery_worker):
+    owner = UserFactory(username="sam")
+    page = public_page_for(owner=owner)
+    hand_raise = hand_raise_land(
+        page=page,
+        name="Dana Visitor",
+        email="dana@visitor.example",
+        message="Call me",
+        kind=ActivityKind.ASKED_FOR_INFO,
+        consent_text=CONSENT,
+        ip="203.0.113.9",
+    )
+
+    assert wait_for(
+        lambda: HandRaise.objects.get(pk=hand_raise.pk).notify_status == "sent", timeout=30
+    )
+    [email] = mail.outbox
+    assert email.to == [owner.email]
+    assert "Call me" in email.body
