@@ -13,7 +13,6 @@ from datetime import timedelta
 from pathlib import Path
 
 import pytest
-from django.core.cache import cache
 from django.utils import timezone
 from playwright.sync_api import expect
 
@@ -33,13 +32,10 @@ def screenshot(page, name: str, *, full_page: bool = True) -> None:
 
 
 @pytest.fixture(autouse=True)
-def public_form_settings(settings):
-    """Rate limits start from zero (they live in the cache, shared across tests); the minimum
-    fill time is the view tests' business: a browser here fills the form in milliseconds."""
-    cache.clear()
+def public_form_settings(settings, fresh_cache):
+    """Rate limits start from zero (fresh_cache); the minimum fill time is the view tests'
+    business: a browser here fills the form in milliseconds."""
     settings.HAND_RAISE_MIN_FILL_SECONDS = 0
-    yield
-    cache.clear()
 
 
 class QuietHandler(http.server.SimpleHTTPRequestHandler):
