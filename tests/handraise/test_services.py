@@ -259,3 +259,22 @@ def test_a_real_worker_emails_the_salesperson_right_after_the_landing_commits(ce
     [email] = mail.outbox
     assert email.to == [owner.email]
     assert "Call me" in email.body
+
+
+def test_managers_read_hand_raises_in_the_admin(client, page, manager):
+    hand_raise = land(page)
+    client.force_login(manager)
+    listing = client.get("/admin/handraise/handraise/")
+    assert listing.status_code == 200
+    assert "dana@visitor.example" in listing.content.decode()
+    detail = client.get(f"/admin/handraise/handraise/{hand_raise.pk}/change/")
+    assert CONSENT in detail.content.decode()
+    assert "203.0.113.9" in detail.content.decode()
+
+
+def test_a_salesperson_has_no_admin_view_of_hand_raises(client, page, salesperson):
+    land(page)
+    salesperson.is_staff = True
+    salesperson.save()
+    client.force_login(salesperson)
+    assert client.get("/admin/handraise/handraise/").status_code == 403
