@@ -22,6 +22,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from accounts.models import User
+from handraise import notify
 from handraise.models import (
     HAND_RAISE_KIND_CHOICES,
     Channel,
@@ -143,8 +144,6 @@ def hand_raise_land(
     Engaged; the signal `kind` is logged on it, a "Respond to hand-raise" follow-up is due now,
     the lead is rescored, and the email to the owner is queued for after commit.
     """
-    from handraise import notify  # notify imports this app's models only; late for clarity
-
     now = now or timezone.now()
     if kind not in dict(HAND_RAISE_KIND_CHOICES):
         raise ValidationError({"kind": f"Not a hand-raise kind: {kind!r}."})

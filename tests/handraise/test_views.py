@@ -253,3 +253,11 @@ def test_regenerating_gives_a_new_address(sam_client, salesperson):
     assert response.status_code == 302
     salesperson.public_page.refresh_from_db()
     assert salesperson.public_page.token != old
+
+
+def test_the_page_of_someone_who_left_no_longer_answers(client, page, salesperson):
+    salesperson.is_active = False
+    salesperson.save()
+    assert client.get(url(page)).status_code == 404
+    assert client.post(url(page), submission(page)).status_code == 404
+    assert not HandRaise.objects.exists()
