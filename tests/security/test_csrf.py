@@ -120,7 +120,7 @@ def test_every_write_without_the_csrf_token_is_refused(salesperson):
 
 @pytest.mark.django_db
 @pytest.mark.parametrize("name", sorted(CSRF_EXEMPT))
-def test_the_public_forms_take_a_post_without_a_csrf_token(salesperson, name):
+def test_the_public_forms_take_a_post_without_a_csrf_token(salesperson, fresh_cache, name):
     """The control for CSRF_EXEMPT: each really is an anonymous public form (a bad submission
     comes back with its errors, 422, rather than a CSRF 403)."""
     page = public_page_for(owner=salesperson)
@@ -171,7 +171,9 @@ def test_a_url_that_accepts_post_refuses_get(client, salesperson, route):
 @pytest.mark.django_db
 # The first-run page exists only while there is no account (tests/accounts/test_first_account.py).
 @pytest.mark.parametrize("name", sorted(FORM_PAGES - {"first-account"}))
-def test_the_form_pages_listed_do_take_get_and_post(client, salesperson, manager, name):
+def test_the_form_pages_listed_do_take_get_and_post(
+    client, salesperson, manager, fresh_cache, name
+):
     """FORM_PAGES stays an exact list: each really is a form page, none is there by mistake."""
     [route] = [route for route in ROUTES if route.name == name]
     url = url_of(route, salesperson)
