@@ -27,13 +27,14 @@ from leads.models import ActivityKind, Grade, Seniority, Source
 
 DEFAULT_HALF_LIFE_DAYS = 14
 
-# Points a fresh hand-raise signal is worth before decay; asking for a demo is the warmest.
+# Points a fresh hand-raise signal is worth before decay; booking a meeting is the warmest.
 SIGNAL_POINTS: Mapping[str, int] = {
     ActivityKind.REPLIED: 20,
     ActivityKind.ASKED_FOR_INFO: 30,
     ActivityKind.ASKED_FOR_DEMO: 40,
     ActivityKind.ATTENDED_EVENT: 15,
     ActivityKind.WAS_INTRODUCED: 25,
+    ActivityKind.BOOKED_MEETING: 45,
 }
 
 MAX_SCORE = 100

@@ -85,6 +85,7 @@ INSTALLED_APPS = [
     "audit",
     "team",
     "privacy",
+    "handraise",
 ]
 
 MIDDLEWARE = [
@@ -220,6 +221,14 @@ PASSWORD_RESETS_PER_ADDRESS = 3
 PASSWORD_RESETS_PER_IP = 10
 LOGIN_FAILURES_PER_USERNAME = 5
 LOGIN_FAILURES_PER_ADDRESS = 30
+# The public page's form (handraise): a person takes at least this long to fill it in; a
+# form older than a day is handed out again. Submissions per hour from one address, and to one
+# page from all addresses (counted in the cache; beyond them the visitor sees a 429 page).
+HAND_RAISE_MIN_FILL_SECONDS = 3
+HAND_RAISE_FORM_MAX_AGE = 24 * 3600
+HAND_RAISE_THROTTLE_WINDOW = 3600
+HAND_RAISES_PER_IP = 5
+HAND_RAISES_PER_PAGE = 60
 AXES_FAILURE_LIMIT = "accounts.lockout.failure_limit"
 AXES_COOLOFF_TIME = timedelta(minutes=15)
 AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]

@@ -361,6 +361,8 @@ class ActivityKind(models.TextChoices):
     ASKED_FOR_DEMO = "asked_for_demo", "Asked for a demo"
     ATTENDED_EVENT = "attended_event", "Attended an event"
     WAS_INTRODUCED = "was_introduced", "Was introduced"
+    # Booked a slot on the salesperson's public page (handraise).
+    BOOKED_MEETING = "booked_meeting", "Booked a meeting"
 
 
 # Touches count towards the daily goal; hand-raise signals feed the intent score.
@@ -371,6 +373,7 @@ HAND_RAISE_KINDS = (
     ActivityKind.ASKED_FOR_DEMO,
     ActivityKind.ATTENDED_EVENT,
     ActivityKind.WAS_INTRODUCED,
+    ActivityKind.BOOKED_MEETING,
 )
 
 

@@ -238,6 +238,10 @@ TODAY_QUEUE_ALL_LIMIT = 500
 TODAY_COUNT_CAP = 1000
 # A hand-raiser stays in the queue this long unanswered (then the cadence's follow-up has it).
 HAND_RAISE_WINDOW = timedelta(days=7)
+# A hand-raise of the last day, still unanswered, is the top of Today whatever else is due:
+# someone who just asked (on the public page, by email…) is worth more than any planned call.
+FRESH_HAND_RAISE_WINDOW = timedelta(days=1)
+FRESH_HAND_RAISE_POINTS = 1000
 
 # Today's ranking: the lead's score (0-100), plus its deal value up to VALUE_POINTS_MAX points
 # (capped so one big deal can't bury everything), plus what the work is about.
@@ -325,7 +329,8 @@ def today_work(user: User, *, now: datetime) -> QuerySet[Lead]:
 
     One row per lead, annotated with `queue_kind` (the first that applies: a due follow-up,
     a hand-raise, going cold, a missing referrer) and `queue_priority`. The database ranks
-    them, so the best of a 300-item Monday is found without reading the other rows.
+    them, so the best of a 300-item Monday is found without reading the other rows. A
+    hand-raise of the last day still waiting for an answer comes before everything else.
 
     Only the lead's own columns are read: whether a follow-up is due comes from the lead's
     next_follow_up_at, which the services keep in step with its pending follow-up. Joining the
@@ -347,6 +352,9 @@ def today_work(user: User, *, now: datetime) -> QuerySet[Lead]:
         )
     )
     hand_raised = hand_raiser_condition(since=now - HAND_RAISE_WINDOW) & ~answer_snoozed
+    fresh_hand_raise = (
+        waiting & Q(last_inbound_at__gte=now - FRESH_HAND_RAISE_WINDOW) & ~answer_snoozed
+    )
     # Going cold is time in the stage; it is Today's work only while nobody has touched the
     # lead lately (a lead worked this morning must not come back after a reload), and never
     # for a contact waiting in the network pool (planned, not neglected).
@@ -357,6 +365,7 @@ def today_work(user: User, *, now: datetime) -> QuerySet[Lead]:
         Value(float(VALUE_POINTS_MAX)),
     )
     work_points = Case(
+        When(fresh_hand_raise, then=Value(FRESH_HAND_RAISE_POINTS + HAND_RAISE_POINTS)),
         When(overdue & waiting, then=Value(OVERDUE_POINTS + HAND_RAISE_POINTS)),
         When(due & waiting, then=Value(HAND_RAISE_POINTS)),
         When(overdue, then=Value(OVERDUE_POINTS)),

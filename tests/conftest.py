@@ -2,6 +2,7 @@ from __future__ import annotations
 
 import os
 import socket
+import uuid
 from collections.abc import Callable, Iterator
 from contextlib import AbstractContextManager, contextmanager
 from datetime import datetime
@@ -131,3 +132,14 @@ def smtp_failures(monkeypatch) -> list[Exception]:
 
     monkeypatch.setattr(locmem.EmailBackend, "send_messages", send_messages)
     return failures
+
+
+@pytest.fixture
+def fresh_cache(settings):
+    """The configured cache (Redis, or the file cache) under a key prefix of this test's own:
+    counters kept there (rate limits) start from zero, and tests running in parallel, which
+    share the cache, neither see nor clear each other's keys."""
+    settings.CACHES = {
+        **settings.CACHES,
+        "default": {**settings.CACHES["default"], "KEY_PREFIX": f"test-{uuid.uuid4().hex}"},
+    }

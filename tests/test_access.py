@@ -58,6 +58,11 @@ PUBLIC = {
     "reminders:email-link",  # e/<token>/: the signed token is the credential
     "calendar-feed",  # calendar/<token>.ics: the secret token is the credential
     "first-account",  # only while the database has no account at all; 404 after
+    # p/<token>/…: a salesperson's public page and embeddable form; the secret token finds it
+    "public-page",
+    "public-page-thanks",
+    "public-page-embed",
+    "public-page-embed-thanks",
 }
 # Sales managers' pages about the team: any person by id, no ownership to check; everyone
 # else gets 403 (test_manager_pages_refuse_salespeople).

@@ -21,6 +21,7 @@ from tests.factories import (
 
 NOW = datetime(2026, 11, 23, 10, 0, tzinfo=ZoneInfo("UTC"))
 WEEK = timedelta(days=7)
+HOUR = timedelta(hours=1)
 
 
 @pytest.mark.django_db
@@ -228,6 +229,23 @@ def test_today_weighs_score_value_overdue_and_kind_of_work(salesperson):
     assert (item_of(answered).kind, item_of(answered).priority) == ("follow_up", 50)
     assert item_of(cold).priority == 50 - 5
     assert item_of(unnamed).priority == 50 + 10
+
+
+@pytest.mark.django_db
+def test_a_hand_raise_of_the_last_day_tops_today_until_it_is_answered(salesperson):
+    best = lead_of(salesperson, total_score=99, expected_value=Decimal(5_000_000))
+    FollowUpFactory(lead=best, due_at=NOW - WEEK)
+    asked = lead_of(salesperson, total_score=10, stage="engaged", last_inbound_at=NOW - HOUR)
+    FollowUpFactory(lead=asked, kind="respond", due_at=NOW - HOUR)
+    # Asked two days ago: still a hand-raise, but no longer above everything.
+    older = lead_of(salesperson, total_score=10, stage="engaged", last_inbound_at=NOW - 48 * HOUR)
+
+    def order():
+        return [item.lead for item in selectors.today_queue(salesperson, now=NOW).items]
+
+    assert order() == [asked, best, older]
+    Lead.objects.filter(pk=asked.pk).update(last_contacted_at=NOW)  # answered
+    assert order()[0] == best
 
 
 @pytest.mark.django_db

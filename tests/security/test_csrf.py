@@ -20,6 +20,7 @@ from django.utils.crypto import get_random_string
 
 from api import services as api_services
 from api.models import ApiToken
+from handraise.services import public_page_for
 from leads.models import Lead
 from reminders import links
 from reminders.links import make_link
@@ -52,7 +53,14 @@ FORM_PAGES = {
     "first-account",  # GET: the first-run form (404 once anyone exists)
     "team-member-deactivate",  # GET: what moves, and who gets it
     "team-demo-remove",  # GET: what removing the demo deletes, and the button to confirm
+    "public-page-settings",  # GET: Settings → Public page, its form
+    "public-page",  # GET: a salesperson's public page with its form (anonymous)
+    "public-page-embed",  # GET: the same form, for a frame on another site
 }
+# Anonymous forms posted from other sites (a frame, where the browser sends no cookie): no
+# CSRF token to check. A signed form stamp, a honeypot and rate limits guard them instead
+# (handraise/views.py); they act for no logged-in user.
+CSRF_EXEMPT = {"public-page", "public-page-embed"}
 # An API route answers GET (read) and POST (create) on the same URL, by design of REST.
 API_PREFIX = "api/v1/"
 
@@ -95,6 +103,8 @@ def test_every_write_without_the_csrf_token_is_refused(salesperson):
     answered = {}
 
     for route in ROUTES:
+        if route.name in CSRF_EXEMPT:
+            continue
         url = url_of(route, salesperson, records)
         answered[str(route)] = {
             method: send(browser, route, method, url).status_code for method in UNSAFE_METHODS
@@ -104,8 +114,21 @@ def test_every_write_without_the_csrf_token_is_refused(salesperson):
         route: codes for route, codes in answered.items() if set(codes.values()) != {403}
     }
     assert not not_refused, f"Writes without a CSRF token were not refused: {not_refused}"
-    assert len(answered) == len(ROUTES) > 50
+    assert len(answered) == len(ROUTES) - len(CSRF_EXEMPT) > 50
     assert Lead.objects.count() == before
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("name", sorted(CSRF_EXEMPT))
+def test_the_public_forms_take_a_post_without_a_csrf_token(salesperson, fresh_cache, name):
+    """The control for CSRF_EXEMPT: each really is an anonymous public form (a bad submission
+    comes back with its errors, 422, rather than a CSRF 403)."""
+    page = public_page_for(owner=salesperson)
+    browser = Client(enforce_csrf_checks=True)
+
+    response = browser.post(reverse(name, args=[page.token]), {"name": "Dana"})
+
+    assert response.status_code == 422
 
 
 @pytest.mark.django_db
@@ -148,13 +171,17 @@ def test_a_url_that_accepts_post_refuses_get(client, salesperson, route):
 @pytest.mark.django_db
 # The first-run page exists only while there is no account (tests/accounts/test_first_account.py).
 @pytest.mark.parametrize("name", sorted(FORM_PAGES - {"first-account"}))
-def test_the_form_pages_listed_do_take_get_and_post(client, salesperson, manager, name):
+def test_the_form_pages_listed_do_take_get_and_post(
+    client, salesperson, manager, fresh_cache, name
+):
     """FORM_PAGES stays an exact list: each really is a form page, none is there by mistake."""
     [route] = [route for route in ROUTES if route.name == name]
     url = url_of(route, salesperson)
     if name == "reminders:email-link":  # the walk's sample token is refused (400) by design
         source = ReferralSourceFactory(owner=salesperson)
         url = urlsplit(make_link(salesperson, links.REFERRAL_ASKED, source.pk)).path
+    if name in CSRF_EXEMPT:  # the walk's sample token is no page's (404)
+        url = reverse(name, args=[public_page_for(owner=salesperson).token])
     client.force_login(manager if name in MANAGER_ONLY else salesperson)
 
     get = client.get(url).status_code

@@ -1,0 +1,11 @@
+from __future__ import annotations
+
+from django.urls import path
+
+from handraise import views
+
+# Settings → Public page (the salesperson's own, logged in).
+urlpatterns = [
+    path("", views.public_page_settings, name="public-page-settings"),
+    path("regenerate/", views.public_page_regenerate, name="public-page-regenerate"),
+]
