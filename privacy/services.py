@@ -37,6 +37,7 @@ from accounts.models import User
 from audit.models import AuditAction, AuditEvent
 from audit.services import audit_event_record
 from icp.rescoring import rescore_requests_forget
+from handraise.models import HandRaise
 from imports.models import ImportJob
 from imports.services import import_jobs_erase_person, import_jobs_mentioning, upload_path
 from leadhunter.scrubbing import mentions as mentions_any
@@ -45,6 +46,20 @@ from leads.models import Activity, Company, FollowUp, Lead, StageChange
 from referrals.models import ReferralAsk, ReferralSource
 from referrals.services import referral_sources_anonymise
 from reminders.models import Reminder
+
+# The salesperson's own email delivery of a hand-raise: not data about the person.
+HAND_RAISE_DELIVERY_FIELDS = frozenset(
+    {
+        "page",
+        "notify_status",
+        "notify_attempts",
+        "notify_next_attempt_at",
+        "notify_claimed_at",
+        "notify_sent_at",
+        "notify_last_error",
+    }
+)
+
 
 # --- What is held --------------------------------------------------------------------------
 
@@ -71,6 +86,14 @@ def lead_personal_data(*, lead: Lead) -> dict[str, object]:
                 _row(change) for change in lead.stage_changes.order_by("changed_at", "id")
             ],
             "follow_ups": [_row(follow_up) for follow_up in lead.follow_ups.order_by("due_at")],
+            # What they sent through the public page or the embedded form, with the consent
+            # text they saw and the address they sent it from.
+            "hand_raises": [
+                _row(hand_raise, exclude=HAND_RAISE_DELIVERY_FIELDS)
+                for hand_raise in HandRaise.objects.filter(activity__lead=lead).order_by(
+                    "created_at", "id"
+                )
+            ],
             "referrals": {
                 "referred_by": (
                     {"id": lead.referred_by.pk, "name": lead.referred_by.name}

@@ -407,3 +407,32 @@ def test_erasing_a_person_whose_duplicate_was_merged_removes_the_merge_record(sa
     privacy.lead_erase(lead=lead, by=salesperson)
 
     assert traces_of(EMAIL, NAME, LAST) == []
+
+
+def test_the_download_holds_what_they_sent_through_the_public_page(client_of, salesperson):
+    from handraise.services import hand_raise_land, public_page_for
+    from leads.models import ActivityKind
+
+    page = public_page_for(owner=salesperson)
+    hand_raise = hand_raise_land(
+        page=page,
+        name="Dana Visitor",
+        email="dana@visitor.example",
+        company="Visitor Ltd",
+        message="Can we talk this week?",
+        kind=ActivityKind.ASKED_FOR_INFO,
+        consent_text="I agree that Sam may contact me.",
+        ip="203.0.113.9",
+    )
+    lead = hand_raise.activity.lead
+
+    response = client_of(salesperson).get(reverse("lead-personal-data", args=[lead.pk]))
+
+    [sent] = json.loads(response.content)["hand_raises"]
+    assert (sent["message"], sent["consent_text"], sent["ip"]) == (
+        "Can we talk this week?",
+        "I agree that Sam may contact me.",
+        "203.0.113.9",
+    )
+    # The salesperson's own email delivery is not data about the person.
+    assert "notify_status" not in sent and "page_id" not in sent
