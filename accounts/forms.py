@@ -30,7 +30,7 @@ _REGIONS = (
 )
 
 
-def _grouped_time_zones() -> list[tuple[str, object]]:
+def grouped_time_zones() -> list[tuple[str, object]]:
     groups: dict[str, list[tuple[str, str]]] = defaultdict(list)
     for name, label in TIME_ZONE_CHOICES:
         region, _, place = name.partition("/")
@@ -50,7 +50,7 @@ def _model_field(name: str):
 class UserSettingsForm(forms.Form):
     time_zone = forms.ChoiceField(
         label="Time zone",
-        choices=_grouped_time_zones,
+        choices=grouped_time_zones,
         help_text=_model_field("time_zone").help_text,
     )
     daily_touch_goal = forms.IntegerField(
@@ -112,7 +112,7 @@ class FirstAccountForm(BaseUserCreationForm):
 
     time_zone = forms.ChoiceField(
         label="Time zone",
-        choices=_grouped_time_zones,
+        choices=grouped_time_zones,
         initial="UTC",
         help_text=_model_field("time_zone").help_text,
     )

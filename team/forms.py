@@ -5,7 +5,7 @@ from __future__ import annotations
 from django import forms
 from django.contrib.auth.validators import UnicodeUsernameValidator
 
-from accounts.forms import _grouped_time_zones
+from accounts.forms import grouped_time_zones
 from accounts.models import User
 
 ROLE_CHOICES = [("salesperson", "Salesperson"), ("manager", "Sales manager")]
@@ -29,7 +29,7 @@ class TeamMemberAddForm(forms.Form):
     role = forms.ChoiceField(label="Role", choices=ROLE_CHOICES, initial="salesperson")
     time_zone = forms.ChoiceField(
         label="Time zone",
-        choices=_grouped_time_zones,
+        choices=grouped_time_zones,
         initial="UTC",
         help_text="Their follow-ups and 'today' follow it; they can change it in Settings.",
     )
