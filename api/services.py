@@ -91,5 +91,5 @@ def lead_delete(*, lead: Lead, user: User) -> None:
     referred keep their credit. Other leads' scores do not depend on this one.
     """
     # The change history names who deleted it, with or without a request around.
-    lead._history_user = user
+    lead._history_user = user  # type: ignore[attr-defined]  # simple-history's hook, not a field
     lead.delete()

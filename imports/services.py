@@ -171,7 +171,8 @@ def import_job_start(
             job_id = str(job.pk)
             transaction.on_commit(lambda: _enqueue(job_id))
             return job
-    return import_job_run(job_id=job.pk)
+    # None only when the job was deleted meanwhile: then the job as this call last saw it.
+    return import_job_run(job_id=job.pk) or job
 
 
 class ImportBusy(Exception):
