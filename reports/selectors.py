@@ -15,6 +15,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
 from decimal import Decimal
+from typing import TypeVar
 from zoneinfo import ZoneInfo
 
 from django.db import connections
@@ -35,7 +36,7 @@ from django.db.models import (
 from django.db.models.functions import Coalesce, Greatest, TruncMonth, TruncWeek
 
 from accounts.models import User
-from leads.models import REFERRED, TOUCH_KINDS, Lead, Source, Stage, StageChange
+from leads.models import REFERRED, TOUCH_KINDS, Lead, LeadQuerySet, Source, Stage, StageChange
 from leads.selectors import activities_visible_to, leads_visible_to
 from referrals.models import SourceKind
 from referrals.selectors import (
@@ -87,7 +88,7 @@ class Period:
         return max(0, (last - first).days + 1)
 
 
-def _leads(user: User, rep: User | None) -> QuerySet[Lead]:
+def _leads(user: User, rep: User | None) -> LeadQuerySet:
     """The leads a report may count; the rep filter is a manager's only."""
     leads = leads_visible_to(user)
     if rep is not None and user.is_manager:
@@ -95,7 +96,11 @@ def _leads(user: User, rep: User | None) -> QuerySet[Lead]:
     return leads.order_by()
 
 
-def _share(part: float | Decimal, other: float | Decimal) -> float | None:
+# Counts or money: both parts of a share are of one kind.
+_Amount = TypeVar("_Amount", float, Decimal)
+
+
+def _share(part: _Amount, other: _Amount) -> float | None:
     total = part + other
     return round(float(part) * 100 / float(total), 1) if total else None
 
@@ -274,7 +279,8 @@ def by_source(user: User, period: Period, rep: User | None = None) -> list[Sourc
     for source, created_at, won_at in leads.filter(won_in_period).values_list(
         "reported_source", "created_at", "won_at"
     ):
-        cycle_days[source].append(_days(won_at - created_at))
+        if won_at is not None:  # always, as won in the period
+            cycle_days[source].append(_days(won_at - created_at))
     rows = []
     for key, label in [
         (Source.REFERRAL.value, Source.REFERRAL.label),
@@ -403,7 +409,11 @@ def _median_days_in_stage(leads: QuerySet[Lead]) -> dict[str, float]:
     """
     if connections[leads.db].vendor == "postgresql":
         return _median_days_in_stage_postgresql(leads)
-    return {stage: _median(days) for stage, days in _days_in_stage(leads).items()}
+    return {
+        stage: median
+        for stage, days in _days_in_stage(leads).items()
+        if (median := _median(days)) is not None
+    }
 
 
 def _median_days_in_stage_postgresql(leads: QuerySet[Lead]) -> dict[str, float]:
@@ -575,12 +585,12 @@ def referrals(user: User, period: Period, rep: User | None = None) -> ReferralsR
         sources = sources.filter(owner=rep)
         asks = asks.filter(source__owner=rep)
     # Plain values, not model instances: a team has thousands of sources (~10x faster).
-    sources = list(
+    source_rows = list(
         sources.order_by("name", "id").values(
             "id", "name", "kind", "owner_id", *(f"owner__{name}" for name in OWNER_NAME_FIELDS)
         )
     )
-    owner_ids = sorted({source["owner_id"] for source in sources})
+    owner_ids = sorted({source["owner_id"] for source in source_rows})
     stats = referral_source_stats(owner_ids)
 
     months = {month: ReferralMonth(month) for month in period.months()}
@@ -609,7 +619,7 @@ def referrals(user: User, period: Period, rep: User | None = None) -> ReferralsR
     no_stats = SourceStats(referrals_given=0, won_value_of_tree=ZERO)
     owner_names: dict[int, str] = {}
     kind_labels = dict(SourceKind.choices)
-    for source in sources:
+    for source in source_rows:
         if not in_period.get(source["id"]):
             continue
         source_stats = stats.get(source["id"], no_stats)
