@@ -9,17 +9,13 @@ from django.contrib.auth.decorators import login_not_required
 from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.http import Http404, HttpRequest, HttpResponse, HttpResponseRedirect
-from django.shortcuts import get_object_or_404, redirect, render
-from django.urls import reverse
-from django.views.decorators.http import require_http_methods, require_POST
+from django.shortcuts import redirect, render
+from django.views.decorators.http import require_http_methods
 
 from accounts import services
 from accounts.forms import FirstAccountForm, UserSettingsForm
 from accounts.lockout import client_ip, failed_logins_left, lockout_minutes
 from accounts.tasks import send_password_reset
-from api import selectors as api_selectors
-from api import services as api_services
-from api.forms import ApiTokenForm
 from leadhunter.forms import add_service_errors
 
 
@@ -106,64 +102,3 @@ def user_settings(request: HttpRequest) -> HttpResponse:
     else:
         form = UserSettingsForm.for_user(request.user)
     return render(request, "accounts/settings.html", {"title": "Settings", "form": form})
-
-
-# --- API tokens and the calendar feed (their sections of the settings page) ------------------
-
-
-@require_POST
-def api_token_create(request: HttpRequest) -> HttpResponse:
-    """Create a token and show its secret on this one response; it is never stored."""
-    form = ApiTokenForm(request.POST)
-    if form.is_valid():
-        try:
-            token, secret = api_services.api_token_create(user=request.user, **form.cleaned_data)
-        except ValidationError as error:
-            form.add_error("name" if "name" in getattr(error, "error_dict", {}) else None, error)
-        else:
-            response = render(
-                request,
-                "accounts/settings.html",
-                {
-                    "title": "Settings",
-                    "form": UserSettingsForm.for_user(request.user),
-                    "new_api_token": secret,
-                    "new_api_token_name": token.name,
-                },
-            )
-            response["Cache-Control"] = "private, no-store"
-            return response
-    context = {
-        "title": "Settings",
-        "form": UserSettingsForm.for_user(request.user),
-        "api_token_form": form,
-    }
-    return render(request, "accounts/settings.html", context, status=422)
-
-
-@require_POST
-def api_token_revoke(request: HttpRequest, pk: int) -> HttpResponse:
-    token = get_object_or_404(api_selectors.api_tokens_of(request.user), pk=pk)
-    api_services.api_token_revoke(token=token)
-    messages.success(request, f"Revoked the token “{token.name}”: programs using it are refused.")
-    return redirect(f"{reverse('settings')}#api-tokens")
-
-
-@require_POST
-def calendar_feed_regenerate(request: HttpRequest) -> HttpResponse:
-    had_feed = api_selectors.calendar_feed_of(request.user) is not None
-    api_services.calendar_feed_regenerate(user=request.user)
-    messages.success(
-        request,
-        "New calendar link created; the old one no longer works."
-        if had_feed
-        else "Calendar link created: add it to your calendar app.",
-    )
-    return redirect(f"{reverse('settings')}#calendar-feed")
-
-
-@require_POST
-def calendar_feed_delete(request: HttpRequest) -> HttpResponse:
-    api_services.calendar_feed_delete(user=request.user)
-    messages.success(request, "Calendar feed turned off; its link no longer works.")
-    return redirect(f"{reverse('settings')}#calendar-feed")

@@ -1,4 +1,4 @@
-"""Writes for the API app: tokens, the calendar feed, and the lead deletion the API offers."""
+"""Writes for the API app: tokens and the calendar feed."""
 
 from __future__ import annotations
 
@@ -12,7 +12,6 @@ from django.utils import timezone
 
 from accounts.models import User
 from api.models import ApiToken, CalendarFeed
-from leads.models import Lead
 
 TOKEN_PREFIX = "lh_"  # noqa: S105 -- a marker that makes leaked tokens greppable, not a secret
 # "lh_" and 8 characters of the secret: enough to tell tokens apart, far too few to guess one.
@@ -81,15 +80,3 @@ def calendar_feed_regenerate(*, user: User) -> CalendarFeed:
 def calendar_feed_delete(*, user: User) -> None:
     """Turn the feed off: the link stops working and none is shown until one is created."""
     CalendarFeed.objects.filter(user=user).delete()
-
-
-@transaction.atomic
-def lead_delete(*, lead: Lead, user: User) -> None:
-    """Delete a lead with its activities, follow-ups and stage history.
-
-    A referral source made from the lead (a won customer) stays, unlinked, so the leads it
-    referred keep their credit. Other leads' scores do not depend on this one.
-    """
-    # The change history names who deleted it, with or without a request around.
-    lead._history_user = user  # type: ignore[attr-defined]  # simple-history's hook, not a field
-    lead.delete()

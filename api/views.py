@@ -25,7 +25,6 @@ from rest_framework.response import Response
 from api import serializers as api
 from api.exceptions import django_error_detail
 from api.pagination import SoonestFirstCursorPagination
-from api.services import lead_delete
 from icp import services as icp_services
 from icp.models import ICP, Criterion
 from icp.selectors import icps_visible_to
@@ -177,12 +176,7 @@ class LeadViewSet(ApiViewSet[Lead]):
                     "reason (POST /api/v1/leads/{id}/stage/)."
                 }
             )
-        company_name = data.pop("company_name", None)
-        with service_errors(), transaction.atomic():
-            if "company" not in data and company_name is not None:
-                data["company"] = lead_services.company_find_or_create(
-                    owner=request.user, name=company_name
-                )
+        with service_errors():
             lead = lead_services.lead_create(owner=request.user, created_by=request.user, **data)
         return self.shown(lead, status=status.HTTP_201_CREATED)
 
@@ -207,7 +201,7 @@ class LeadViewSet(ApiViewSet[Lead]):
         return self.shown(lead)
 
     def destroy(self, request: AuthenticatedRequest, pk: int) -> Response:
-        lead_delete(lead=self.get_object(), user=request.user)
+        lead_services.lead_delete(lead=self.get_object(), user=request.user)
         return Response(status=status.HTTP_204_NO_CONTENT)
 
     @extend_schema(

@@ -9,12 +9,13 @@ from django.shortcuts import get_object_or_404, redirect
 from django.views.decorators.http import require_GET, require_POST
 from django_htmx.http import trigger_client_event
 
+from accounts.http import AuthenticatedHttpRequest
 from icp import selectors, services
 from icp.forms import CriterionForm, ICPForm
 from icp.models import ICP, Criterion
 from icp.rescoring import criterion_spec
 from leadhunter.forms import add_service_errors, form_error_messages
-from leadhunter.htmx import AuthenticatedHttpRequest, render_region, trigger, wants_partial
+from leadhunter.htmx import render_region, trigger, wants_partial
 
 
 @require_GET

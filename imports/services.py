@@ -7,7 +7,9 @@ DATA_DIR/imports/<job id> and is deleted when the import ends or the upload is a
 
 from __future__ import annotations
 
+import functools
 import logging
+from collections.abc import Iterator
 from datetime import timedelta
 from pathlib import Path
 from uuid import UUID
@@ -20,7 +22,7 @@ from django.utils import timezone
 
 from accounts.models import User
 from imports import engine
-from imports.decoding import ImportFileError
+from imports.decoding import ImportFileError, decode
 from imports.models import (
     NETWORK_FORMATS,
     DuplicatePolicy,
@@ -30,6 +32,7 @@ from imports.models import (
     ImportStatus,
 )
 from imports.parsing import ParsedFile, mapping_problem, read_file
+from leadhunter.scrubbing import mentions, scrub
 from leads.models import Source
 from leads.referrers import ReferrerChoice
 from referrals.services import referral_source_for_choice
@@ -325,3 +328,68 @@ def _finish(job: ImportJob, result: engine.ImportResult, *, status: str, failure
             "errors": job.errors,
         },
     )
+
+
+IMPORT_STOPPED = (
+    "Stopped: a person in this file was erased. Remove them from the file and import it again."
+)
+
+
+def import_jobs_erase_person(
+    *, owner_id: int, needles: list[str], precise_needles: list[str], names: list[str]
+) -> tuple[int, int]:
+    """Erasure of a person (privacy): stop the owner's unfinished imports whose stored file names
+    them and delete the file; replace their identifiers in the other jobs' reports. Returns how
+    many jobs were stopped and how many scrubbed.
+
+    `needles` identify the person in text, `precise_needles` are their contact details, `names`
+    their first and last name (both, or none): a file line names them when it holds a contact
+    detail or both names (CSV columns split a name; vCard's FN line holds it whole).
+    """
+    stopped = scrubbed = 0
+    for job, in_file in import_jobs_mentioning(owner_id, needles, precise_needles, names):
+        # scrub() keeps the kind of value it is given: text stays text.
+        job.filename = str(scrub(job.filename, needles)) or "upload"
+        job.headers = scrub(job.headers, needles)
+        job.error_rows = scrub(job.error_rows, needles)
+        job.failure = str(scrub(job.failure, needles))
+        fields = ["filename", "headers", "error_rows", "failure"]
+        if in_file:
+            # Imported later, the file would bring the person back. (A running import has
+            # read its rows already and may still create them: erase again once it is done.)
+            job.status = ImportStatus.FAILED if not job.is_finished else job.status
+            job.failure = IMPORT_STOPPED
+            job.finished_at = job.finished_at or timezone.now()
+            fields += ["status", "finished_at"]
+            transaction.on_commit(functools.partial(upload_path(job.pk).unlink, missing_ok=True))
+            stopped += 1
+        else:
+            scrubbed += 1
+        ImportJob.objects.filter(pk=job.pk).update(**{name: getattr(job, name) for name in fields})
+    return stopped, scrubbed
+
+
+def import_jobs_mentioning(
+    owner_id: int, needles: list[str], precise_needles: list[str], names: list[str]
+) -> Iterator[tuple[ImportJob, bool]]:
+    """The owner's import jobs that name the person, each with whether its stored file does."""
+    for job in ImportJob.objects.filter(owner_id=owner_id).order_by("created_at"):
+        in_file = upload_path(job.pk).exists() and _file_mentions(job, precise_needles, names)
+        if in_file or mentions([job.filename, job.headers, job.error_rows, job.failure], needles):
+            yield job, in_file
+
+
+def _file_mentions(job: ImportJob, precise_needles: list[str], names: list[str]) -> bool:
+    path = upload_path(job.pk)
+    try:
+        text = decode(path.read_bytes(), max_bytes=max(job.size, path.stat().st_size, 1))
+    except (OSError, ImportFileError):
+        return False
+    precise = [needle.casefold() for needle in precise_needles]
+    folded_names = [name.casefold() for name in names]
+    for line in text.casefold().splitlines():
+        if any(needle in line for needle in precise):
+            return True
+        if folded_names and all(name in line for name in folded_names):
+            return True
+    return False

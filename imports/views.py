@@ -17,6 +17,7 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
+from accounts.http import AuthenticatedHttpRequest
 from accounts.models import User
 from imports import exports, selectors, services
 from imports.decoding import ImportFileError
@@ -24,7 +25,7 @@ from imports.forms import ImportRunForm, MappingForm, UploadForm
 from imports.models import ImportJob, ImportStatus
 from imports.parsing import needs_mapping
 from imports.spreadsheet import neutralise
-from leadhunter.htmx import AuthenticatedHttpRequest, render_region
+from leadhunter.htmx import render_region
 from leads.forms import LeadFilterForm
 from leads.selectors import leads_filtered, leads_visible_to, network_pool
 

@@ -1,17 +1,14 @@
-"""Small helpers shared by the htmx views, and the request types the views are annotated with."""
+"""Small helpers shared by the htmx views, and the request type they are annotated with."""
 
 from __future__ import annotations
 
 from collections.abc import Mapping
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
 from django_htmx.http import trigger_client_event
 from django_htmx.middleware import HtmxDetails
-
-if TYPE_CHECKING:
-    from accounts.models import User
 
 
 class HtmxHttpRequest(HttpRequest):
@@ -19,13 +16,6 @@ class HtmxHttpRequest(HttpRequest):
     sets `request.htmx`; typed the way django-htmx's example project types its views."""
 
     htmx: HtmxDetails
-
-
-class AuthenticatedHttpRequest(HtmxHttpRequest):
-    """A request to a view behind LoginRequiredMiddleware (every view not marked
-    @login_not_required): its user is a signed-in `User`, never AnonymousUser."""
-
-    user: User
 
 
 def wants_partial(request: HtmxHttpRequest) -> bool:

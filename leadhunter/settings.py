@@ -84,6 +84,7 @@ INSTALLED_APPS = [
     "ops",
     "audit",
     "team",
+    "privacy",
 ]
 
 MIDDLEWARE = [

@@ -15,12 +15,14 @@ admin.site.index_title = "Team, leads and schedules"
 
 urlpatterns = [
     path("", include("leads.urls")),
+    path("", include("privacy.urls")),
     path("referrals/", include("referrals.urls")),
     path("icp/", include("icp.urls")),
     path("reports/", include("reports.urls")),
     path("import/", include("imports.urls")),
     path("settings/emails/", include("reminders.settings_urls")),
     path("settings/", include("accounts.urls")),
+    path("settings/", include("api.settings_urls")),
     path("team/", include("team.urls")),
     path("accounts/", include("accounts.auth_urls")),
     path("status/", include("ops.urls")),

@@ -6,8 +6,8 @@ from django.shortcuts import render
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET
 
-from leadhunter import health
-from leadhunter.htmx import AuthenticatedHttpRequest
+from accounts.http import AuthenticatedHttpRequest
+from ops import health
 
 
 @require_GET

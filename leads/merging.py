@@ -30,9 +30,8 @@ from django.utils.text import capfirst
 from accounts.models import User
 from audit.models import AuditAction
 from audit.services import audit_event_record
-from icp.models import ICP
-from icp.rescoring import request_rescore
 from leads import selectors
+from leads.dependents import request_rescore
 from leads.models import (
     ANSWERED_OUTCOMES,
     TOUCH_KINDS,
@@ -47,12 +46,8 @@ from leads.models import (
     StageChange,
 )
 from leads.normalize import normalize_email, normalize_linkedin_url
-from leads.services import (
-    EDITABLE_LEAD_FIELDS,
-    _reschedule,
-    _sync_next_follow_up_at,
-    _validate,
-)
+from leads.services.schedule import reschedule, sync_next_follow_up_at
+from leads.services.validation import EDITABLE_LEAD_FIELDS, validate
 from leads.templatetags.lead_tags import money
 from referrals.models import ReferralAsk, ReferralSource
 
@@ -447,15 +442,15 @@ def lead_merge(
     if changes:
         for name, value in changes.items():
             setattr(survivor, name, value)
-        _validate(survivor)
+        validate(survivor)
         survivor._change_reason = f"Merged {duplicate_name} into this lead"[:100]
         survivor._history_user = by
         survivor.save(update_fields=[*(_field_name(name) for name in changes), "updated_at"])
 
     if not survivor.follow_ups.filter(done_at__isnull=True).exists():
-        _reschedule(survivor, user=by, now=now, replace_manual=False)
+        reschedule(survivor, user=by, now=now, replace_manual=False)
     else:
-        _sync_next_follow_up_at([survivor.pk])
+        sync_next_follow_up_at([survivor.pk])
     survivor.refresh_from_db(fields=["next_follow_up_at"])
     request_rescore(survivor.pk)
     survivor_after = _field_values(survivor)
@@ -678,8 +673,8 @@ def lead_merge_undo(*, merge: LeadMerge, by: User, now: datetime | None = None) 
 
     for lead in (survivor, duplicate):
         if not lead.follow_ups.filter(done_at__isnull=True).exists():
-            _reschedule(lead, user=by, now=now, replace_manual=False)
-    _sync_next_follow_up_at([survivor.pk, duplicate.pk])
+            reschedule(lead, user=by, now=now, replace_manual=False)
+    sync_next_follow_up_at([survivor.pk, duplicate.pk])
 
     merge.undone_at = now
     merge.undone_by = by
@@ -752,7 +747,8 @@ RELATIONS = {
     "company_id": Company,
     "referred_by_id": ReferralSource,
     "referral_ask_id": ReferralAsk,
-    "best_icp_id": ICP,
+    # The ICP model sits above leads: named through the field, not imported.
+    "best_icp_id": Lead._meta.get_field("best_icp").related_model,
 }
 
 

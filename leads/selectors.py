@@ -34,6 +34,7 @@ from django.db.models import (
     OuterRef,
     Q,
     QuerySet,
+    Subquery,
     Sum,
     TextField,
     Value,
@@ -45,6 +46,7 @@ from django.utils.text import capfirst
 
 from accounts.models import User
 from leads.models import (
+    HAND_RAISE_KINDS,
     OPEN_STAGES,
     STAGE_LIMIT_DAYS,
     TOUCH_KINDS,
@@ -200,6 +202,8 @@ class QueueItem:
     reason: str
     overdue: bool
     priority: float
+    # How long a hand-raiser has been waiting for an answer; None on other rows.
+    waiting: timedelta | None = None
 
     @property
     def row_id(self) -> str:
@@ -289,6 +293,32 @@ def touches_today(user: User, *, now: datetime | None = None) -> int:
     for source in _touch_sources:
         touches = touches.union(source(user, start, end).order_by().values_list("pk"), all=True)
     return touches.count()
+
+
+# Before any activity: a lead never touched has every hand-raise unanswered.
+BEFORE_ANY_TOUCH = datetime(1970, 1, 1, tzinfo=UTC)
+
+
+def first_unanswered_hand_raise() -> Subquery:
+    """When the lead's oldest hand-raise not yet answered by an outbound touch happened: the
+    start of its wait, as the Speed to lead report counts it (a second hand-raise before the
+    answer does not restart the clock). A touch at the same moment answers it."""
+    return Subquery(
+        Activity.objects.filter(
+            lead=OuterRef("pk"),
+            kind__in=HAND_RAISE_KINDS,
+            occurred_at__gt=Coalesce(OuterRef("last_contacted_at"), Value(BEFORE_ANY_TOUCH)),
+        )
+        .order_by("occurred_at")
+        .values("occurred_at")[:1]
+    )
+
+
+def waiting_since(lead: Lead) -> datetime | None:
+    """Since when a hand-raiser has waited: its first unanswered hand-raise when the row
+    was read with `first_unanswered_hand_raise`, else (an inbound email, a row read alone)
+    its last word."""
+    return getattr(lead, "hand_raised_at", None) or lead.last_inbound_at
 
 
 # A lead going cold that was touched within this long is being worked: not a Today item.
@@ -382,7 +412,10 @@ def today_rows(
     ranked = list(work.values_list("pk", "queue_kind", "queue_priority")[:limit])
     leads = (
         Lead.objects.annotate(
-            pending=FilteredRelation("follow_ups", condition=Q(follow_ups__done_at__isnull=True))
+            pending=FilteredRelation("follow_ups", condition=Q(follow_ups__done_at__isnull=True)),
+            # For the hand-raisers' "waiting 3 h": a subquery per row shown, on the hand-raise
+            # index, in this same query.
+            hand_raised_at=first_unanswered_hand_raise(),
         )
         # django-stubs does not know FilteredRelation's names (`pending`) in select_related.
         .select_related("company", "pending")  # type: ignore[misc]
@@ -408,7 +441,7 @@ def today_queue(
     # Without the ranking: counting up to the cap must not sort (or score) anything.
     total = work.order_by().values("pk")[: TODAY_COUNT_CAP + 1].count()
     items = [
-        _queue_item(lead, kind=kind, priority=priority, start=start, end=end)
+        _queue_item(lead, kind=kind, priority=priority, start=start, end=end, now=now)
         for lead, kind, priority in rows
     ]
     not_contacted = list(
@@ -433,7 +466,7 @@ def today_queue(
 
 
 def _queue_item(
-    lead: Lead, *, kind: str, priority: float, start: datetime, end: datetime
+    lead: Lead, *, kind: str, priority: float, start: datetime, end: datetime, now: datetime
 ) -> QueueItem:
     # Django sets the joined `pending` only when the lead has one; the row is about it only
     # when it is due (a hand-raiser's answer due tomorrow is not today's work yet).
@@ -457,16 +490,27 @@ def _queue_item(
         reason=reason,
         overdue=follow_up is not None and follow_up.due_at < start,
         priority=priority,
+        waiting=_waiting(lead, kind, now),
     )
+
+
+def _waiting(lead: Lead, kind: str, now: datetime) -> timedelta | None:
+    answered = lead.last_contacted_at is not None and (
+        lead.last_inbound_at is None or lead.last_contacted_at >= lead.last_inbound_at
+    )
+    since = waiting_since(lead) if kind == QueueKind.HAND_RAISER and not answered else None
+    return max(now - since, timedelta(0)) if since is not None else None
 
 
 def queue_item_for(*, lead: Lead, follow_up: FollowUp | None, now: datetime | None = None):
     """One lead's Today row outside the queue: an action refused shows the row again."""
+    now = now or timezone.now()
     if follow_up is None:
         if lead.last_inbound_at and (
             lead.last_contacted_at is None or lead.last_contacted_at < lead.last_inbound_at
         ):
-            return QueueItem(QueueKind.HAND_RAISER, lead, None, "Raised a hand", False, 0)
+            waiting = _waiting(lead, QueueKind.HAND_RAISER, now)
+            return QueueItem(QueueKind.HAND_RAISER, lead, None, "Raised a hand", False, 0, waiting)
         if lead.is_open and lead.source == Source.REFERRAL and lead.referred_by_id is None:
             return QueueItem(
                 QueueKind.MISSING_REFERRER, lead, None, "Referral, referrer not named", False, 0
@@ -474,10 +518,11 @@ def queue_item_for(*, lead: Lead, follow_up: FollowUp | None, now: datetime | No
         return QueueItem(
             QueueKind.GOING_COLD, lead, None, f"Going cold in {lead.get_stage_display()}", False, 0
         )
-    start, _ = local_day_bounds(lead.owner, now or timezone.now())
+    start, _ = local_day_bounds(lead.owner, now)
     kind = QueueKind.HAND_RAISER if follow_up.kind == FollowUpKind.RESPOND else QueueKind.FOLLOW_UP
     overdue = follow_up.due_at < start
-    return QueueItem(kind, lead, follow_up, follow_up.get_kind_display(), overdue, 0)
+    reason = follow_up.get_kind_display()
+    return QueueItem(kind, lead, follow_up, reason, overdue, 0, _waiting(lead, kind, now))
 
 
 # --- Lead list -----------------------------------------------------------------------------

@@ -2,7 +2,7 @@ from __future__ import annotations
 
 from django.urls import path
 
-from leads import privacy_views, views
+from leads import views
 
 urlpatterns = [
     path("", views.today, name="today"),
@@ -24,12 +24,6 @@ urlpatterns = [
     path("leads/<int:pk>/activities/", views.lead_activity_create, name="lead-activity-create"),
     path("leads/<int:pk>/next-step/", views.lead_next_step, name="lead-next-step"),
     path("leads/<int:pk>/follow-up/", views.lead_follow_up, name="lead-follow-up"),
-    path(
-        "leads/<int:pk>/personal-data/",
-        privacy_views.lead_personal_data,
-        name="lead-personal-data",
-    ),
-    path("leads/<int:pk>/erase/", privacy_views.lead_erase, name="lead-erase"),
     path("leads/<int:pk>/merge/", views.lead_merge_pick, name="lead-merge-pick"),
     path(
         "leads/<int:pk>/merge/<int:other_pk>/",

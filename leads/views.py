@@ -16,8 +16,9 @@ from django.utils.html import format_html
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 from django_htmx.http import HttpResponseClientRedirect, reswap, retarget
 
+from accounts.http import AuthenticatedHttpRequest
 from leadhunter.forms import add_service_errors, form_error_messages
-from leadhunter.htmx import AuthenticatedHttpRequest, render_region, trigger, wants_partial
+from leadhunter.htmx import render_region, trigger, wants_partial
 from leadhunter.redirects import next_url
 from leads import merging, selectors, services
 from leads.forms import (

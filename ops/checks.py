@@ -20,9 +20,8 @@ from django.db.models import Max
 from django.utils import timezone
 from django_celery_beat.models import PeriodicTask
 
-from leadhunter import health
 from leads.models import Lead
-from ops import selectors
+from ops import health, selectors
 from ops.backups import backup_folder, backup_newest
 from ops.models import ScheduledRun
 from ops.signals import NIGHTLY_RESCORE

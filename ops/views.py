@@ -9,7 +9,7 @@ from django.utils import timezone
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET
 
-from leadhunter.htmx import AuthenticatedHttpRequest
+from accounts.http import AuthenticatedHttpRequest
 from ops.checks import overall, system_checks
 
 

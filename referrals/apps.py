@@ -20,3 +20,9 @@ class ReferralsConfig(AppConfig):
         from referrals.selectors import referral_asks_made
 
         touch_source_register(referral_asks_made)
+
+        # Winning a lead makes the customer a referral source (leads/dependents.py).
+        from leads.dependents import customer_won_register
+        from referrals.services import referral_source_from_customer
+
+        customer_won_register(referral_source_from_customer)

@@ -329,3 +329,21 @@ def referral_ask_add_leads(
     if errors:
         raise ReferredLeadsInvalid(errors)
     return created
+
+
+ERASED_SOURCE_NAME = "Erased person"
+
+
+def referral_sources_anonymise(*, source_ids: list[int]) -> int:
+    """Erasure of a person (privacy): the referral sources that are them keep their credit for
+    the leads they referred, but lose name, email, notes and history, and are never asked again;
+    the notes of the asks made to them are blanked. Returns how many were anonymised."""
+    if not source_ids:
+        return 0
+    # UPDATEs, not save(): a history row holding the old name is exactly what must go.
+    ReferralSource.objects.filter(pk__in=source_ids).update(
+        name=ERASED_SOURCE_NAME, email="", notes="", lead=None, opted_out=True
+    )
+    ReferralAsk.objects.filter(source_id__in=source_ids).update(note="")
+    ReferralSource.history.model.objects.filter(id__in=source_ids).delete()
+    return len(source_ids)

@@ -17,8 +17,9 @@ from django.urls import reverse
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 from django_htmx.http import HttpResponseClientRedirect
 
+from accounts.http import AuthenticatedHttpRequest
 from leadhunter.forms import add_service_errors, form_error_messages
-from leadhunter.htmx import AuthenticatedHttpRequest, render_region, trigger, wants_partial
+from leadhunter.htmx import render_region, trigger, wants_partial
 from leads.models import Stage
 from leads.selectors import leads_visible_to
 from referrals import selectors, services

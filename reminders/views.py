@@ -15,7 +15,7 @@ from django.views.decorators.cache import never_cache
 from django.views.decorators.clickjacking import xframe_options_sameorigin
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
-from leadhunter.htmx import AuthenticatedHttpRequest
+from accounts.http import AuthenticatedHttpRequest
 from reminders import links, selectors, services
 
 

@@ -16,18 +16,19 @@ from django.utils.dateformat import format as format_date
 from django.utils.safestring import SafeString
 
 from accounts.models import User
+from leads.models import HAND_RAISE_KINDS, TOUCH_KINDS, ActivityKind
 from reports import charts, selectors
 from reports.charts import Series
 from reports.selectors import Period
 
-NUMERIC_KINDS = {"int", "money", "percent", "days"}
+NUMERIC_KINDS = {"int", "money", "percent", "days", "minutes"}
 
 
 @dataclass(frozen=True)
 class Column:
     header: str  # the CSV's, complete on its own
     attr: str
-    kind: str = "text"  # text | int | money | percent | days | month | date
+    kind: str = "text"  # text | int | money | percent | days | minutes | month | date
     label: str = ""  # the page's, under its group's heading; the header when blank
     group: str = ""
 
@@ -88,6 +89,7 @@ class Report:
     figures: Callable[[Any], list[Figure]]
     is_empty: Callable[[Any], bool]
     empty_text: str
+    help_text: tuple[str, ...] = ()  # how the numbers are counted, under the page's title
 
 
 def display(value: object, kind: str) -> str:
@@ -102,6 +104,8 @@ def display(value: object, kind: str) -> str:
         return f"{value:.1f}%"
     if kind == "days":
         return f"{value:.1f}"
+    if kind == "minutes":
+        return duration(value)
     if kind == "month":
         return format_date(value, "M Y")
     if kind == "date":
@@ -115,11 +119,26 @@ def export(value: object, kind: str) -> object:
         return ""
     if kind == "money":
         return Decimal(value).quantize(Decimal("0.01"))
+    if kind == "minutes":
+        return round(value, 1)
     if kind == "month" and isinstance(value, date):
         return value.strftime("%Y-%m")
     if kind == "date" and isinstance(value, date):
         return value.isoformat()
     return value
+
+
+def duration(minutes: float) -> str:
+    """A wait as a sales manager reads it: "40 s", "12 min", "3 h 5 min", "2.5 days"."""
+    if round(minutes * 60) < 60:
+        return f"{round(minutes * 60)} s"
+    whole = round(minutes)
+    if whole < 60:
+        return f"{whole} min"
+    if whole < 24 * 60:
+        hours, rest = divmod(whole, 60)
+        return f"{hours} h {rest} min" if rest else f"{hours} h"
+    return f"{minutes / (24 * 60):.1f} days"
 
 
 def _month_label(month: date) -> str:
@@ -403,6 +422,116 @@ def _referrals_is_empty(report: selectors.ReferralsReport) -> bool:
     return not (report.leaderboard or total.asks or total.referred_leads)
 
 
+# --- 6. Speed to lead ----------------------------------------------------------------------
+
+
+def _speed_columns(first: tuple[Column, ...]) -> tuple[Column, ...]:
+    answered = "Answered within"
+    return (
+        *first,
+        Column("Hand-raises", "hand_raises", "int"),
+        Column(
+            "Median time to first touch (minutes)",
+            "median_minutes",
+            "minutes",
+            "Median to first touch",
+        ),
+        Column("Answered within 5 minutes", "within_5_minutes", "int", "5 min", answered),
+        Column("Answered within 1 hour", "within_1_hour", "int", "1 hour", answered),
+        Column("Answered within 1 day", "within_1_day", "int", "1 day", answered),
+        Column("Answered later", "answered_later", "int", "Later"),
+        Column("Still waiting", "waiting", "int"),
+    )
+
+
+SPEED_REP_COLUMNS = _speed_columns((Column("Salesperson", "rep"),))
+SPEED_MONTH_COLUMNS = _speed_columns(
+    (Column("Month", "month", "month"), Column("Salesperson", "rep"))
+)
+
+
+def _speed_tables(report: selectors.SpeedToLeadReport) -> list[Table]:
+    # A team's year is reps x 12 rows, mostly empty: the month table lists the months with
+    # hand-raises (the chart shows every month).
+    months = [row for row in report.months if row.hand_raises]
+    total = report.total if len(report.reps) > 1 else None
+    return [
+        Table("salespeople", "Per salesperson", SPEED_REP_COLUMNS, report.reps, total),
+        Table("months", "By month, months with hand-raises", SPEED_MONTH_COLUMNS, months),
+    ]
+
+
+def _speed_charts(report: selectors.SpeedToLeadReport) -> list[SafeString]:
+    months = sorted({row.month for row in report.months})
+    by_month: dict[date, list[selectors.SpeedToLead]] = {month: [] for month in months}
+    for row in report.months:
+        by_month[row.month].append(row)
+
+    def summed(name: str) -> list[int]:
+        return [sum(getattr(row, name) for row in by_month[month]) for month in months]
+
+    fast, hour, day = summed("within_5_minutes"), summed("within_1_hour"), summed("within_1_day")
+    return [
+        charts.bar_chart(
+            title="Hand-raises by month, by how soon the first touch came",
+            categories=[_month_label(month) for month in months],
+            series=[
+                Series("Within 5 minutes", fast, "#1f6f5c"),
+                Series(
+                    "5 minutes to 1 hour",
+                    [b - a for a, b in zip(fast, hour, strict=True)],
+                    "#3a7bd5",
+                ),
+                Series(
+                    "1 hour to 1 day", [b - a for a, b in zip(hour, day, strict=True)], "#e0a526"
+                ),
+                Series("Later than a day", summed("answered_later"), "#7b8595"),
+                Series("Still waiting", summed("waiting"), "#b42318"),
+            ],
+            stacked=True,
+            x_label="Month of the hand-raise",
+            y_label="Hand-raises",
+        )
+    ]
+
+
+def _speed_figures(report: selectors.SpeedToLeadReport) -> list[Figure]:
+    total = report.total
+
+    def within(count: int) -> str:
+        share = _share(round(count * 100 / total.hand_raises, 1) if total.hand_raises else None)
+        return f"{display(count, 'int')} ({share})"
+
+    return [
+        Figure("Hand-raises", display(total.hand_raises, "int")),
+        Figure("Median time to first touch", display(total.median_minutes, "minutes")),
+        Figure("Answered within 5 minutes", within(total.within_5_minutes)),
+        Figure("within 1 hour", within(total.within_1_hour)),
+        Figure("within 1 day", within(total.within_1_day)),
+        Figure("Still waiting", display(total.waiting, "int")),
+    ]
+
+
+def _quoted(labels: Sequence[str]) -> str:
+    quoted = [f"“{label}”" for label in labels]
+    return f"{', '.join(quoted[:-1])} or {quoted[-1]}"
+
+
+# From the kinds themselves, so a new hand-raise kind is described as soon as it counts.
+HAND_RAISE_LABELS = _quoted([ActivityKind(kind).label for kind in HAND_RAISE_KINDS])
+TOUCH_LABELS = _quoted([ActivityKind(kind).label for kind in TOUCH_KINDS])
+SPEED_TO_LEAD_HELP = (
+    f"A hand-raise is an activity logged as {HAND_RAISE_LABELS}.",
+    f"The time to first touch runs from it to the first outbound {TOUCH_LABELS} logged to "
+    "the lead at or after it, by anyone.",
+    "A lead that raises a hand again before anyone answered is still the same wait: the clock "
+    "runs from its first unanswered hand-raise.",
+    "Each hand-raise counts for the lead's owner, in the month it happened in your time zone.",
+    "“Within 1 hour” includes those within 5 minutes, and “within 1 day” both. The median is "
+    "over the answered hand-raises; the others are still waiting.",
+)
+
+
 REPORTS: dict[str, Report] = {
     report.slug: report
     for report in (
@@ -464,6 +593,19 @@ REPORTS: dict[str, Report] = {
             figures=_referral_figures,
             is_empty=_referrals_is_empty,
             empty_text="No referral asks, referred leads or referring sources in this period.",
+        ),
+        Report(
+            slug="speed-to-lead",
+            title="Speed to lead",
+            description="How soon a lead who raised a hand heard back: the median time to the "
+            "first touch, and how many were answered within 5 minutes, an hour and a day.",
+            read=selectors.speed_to_lead,
+            tables=_speed_tables,
+            charts=_speed_charts,
+            figures=_speed_figures,
+            is_empty=lambda report: not report.total.hand_raises,
+            empty_text=f"No lead raised a hand ({HAND_RAISE_LABELS}) in this period.",
+            help_text=SPEED_TO_LEAD_HELP,
         ),
     )
 }

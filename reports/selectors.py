@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import statistics
 from collections import defaultdict
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
 from decimal import Decimal
@@ -36,7 +36,18 @@ from django.db.models import (
 from django.db.models.functions import Coalesce, Greatest, TruncMonth, TruncWeek
 
 from accounts.models import User
-from leads.models import REFERRED, TOUCH_KINDS, Lead, LeadQuerySet, Source, Stage, StageChange
+from leads.models import (
+    HAND_RAISE_KINDS,
+    REFERRED,
+    TOUCH_KINDS,
+    Activity,
+    Direction,
+    Lead,
+    LeadQuerySet,
+    Source,
+    Stage,
+    StageChange,
+)
 from leads.selectors import activities_visible_to, leads_visible_to
 from referrals.models import SourceKind
 from referrals.selectors import (
@@ -648,3 +659,154 @@ def referral_months_total(months: Iterable[ReferralMonth]) -> ReferralMonth:
         total.asks += month.asks
         total.referred_leads += month.referred_leads
     return total
+
+
+# --- 6. Speed to lead ----------------------------------------------------------------------
+
+# "Answered within" thresholds, inclusive: a first touch exactly 5 minutes after the
+# hand-raise is within 5 minutes. Each count includes the faster ones.
+WITHIN_5_MINUTES = timedelta(minutes=5)
+WITHIN_1_HOUR = timedelta(hours=1)
+WITHIN_1_DAY = timedelta(days=1)
+
+
+@dataclass
+class SpeedToLead:
+    """How fast one salesperson (or the team, on a total row) answered the hand-raises of a
+    month (or of the whole period).
+
+    A hand-raise counts for the owner of its lead, in the month it happened in the reader's
+    time zone. It is answered by the first outbound call, email, meeting or LinkedIn message
+    on the lead at or after it, whoever logged it and however much later. A second hand-raise
+    before that answer is part of the same wait: the clock runs from the first unanswered one.
+    """
+
+    month: date | None  # None on a per-salesperson or total row
+    rep_id: int | None
+    rep: str
+    hand_raises: int = 0
+    within_5_minutes: int = 0
+    within_1_hour: int = 0
+    within_1_day: int = 0
+    waiting: int = 0  # never answered yet
+    answer_minutes: list[float] = field(default_factory=list, repr=False)
+
+    @property
+    def answered(self) -> int:
+        return len(self.answer_minutes)
+
+    @property
+    def answered_later(self) -> int:
+        return self.answered - self.within_1_day
+
+    @property
+    def median_minutes(self) -> float | None:
+        """The median minutes to the first touch over the answered hand-raises; the waiting
+        ones have no time yet (they show in `waiting`)."""
+        return statistics.median(self.answer_minutes) if self.answer_minutes else None
+
+    def count(self, answer: timedelta | None) -> None:
+        self.hand_raises += 1
+        if answer is None:
+            self.waiting += 1
+            return
+        self.answer_minutes.append(answer.total_seconds() / 60)
+        self.within_5_minutes += answer <= WITHIN_5_MINUTES
+        self.within_1_hour += answer <= WITHIN_1_HOUR
+        self.within_1_day += answer <= WITHIN_1_DAY
+
+
+@dataclass(frozen=True)
+class SpeedToLeadReport:
+    months: list[SpeedToLead]  # every month of the period for every salesperson shown
+    reps: list[SpeedToLead]  # each salesperson over the whole period
+    total: SpeedToLead  # everyone over the whole period
+
+
+def first_answers(
+    events: Iterable[tuple[int, str, datetime]],
+) -> Iterator[tuple[int, datetime, timedelta | None]]:
+    """(lead id, hand-raise time, time to the first touch or None) per wait, from one lead's
+    (or several leads') hand-raises and outbound touches ordered by lead and time, a
+    hand-raise before a touch at the same moment.
+
+    A wait starts at a hand-raise when none is open and ends at the next outbound touch;
+    hand-raises while it is open belong to it. A touch with no wait open answers nothing.
+    """
+    waiting: tuple[int, datetime] | None = None  # the open wait: lead id, hand-raise time
+    for lead_id, kind, occurred_at in events:
+        if waiting is not None and lead_id != waiting[0]:
+            yield waiting[0], waiting[1], None
+            waiting = None
+        if kind in HAND_RAISE_KINDS:
+            if waiting is None:
+                waiting = (lead_id, occurred_at)
+        elif waiting is not None:
+            yield waiting[0], waiting[1], occurred_at - waiting[1]
+            waiting = None
+    if waiting is not None:
+        yield waiting[0], waiting[1], None
+
+
+def speed_to_lead(user: User, period: Period, rep: User | None = None) -> SpeedToLeadReport:
+    """Per salesperson and month: the hand-raises, the median time to the first touch and how
+    many were answered within 5 minutes, an hour and a day (see SpeedToLead for the rules).
+
+    Two queries: the hand-raises and outbound touches of the leads that raised a hand in the
+    period (their earlier history too, so a hand-raise still waiting from before the period is
+    known to start the wait), then the salespeople's names. The median is taken in Python over
+    those rows, so SQLite and PostgreSQL agree.
+    """
+    leads = _leads(user, rep)
+    raised_in_period = Activity.objects.filter(
+        period.within("occurred_at"), kind__in=HAND_RAISE_KINDS, lead__in=leads.values("pk")
+    ).values("lead_id")
+    hand_raise_first = Case(
+        When(kind__in=HAND_RAISE_KINDS, then=Value(0)),
+        default=Value(1),
+        output_field=IntegerField(),
+    )
+    events = (
+        Activity.objects.filter(lead_id__in=raised_in_period)
+        .filter(
+            Q(kind__in=HAND_RAISE_KINDS) | Q(kind__in=TOUCH_KINDS, direction=Direction.OUTBOUND)
+        )
+        .annotate(hand_raise_first=hand_raise_first)
+        .order_by("lead_id", "occurred_at", "hand_raise_first", "id")
+        .values_list("lead_id", "lead__owner_id", "kind", "occurred_at")
+    )
+    owners: dict[int, int] = {}
+    waits: list[tuple[int, datetime, timedelta | None]] = []
+
+    def lead_events():
+        for lead_id, owner_id, kind, occurred_at in events.iterator(chunk_size=5000):
+            owners[lead_id] = owner_id
+            yield lead_id, kind, occurred_at
+
+    for lead_id, raised_at, answer in first_answers(lead_events()):
+        if period.start_at <= raised_at < period.end_at:
+            waits.append((owners[lead_id], raised_at, answer))
+
+    rep_ids = {owner_id for owner_id, _, _ in waits}
+    if not user.is_manager:
+        rep_ids.add(user.pk)
+    elif rep is not None:
+        rep_ids.add(rep.pk)
+    people = sorted(
+        User.objects.filter(pk__in=rep_ids).only("first_name", "last_name", "username"),
+        key=lambda person: (str(person).lower(), person.pk),
+    )
+    per_rep = {person.pk: SpeedToLead(None, person.pk, str(person)) for person in people}
+    per_month = {
+        (person.pk, month): SpeedToLead(month, person.pk, str(person))
+        for month in period.months()
+        for person in people
+    }
+    total = SpeedToLead(None, None, "Everyone")
+    for owner_id, raised_at, answer in waits:
+        month = raised_at.astimezone(period.zone).date().replace(day=1)
+        for row in (per_month[(owner_id, month)], per_rep[owner_id], total):
+            row.count(answer)
+    return SpeedToLeadReport(
+        months=list(per_month.values()), reps=list(per_rep.values()), total=total
+    )

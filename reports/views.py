@@ -11,8 +11,9 @@ from django.http import Http404, HttpResponse, HttpResponseBadRequest
 from django.shortcuts import render
 from django.views.decorators.http import require_GET
 
+from accounts.http import AuthenticatedHttpRequest
 from leadhunter.forms import form_error_messages
-from leadhunter.htmx import AuthenticatedHttpRequest, render_region, wants_partial
+from leadhunter.htmx import render_region, wants_partial
 from reports.csv import csv_response
 from reports.forms import ReportFilterForm
 from reports.registry import REPORTS, Report

@@ -17,6 +17,16 @@ from referrals.models import ReferralSource
 
 def team_members() -> QuerySet[User]:
     """Everyone, active first, with their open leads counted and whether they manage."""
+    return with_open_leads_and_role(User.objects.all()).order_by(
+        "-is_active", "first_name", "last_name", "username"
+    )
+
+
+def with_open_leads_and_role(users: QuerySet[User]) -> QuerySet[User]:
+    """`users` with `open_lead_count` and `in_managers_group`, for the Team page and the admin.
+
+    Counted per user by index (a subquery each): no GROUP BY over the whole leads table.
+    """
     open_leads = (
         Lead.objects.filter(owner=OuterRef("pk"), stage__in=OPEN_STAGES)
         .order_by()
@@ -27,10 +37,10 @@ def team_members() -> QuerySet[User]:
     managers = User.groups.through.objects.filter(
         user=OuterRef("pk"), group__name=settings.SALES_MANAGERS_GROUP
     )
-    return User.objects.annotate(
+    return users.annotate(
         open_lead_count=Coalesce(Subquery(open_leads, output_field=IntegerField()), 0),
         in_managers_group=Exists(managers),
-    ).order_by("-is_active", "first_name", "last_name", "username")
+    )
 
 
 def deactivation_targets(member: User) -> QuerySet[User]:

@@ -14,9 +14,9 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.http import require_http_methods, require_POST
 
 from accounts import services as account_services
+from accounts.http import AuthenticatedHttpRequest
 from accounts.models import User
 from leadhunter.forms import add_service_errors
-from leadhunter.htmx import AuthenticatedHttpRequest
 from reminders.services import email_delivery_note
 from team import selectors, services
 from team.forms import DeactivateForm, TeamMemberAddForm, TouchGoalForm

@@ -1,6 +1,6 @@
 from django.db import migrations, models
 
-# The demo's three accounts, as accounts/demo.py creates them; databases seeded before the
+# The demo's three accounts, as team/demo.py creates them; databases seeded before the
 # is_demo flag existed get it set here so "Remove the demo data" finds them.
 DEMO_ACCOUNTS = {"sam": "sam@example.com", "jordan": "jordan@example.com", "morgan": "morgan@example.com"}
 

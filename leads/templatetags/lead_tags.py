@@ -2,7 +2,7 @@ from __future__ import annotations
 
 import functools
 import re
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 from decimal import Decimal
 
 from django import template
@@ -29,6 +29,22 @@ def money(value: Decimal | int | None, currency: str = "EUR") -> str:
 # The lead list shows two dates on each of its 50 rows; Django's `date` filter parses its
 # format string on every call, which was a tenth of the page's rendering. These two print the
 # same text as `date:"D j M"` and `date:"j M Y"` (pinned by tests) in the user's time zone.
+@register.filter
+def waiting(duration: timedelta | None) -> str:
+    """A hand-raiser's wait, rounded down: "waiting 12 min", "waiting 3 h", "waiting 2 days"."""
+    if duration is None:
+        return ""
+    minutes = int(duration.total_seconds() // 60)
+    if minutes < 1:
+        return "waiting under a minute"
+    if minutes < 60:
+        return f"waiting {minutes} min"
+    if minutes < 24 * 60:
+        return f"waiting {minutes // 60} h"
+    days = minutes // (24 * 60)
+    return f"waiting {days} day{'' if days == 1 else 's'}"
+
+
 @register.filter(expects_localtime=True)
 def weekday_day_month(value: datetime | None) -> str:
     """'Sun 29 Nov', like `date:"D j M"`."""

@@ -11,7 +11,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from leads.models import Lead, Source, Stage
-from leads.templatetags.lead_tags import day_month_year, grade_badge, weekday_day_month
+from leads.templatetags.lead_tags import day_month_year, grade_badge, waiting, weekday_day_month
 
 ZONES = ["UTC", "Europe/Berlin", "America/Los_Angeles", "Asia/Kolkata", "Pacific/Kiritimati"]
 
@@ -81,3 +81,22 @@ def test_source_labels_are_the_choices_labels(source):
 
 def test_an_unknown_stage_prints_as_stored():
     assert Lead(stage="archived").get_stage_display() == "archived"
+
+
+@pytest.mark.parametrize(
+    ("duration", "shown"),
+    [
+        (timedelta(0), "waiting under a minute"),
+        (timedelta(seconds=59), "waiting under a minute"),
+        (timedelta(minutes=1), "waiting 1 min"),
+        (timedelta(minutes=12, seconds=59), "waiting 12 min"),
+        (timedelta(minutes=59, seconds=59), "waiting 59 min"),
+        (timedelta(hours=1), "waiting 1 h"),
+        (timedelta(hours=23, minutes=59), "waiting 23 h"),
+        (timedelta(days=1), "waiting 1 day"),
+        (timedelta(days=2, hours=23), "waiting 2 days"),
+        (None, ""),
+    ],
+)
+def test_a_hand_raisers_wait_is_rounded_down_to_minutes_hours_or_days(duration, shown):
+    assert waiting(duration) == shown

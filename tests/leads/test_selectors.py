@@ -395,3 +395,42 @@ def test_a_hand_raise_whose_answer_was_snoozed_waits_for_the_day_it_was_snoozed_
     [item] = [i for i in selectors.today_queue(salesperson, now=tomorrow).items if i.lead == raised]
     assert item.kind == "hand_raiser"
     assert item.follow_up == answer
+
+
+@pytest.mark.django_db
+def test_today_shows_how_long_a_hand_raiser_has_waited_since_the_first_unanswered_hand_raise(
+    salesperson,
+):
+    def log(lead, kind, ago, direction=None):
+        services.activity_log(
+            lead=lead,
+            user=salesperson,
+            kind=kind,
+            direction=direction,
+            occurred_at=NOW - ago,
+            now=NOW - ago,
+        )
+
+    twice = lead_of(salesperson, first_name="Twice", stage="contacted")
+    log(twice, "replied", timedelta(hours=3, minutes=20))
+    log(twice, "asked_for_demo", timedelta(minutes=30))  # the clock keeps running from the first
+    answered = lead_of(salesperson, first_name="Answered", stage="contacted")
+    log(answered, "asked_for_info", timedelta(days=3))
+    log(answered, "call", timedelta(days=2))  # answered the first…
+    log(answered, "was_introduced", timedelta(minutes=12, seconds=30))  # …waits for this one
+    days = lead_of(salesperson, first_name="Days", stage="engaged")
+    log(days, "attended_event", timedelta(days=2, hours=5))
+    follow_up = lead_of(salesperson, first_name="Due", next_follow_up_at=NOW - timedelta(hours=1))
+    FollowUpFactory(lead=follow_up, due_at=NOW - timedelta(hours=1))
+
+    waits = {
+        item.lead.first_name: (item.kind, item.waiting)
+        for item in selectors.today_queue(salesperson, now=NOW).items
+    }
+
+    assert waits == {
+        "Twice": ("hand_raiser", timedelta(hours=3, minutes=20)),
+        "Answered": ("hand_raiser", timedelta(minutes=12, seconds=30)),
+        "Days": ("hand_raiser", timedelta(days=2, hours=5)),
+        "Due": ("follow_up", None),
+    }

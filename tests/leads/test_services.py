@@ -11,6 +11,7 @@ from django.db import IntegrityError, transaction
 from leads import services
 from leads.models import Activity, Company, FollowUp, Lead, StageChange
 from leads.selectors import touches_today
+from leads.services import reassign
 from referrals.models import ReferralSource
 from tests.factories import CompanyFactory, FollowUpFactory, LeadFactory
 
@@ -327,17 +328,6 @@ class TestScheduleMissingFollowUps:
             assert services.follow_ups_schedule_missing(batch_size=100) == 40
 
 
-@pytest.fixture
-def rescores(monkeypatch):
-    """The rescoring a service asks for, recorded instead of enqueued."""
-    requested: list[tuple[str, int]] = []
-    monkeypatch.setattr(services, "request_rescore", lambda pk: requested.append(("lead", pk)))
-    monkeypatch.setattr(
-        services, "request_owner_rescore", lambda pk: requested.append(("owner", pk))
-    )
-    return requested
-
-
 @pytest.mark.django_db
 class TestLeadsReassign:
     def test_moves_leads_with_their_follow_ups_and_records_who(
@@ -440,7 +430,7 @@ class TestLeadsReassign:
     def test_many_leads_are_rescored_in_one_run(
         self, salesperson, other_salesperson, manager, rescores, monkeypatch
     ):
-        monkeypatch.setattr(services, "REASSIGN_RESCORE_EACH_UP_TO", 2)
+        monkeypatch.setattr(reassign, "REASSIGN_RESCORE_EACH_UP_TO", 2)
         leads = LeadFactory.create_batch(3, owner=salesperson)
 
         services.leads_reassign(leads=leads, to_owner=other_salesperson, by=manager)

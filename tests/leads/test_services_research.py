@@ -10,19 +10,9 @@ from django.core.exceptions import ValidationError
 
 from leads import services
 from leads.models import Company, Lead
+from leads.services import companies
 from tests.factories import CompanyFactory, CriterionFactory, ICPFactory, LeadFactory
 from tests.imports.conftest import csv_text, fixture_bytes, import_data
-
-
-@pytest.fixture
-def rescores(monkeypatch):
-    """The background rescoring a service asks for, recorded instead of enqueued."""
-    requested: list[tuple[str, int]] = []
-    monkeypatch.setattr(services, "request_rescore", lambda pk: requested.append(("lead", pk)))
-    monkeypatch.setattr(
-        services, "request_owner_rescore", lambda pk: requested.append(("owner", pk))
-    )
-    return requested
 
 
 @pytest.fixture
@@ -113,7 +103,7 @@ class TestCompanyUpdate:
     def test_a_big_account_is_rescored_in_the_background(
         self, salesperson, software_icp, rescores, monkeypatch
     ):
-        monkeypatch.setattr(services, "COMPANY_RESCORE_NOW_UP_TO", 2)
+        monkeypatch.setattr(companies, "COMPANY_RESCORE_NOW_UP_TO", 2)
         acme = unknown_company(salesperson)
         LeadFactory.create_batch(3, owner=salesperson, company=acme)
 

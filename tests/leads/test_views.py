@@ -96,6 +96,40 @@ def test_today_query_count_is_constant(sam_client, salesperson, django_assert_nu
 
 
 @pytest.mark.django_db
+@pytest.mark.parametrize("rows", [3, 60])
+def test_today_shows_how_long_hand_raisers_waited_in_the_same_queries(
+    sam_client, salesperson, django_assert_num_queries, clock, rows
+):
+    now = clock(timezone.now().replace(microsecond=0))
+    raised = now - timedelta(minutes=12)
+    leads = Lead.objects.bulk_create(
+        Lead(
+            owner=salesperson,
+            first_name=f"Raiser {n}",
+            stage="engaged",
+            stage_changed_at=raised,
+            total_score=n % 90,
+            last_inbound_at=raised - timedelta(days=n % 3),
+        )
+        for n in range(rows)
+    )
+    Activity.objects.bulk_create(
+        Activity(lead=lead, kind="replied", direction="inbound", occurred_at=lead.last_inbound_at)
+        for lead in leads
+    )
+
+    # Session, user, the ranking, the ranked leads with their joins and waits, how many are
+    # due, the best uncontacted, the touches: as many as without hand-raisers.
+    with django_assert_num_queries(8):
+        page = html(sam_client.get(reverse("today")))
+
+    assert page.count('class="queue-waiting"') == min(rows, 40)
+    assert "waiting 12 min" in page
+    assert "waiting 1 day" in page
+    assert "waiting 2 days" in page
+
+
+@pytest.mark.django_db
 def test_today_shows_how_many_more_are_due_and_all_of_them_on_request(sam_client, salesperson):
     for lead in LeadFactory.create_batch(45, owner=salesperson):
         FollowUpFactory(lead=lead, due_at=timezone.now() - timedelta(hours=1))

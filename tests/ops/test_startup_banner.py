@@ -10,7 +10,7 @@ from io import StringIO
 import pytest
 from django.core.management import call_command
 
-from accounts.demo import DEMO_PASSWORD
+from team.demo import DEMO_PASSWORD
 from tests.factories import ManagerFactory, UserFactory
 
 pytestmark = pytest.mark.django_db

@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
-from datetime import date
+from datetime import date, timedelta
 from decimal import Decimal
+from zoneinfo import ZoneInfo
 
 import pytest
 
@@ -420,3 +421,158 @@ def test_reports_are_empty_for_a_new_salesperson(db):
     assert selectors.funnel(newcomer, SPRING)[0].reached == 0
     assert not any(row.touches for row in selectors.activity(newcomer, SPRING))
     assert selectors.referrals(newcomer, SPRING).leaderboard == []
+
+
+# --- 6. Speed to lead ----------------------------------------------------------------------
+
+
+def raise_hand(on: Lead, when: str, kind: str = "replied") -> None:
+    ActivityFactory(lead=on, kind=kind, direction="inbound", occurred_at=at(when))
+
+
+def touch(on: Lead, when: str, kind: str = "call", direction: str = "outbound") -> None:
+    ActivityFactory(lead=on, kind=kind, direction=direction, occurred_at=at(when))
+
+
+def answered_after(owner, minutes: float, *, raised: str = "2025-03-10 09:00") -> Lead:
+    """A lead that raised a hand at `raised` and got a call `minutes` later."""
+    one = lead(owner, created="2025-03-01 09:00")
+    raise_hand(one, raised)
+    ActivityFactory(lead=one, kind="call", occurred_at=at(raised) + timedelta(minutes=minutes))
+    return one
+
+
+def month_of(report: selectors.SpeedToLeadReport, month: date, rep) -> selectors.SpeedToLead:
+    return next(row for row in report.months if row.month == month and row.rep_id == rep.pk)
+
+
+def test_speed_to_lead_counts_answers_within_5_minutes_1_hour_and_1_day_inclusive(salesperson):
+    for minutes in (5, 5 + 1 / 60, 60, 60 + 1 / 60, 24 * 60, 24 * 60 + 1 / 60):
+        answered_after(salesperson, minutes)
+    never = lead(salesperson, created="2025-03-01 09:00")
+    raise_hand(never, "2025-03-12 09:00", kind="asked_for_demo")
+
+    report = selectors.speed_to_lead(salesperson, SPRING)
+
+    march = month_of(report, date(2025, 3, 1), salesperson)
+    assert march.hand_raises == 7
+    assert march.answered == 6
+    assert march.within_5_minutes == 1  # exactly 5:00 is within; 5:01 is not
+    assert march.within_1_hour == 3
+    assert march.within_1_day == 5
+    assert march.answered_later == 1
+    assert march.waiting == 1
+    # Over the answered six: (60 + 60:01) / 2
+    assert march.median_minutes == pytest.approx(60 + 1 / 120)
+    assert [row.rep for row in report.reps] == [str(salesperson)]
+    assert report.reps[0].within_5_minutes == 1
+    assert report.total.hand_raises == 7
+
+
+@pytest.mark.parametrize(
+    ("minutes", "median"),
+    [((2, 10, 30), 10), ((2, 10, 30, 60), 20), ((7,), 7)],
+    ids=["odd", "even", "one"],
+)
+def test_speed_to_lead_median_over_odd_and_even_counts(salesperson, minutes, median):
+    for wait in minutes:
+        answered_after(salesperson, wait)
+
+    report = selectors.speed_to_lead(salesperson, SPRING)
+
+    assert month_of(report, date(2025, 3, 1), salesperson).median_minutes == median
+    assert report.total.median_minutes == median
+
+
+def test_speed_to_lead_clock_runs_from_the_first_unanswered_hand_raise(salesperson):
+    again = lead(salesperson, created="2025-03-01 09:00")
+    touch(again, "2025-03-09 09:00")  # before any hand-raise: answers nothing
+    raise_hand(again, "2025-03-10 09:00")
+    raise_hand(again, "2025-03-10 11:00", kind="asked_for_info")  # the same wait
+    touch(again, "2025-03-10 12:00", kind="email", direction="inbound")  # theirs, no answer
+    touch(again, "2025-03-10 13:00", kind="note")  # not a touch
+    touch(again, "2025-03-10 14:00", kind="linkedin")  # the answer: 5 hours after the first
+    touch(again, "2025-03-10 14:30")
+    raise_hand(again, "2025-04-02 10:00", kind="asked_for_demo")  # a new wait, in April…
+    touch(again, "2025-04-02 10:00", kind="meeting")  # …answered at the same moment
+
+    report = selectors.speed_to_lead(salesperson, SPRING)
+
+    march = month_of(report, date(2025, 3, 1), salesperson)
+    assert (march.hand_raises, march.median_minutes, march.within_1_day) == (1, 300, 1)
+    april = month_of(report, date(2025, 4, 1), salesperson)
+    assert (april.hand_raises, april.median_minutes, april.within_5_minutes) == (1, 0, 1)
+    assert report.total.hand_raises == 2
+
+
+def test_speed_to_lead_a_wait_started_before_the_period_is_not_counted_in_it(salesperson):
+    old = lead(salesperson, created="2024-12-01 09:00")
+    raise_hand(old, "2024-12-20 09:00")
+    raise_hand(old, "2025-01-05 09:00")  # still the December wait
+    touch(old, "2025-01-06 09:00")
+    late = lead(salesperson, created="2025-04-01 09:00")
+    raise_hand(late, "2025-04-30 23:00")
+    touch(late, "2025-05-01 08:00")  # answered after the period ends: still counted
+
+    report = selectors.speed_to_lead(salesperson, SPRING)
+
+    assert report.total.hand_raises == 1
+    assert month_of(report, date(2025, 4, 1), salesperson).within_1_day == 1
+
+
+def test_speed_to_lead_month_is_the_readers(salesperson):
+    one = lead(salesperson, created="2025-03-01 09:00")
+    raise_hand(one, "2025-04-01 00:30")  # London; still 31 March in UTC
+
+    in_london = selectors.speed_to_lead(salesperson, SPRING)
+    in_utc = selectors.speed_to_lead(
+        salesperson, selectors.Period(date(2025, 1, 1), date(2025, 4, 30), ZoneInfo("UTC"))
+    )
+
+    assert month_of(in_london, date(2025, 4, 1), salesperson).waiting == 1
+    assert month_of(in_utc, date(2025, 3, 1), salesperson).waiting == 1
+
+
+def test_speed_to_lead_per_salesperson_for_a_manager_own_for_a_salesperson(
+    manager, salesperson, other_salesperson
+):
+    answered_after(salesperson, 3)
+    answered_after(other_salesperson, 90)
+    answered_after(other_salesperson, 30)
+
+    team = selectors.speed_to_lead(manager, SPRING)
+    own = selectors.speed_to_lead(salesperson, SPRING, rep=other_salesperson)
+    alex = selectors.speed_to_lead(manager, SPRING, rep=other_salesperson)
+
+    sam, alex_name = str(salesperson), str(other_salesperson)
+    assert {row.rep: row.median_minutes for row in team.reps} == {alex_name: 60, sam: 3}
+    assert {row.rep for row in team.months} == {alex_name, sam}
+    assert len(team.months) == 2 * 4
+    assert (team.total.hand_raises, team.total.within_5_minutes) == (3, 1)
+    assert [(row.rep, row.hand_raises) for row in own.reps] == [(sam, 1)]
+    assert [(row.rep, row.hand_raises) for row in alex.reps] == [(alex_name, 2)]
+
+
+@pytest.mark.parametrize("leads", [2, 40])
+def test_speed_to_lead_takes_two_queries_whatever_the_hand_raises(
+    manager, salesperson, other_salesperson, django_assert_num_queries, leads
+):
+    for number in range(leads):
+        owner = (salesperson, other_salesperson)[number % 2]
+        answered_after(owner, number, raised=f"2025-{number % 4 + 1:02d}-10 09:00")
+
+    assert manager.is_manager  # read once per request, before the report
+    with django_assert_num_queries(2):
+        report = selectors.speed_to_lead(manager, SPRING)
+
+    assert report.total.hand_raises == leads
+
+
+def test_speed_to_lead_is_empty_for_a_new_salesperson(db):
+    newcomer = UserFactory(username="newcomer")
+
+    report = selectors.speed_to_lead(newcomer, SPRING)
+
+    assert report.total.hand_raises == 0
+    assert report.total.median_minutes is None
+    assert [row.rep for row in report.reps] == [str(newcomer)]

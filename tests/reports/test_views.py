@@ -54,6 +54,9 @@ def spring_data(salesperson, other_salesperson):
     )
     history(won, ("new", "2025-03-01 09:00"), ("contacted", "2025-03-02 09:00"))
     lead(salesperson, source="marketing", created="2025-03-05 09:00")
+    ActivityFactory(
+        lead=won, kind="replied", direction="inbound", occurred_at=at("2025-03-04 09:58")
+    )
     ActivityFactory(lead=won, user=salesperson, kind="call", occurred_at=at("2025-03-04 10:00"))
     ReferralAsk.objects.create(source=ada, asked_by=salesperson, asked_at=at("2025-03-01 09:00"))
     secret = ReferralSourceFactory(owner=other_salesperson, name="Secret Sauce")
@@ -77,7 +80,7 @@ def spring_data(salesperson, other_salesperson):
 # --- Pages ---------------------------------------------------------------------------------
 
 
-def test_index_lists_the_five_reports(sam_client):
+def test_index_lists_every_report(sam_client):
     body = html(sam_client.get(reverse("reports")))
 
     assert "<title>Reports · LeadHunter</title>" in body
@@ -190,6 +193,58 @@ def test_a_manager_picking_someone_off_the_team_gets_a_clear_error(client_of, ma
     assert "Pick someone on your team, or the whole team." in body
 
 
+# --- Speed to lead ------------------------------------------------------------------------
+
+
+def test_speed_to_lead_says_how_it_counts_and_lists_each_salesperson_for_a_manager(
+    client_of, manager, spring_data, salesperson, other_salesperson
+):
+    theirs = other_salesperson.leads.get()
+    ActivityFactory(
+        lead=theirs, kind="asked_for_demo", direction="inbound", occurred_at=at("2025-03-04 09:00")
+    )  # Alex's call came an hour later
+    team = html(client_of(manager).get(page("speed-to-lead"), SPRING))
+    own = html(client_of(salesperson).get(page("speed-to-lead"), SPRING))
+    months = rows_of(
+        client_of(manager).get(csv_url("speed-to-lead"), {**SPRING, "table": "months"})
+    )
+    people = rows_of(client_of(manager).get(csv_url("speed-to-lead"), SPRING))
+
+    assert "How it is counted" in team
+    assert "<li>A hand-raise is an activity logged as “Replied”, “Asked for info”," in team
+    assert "the clock runs from its first unanswered hand-raise" in team
+    assert "Per salesperson" in team
+    assert f'<th scope="row">{escape(str(other_salesperson))}</th>' in team
+    assert f'<th scope="row">{escape(str(salesperson))}</th>' in team
+    assert f'<th scope="row">{escape(str(other_salesperson))}</th>' not in own
+    assert months[0] == [
+        "Month",
+        "Salesperson",
+        "Hand-raises",
+        "Median time to first touch (minutes)",
+        "Answered within 5 minutes",
+        "Answered within 1 hour",
+        "Answered within 1 day",
+        "Answered later",
+        "Still waiting",
+    ]
+    # Only the months with hand-raises, one row per salesperson.
+    assert sorted(months[1:]) == sorted(
+        [
+            ["2025-03", str(salesperson), "1", "2.0", "1", "1", "1", "0", "0"],
+            ["2025-03", str(other_salesperson), "1", "60.0", "0", "1", "1", "0", "0"],
+        ]
+    )
+    assert people[-1] == ["Total", "2", "31.0", "1", "2", "2", "0", "0"]
+
+
+def test_speed_to_lead_empty_state_names_the_hand_raises(sam_client):
+    body = html(sam_client.get(page("speed-to-lead"), SPRING))
+
+    assert "Nothing to show yet" in body
+    assert "No lead raised a hand (“Replied”, “Asked for info”, “Asked for a demo”" in body
+
+
 # --- CSV -----------------------------------------------------------------------------------
 
 
@@ -289,6 +344,9 @@ def _populate(owners, count: int, offset: int = 0) -> None:
             referred_by=sources[owner.pk],
         )
         history(one, ("new", created), ("contacted", f"2025-{month:02d}-{day:02d} 12:00"))
+        ActivityFactory(
+            lead=one, kind="asked_for_info", direction="inbound", occurred_at=at(created)
+        )
         ActivityFactory(lead=one, user=owner, occurred_at=at(created))
         ReferralAsk.objects.create(source=sources[owner.pk], asked_at=at(created))
 

@@ -12,8 +12,8 @@ import urllib.request
 from django.conf import settings
 from django.core.management.base import BaseCommand
 
-from accounts.demo import demo_logins
 from accounts.models import User
+from team.demo import demo_logins
 
 RULE = "─" * 72
 

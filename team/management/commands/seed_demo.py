@@ -3,7 +3,7 @@ from __future__ import annotations
 from django.conf import settings
 from django.core.management.base import BaseCommand
 
-from accounts import demo
+from team import demo
 
 
 class Command(BaseCommand):

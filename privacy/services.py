@@ -21,8 +21,6 @@ which searches every table.
 
 from __future__ import annotations
 
-import json
-import re
 from collections.abc import Iterable, Iterator
 from datetime import datetime
 
@@ -39,19 +37,14 @@ from accounts.models import User
 from audit.models import AuditAction, AuditEvent
 from audit.services import audit_event_record
 from icp.rescoring import rescore_requests_forget
-from imports.decoding import ImportFileError, decode
-from imports.models import ImportJob, ImportStatus
-from imports.services import upload_path
+from imports.models import ImportJob
+from imports.services import import_jobs_erase_person, import_jobs_mentioning, upload_path
+from leadhunter.scrubbing import mentions as mentions_any
+from leadhunter.scrubbing import scrub
 from leads.models import Activity, Company, FollowUp, Lead, StageChange
 from referrals.models import ReferralAsk, ReferralSource
+from referrals.services import referral_sources_anonymise
 from reminders.models import Reminder
-
-ERASED = "[erased]"
-ERASED_SOURCE_NAME = "Erased person"
-IMPORT_STOPPED = (
-    "Stopped: a person in this file was erased. Remove them from the file and import it again."
-)
-
 
 # --- What is held --------------------------------------------------------------------------
 
@@ -120,7 +113,7 @@ def lead_personal_data(*, lead: Lead) -> dict[str, object]:
                     "status": job.status,
                     "created_at": job.created_at,
                     "file_still_stored": upload_path(job.pk).exists(),
-                    "error_rows": [row for row in job.error_rows if _mentions(row, needles)],
+                    "error_rows": [row for row in job.error_rows if mentions_any(row, needles)],
                 }
                 for job, _ in _import_jobs_mentioning(lead, needles)
             ],
@@ -230,7 +223,7 @@ def lead_identifiers(lead: Lead) -> list[str]:
 
 def mentions(value: object, identifiers: Iterable[str]) -> bool:
     """Whether `value` (text, or JSON-like data) names the person `identifiers` identify."""
-    return _mentions(value, identifiers)
+    return mentions_any(value, identifiers)
 
 
 def _needles(lead: Lead) -> list[str]:
@@ -247,24 +240,6 @@ def _needles(lead: Lead) -> list[str]:
 def _precise_needles(lead: Lead) -> list[str]:
     """Contact details: unique to the person, so safe to replace wherever they appear."""
     return [value for value in (lead.email, lead.phone, lead.linkedin_url) if value]
-
-
-def _mentions(value: object, needles: Iterable[str]) -> bool:
-    text = json.dumps(value, default=str, ensure_ascii=False).casefold()
-    return any(needle.casefold() in text for needle in needles)
-
-
-def _scrub(value: object, needles: Iterable[str]) -> object:
-    """`value` (text, or JSON made of lists and dicts) with every needle replaced."""
-    if isinstance(value, str):
-        for needle in needles:
-            value = re.sub(re.escape(needle), ERASED, value, flags=re.IGNORECASE)
-        return value
-    if isinstance(value, list):
-        return [_scrub(item, needles) for item in value]
-    if isinstance(value, dict):
-        return {key: _scrub(item, needles) for key, item in value.items()}
-    return value
 
 
 def _contains_any(fields: Iterable[str], needles: Iterable[str]) -> Q:
@@ -291,15 +266,7 @@ def _own_referral_sources(lead: Lead) -> models.QuerySet[ReferralSource]:
 
 def _anonymise_referral_sources(lead: Lead) -> int:
     sources = list(_own_referral_sources(lead).values_list("pk", flat=True))
-    if not sources:
-        return 0
-    # UPDATEs, not save(): a history row holding the old name is exactly what must go.
-    ReferralSource.objects.filter(pk__in=sources).update(
-        name=ERASED_SOURCE_NAME, email="", notes="", lead=None, opted_out=True
-    )
-    ReferralAsk.objects.filter(source_id__in=sources).update(note="")
-    ReferralSource.history.model.objects.filter(id__in=sources).delete()
-    return len(sources)
+    return referral_sources_anonymise(source_ids=sources)
 
 
 # The person's own records, by model: admin log entries about them are renamed by id.
@@ -337,8 +304,8 @@ def _scrub_admin_log(lead: Lead, needles: list[str]) -> int:
             label = model._meta.verbose_name if model else "record"
             entry.object_repr = f"Erased {label} #{entry.object_id}"
         else:
-            entry.object_repr = _scrub(entry.object_repr, needles)
-        entry.change_message = _scrub(entry.change_message, needles)
+            entry.object_repr = scrub(entry.object_repr, needles)
+        entry.change_message = scrub(entry.change_message, needles)
     LogEntry.objects.bulk_update(entries, ["object_repr", "change_message"])
     return len(entries)
 
@@ -363,56 +330,25 @@ def _erase_merges(lead: Lead, needles: list[str]) -> int:
     return records.delete()[0] if records is not None else 0
 
 
-def _file_mentions(job: ImportJob, lead: Lead, needles: list[str]) -> bool:
-    """Whether the job's stored file names the person: a line with their email, phone or
-    profile, or with both their first and last name (CSV columns split a name; vCard's FN
-    line holds it whole)."""
-    path = upload_path(job.pk)
-    try:
-        text = decode(path.read_bytes(), max_bytes=max(job.size, path.stat().st_size, 1))
-    except (OSError, ImportFileError):
-        return False
-    precise = [needle.casefold() for needle in _precise_needles(lead)]
-    names = [name.casefold() for name in (lead.first_name, lead.last_name) if name]
-    for line in text.casefold().splitlines():
-        if any(needle in line for needle in precise):
-            return True
-        if len(names) == 2 and all(name in line for name in names):
-            return True
-    return False
-
-
 def _import_jobs_mentioning(lead: Lead, needles: list[str]) -> Iterator[tuple[ImportJob, bool]]:
     """The owner's import jobs that name the person, each with whether its stored file does."""
-    for job in ImportJob.objects.filter(owner_id=lead.owner_id).order_by("created_at"):
-        in_file = upload_path(job.pk).exists() and _file_mentions(job, lead, needles)
-        if in_file or _mentions([job.filename, job.headers, job.error_rows, job.failure], needles):
-            yield job, in_file
+    return import_jobs_mentioning(lead.owner_id, needles, _precise_needles(lead), _names(lead))
+
+
+def _names(lead: Lead) -> list[str]:
+    """First and last name, both or none: one alone is too common to look for in a file."""
+    names = [name for name in (lead.first_name, lead.last_name) if name]
+    return names if len(names) == 2 else []
 
 
 def _erase_from_imports(lead: Lead, needles: list[str]) -> tuple[int, int]:
     """Stop unfinished imports whose file names the person; scrub the others' reports."""
-    stopped = scrubbed = 0
-    for job, in_file in _import_jobs_mentioning(lead, needles):
-        job.filename = _scrub(job.filename, needles) or "upload"
-        job.headers = _scrub(job.headers, needles)
-        job.error_rows = _scrub(job.error_rows, needles)
-        job.failure = _scrub(job.failure, needles)
-        fields = ["filename", "headers", "error_rows", "failure"]
-        if in_file:
-            # Imported later, the file would bring the person back. (A running import has
-            # read its rows already and may still create them: erase again once it is done.)
-            job.status = ImportStatus.FAILED if not job.is_finished else job.status
-            job.failure = IMPORT_STOPPED
-            job.finished_at = job.finished_at or timezone.now()
-            fields += ["status", "finished_at"]
-            path = upload_path(job.pk)
-            transaction.on_commit(lambda path=path: path.unlink(missing_ok=True))
-            stopped += 1
-        else:
-            scrubbed += 1
-        ImportJob.objects.filter(pk=job.pk).update(**{name: getattr(job, name) for name in fields})
-    return stopped, scrubbed
+    return import_jobs_erase_person(
+        owner_id=lead.owner_id,
+        needles=needles,
+        precise_needles=_precise_needles(lead),
+        names=_names(lead),
+    )
 
 
 def _scrub_sessions(needles: list[str]) -> int:
@@ -422,7 +358,7 @@ def _scrub_sessions(needles: list[str]) -> int:
     changed = 0
     for session in Session.objects.filter(expire_date__gt=timezone.now()).iterator():
         data = session.get_decoded()
-        kept = {key: value for key, value in data.items() if not _mentions(value, needles)}
+        kept = {key: value for key, value in data.items() if not mentions_any(value, needles)}
         if len(kept) != len(data):
             Session.objects.filter(pk=session.pk).update(session_data=Session.objects.encode(kept))
             changed += 1
@@ -479,7 +415,7 @@ def _mentions_elsewhere(lead: Lead, needles: list[str], *, owner_only: bool) -> 
             rows = rows.exclude(id=lead.pk)
         for row in rows.values("pk", *fields):
             for field in fields:
-                if _mentions(row[field], needles):
+                if mentions_any(row[field], needles):
                     yield {
                         "record": model._meta.label,
                         "id": row["pk"],
@@ -495,7 +431,7 @@ def _scrub_mentions(needles: list[str]) -> int:
         return changed
     for model, fields in _free_text_models():
         for row in _rows_mentioning(model.objects.all(), fields, needles).values("pk", *fields):
-            updates = {field: _scrub(row[field], needles) for field in fields}
+            updates = {field: scrub(row[field], needles) for field in fields}
             model.objects.filter(pk=row["pk"]).update(**updates)
             changed += 1
     return changed
@@ -513,7 +449,7 @@ def _scrub_merge_notes(owner_id: int, needles: list[str]) -> int:
         "pk", "history_change_reason"
     ):
         Lead.history.model.objects.filter(pk=row["pk"]).update(
-            history_change_reason=_scrub(row["history_change_reason"], needles)
+            history_change_reason=scrub(row["history_change_reason"], needles)
         )
         changed += 1
     return changed

@@ -11,7 +11,8 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.http import require_GET, require_http_methods
 
-from leads import privacy, selectors
+from leads import selectors
+from privacy import services as privacy
 
 
 class EraseForm(forms.Form):
@@ -56,7 +57,7 @@ def lead_erase(request: HttpRequest, pk: int) -> HttpResponse:
         return redirect("lead-list")
     # An unconfirmed POST shows the page again with the form's error, as a GET would.
     return render(
-        request, "leads/lead_erase.html", {"title": f"Erase {lead}", "lead": lead, "form": form}
+        request, "privacy/lead_erase.html", {"title": f"Erase {lead}", "lead": lead, "form": form}
     )
 
 

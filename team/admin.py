@@ -3,17 +3,15 @@ from the group's permissions) to know who to give leads to and to jump to someon
 
 from __future__ import annotations
 
-from django.conf import settings
 from django.contrib import admin
 from django.contrib.auth.admin import UserAdmin as DjangoUserAdmin
-from django.db.models import Count, Exists, IntegerField, OuterRef, QuerySet, Subquery
-from django.db.models.functions import Coalesce
+from django.db.models import QuerySet
 from django.http import HttpRequest
 from django.urls import reverse
 from django.utils.html import format_html
 
 from accounts.models import User
-from leads.models import OPEN_STAGES, Lead
+from team.selectors import with_open_leads_and_role
 
 
 @admin.register(User)
@@ -45,25 +43,7 @@ class UserAdmin(DjangoUserAdmin):
     list_filter = ["is_active", "groups", "is_staff", "is_superuser"]
 
     def get_queryset(self, request: HttpRequest) -> QuerySet[User]:
-        # Per user on the page, by index: no GROUP BY over the whole leads table.
-        open_leads = (
-            Lead.objects.filter(owner=OuterRef("pk"), stage__in=OPEN_STAGES)
-            .order_by()
-            .values("owner")
-            .annotate(count=Count("pk"))
-            .values("count")
-        )
-        managers = User.groups.through.objects.filter(
-            user=OuterRef("pk"), group__name=settings.SALES_MANAGERS_GROUP
-        )
-        return (
-            super()
-            .get_queryset(request)
-            .annotate(
-                open_lead_count=Coalesce(Subquery(open_leads, output_field=IntegerField()), 0),
-                in_managers_group=Exists(managers),
-            )
-        )
+        return with_open_leads_and_role(super().get_queryset(request))
 
     @admin.display(description="sales manager", boolean=True, ordering="in_managers_group")
     def is_sales_manager(self, user: User) -> bool:

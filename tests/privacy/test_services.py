@@ -27,10 +27,10 @@ from icp.models import RescoreRequest
 from icp.rescoring import lead_rescore_key
 from imports import services as import_services
 from imports.models import ImportJob, ImportStatus
-from leads import privacy
 from leads import services as lead_services
 from leads.merging import lead_merge, lead_merge_undo
 from leads.models import Activity, Company, Lead
+from privacy import services as privacy
 from referrals import services as referral_services
 from referrals.models import ReferralSource
 from reminders.models import Reminder, ReminderKind, ReminderStatus

@@ -1,0 +1,83 @@
+"""What the apps above leads do when a lead changes, handed to leads at startup.
+
+Scores (icp) and referral sources (referrals) sit above leads in the app layers (see
+docs/architecture.md): they read leads, so leads must not import them. Lead writes still have to
+ask for a rescore and make a won customer a referral source; those apps register their functions
+here in their AppConfig.ready(), as referrals already does for "Referred by"
+(leads/referrers.py). A write that needs a function nobody registered fails loudly.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import datetime
+from typing import TYPE_CHECKING, Protocol
+
+from django.core.exceptions import ImproperlyConfigured
+
+if TYPE_CHECKING:
+    from accounts.models import User
+    from leads.models import Lead
+
+
+class Rescoring(Protocol):
+    """The part of icp.rescoring that lead writes call (icp registers that module)."""
+
+    def request_rescore(self, lead_id: int) -> None: ...
+
+    def request_owner_rescore(self, owner_id: int) -> None: ...
+
+    def leads_rescore_now(
+        self, *, owner_id: int, lead_ids: Sequence[int], now: datetime | None = None
+    ) -> int: ...
+
+
+class CustomerWon(Protocol):
+    """Called inside the transaction that moved a lead to Won."""
+
+    def __call__(self, *, lead: Lead, user: User) -> object: ...
+
+
+_rescoring: Rescoring | None = None
+_customer_won: CustomerWon | None = None
+
+
+def rescoring_register(rescoring: Rescoring) -> None:
+    """Called once by the icp app at startup."""
+    global _rescoring
+    _rescoring = rescoring
+
+
+def customer_won_register(handler: CustomerWon) -> None:
+    """Called once by the referrals app at startup."""
+    global _customer_won
+    _customer_won = handler
+
+
+def _registered_rescoring() -> Rescoring:
+    if _rescoring is None:
+        raise ImproperlyConfigured("No rescoring registered: is the icp app installed?")
+    return _rescoring
+
+
+def request_rescore(lead_id: int) -> None:
+    """Rescore a lead after the caller's transaction commits (icp.rescoring.request_rescore)."""
+    _registered_rescoring().request_rescore(lead_id)
+
+
+def request_owner_rescore(owner_id: int) -> None:
+    """Rescore all of one owner's leads after commit (icp.rescoring.request_owner_rescore)."""
+    _registered_rescoring().request_owner_rescore(owner_id)
+
+
+def leads_rescore_now(*, owner_id: int, lead_ids: Sequence[int]) -> int:
+    """Score some of one owner's leads now, in the caller's transaction
+    (icp.rescoring.leads_rescore_now)."""
+    return _registered_rescoring().leads_rescore_now(owner_id=owner_id, lead_ids=lead_ids)
+
+
+def customer_won(*, lead: Lead, user: User) -> None:
+    """A lead was won: the referrals app makes the customer a referral source."""
+    if _customer_won is None:
+        raise ImproperlyConfigured("No customer-won handler: is the referrals app installed?")
+    _customer_won(lead=lead, user=user)
