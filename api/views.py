@@ -8,6 +8,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import UTC
+from typing import TYPE_CHECKING, Generic, TypeVar
 
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.db import transaction
@@ -25,9 +26,10 @@ from api import serializers as api
 from api.exceptions import django_error_detail
 from api.pagination import SoonestFirstCursorPagination
 from icp import services as icp_services
-from icp.models import Criterion
+from icp.models import ICP, Criterion
 from icp.selectors import icps_visible_to
 from leads import services as lead_services
+from leads.models import Activity, FollowUp, Lead
 from leads.selectors import (
     activities_visible_to,
     follow_ups_visible_to,
@@ -35,7 +37,11 @@ from leads.selectors import (
     leads_visible_to,
 )
 from referrals import services as referral_services
+from referrals.models import ReferralAsk, ReferralSource
 from referrals.selectors import referral_asks_visible_to, referral_sources_visible_to
+
+if TYPE_CHECKING:
+    from accounts.models import User
 
 WRITE_METHODS = ["get", "post", "patch", "delete", "head", "options"]
 READ_AND_CREATE = ["get", "post", "head", "options"]
@@ -53,9 +59,20 @@ def service_errors(**renamed: str) -> Iterator[None]:
         ) from error
 
 
-class ApiViewSet(viewsets.GenericViewSet):
+class AuthenticatedRequest(Request):
+    """A request past IsAuthenticated (REST_FRAMEWORK's DEFAULT_PERMISSION_CLASSES): its user is
+    a signed-in `User`, never AnonymousUser."""
+
+    user: User
+
+
+_Record = TypeVar("_Record", bound=Model)
+
+
+class ApiViewSet(viewsets.GenericViewSet[_Record], Generic[_Record]):
     lookup_value_converter = "int"
     noun = "record"
+    request: AuthenticatedRequest
 
     def dispatch(self, request, *args, **kwargs):
         # Times go out in UTC, and a time sent without an offset is read as UTC, whoever is
@@ -63,7 +80,7 @@ class ApiViewSet(viewsets.GenericViewSet):
         with timezone.override(UTC):
             return super().dispatch(request, *args, **kwargs)
 
-    def get_object(self) -> Model:
+    def get_object(self) -> _Record:
         try:
             return super().get_object()
         except Http404:
@@ -87,10 +104,10 @@ class ApiViewSet(viewsets.GenericViewSet):
         page = self.paginate_queryset(queryset)
         return self.get_paginated_response(self.get_serializer(page, many=True).data)
 
-    def retrieve(self, request: Request, pk: int) -> Response:
+    def retrieve(self, request: AuthenticatedRequest, pk: int) -> Response:
         return Response(self.get_serializer(self.get_object()).data)
 
-    def shown(self, instance: Model, **kwargs) -> Response:
+    def shown(self, instance: _Record, **kwargs) -> Response:
         """The record as stored now (services update related fields), read through the
         selector again."""
         fresh = self.get_queryset().get(pk=instance.pk)
@@ -137,19 +154,19 @@ class ApiViewSet(viewsets.GenericViewSet):
         summary="Delete a lead", description="With its activities, follow-ups and history."
     ),
 )
-class LeadViewSet(ApiViewSet):
+class LeadViewSet(ApiViewSet[Lead]):
     serializer_class = api.LeadSerializer
     noun = "lead"
     http_method_names = WRITE_METHODS
 
-    def get_queryset(self) -> QuerySet:
+    def get_queryset(self) -> QuerySet[Lead]:
         return leads_visible_to(self.request.user).select_related("company")
 
-    def list(self, request: Request) -> Response:
+    def list(self, request: AuthenticatedRequest) -> Response:
         filters = self.query(api.LeadFilterSerializer)
         return self.page_of(leads_filtered(request.user, filters).select_related("company"))
 
-    def create(self, request: Request) -> Response:
+    def create(self, request: AuthenticatedRequest) -> Response:
         data = self.valid(api.LeadSerializer)
         data.pop("stage_reason", None)
         if data.get("stage") == "lost":
@@ -163,13 +180,13 @@ class LeadViewSet(ApiViewSet):
             lead = lead_services.lead_create(owner=request.user, created_by=request.user, **data)
         return self.shown(lead, status=status.HTTP_201_CREATED)
 
-    def partial_update(self, request: Request, pk: int) -> Response:
+    def partial_update(self, request: AuthenticatedRequest, pk: int) -> Response:
         lead = self.get_object()
         data = self.valid(api.LeadSerializer, instance=lead, partial=True)
         to_stage = data.pop("stage", None)
         stage_reason = data.pop("stage_reason", "")
         company_name = data.pop("company_name", None)
-        current_name = lead.company.name if lead.company_id else ""
+        current_name = lead.company.name if lead.company is not None else ""
         with service_errors(reason="stage_reason"), transaction.atomic():
             if "company" not in data and company_name not in (None, current_name):
                 data["company"] = lead_services.company_find_or_create(
@@ -183,7 +200,7 @@ class LeadViewSet(ApiViewSet):
                 )
         return self.shown(lead)
 
-    def destroy(self, request: Request, pk: int) -> Response:
+    def destroy(self, request: AuthenticatedRequest, pk: int) -> Response:
         lead_services.lead_delete(lead=self.get_object(), user=request.user)
         return Response(status=status.HTTP_204_NO_CONTENT)
 
@@ -194,7 +211,7 @@ class LeadViewSet(ApiViewSet):
         responses=api.LeadScoreSerializer,
     )
     @action(detail=True, methods=["get"])
-    def score(self, request: Request, pk: int) -> Response:
+    def score(self, request: AuthenticatedRequest, pk: int) -> Response:
         lead = self.get_object()
         lead = leads_visible_to(request.user).select_related("best_icp").get(pk=lead.pk)
         return Response(api.LeadScoreSerializer(lead).data)
@@ -205,7 +222,7 @@ class LeadViewSet(ApiViewSet):
         responses=api.LeadSerializer,
     )
     @action(detail=True, methods=["post"])
-    def stage(self, request: Request, pk: int) -> Response:
+    def stage(self, request: AuthenticatedRequest, pk: int) -> Response:
         lead = self.get_object()
         data = self.valid(api.StageMoveSerializer)
         with service_errors():
@@ -238,15 +255,15 @@ class LeadViewSet(ApiViewSet):
     ),
     retrieve=extend_schema(summary="Get an activity"),
 )
-class ActivityViewSet(ApiViewSet):
+class ActivityViewSet(ApiViewSet[Activity]):
     serializer_class = api.ActivitySerializer
     noun = "activity"
     http_method_names = READ_AND_CREATE
 
-    def get_queryset(self) -> QuerySet:
+    def get_queryset(self) -> QuerySet[Activity]:
         return activities_visible_to(self.request.user)
 
-    def list(self, request: Request) -> Response:
+    def list(self, request: AuthenticatedRequest) -> Response:
         filters = self.query(api.ActivityFilterSerializer)
         activities = self.get_queryset()
         if "lead" in filters:
@@ -255,7 +272,7 @@ class ActivityViewSet(ApiViewSet):
             activities = activities.filter(kind=filters["kind"])
         return self.page_of(activities)
 
-    def create(self, request: Request) -> Response:
+    def create(self, request: AuthenticatedRequest) -> Response:
         data = self.valid(api.ActivitySerializer)
         with service_errors():
             activity = lead_services.activity_log(
@@ -285,16 +302,16 @@ class ActivityViewSet(ApiViewSet):
     ),
     retrieve=extend_schema(summary="Get a follow-up"),
 )
-class FollowUpViewSet(ApiViewSet):
+class FollowUpViewSet(ApiViewSet[FollowUp]):
     serializer_class = api.FollowUpSerializer
     pagination_class = SoonestFirstCursorPagination
     noun = "follow-up"
     http_method_names = READ_AND_CREATE
 
-    def get_queryset(self) -> QuerySet:
+    def get_queryset(self) -> QuerySet[FollowUp]:
         return follow_ups_visible_to(self.request.user).select_related("lead")
 
-    def list(self, request: Request) -> Response:
+    def list(self, request: AuthenticatedRequest) -> Response:
         filters = self.query(api.FollowUpFilterSerializer)
         follow_ups = self.get_queryset().filter(done_at__isnull=True)
         if "lead" in filters:
@@ -303,7 +320,7 @@ class FollowUpViewSet(ApiViewSet):
             follow_ups = follow_ups.filter(due_at__lt=filters["due_before"])
         return self.page_of(follow_ups)
 
-    def create(self, request: Request) -> Response:
+    def create(self, request: AuthenticatedRequest) -> Response:
         data = self.valid(api.FollowUpSerializer)
         with service_errors():
             follow_up = lead_services.follow_up_schedule(user=request.user, **data)
@@ -317,7 +334,7 @@ class FollowUpViewSet(ApiViewSet):
         responses=api.FollowUpCompletedSerializer,
     )
     @action(detail=True, methods=["post"])
-    def complete(self, request: Request, pk: int) -> Response:
+    def complete(self, request: AuthenticatedRequest, pk: int) -> Response:
         follow_up = self.get_object()
         with service_errors():
             next_follow_up = lead_services.follow_up_complete(
@@ -338,7 +355,7 @@ class FollowUpViewSet(ApiViewSet):
         responses=api.FollowUpSerializer,
     )
     @action(detail=True, methods=["post"])
-    def snooze(self, request: Request, pk: int) -> Response:
+    def snooze(self, request: AuthenticatedRequest, pk: int) -> Response:
         follow_up = self.get_object()
         data = self.valid(api.SnoozeSerializer)
         with service_errors():
@@ -359,28 +376,28 @@ class FollowUpViewSet(ApiViewSet):
         summary="Change a referral source", request=api.ReferralSourceUpdateSerializer
     ),
 )
-class ReferralSourceViewSet(ApiViewSet):
+class ReferralSourceViewSet(ApiViewSet[ReferralSource]):
     serializer_class = api.ReferralSourceSerializer
     noun = "referral source"
     http_method_names = ["get", "post", "patch", "head", "options"]
 
-    def get_queryset(self) -> QuerySet:
+    def get_queryset(self) -> QuerySet[ReferralSource]:
         return referral_sources_visible_to(self.request.user)
 
-    def list(self, request: Request) -> Response:
+    def list(self, request: AuthenticatedRequest) -> Response:
         filters = self.query(api.ReferralSourceFilterSerializer)
         sources = self.get_queryset()
         if filters.get("opted_out") is not None:
             sources = sources.filter(opted_out=filters["opted_out"])
         return self.page_of(sources)
 
-    def create(self, request: Request) -> Response:
+    def create(self, request: AuthenticatedRequest) -> Response:
         data = self.valid(api.ReferralSourceSerializer)
         with service_errors():
             source = referral_services.referral_source_create(owner=request.user, **data)
         return self.shown(source, status=status.HTTP_201_CREATED)
 
-    def partial_update(self, request: Request, pk: int) -> Response:
+    def partial_update(self, request: AuthenticatedRequest, pk: int) -> Response:
         source = self.get_object()
         data = self.valid(api.ReferralSourceUpdateSerializer, instance=source, partial=True)
         with service_errors():
@@ -395,7 +412,7 @@ class ReferralSourceViewSet(ApiViewSet):
         responses={201: api.ReferralAskSerializer},
     )
     @action(detail=True, methods=["post"])
-    def asks(self, request: Request, pk: int) -> Response:
+    def asks(self, request: AuthenticatedRequest, pk: int) -> Response:
         source = self.get_object()
         data = self.valid(api.ReferralAskSerializer)
         with service_errors():
@@ -410,15 +427,15 @@ class ReferralSourceViewSet(ApiViewSet):
     list=extend_schema(summary="List referral asks", parameters=[api.ReferralAskFilterSerializer]),
     retrieve=extend_schema(summary="Get a referral ask"),
 )
-class ReferralAskViewSet(ApiViewSet):
+class ReferralAskViewSet(ApiViewSet[ReferralAsk]):
     serializer_class = api.ReferralAskSerializer
     noun = "referral ask"
     http_method_names = ["get", "post", "head", "options"]
 
-    def get_queryset(self) -> QuerySet:
+    def get_queryset(self) -> QuerySet[ReferralAsk]:
         return referral_asks_visible_to(self.request.user)
 
-    def list(self, request: Request) -> Response:
+    def list(self, request: AuthenticatedRequest) -> Response:
         filters = self.query(api.ReferralAskFilterSerializer)
         asks = self.get_queryset()
         if "source" in filters:
@@ -431,7 +448,7 @@ class ReferralAskViewSet(ApiViewSet):
         responses=api.ReferralAskSerializer,
     )
     @action(detail=True, methods=["post"])
-    def outcome(self, request: Request, pk: int) -> Response:
+    def outcome(self, request: AuthenticatedRequest, pk: int) -> Response:
         ask = self.get_object()
         data = self.valid(api.AskOutcomeSerializer)
         with service_errors():
@@ -449,31 +466,31 @@ class ReferralAskViewSet(ApiViewSet):
     partial_update=extend_schema(summary="Change an ICP"),
     destroy=extend_schema(summary="Delete an ICP", description="With its criteria."),
 )
-class IcpViewSet(ApiViewSet):
+class IcpViewSet(ApiViewSet[ICP]):
     serializer_class = api.IcpSerializer
     noun = "ICP"
     http_method_names = WRITE_METHODS
 
-    def get_queryset(self) -> QuerySet:
+    def get_queryset(self) -> QuerySet[ICP]:
         return icps_visible_to(self.request.user).prefetch_related("criteria")
 
-    def list(self, request: Request) -> Response:
+    def list(self, request: AuthenticatedRequest) -> Response:
         return self.page_of(self.get_queryset())
 
-    def create(self, request: Request) -> Response:
+    def create(self, request: AuthenticatedRequest) -> Response:
         data = self.valid(api.IcpSerializer)
         with service_errors():
             icp = icp_services.icp_create(owner=request.user, **data)
         return self.shown(icp, status=status.HTTP_201_CREATED)
 
-    def partial_update(self, request: Request, pk: int) -> Response:
+    def partial_update(self, request: AuthenticatedRequest, pk: int) -> Response:
         icp = self.get_object()
         data = self.valid(api.IcpSerializer, instance=icp, partial=True)
         with service_errors():
             icp_services.icp_update(icp=icp, **data)
         return self.shown(icp)
 
-    def destroy(self, request: Request, pk: int) -> Response:
+    def destroy(self, request: AuthenticatedRequest, pk: int) -> Response:
         icp_services.icp_delete(icp=self.get_object())
         return Response(status=status.HTTP_204_NO_CONTENT)
 
@@ -517,36 +534,36 @@ class IcpViewSet(ApiViewSet):
     ),
     destroy=extend_schema(summary="Remove a criterion"),
 )
-class CriterionViewSet(ApiViewSet):
+class CriterionViewSet(ApiViewSet[Criterion]):
     serializer_class = api.CriterionSerializer
     noun = "criterion"
     http_method_names = WRITE_METHODS
 
-    def get_queryset(self) -> QuerySet:
+    def get_queryset(self) -> QuerySet[Criterion]:
         # A criterion is visible with its ICP.
         return Criterion.objects.filter(icp__in=icps_visible_to(self.request.user))
 
-    def list(self, request: Request) -> Response:
+    def list(self, request: AuthenticatedRequest) -> Response:
         filters = self.query(api.CriterionFilterSerializer)
         criteria = self.get_queryset()
         if "icp" in filters:
             criteria = criteria.filter(icp_id=filters["icp"])
         return self.page_of(criteria)
 
-    def create(self, request: Request) -> Response:
+    def create(self, request: AuthenticatedRequest) -> Response:
         data = self.valid(api.CriterionSerializer)
         with service_errors():
             criterion = icp_services.criterion_create(**data)
         return self.shown(criterion, status=status.HTTP_201_CREATED)
 
-    def partial_update(self, request: Request, pk: int) -> Response:
+    def partial_update(self, request: AuthenticatedRequest, pk: int) -> Response:
         criterion = self.get_object()
         data = self.valid(api.CriterionUpdateSerializer, instance=criterion, partial=True)
         with service_errors():
             icp_services.criterion_update(criterion=criterion, **data)
         return self.shown(criterion)
 
-    def destroy(self, request: Request, pk: int) -> Response:
+    def destroy(self, request: AuthenticatedRequest, pk: int) -> Response:
         icp_services.criterion_delete(criterion=self.get_object())
         return Response(status=status.HTTP_204_NO_CONTENT)
 

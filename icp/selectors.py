@@ -123,7 +123,7 @@ def _example(row: dict, fit: int, score: LeadScore) -> PreviewExample:
 def icps_with_counts(user: User) -> list[ICP]:
     """The visible ICPs, each with `criteria_count` and `best_fit_leads` (leads it fits best
     with a fit above 0). Two queries, however many leads."""
-    icps = list(
+    icps: list[ICP] = list(
         icps_visible_to(user)
         .annotate(criteria_count=Count("criteria"))
         .order_by("-is_active", "name")
@@ -135,5 +135,5 @@ def icps_with_counts(user: User) -> list[ICP]:
         .annotate(count=Count("id"))
     )
     for icp in icps:
-        icp.best_fit_leads = fitting.get(icp.pk, 0)
+        icp.best_fit_leads = fitting.get(icp.pk, 0)  # type: ignore[attr-defined]  # for the template
     return icps

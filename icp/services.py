@@ -35,8 +35,8 @@ def icp_create(*, owner: User, name: str, description: str = "", is_active: bool
 def icp_update(*, icp: ICP, **fields: object) -> ICP:
     """Change an ICP's name, description or active flag; rescore when a scored field changed."""
     _refuse_unknown("icp_update", fields, ICP_EDITABLE_FIELDS)
-    if isinstance(fields.get("name"), str):
-        fields["name"] = fields["name"].strip()
+    if isinstance(name := fields.get("name"), str):
+        fields["name"] = name.strip()
     changed = _assign_validated(icp, fields)
     if changed:
         icp.save(update_fields=[*changed, "updated_at"])

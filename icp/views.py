@@ -4,11 +4,12 @@ from __future__ import annotations
 
 from django.contrib import messages
 from django.core.exceptions import ValidationError
-from django.http import HttpRequest, HttpResponse
+from django.http import HttpResponse
 from django.shortcuts import get_object_or_404, redirect
 from django.views.decorators.http import require_GET, require_POST
 from django_htmx.http import trigger_client_event
 
+from accounts.http import AuthenticatedHttpRequest
 from icp import selectors, services
 from icp.forms import CriterionForm, ICPForm
 from icp.models import ICP, Criterion
@@ -18,7 +19,7 @@ from leadhunter.htmx import render_region, trigger, wants_partial
 
 
 @require_GET
-def icp_list(request: HttpRequest) -> HttpResponse:
+def icp_list(request: AuthenticatedHttpRequest) -> HttpResponse:
     icps = selectors.icps_with_counts(request.user)
     return render_region(
         request, "icp/icp_list.html", "icp-table", {"title": "ICP", "icps": icps, "form": ICPForm()}
@@ -26,7 +27,7 @@ def icp_list(request: HttpRequest) -> HttpResponse:
 
 
 @require_POST
-def icp_create(request: HttpRequest) -> HttpResponse:
+def icp_create(request: AuthenticatedHttpRequest) -> HttpResponse:
     form = ICPForm(request.POST)
     if form.is_valid():
         try:
@@ -46,11 +47,11 @@ def icp_create(request: HttpRequest) -> HttpResponse:
     )
 
 
-def _icp_for(request: HttpRequest, pk: int) -> ICP:
+def _icp_for(request: AuthenticatedHttpRequest, pk: int) -> ICP:
     return get_object_or_404(selectors.icps_visible_to(request.user), pk=pk)
 
 
-def _editor_context(request: HttpRequest, icp: ICP, **extra: object) -> dict:
+def _editor_context(request: AuthenticatedHttpRequest, icp: ICP, **extra: object) -> dict:
     criteria = list(icp.criteria.all())
     context = {
         "title": icp.name,
@@ -67,7 +68,7 @@ def _editor_context(request: HttpRequest, icp: ICP, **extra: object) -> dict:
 
 
 @require_GET
-def icp_detail(request: HttpRequest, pk: int) -> HttpResponse:
+def icp_detail(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
     icp = _icp_for(request, pk)
     return render_region(
         request, "icp/icp_detail.html", "icp-criteria", _editor_context(request, icp)
@@ -75,7 +76,7 @@ def icp_detail(request: HttpRequest, pk: int) -> HttpResponse:
 
 
 @require_POST
-def icp_update(request: HttpRequest, pk: int) -> HttpResponse:
+def icp_update(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
     icp = _icp_for(request, pk)
     form = ICPForm(request.POST, instance=ICP.objects.get(pk=icp.pk))
     if form.is_valid():
@@ -96,7 +97,7 @@ def icp_update(request: HttpRequest, pk: int) -> HttpResponse:
 
 
 @require_POST
-def criterion_create(request: HttpRequest, pk: int) -> HttpResponse:
+def criterion_create(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
     icp = _icp_for(request, pk)
     form = CriterionForm(request.POST)
     if form.is_valid():
@@ -125,7 +126,7 @@ def criterion_create(request: HttpRequest, pk: int) -> HttpResponse:
 
 
 @require_POST
-def criterion_delete(request: HttpRequest, pk: int, criterion_pk: int) -> HttpResponse:
+def criterion_delete(request: AuthenticatedHttpRequest, pk: int, criterion_pk: int) -> HttpResponse:
     icp = _icp_for(request, pk)
     criterion = get_object_or_404(Criterion, pk=criterion_pk, icp=icp)
     services.criterion_delete(criterion=criterion)
@@ -158,7 +159,7 @@ def _draft_from(query) -> CriterionForm | None:
 
 
 @require_GET
-def icp_preview(request: HttpRequest, pk: int) -> HttpResponse:
+def icp_preview(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
     """The live preview: saved criteria plus the one being typed, scored without saving."""
     icp = _icp_for(request, pk)
     specs = [criterion_spec(c) for c in icp.criteria.all()]

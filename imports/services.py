@@ -7,6 +7,7 @@ DATA_DIR/imports/<job id> and is deleted when the import ends or the upload is a
 
 from __future__ import annotations
 
+import functools
 import logging
 from collections.abc import Iterator
 from datetime import timedelta
@@ -173,7 +174,8 @@ def import_job_start(
             job_id = str(job.pk)
             transaction.on_commit(lambda: _enqueue(job_id))
             return job
-    return import_job_run(job_id=job.pk)
+    # None only when the job was deleted meanwhile: then the job as this call last saw it.
+    return import_job_run(job_id=job.pk) or job
 
 
 class ImportBusy(Exception):
@@ -346,10 +348,11 @@ def import_jobs_erase_person(
     """
     stopped = scrubbed = 0
     for job, in_file in import_jobs_mentioning(owner_id, needles, precise_needles, names):
-        job.filename = scrub(job.filename, needles) or "upload"
+        # scrub() keeps the kind of value it is given: text stays text.
+        job.filename = str(scrub(job.filename, needles)) or "upload"
         job.headers = scrub(job.headers, needles)
         job.error_rows = scrub(job.error_rows, needles)
-        job.failure = scrub(job.failure, needles)
+        job.failure = str(scrub(job.failure, needles))
         fields = ["filename", "headers", "error_rows", "failure"]
         if in_file:
             # Imported later, the file would bring the person back. (A running import has
@@ -358,8 +361,7 @@ def import_jobs_erase_person(
             job.failure = IMPORT_STOPPED
             job.finished_at = job.finished_at or timezone.now()
             fields += ["status", "finished_at"]
-            path = upload_path(job.pk)
-            transaction.on_commit(lambda path=path: path.unlink(missing_ok=True))
+            transaction.on_commit(functools.partial(upload_path(job.pk).unlink, missing_ok=True))
             stopped += 1
         else:
             scrubbed += 1

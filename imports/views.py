@@ -12,11 +12,12 @@ from uuid import UUID
 
 from django.contrib import messages
 from django.core.exceptions import ValidationError
-from django.http import FileResponse, HttpRequest, HttpResponse, StreamingHttpResponse
+from django.http import FileResponse, HttpResponse, StreamingHttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
+from accounts.http import AuthenticatedHttpRequest
 from accounts.models import User
 from imports import exports, selectors, services
 from imports.decoding import ImportFileError
@@ -31,7 +32,7 @@ from leads.selectors import leads_filtered, leads_visible_to, network_pool
 ERRORS_SHOWN = 200
 
 
-def _job_for(request: HttpRequest, pk: UUID) -> ImportJob:
+def _job_for(request: AuthenticatedHttpRequest, pk: UUID) -> ImportJob:
     return get_object_or_404(selectors.import_jobs_visible_to(request.user), pk=pk)
 
 
@@ -41,13 +42,13 @@ def _after_upload(job: ImportJob) -> HttpResponse:
     return redirect("import-preview", pk=job.pk)
 
 
-def _file_gone(request: HttpRequest, error: ImportFileError) -> HttpResponse:
+def _file_gone(request: AuthenticatedHttpRequest, error: ImportFileError) -> HttpResponse:
     messages.error(request, str(error))
     return redirect("import-start")
 
 
 @require_http_methods(["GET", "POST"])
-def import_start(request: HttpRequest) -> HttpResponse:
+def import_start(request: AuthenticatedHttpRequest) -> HttpResponse:
     form = UploadForm(request.POST or None, request.FILES or None)
     if request.method == "POST" and form.is_valid():
         upload = form.cleaned_data["file"]
@@ -78,7 +79,7 @@ def import_start(request: HttpRequest) -> HttpResponse:
 
 
 @require_http_methods(["GET", "POST"])
-def import_mapping(request: HttpRequest, pk: UUID) -> HttpResponse:
+def import_mapping(request: AuthenticatedHttpRequest, pk: UUID) -> HttpResponse:
     job = _job_for(request, pk)
     if job.status != ImportStatus.UPLOADED:
         return redirect("import-detail", pk=job.pk)
@@ -99,14 +100,14 @@ def import_mapping(request: HttpRequest, pk: UUID) -> HttpResponse:
 
 
 @require_GET
-def import_preview(request: HttpRequest, pk: UUID) -> HttpResponse:
+def import_preview(request: AuthenticatedHttpRequest, pk: UUID) -> HttpResponse:
     job = _job_for(request, pk)
     if job.status != ImportStatus.UPLOADED:
         return redirect("import-detail", pk=job.pk)
     return _preview_page(request, job, _run_form(request, job))
 
 
-def _run_form(request: HttpRequest, job: ImportJob) -> ImportRunForm:
+def _run_form(request: AuthenticatedHttpRequest, job: ImportJob) -> ImportRunForm:
     return ImportRunForm(
         request.POST if request.method == "POST" else None,
         job=job,
@@ -115,7 +116,7 @@ def _run_form(request: HttpRequest, job: ImportJob) -> ImportRunForm:
 
 
 def _preview_page(
-    request: HttpRequest, job: ImportJob, form: ImportRunForm, *, status: int = 200
+    request: AuthenticatedHttpRequest, job: ImportJob, form: ImportRunForm, *, status: int = 200
 ) -> HttpResponse:
     try:
         rows = services.import_job_preview(job)
@@ -136,7 +137,7 @@ def _preview_page(
 
 
 @require_POST
-def import_run(request: HttpRequest, pk: UUID) -> HttpResponse:
+def import_run(request: AuthenticatedHttpRequest, pk: UUID) -> HttpResponse:
     job = _job_for(request, pk)
     form = _run_form(request, job)
     if job.status == ImportStatus.UPLOADED and not form.is_valid():
@@ -153,7 +154,7 @@ def import_run(request: HttpRequest, pk: UUID) -> HttpResponse:
 
 
 @require_GET
-def import_detail(request: HttpRequest, pk: UUID) -> HttpResponse:
+def import_detail(request: AuthenticatedHttpRequest, pk: UUID) -> HttpResponse:
     """Progress while the import runs (htmx polls the region), then the result."""
     job = _job_for(request, pk)
     if job.status == ImportStatus.UPLOADED:
@@ -173,7 +174,7 @@ def import_detail(request: HttpRequest, pk: UUID) -> HttpResponse:
 
 
 @require_GET
-def import_errors_csv(request: HttpRequest, pk: UUID) -> HttpResponse:
+def import_errors_csv(request: AuthenticatedHttpRequest, pk: UUID) -> HttpResponse:
     job = _job_for(request, pk)
     response = HttpResponse(
         content_type="text/csv; charset=utf-8",
@@ -191,7 +192,7 @@ def import_errors_csv(request: HttpRequest, pk: UUID) -> HttpResponse:
 # --- Exports -------------------------------------------------------------------------------
 
 
-def _filtered_leads(request: HttpRequest):
+def _filtered_leads(request: AuthenticatedHttpRequest):
     """The lead list's rows for the same filters: the export is what the list shows."""
     owners = User.objects.filter(is_active=True) if request.user.is_manager else None
     form = LeadFilterForm(request.GET or None, owners=owners)
@@ -204,7 +205,7 @@ def _attachment_name(extension: str) -> str:
 
 
 @require_GET
-def lead_export_csv(request: HttpRequest) -> StreamingHttpResponse:
+def lead_export_csv(request: AuthenticatedHttpRequest) -> StreamingHttpResponse:
     response = StreamingHttpResponse(
         exports.lead_csv_chunks(_filtered_leads(request)), content_type="text/csv; charset=utf-8"
     )
@@ -213,7 +214,7 @@ def lead_export_csv(request: HttpRequest) -> StreamingHttpResponse:
 
 
 @require_GET
-def lead_export_json(request: HttpRequest) -> StreamingHttpResponse:
+def lead_export_json(request: AuthenticatedHttpRequest) -> StreamingHttpResponse:
     response = StreamingHttpResponse(
         exports.lead_json_chunks(_filtered_leads(request)), content_type="application/json"
     )
@@ -222,7 +223,7 @@ def lead_export_json(request: HttpRequest) -> StreamingHttpResponse:
 
 
 @require_GET
-def account_export(request: HttpRequest) -> FileResponse:
+def account_export(request: AuthenticatedHttpRequest) -> FileResponse:
     """All of the person's own records as one zip: built in a temporary file, not in memory."""
     archive = tempfile.TemporaryFile()  # noqa: SIM115 - FileResponse closes it when sent
     exports.write_account_zip(selectors.account_records(request.user), archive)

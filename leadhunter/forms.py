@@ -10,7 +10,7 @@ from django.core.exceptions import NON_FIELD_ERRORS, ValidationError
 
 
 def add_service_errors(
-    form: forms.Form, error: ValidationError, *, renamed: Mapping[str, str] | None = None
+    form: forms.BaseForm, error: ValidationError, *, renamed: Mapping[str, str] | None = None
 ) -> None:
     """Show a service's ValidationError next to the fields it names, the rest above the form.
 

@@ -6,6 +6,7 @@ from django.shortcuts import render
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET
 
+from accounts.http import AuthenticatedHttpRequest
 from ops import health
 
 
@@ -35,6 +36,6 @@ def healthz(request: HttpRequest) -> JsonResponse:
 
 
 @require_GET
-def coming_soon(request: HttpRequest, *, title: str):
+def coming_soon(request: AuthenticatedHttpRequest, *, title: str):
     """A section whose pages have not landed yet."""
     return render(request, "coming_soon.html", {"title": title})

@@ -121,6 +121,8 @@ class NextStepForm(forms.Form):
     due_time = forms.TimeField(required=False, widget=forms.HiddenInput)
     kind = forms.ChoiceField(label="Next step", choices=FollowUpKind.choices, required=False)
     note = forms.CharField(label="Note for it", max_length=200, required=False)
+    # The cadence's plan the fields were filled in from (None: no follow-up planned).
+    step: NextStep | None = None
 
     def __init__(self, *args, user=None, **kwargs):
         kwargs.setdefault("prefix", "next")

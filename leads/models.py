@@ -24,7 +24,7 @@ OPEN_STAGES = (Stage.NEW, Stage.CONTACTED, Stage.ENGAGED, Stage.QUALIFIED, Stage
 CLOSED_STAGES = (Stage.WON, Stage.LOST)
 
 # A lead that sits in an open stage longer than this many days is "going cold".
-STAGE_LIMIT_DAYS = {
+STAGE_LIMIT_DAYS: dict[str, int] = {
     Stage.NEW: 3,
     Stage.CONTACTED: 14,
     Stage.ENGAGED: 7,

@@ -15,6 +15,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 from enum import StrEnum
+from typing import TYPE_CHECKING, TypedDict
 
 from django.db import connection
 from django.db.models import (
@@ -24,6 +25,7 @@ from django.db.models import (
     Exists,
     ExpressionWrapper,
     F,
+    Field,
     FilteredRelation,
     FloatField,
     Func,
@@ -53,13 +55,17 @@ from leads.models import (
     FollowUp,
     FollowUpKind,
     Lead,
+    LeadQuerySet,
     Source,
     Stage,
     StageChange,
 )
 
+if TYPE_CHECKING:
+    from django_stubs_ext import WithAnnotations
 
-def leads_visible_to(user: User) -> QuerySet[Lead]:
+
+def leads_visible_to(user: User) -> LeadQuerySet:
     if user.is_manager:
         return Lead.objects.all()
     return Lead.objects.filter(owner=user)
@@ -96,7 +102,7 @@ def going_cold_condition(now: datetime | None = None) -> Q:
     condition = Q(pk__in=[])
     for stage, days in STAGE_LIMIT_DAYS.items():
         condition |= Q(stage=stage, stage_changed_at__lt=now - timedelta(days=days))
-    return condition & ~in_network_pool()
+    return Q(condition, ~in_network_pool())
 
 
 def is_going_cold(lead: Lead, now: datetime | None = None) -> bool:
@@ -323,7 +329,14 @@ def waiting_since(lead: Lead) -> datetime | None:
 COLD_TOUCH_GRACE = timedelta(days=3)
 
 
-def today_work(user: User, *, now: datetime) -> QuerySet[Lead]:
+class QueueRanking(TypedDict):
+    """The annotations `today_work` ranks the leads by."""
+
+    queue_kind: str
+    queue_priority: float
+
+
+def today_work(user: User, *, now: datetime) -> QuerySet[WithAnnotations[Lead, QueueRanking]]:
     """Every one of the user's leads with something to do today, best first: a follow-up due
     today or overdue, an unanswered hand-raise, going cold, or a referrer to name.
 
@@ -394,8 +407,11 @@ def today_work(user: User, *, now: datetime) -> QuerySet[Lead]:
     )
 
 
-def today_rows(work: QuerySet[Lead], *, limit: int) -> list[Lead]:
-    """The best `limit` leads of `today_work`, each with its company and pending follow-up.
+def today_rows(
+    work: QuerySet[WithAnnotations[Lead, QueueRanking]], *, limit: int
+) -> list[tuple[Lead, str, float]]:
+    """The best `limit` leads of `today_work`, each with its company and pending follow-up,
+    with its queue kind and priority.
 
     Two queries: the ranking reads the owner's leads' own columns only, then the rows it
     picked are fetched with their joins. Joining in the ranking query hashed every company and
@@ -410,18 +426,13 @@ def today_rows(work: QuerySet[Lead], *, limit: int) -> list[Lead]:
             # index, in this same query.
             hand_raised_at=first_unanswered_hand_raise(),
         )
-        .select_related("company", "pending")
+        # django-stubs does not know FilteredRelation's names (`pending`) in select_related.
+        .select_related("company", "pending")  # type: ignore[misc]
         .defer("score_explanation")
         .in_bulk([pk for pk, _kind, _priority in ranked])
     )
-    rows = []
-    for pk, kind, priority in ranked:
-        lead = leads.get(pk)
-        if lead is None:
-            continue  # deleted between the two queries
-        lead.queue_kind, lead.queue_priority = kind, priority
-        rows.append(lead)
-    return rows
+    # A lead deleted between the two queries is left out.
+    return [(leads[pk], kind, priority) for pk, kind, priority in ranked if pk in leads]
 
 
 def today_queue(
@@ -435,13 +446,16 @@ def today_queue(
     now = now or timezone.now()
     start, end = local_day_bounds(user, now)
     work = today_work(user, now=now)
-    leads = today_rows(work, limit=limit)
+    rows = today_rows(work, limit=limit)
     # Without the ranking: counting up to the cap must not sort (or score) anything.
     total = work.order_by().values("pk")[: TODAY_COUNT_CAP + 1].count()
-    items = [_queue_item(lead, start=start, end=end, now=now) for lead in leads]
+    items = [
+        _queue_item(lead, kind=kind, priority=priority, start=start, end=end, now=now)
+        for lead, kind, priority in rows
+    ]
     not_contacted = list(
         Lead.objects.filter(owner=user, stage=Stage.NEW, last_contacted_at__isnull=True)
-        .exclude(pk__in=[lead.pk for lead in leads])
+        .exclude(pk__in=[lead.pk for lead, _kind, _priority in rows])
         # The pool brings its contacts up a few a day; suggesting more would flood Today again.
         .exclude(in_network_pool())
         .select_related("company")
@@ -460,8 +474,9 @@ def today_queue(
     )
 
 
-def _queue_item(lead: Lead, *, start: datetime, end: datetime, now: datetime) -> QueueItem:
-    kind = lead.queue_kind
+def _queue_item(
+    lead: Lead, *, kind: str, priority: float, start: datetime, end: datetime, now: datetime
+) -> QueueItem:
     # Django sets the joined `pending` only when the lead has one; the row is about it only
     # when it is due (a hand-raiser's answer due tomorrow is not today's work yet).
     pending = getattr(lead, "pending", None)
@@ -483,7 +498,7 @@ def _queue_item(lead: Lead, *, start: datetime, end: datetime, now: datetime) ->
         follow_up=follow_up,
         reason=reason,
         overdue=follow_up is not None and follow_up.due_at < start,
-        priority=lead.queue_priority,
+        priority=priority,
         waiting=_waiting(lead, kind, now),
     )
 
@@ -729,14 +744,14 @@ def pipeline_board(user: User, *, owner_id: int | None = None) -> list[PipelineC
     columns = []
     now = timezone.now()
     for stage in Stage:
-        cards = list(
+        cards: list[Lead] = list(
             leads.filter(stage=stage)
             .select_related("company", "owner")
             .annotate(in_pool=in_network_pool())
             .order_by("-total_score", "-id")[:PIPELINE_CARDS_PER_COLUMN]
         )
         for card in cards:
-            card.is_cold = is_going_cold(card, now)
+            card.is_cold = is_going_cold(card, now)  # type: ignore[attr-defined]  # for the template
         total = totals.get(stage.value, {})
         columns.append(
             PipelineColumn(
@@ -922,7 +937,7 @@ def lead_history(
         for newer, older in itertools.pairwise(chain):
             delta = newer.diff_against(older, excluded_fields=HISTORY_HIDDEN_FIELDS)
             for change in delta.changes:
-                label = capfirst(Lead._meta.get_field(change.field).verbose_name)
+                label = capfirst(_lead_column(change.field).verbose_name)
                 rows.append(
                     HistoryRow(
                         when=newer.history_date,
@@ -949,9 +964,17 @@ def lead_history(
     return rows[:limit]
 
 
+def _lead_column(name: str) -> Field:
+    """A field the change history records: a column of Lead, never a reverse relation."""
+    field = Lead._meta.get_field(name)
+    if not isinstance(field, Field):
+        raise TypeError(f"Lead.{name} is not a column")
+    return field
+
+
 def _history_value(record: object, name: str) -> str:
     """A field of a history record in words: choice labels, related rows by name."""
-    field = Lead._meta.get_field(name)
+    field = _lead_column(name)
     if field.is_relation:
         related = getattr(record, name)  # joined in by HISTORY_RELATED; None when deleted
         related_id = getattr(record, field.attname)

@@ -6,7 +6,7 @@ import re
 
 from django.contrib import messages
 from django.core.exceptions import ValidationError
-from django.http import Http404, HttpRequest, HttpResponse, HttpResponseBadRequest
+from django.http import Http404, HttpResponse, HttpResponseBadRequest
 from django.middleware.csrf import get_token
 from django.shortcuts import get_object_or_404, redirect, render
 from django.template.loader import render_to_string
@@ -16,6 +16,7 @@ from django.utils.html import format_html
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 from django_htmx.http import HttpResponseClientRedirect, reswap, retarget
 
+from accounts.http import AuthenticatedHttpRequest
 from leadhunter.forms import add_service_errors, form_error_messages
 from leadhunter.htmx import render_region, trigger, wants_partial
 from leadhunter.redirects import next_url
@@ -47,7 +48,7 @@ TODAY_ROW_ID = re.compile(r"queue-[a-z_]+-[0-9]+")
 
 
 @require_GET
-def today(request: HttpRequest) -> HttpResponse:
+def today(request: AuthenticatedHttpRequest) -> HttpResponse:
     """Everything due, best first: the best TODAY_QUEUE_LIMIT, or with ?all=1 (the "N more
     due" link) up to TODAY_QUEUE_ALL_LIMIT."""
     show_all = request.GET.get("all") == "1"
@@ -62,7 +63,7 @@ def today(request: HttpRequest) -> HttpResponse:
 
 
 @require_GET
-def today_progress(request: HttpRequest) -> HttpResponse:
+def today_progress(request: AuthenticatedHttpRequest) -> HttpResponse:
     """The touch-goal bar; htmx reloads it when a row announces a change."""
     if not wants_partial(request):
         return redirect("today")
@@ -76,7 +77,7 @@ def today_progress(request: HttpRequest) -> HttpResponse:
 
 
 @require_POST
-def follow_up_complete(request: HttpRequest, pk: int) -> HttpResponse:
+def follow_up_complete(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
     """Mark a follow-up done; with an `outcome` (Today's c/v/n/e keys) the touch is logged."""
     follow_up = get_object_or_404(
         selectors.follow_ups_visible_to(request.user).select_related("lead"), pk=pk
@@ -100,7 +101,7 @@ def follow_up_complete(request: HttpRequest, pk: int) -> HttpResponse:
 
 
 @require_POST
-def follow_up_snooze(request: HttpRequest, pk: int) -> HttpResponse:
+def follow_up_snooze(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
     """Snooze 1 day, 3 days, a week (`days`) or to a day picked (`until`)."""
     follow_up = get_object_or_404(
         selectors.follow_ups_visible_to(request.user).select_related("lead"), pk=pk
@@ -124,7 +125,7 @@ def follow_up_snooze(request: HttpRequest, pk: int) -> HttpResponse:
 
 
 @require_POST
-def today_done(request: HttpRequest, pk: int) -> HttpResponse:
+def today_done(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
     """Done on a Today row without a follow-up (a hand-raiser, a lead going cold): the touch
     that answered it, logged with how it went."""
     lead = get_object_or_404(selectors.leads_visible_to(request.user), pk=pk)
@@ -143,7 +144,7 @@ def today_done(request: HttpRequest, pk: int) -> HttpResponse:
 
 
 @require_GET
-def today_log_form(request: HttpRequest, pk: int) -> HttpResponse:
+def today_log_form(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
     """A Today row's Log form, loaded when its Log panel opens, with the next step the
     cadence plans for a call already filled in."""
     lead = get_object_or_404(selectors.leads_visible_to(request.user), pk=pk)
@@ -163,7 +164,7 @@ def today_log_form(request: HttpRequest, pk: int) -> HttpResponse:
 
 
 @require_POST
-def today_log(request: HttpRequest, pk: int) -> HttpResponse:
+def today_log(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
     """Log a touch from a Today row; the row shows what happened and the goal bar moves."""
     lead = get_object_or_404(selectors.leads_visible_to(request.user), pk=pk)
     form = ActivityForm(request.POST)
@@ -192,7 +193,7 @@ def today_log(request: HttpRequest, pk: int) -> HttpResponse:
     return _row_again(request, lead, follow_up, log_form=form, next_form=next_form)
 
 
-def _rows_follow_up(request: HttpRequest, lead):
+def _rows_follow_up(request: AuthenticatedHttpRequest, lead):
     """The pending follow-up a Today row shows, if the row is that follow-up's."""
     pending = lead.follow_ups.filter(done_at__isnull=True).first()
     if pending is None:
@@ -202,7 +203,7 @@ def _rows_follow_up(request: HttpRequest, lead):
 
 
 def _row_again(
-    request: HttpRequest,
+    request: AuthenticatedHttpRequest,
     lead,
     follow_up,
     **forms_with_errors,
@@ -227,7 +228,7 @@ def _row_again(
 
 
 @require_GET
-def lead_next_step(request: HttpRequest, pk: int) -> HttpResponse:
+def lead_next_step(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
     """The follow-up a touch being logged will leave, for the log forms to show (and let the
     salesperson change) before saving; reloaded as the kind, outcome or time change."""
     lead = _lead_for(request, pk)
@@ -257,11 +258,11 @@ def _next_step_id(row_id: str) -> str:
     return f"next-step-{safe}" if safe else "next-step-lead"
 
 
-def _next_step_form(request: HttpRequest, lead, **activity) -> NextStepForm:
+def _next_step_form(request: AuthenticatedHttpRequest, lead, **activity) -> NextStepForm:
     """The next-step fields filled with the cadence's plan for this activity."""
     auto_id = activity.pop("auto_id", "next_%s")
     step = services.activity_log_preview(lead=lead, **activity)
-    initial = {"planned": step is not None}
+    initial: dict[str, object] = {"planned": step is not None}
     if step is not None:
         local = timezone.localtime(step.due_at, request.user.zone)
         initial.update(due_date=local.date(), due_time=local.time(), kind=step.kind, note=step.note)
@@ -287,7 +288,7 @@ def _next_of(lead) -> str:
 
 
 def _row_result(
-    request: HttpRequest,
+    request: AuthenticatedHttpRequest,
     lead,
     *,
     done: str = "",
@@ -346,7 +347,7 @@ def _owners_for(user):
 
 
 @require_GET
-def lead_list(request: HttpRequest) -> HttpResponse:
+def lead_list(request: AuthenticatedHttpRequest) -> HttpResponse:
     form = LeadFilterForm(request.GET or None, owners=_owners_for(request.user))
     filters = form.cleaned_data if form.is_valid() else {}
     sort = filters.get("sort") or "score"
@@ -369,7 +370,7 @@ def lead_list(request: HttpRequest) -> HttpResponse:
 
 
 @require_POST
-def lead_create(request: HttpRequest) -> HttpResponse:
+def lead_create(request: AuthenticatedHttpRequest) -> HttpResponse:
     """Quick add: a name or an email is enough; the rest can be filled in on the lead's page."""
     form = QuickAddLeadForm(request.POST)
     if form.is_valid():
@@ -401,7 +402,7 @@ def lead_create(request: HttpRequest) -> HttpResponse:
 
 
 @require_POST
-def lead_bulk(request: HttpRequest) -> HttpResponse:
+def lead_bulk(request: AuthenticatedHttpRequest) -> HttpResponse:
     """Change the stage of, or add a follow-up to, the selected leads (only visible ones)."""
     form = BulkActionForm(request.POST)
     ids = [int(value) for value in request.POST.getlist("lead_ids") if value.isdigit()]
@@ -431,7 +432,7 @@ def lead_bulk(request: HttpRequest) -> HttpResponse:
     return redirect(back)
 
 
-def _query_without(request: HttpRequest, *names: str) -> str:
+def _query_without(request: AuthenticatedHttpRequest, *names: str) -> str:
     params = request.GET.copy()
     for name in names:
         params.pop(name, None)
@@ -443,7 +444,7 @@ def _query_without(request: HttpRequest, *names: str) -> str:
 EDIT_SECTIONS = {"contact": LeadContactForm, "deal": LeadDealForm}
 
 
-def _lead_for(request: HttpRequest, pk: int):
+def _lead_for(request: AuthenticatedHttpRequest, pk: int):
     return get_object_or_404(
         selectors.leads_visible_to(request.user).select_related(
             "company", "owner", "referred_by", "best_icp", "as_referral_source"
@@ -452,7 +453,7 @@ def _lead_for(request: HttpRequest, pk: int):
     )
 
 
-def _detail_context(request: HttpRequest, lead) -> dict:
+def _detail_context(request: AuthenticatedHttpRequest, lead) -> dict:
     merges = merging.lead_merges(lead)
     history_origins = merging.merged_history_origins(merges)
     return {
@@ -480,7 +481,7 @@ CARD_REGIONS = ("lead-contact", "lead-deal", "lead-company")
 
 
 @require_GET
-def lead_detail(request: HttpRequest, pk: int) -> HttpResponse:
+def lead_detail(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
     lead = _lead_for(request, pk)
     region = request.GET.get("region", "lead-timeline")
     if region not in DETAIL_REGIONS and region not in CARD_REGIONS:
@@ -492,7 +493,7 @@ def lead_detail(request: HttpRequest, pk: int) -> HttpResponse:
 
 
 @require_http_methods(["GET", "POST"])
-def lead_edit(request: HttpRequest, pk: int, section: str) -> HttpResponse:
+def lead_edit(request: AuthenticatedHttpRequest, pk: int, section: str) -> HttpResponse:
     """Inline editing of one card of the lead page: GET gives the form, POST saves it."""
     if section not in EDIT_SECTIONS:
         raise Http404("No such section")
@@ -531,7 +532,7 @@ def lead_edit(request: HttpRequest, pk: int, section: str) -> HttpResponse:
 
 
 @require_http_methods(["GET", "POST"])
-def lead_company_edit(request: HttpRequest, pk: int) -> HttpResponse:
+def lead_company_edit(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
     """The lead page's Company card: GET gives the form, POST saves what the salesperson found
     out. The lead is rescored before the response, and `leadScored` reloads the score card at
     once (it waits for a worker after other changes)."""
@@ -560,7 +561,7 @@ def lead_company_edit(request: HttpRequest, pk: int) -> HttpResponse:
     return trigger(response, "leadScored")
 
 
-def _company_card_context(request: HttpRequest, lead: Lead, form: CompanyForm) -> dict:
+def _company_card_context(request: AuthenticatedHttpRequest, lead: Lead, form: CompanyForm) -> dict:
     """The Company card in edit mode; the whole page's context only when it is drawn whole
     (no JavaScript)."""
     context = _detail_context(request, lead) if not wants_partial(request) else {"lead": lead}
@@ -573,7 +574,7 @@ def _company_card_context(request: HttpRequest, lead: Lead, form: CompanyForm) -
 
 
 @require_POST
-def lead_referrer(request: HttpRequest, pk: int) -> HttpResponse:
+def lead_referrer(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
     """Answer the lead page's "Who referred this?": credit the referrer (made a referral source
     if they are a lead or customer). The prompt says who was credited, the Deal card follows
     (out of band) and the score card refreshes for the referral bonus."""
@@ -612,7 +613,7 @@ def lead_referrer(request: HttpRequest, pk: int) -> HttpResponse:
 
 
 @require_POST
-def lead_stage(request: HttpRequest, pk: int) -> HttpResponse:
+def lead_stage(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
     """Move a lead to another stage (the lead page, the pipeline board and its keyboard menu).
 
     htmx gets the region that sent the move back: a refused move as the form with the reason
@@ -659,7 +660,7 @@ def lead_stage(request: HttpRequest, pk: int) -> HttpResponse:
 
 
 @require_POST
-def lead_stage_undo(request: HttpRequest, pk: int) -> HttpResponse:
+def lead_stage_undo(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
     """Undo a move from its message: the lead goes back through the same stage service."""
     stage_change = get_object_or_404(selectors.stage_changes_visible_to(request.user), pk=pk)
     problem = ""
@@ -688,7 +689,7 @@ def lead_stage_undo(request: HttpRequest, pk: int) -> HttpResponse:
 
 
 def _lead_stage_region(
-    request: HttpRequest,
+    request: AuthenticatedHttpRequest,
     lead,
     *,
     form: StageForm,
@@ -715,7 +716,7 @@ def _lead_stage_region(
     return trigger(response, "leadChanged") if moved_text and not refused else response
 
 
-def _moved_message(request: HttpRequest, lead, stage_change) -> str:
+def _moved_message(request: AuthenticatedHttpRequest, lead, stage_change) -> str:
     """The flash message after a move without JavaScript: the lead's name, and Undo."""
     return format_html(
         "{} moved to {}. "
@@ -733,7 +734,7 @@ def _moved_message(request: HttpRequest, lead, stage_change) -> str:
 
 
 @require_POST
-def lead_activity_create(request: HttpRequest, pk: int) -> HttpResponse:
+def lead_activity_create(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
     lead = _lead_for(request, pk)
     form = ActivityForm(request.POST)
     next_form = NextStepForm(request.POST, user=request.user, auto_id="lead-%s")
@@ -760,7 +761,7 @@ def lead_activity_create(request: HttpRequest, pk: int) -> HttpResponse:
 
 
 @require_POST
-def lead_follow_up(request: HttpRequest, pk: int) -> HttpResponse:
+def lead_follow_up(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
     lead = _lead_for(request, pk)
     # Its own ids, as on the page: the activity form there also has a "kind" field.
     form = FollowUpForm(request.POST, user=request.user, auto_id="follow_up_%s")
@@ -793,7 +794,7 @@ MERGE_COMPARE = "leads/lead_merge_compare.html"
 
 
 @require_GET
-def lead_merge_pick(request: HttpRequest, pk: int) -> HttpResponse:
+def lead_merge_pick(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
     """Step 1 of a merge: find the other lead among the same salesperson's leads."""
     lead = _lead_for(request, pk)
     search = MergeSearchForm(request.GET or None)
@@ -809,7 +810,7 @@ def lead_merge_pick(request: HttpRequest, pk: int) -> HttpResponse:
 
 
 @require_GET
-def lead_merge_compare(request: HttpRequest, pk: int, other_pk: int) -> HttpResponse:
+def lead_merge_compare(request: AuthenticatedHttpRequest, pk: int, other_pk: int) -> HttpResponse:
     """Step 2: the two leads side by side; pick whose value to keep where they differ."""
     pair = _merge_pair(request, pk, other_pk)
     if isinstance(pair, HttpResponse):
@@ -821,7 +822,7 @@ def lead_merge_compare(request: HttpRequest, pk: int, other_pk: int) -> HttpResp
 
 
 @require_POST
-def lead_merge(request: HttpRequest, pk: int, other_pk: int) -> HttpResponse:
+def lead_merge(request: AuthenticatedHttpRequest, pk: int, other_pk: int) -> HttpResponse:
     """Merge `other_pk` into `pk`; back to the kept lead, with an "Undo merge" button."""
     pair = _merge_pair(request, pk, other_pk)
     if isinstance(pair, HttpResponse):
@@ -862,7 +863,7 @@ def lead_merge(request: HttpRequest, pk: int, other_pk: int) -> HttpResponse:
 
 
 @require_POST
-def lead_merge_undo(request: HttpRequest, pk: int) -> HttpResponse:
+def lead_merge_undo(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
     """Undo a merge: the merged lead comes back with everything that moved."""
     merge = get_object_or_404(merging.merges_visible_to(request.user), pk=pk)
     try:
@@ -891,7 +892,7 @@ def lead_merge_undo(request: HttpRequest, pk: int) -> HttpResponse:
     return _go_to(request, reverse("lead-detail", args=[undone.survivor.pk]))
 
 
-def _merge_pair(request: HttpRequest, pk: int, other_pk: int):
+def _merge_pair(request: AuthenticatedHttpRequest, pk: int, other_pk: int):
     """The lead kept and the lead merged into it, both visible to the user; or, when they
     can't be merged, a redirect back to the picker saying why."""
     leads = {
@@ -935,7 +936,7 @@ def _compare_context(survivor, duplicate, preview, form) -> dict:
     }
 
 
-def _go_to(request: HttpRequest, url: str) -> HttpResponse:
+def _go_to(request: AuthenticatedHttpRequest, url: str) -> HttpResponse:
     """A redirect; for htmx, one the browser follows as a whole page."""
     if wants_partial(request):
         return HttpResponseClientRedirect(url)
@@ -947,11 +948,11 @@ def _go_to(request: HttpRequest, url: str) -> HttpResponse:
 COMPANY_PAGE = "leads/company_detail.html"
 
 
-def _company_for(request: HttpRequest, pk: int) -> Company:
+def _company_for(request: AuthenticatedHttpRequest, pk: int) -> Company:
     return get_object_or_404(selectors.companies_visible_to(request.user), pk=pk)
 
 
-def _company_context(request: HttpRequest, company: Company) -> dict:
+def _company_context(request: AuthenticatedHttpRequest, company: Company) -> dict:
     return {
         "title": company.name,
         "company": company,
@@ -960,7 +961,7 @@ def _company_context(request: HttpRequest, company: Company) -> dict:
 
 
 @require_GET
-def company_detail(request: HttpRequest, pk: int) -> HttpResponse:
+def company_detail(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
     """A company's facts, its contacts (the leads at it) and their open and won value."""
     company = _company_for(request, pk)
     region = "company-facts" if request.GET.get("region") == "company-facts" else "company-leads"
@@ -968,7 +969,7 @@ def company_detail(request: HttpRequest, pk: int) -> HttpResponse:
 
 
 @require_http_methods(["GET", "POST"])
-def company_edit(request: HttpRequest, pk: int) -> HttpResponse:
+def company_edit(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
     """The company page's facts card: GET gives the form, POST saves it. Its leads are
     rescored before the response; `companyChanged` reloads the contacts with their scores."""
     company = _company_for(request, pk)
@@ -998,7 +999,9 @@ def company_edit(request: HttpRequest, pk: int) -> HttpResponse:
     return trigger(response, "companyChanged")
 
 
-def _company_edit_context(request: HttpRequest, company: Company, form: CompanyForm) -> dict:
+def _company_edit_context(
+    request: AuthenticatedHttpRequest, company: Company, form: CompanyForm
+) -> dict:
     context = {"company": company} if wants_partial(request) else _company_context(request, company)
     return {
         **context,
@@ -1012,7 +1015,7 @@ def _company_edit_context(request: HttpRequest, company: Company, form: CompanyF
 
 
 @require_GET
-def pipeline(request: HttpRequest) -> HttpResponse:
+def pipeline(request: AuthenticatedHttpRequest) -> HttpResponse:
     owner_id = _owner_param(request)
     context = {
         "title": "Pipeline",
@@ -1025,13 +1028,13 @@ def pipeline(request: HttpRequest) -> HttpResponse:
 
 
 @require_GET
-def pipeline_column(request: HttpRequest, stage: str) -> HttpResponse:
+def pipeline_column(request: AuthenticatedHttpRequest, stage: str) -> HttpResponse:
     """All the leads of one stage: the board's "more" link."""
     if stage not in Stage.values:
         raise Http404("No such stage")
     return redirect(f"{reverse('lead-list')}?stage={stage}&sort=score")
 
 
-def _owner_param(request: HttpRequest) -> int | None:
+def _owner_param(request: AuthenticatedHttpRequest) -> int | None:
     value = request.GET.get("owner", "")
     return int(value) if value.isdigit() else None

@@ -59,19 +59,19 @@ def referral_asks_due(
         .select_related("lead")
         .annotate(given=Count("referred_leads"))
     )
-    ranked = [_rank(source, now) for source in sources]
+    ranked = [_rank(source, source.given, now) for source in sources]
     ranked.sort(key=lambda item: (-item.rank_score, item.source.name))
     return ranked[:limit]
 
 
-def _rank(source: ReferralSource, now: datetime) -> RankedSource:
+def _rank(source: ReferralSource, given: int, now: datetime) -> RankedSource:
     since = source.last_asked_at or source.created_at
     days = max(0, (now - since).days)
     # Strength matters most, a proven referrer next, then how long it has been.
-    score = source.strength * 20 + min(source.given, 5) * 10 + min(days, 365) / 365 * 20
+    score = source.strength * 20 + min(given, 5) * 10 + min(days, 365) / 365 * 20
     return RankedSource(
         source=source,
-        referrals_given=source.given,
+        referrals_given=given,
         days_since_ask=(now - source.last_asked_at).days if source.last_asked_at else None,
         rank_score=round(score, 2),
     )
@@ -175,8 +175,7 @@ def referrals_named_in_asks(source: ReferralSource) -> int:
 
 def referral_source_ranked(source: ReferralSource, *, now: datetime | None = None) -> RankedSource:
     """One source as a "who to ask" row, e.g. to redraw the row after an ask."""
-    source.given = source.referred_leads.count()
-    return _rank(source, now or timezone.now())
+    return _rank(source, source.referred_leads.count(), now or timezone.now())
 
 
 @dataclass(frozen=True)

@@ -56,7 +56,8 @@ def referral_sources_reassign(*, from_owner: User, to_owner: User, by: User) -> 
     sources = list(ReferralSource.objects.select_for_update().filter(owner=from_owner))
     for source in sources:
         source.owner = to_owner
-        source._change_reason = f"Reassigned from {from_owner} to {to_owner}"[:100]
+        # simple-history reads the reason for the history row from this instance attribute.
+        source._change_reason = f"Reassigned from {from_owner} to {to_owner}"[:100]  # type: ignore[attr-defined]
     bulk_update_with_history(sources, ReferralSource, ["owner"], default_user=by)
     return len(sources)
 
@@ -137,7 +138,7 @@ def referral_ask_record(
     source.last_asked_at = max(filter(None, [source.last_asked_at, asked_at]))
     source.next_ask_at = source.last_asked_at + timedelta(days=source.ask_cadence_days)
     source.save(update_fields=["last_asked_at", "next_ask_at"])
-    if source.lead_id:
+    if source.lead is not None:
         _note_ask_on_customer_lead(source.lead, user=user, asked_at=asked_at, channel=channel)
     return ask
 

@@ -11,12 +11,13 @@ from django.contrib import messages
 from django.core.exceptions import ValidationError
 from django.core.paginator import Paginator
 from django.db.models import Count
-from django.http import HttpRequest, HttpResponse
+from django.http import HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 from django_htmx.http import HttpResponseClientRedirect
 
+from accounts.http import AuthenticatedHttpRequest
 from leadhunter.forms import add_service_errors, form_error_messages
 from leadhunter.htmx import render_region, trigger, wants_partial
 from leads.models import Stage
@@ -50,7 +51,7 @@ ASKED = "referralAsked"
 
 
 @require_GET
-def referral_list(request: HttpRequest) -> HttpResponse:
+def referral_list(request: AuthenticatedHttpRequest) -> HttpResponse:
     """Who to ask this week, then every referral source with its referrals and won value."""
     region = _requested_region(request, LIST_REGIONS)
     context = _list_context(request, region=region)
@@ -60,7 +61,7 @@ def referral_list(request: HttpRequest) -> HttpResponse:
 
 
 @require_POST
-def referral_create(request: HttpRequest) -> HttpResponse:
+def referral_create(request: AuthenticatedHttpRequest) -> HttpResponse:
     form = ReferralSourceCreateForm(request.POST)
     if form.is_valid():
         try:
@@ -82,7 +83,7 @@ def referral_create(request: HttpRequest) -> HttpResponse:
 
 
 @require_GET
-def referral_detail(request: HttpRequest, pk: int) -> HttpResponse:
+def referral_detail(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
     """One source: how strong the relationship is, every ask, and the tree of who they sent."""
     source = _visible_source(request, pk)
     region = _requested_region(request, DETAIL_REGIONS)
@@ -93,7 +94,7 @@ def referral_detail(request: HttpRequest, pk: int) -> HttpResponse:
 
 
 @require_POST
-def referral_update(request: HttpRequest, pk: int) -> HttpResponse:
+def referral_update(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
     source = _visible_source(request, pk)
     form = ReferralSourceUpdateForm(request.POST)
     if form.is_valid():
@@ -122,7 +123,7 @@ def referral_update(request: HttpRequest, pk: int) -> HttpResponse:
 
 
 @require_POST
-def referral_ask(request: HttpRequest, pk: int) -> HttpResponse:
+def referral_ask(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
     """Log that the source was asked for referrals (the one-click "Asked ✓")."""
     source = _visible_source(request, pk)
     ask, form = _record_ask(request, source)
@@ -149,7 +150,7 @@ def referral_ask(request: HttpRequest, pk: int) -> HttpResponse:
 
 
 @require_POST
-def referral_ask_outcome(request: HttpRequest, pk: int) -> HttpResponse:
+def referral_ask_outcome(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
     """Record how an ask went: declined, or gave N referrals."""
     ask = get_object_or_404(
         selectors.referral_asks_visible_to(request.user).select_related("source"), pk=pk
@@ -204,7 +205,7 @@ def referral_ask_outcome(request: HttpRequest, pk: int) -> HttpResponse:
 
 
 @require_GET
-def referrer_search(request: HttpRequest) -> HttpResponse:
+def referrer_search(request: AuthenticatedHttpRequest) -> HttpResponse:
     """The "Referred by" type-ahead's options for what was typed so far (leads/referrers.py).
 
     The options come from the book of the lead being edited (`lead`, when it is visible to
@@ -233,7 +234,7 @@ ADD_LEADS_TEMPLATE = "referrals/referral_ask_add_leads.html"
 
 
 @require_http_methods(["GET", "POST"])
-def referral_ask_add_leads(request: HttpRequest, pk: int) -> HttpResponse:
+def referral_ask_add_leads(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
     """ "Add them now": one short row per person a source named in an ask, saved in one go.
 
     Each lead is credited to the source and linked to the ask. A row the service refuses shows
@@ -283,7 +284,7 @@ TODAY_ASKS_SHOWN = 5
 
 
 @require_GET
-def referral_today(request: HttpRequest) -> HttpResponse:
+def referral_today(request: AuthenticatedHttpRequest) -> HttpResponse:
     """The Today page's card: the best few sources due a referral ask this week."""
     if not wants_partial(request):
         return redirect(f"{reverse('referral-list')}#who-to-ask")
@@ -297,7 +298,7 @@ def referral_today(request: HttpRequest) -> HttpResponse:
 
 
 @require_POST
-def referral_today_ask(request: HttpRequest, pk: int) -> HttpResponse:
+def referral_today_ask(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
     """Record an ask made from Today's card, by the channel the salesperson picked."""
     source = _visible_source(request, pk)
     ask, form = _record_ask(request, source)
@@ -315,7 +316,7 @@ def referral_today_ask(request: HttpRequest, pk: int) -> HttpResponse:
 
 
 def _record_ask(
-    request: HttpRequest, source: ReferralSource
+    request: AuthenticatedHttpRequest, source: ReferralSource
 ) -> tuple[ReferralAsk | None, ReferralAskForm]:
     """Record the ask the form posted (by the channel picked); without JavaScript the next page
     says how it went. The ask, or None and the form with its errors."""
@@ -336,7 +337,7 @@ def _record_ask(
     return ask, form
 
 
-def _visible_source(request: HttpRequest, pk: int) -> ReferralSource:
+def _visible_source(request: AuthenticatedHttpRequest, pk: int) -> ReferralSource:
     # Someone else's source answers 404, exactly like one that does not exist.
     return get_object_or_404(
         selectors.referral_sources_visible_to(request.user).select_related("owner", "lead"),
@@ -344,14 +345,14 @@ def _visible_source(request: HttpRequest, pk: int) -> ReferralSource:
     )
 
 
-def _requested_region(request: HttpRequest, regions: tuple[str, ...]) -> str | None:
+def _requested_region(request: AuthenticatedHttpRequest, regions: tuple[str, ...]) -> str | None:
     if not wants_partial(request) or request.htmx.history_restore_request:
         return None
     return request.htmx.target if request.htmx.target in regions else None
 
 
 def _list_context(
-    request: HttpRequest,
+    request: AuthenticatedHttpRequest,
     *,
     region: str | None = None,
     create_form: ReferralSourceCreateForm | None = None,
@@ -380,7 +381,7 @@ def _list_context(
 
 
 def _detail_context(
-    request: HttpRequest,
+    request: AuthenticatedHttpRequest,
     source: ReferralSource,
     *,
     region: str | None = None,
@@ -393,20 +394,20 @@ def _detail_context(
         "source": source,
         "update_form": update_form or ReferralSourceUpdateForm.for_source(source),
         "ask_form": ask_form or ReferralAskForm(initial={"return_to": "detail"}),
-        "outcome_errors": outcome_errors or {},
     }
+    outcome_errors = outcome_errors or {}
+    context["outcome_errors"] = outcome_errors
     if region in (None, "source-summary"):
         context["row"] = selectors.referral_source_rows([source])[0]
         context["named_in_asks"] = selectors.referrals_named_in_asks(source)
     if region in (None, "asks-history"):
-        asks: list[ReferralAsk] = list(
-            source.asks.select_related("asked_by").annotate(added=Count("produced_leads"))
-        )
+        asks = list(source.asks.select_related("asked_by").annotate(added=Count("produced_leads")))
         for ask in asks:
-            # Template variables cannot index a dict by a variable, so each ask carries its own.
-            ask.outcome_errors = context["outcome_errors"].get(ask.pk, [])
+            # Template variables cannot index a dict by a variable, so each ask carries its own
+            # (attributes for the template only, hence the ignores).
+            ask.outcome_errors = outcome_errors.get(ask.pk, [])  # type: ignore[attr-defined]
             # Named in the ask but not yet added as leads: what "Add them now" offers.
-            ask.to_add = max(ask.referrals_given - ask.added, 0)
+            ask.to_add = max(ask.referrals_given - ask.added, 0)  # type: ignore[attr-defined]
         context["asks"] = asks
     if region is None:
         tree = selectors.referral_tree(source)

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime
 
 from django.db.models import Count, Min, Q
@@ -14,9 +14,9 @@ from reminders.models import Reminder, ReminderKind, ReminderStatus
 
 # The names the Settings page and `send_reminders --kind` use for the two emails.
 KIND_BY_SLUG = {"weekly": ReminderKind.WEEKLY_REFERRALS, "digest": ReminderKind.DAILY_DIGEST}
-SLUG_BY_KIND = {kind: slug for slug, kind in KIND_BY_SLUG.items()}
+SLUG_BY_KIND: dict[str, str] = {kind: slug for slug, kind in KIND_BY_SLUG.items()}
 
-_ABOUT = {
+_ABOUT: dict[str, dict[str, str]] = {
     ReminderKind.WEEKLY_REFERRALS: {
         "title": "Weekly referral email",
         "schedule": "Sent on Mondays at 08:00 your time",
@@ -60,19 +60,20 @@ def reminder_preview(*, user: User, kind: str, now: datetime | None = None) -> R
     The email's one-click links are real (signed for `user`), as in the email itself.
     """
     about = _ABOUT[kind]
-    shown = {
-        "kind": kind,
-        "slug": SLUG_BY_KIND[kind],
-        "title": about["title"],
-        "schedule": about["schedule"],
-        "turned_on": bool(getattr(user, about["setting"])),
-        "recipient": user.email,
-    }
+    shown = ReminderPreview(
+        kind=kind,
+        slug=SLUG_BY_KIND[kind],
+        title=about["title"],
+        schedule=about["schedule"],
+        turned_on=bool(getattr(user, about["setting"])),
+        recipient=user.email,
+    )
     message = emails.compose_for(user, kind, now=now or timezone.now())
     if message is None:
-        return ReminderPreview(**shown, nothing_to_send=about["empty"])
+        return replace(shown, nothing_to_send=about["empty"])
+    # compose_for attaches the HTML as text; str() also renders a lazily translated subject.
     [(html, _)] = message.alternatives
-    return ReminderPreview(**shown, subject=message.subject, text=message.body, html=html)
+    return replace(shown, subject=str(message.subject), text=str(message.body), html=str(html))
 
 
 @dataclass(frozen=True)

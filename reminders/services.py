@@ -57,7 +57,7 @@ WEEKLY_REFERRALS_AT = time(8, 0)
 DAILY_DIGEST_AT = time(7, 30)
 # A reminder that could not go out in time is dropped: Tuesday's "who to ask this week" or an
 # afternoon "today's follow-ups" is noise, and a backlog after an outage must not flood anyone.
-EXPIRE_AFTER = {
+EXPIRE_AFTER: dict[str, timedelta] = {
     ReminderKind.WEEKLY_REFERRALS: timedelta(hours=24),
     ReminderKind.DAILY_DIGEST: timedelta(hours=12),
 }
@@ -96,14 +96,15 @@ class DispatchSummary:
     crashed: int = 0
 
     def count(self, outcome: str) -> None:
-        field = {
+        fields: dict[str, str] = {
             SendOutcome.SENT: "sent",
             SendOutcome.SKIPPED: "skipped",
             SendOutcome.RETRY: "retrying",
             SendOutcome.FAILED: "failed",
             SendOutcome.EXPIRED: "expired",
             SendOutcome.ALREADY_CLAIMED: "already_claimed",
-        }.get(outcome, "crashed")
+        }
+        field = fields.get(outcome, "crashed")
         setattr(self, field, getattr(self, field) + 1)
 
 
@@ -458,7 +459,7 @@ def email_link_preview(*, link: links.EmailLink) -> LinkPreview:
     if EmailLinkUse.objects.filter(key=link.nonce).exists():
         used = _already_used(user, link)
         return LinkPreview(used.title, used.message)
-    if link.action == links.REFERRAL_ASKED:
+    if isinstance(target, ReferralSource):  # the link is REFERRAL_ASKED
         return LinkPreview(
             "Log your referral ask",
             f"Log that you asked {target.name} for a referral today?",
@@ -507,6 +508,7 @@ def email_link_perform(*, link: links.EmailLink, now: datetime | None = None) ->
 
 
 def _link_target(user: User, link: links.EmailLink) -> ReferralSource | FollowUp:
+    target: ReferralSource | FollowUp | None
     if link.action == links.REFERRAL_ASKED:
         target = referral_sources_visible_to(user).filter(pk=link.object_id).first()
     else:

@@ -15,6 +15,7 @@ from django.views.decorators.cache import never_cache
 from django.views.decorators.clickjacking import xframe_options_sameorigin
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
+from accounts.http import AuthenticatedHttpRequest
 from reminders import links, selectors, services
 
 
@@ -58,7 +59,12 @@ def email_link(request: HttpRequest, token: str) -> HttpResponse:
 
 
 def _result(
-    request: HttpRequest, title: str, message: str, *, button: str = "", status: int = 200
+    request: HttpRequest,
+    title: str,
+    message: str,
+    *,
+    button: str = "",
+    status: int = 200,
 ) -> HttpResponse:
     context = {"title": title, "message": message, "button": button}
     response = render(request, "reminders/link_result.html", context, status=status)
@@ -80,7 +86,7 @@ def _kind(slug: str) -> str:
 
 @require_GET
 @never_cache  # the email's one-click links are credentials
-def reminder_email_preview(request: HttpRequest, slug: str) -> HttpResponse:
+def reminder_email_preview(request: AuthenticatedHttpRequest, slug: str) -> HttpResponse:
     """The email as it would be sent today: subject, recipient, the HTML part in a sandboxed
     frame (reminder_email_preview_html) and the plain-text part, with "Send it to me now"."""
     preview = selectors.reminder_preview(user=request.user, kind=_kind(slug))
@@ -93,7 +99,8 @@ def reminder_email_preview(request: HttpRequest, slug: str) -> HttpResponse:
 @xframe_options_sameorigin
 # The email's HTML uses inline styles (mail apps ignore style sheets): allowed here, for this
 # response only, which runs no script (and the frame showing it is sandboxed besides).
-@csp(
+# django-csp 4.0 types its decorators for views taking the request alone (not a slug too).
+@csp(  # type: ignore[arg-type]
     {
         "default-src": [NONE],
         "style-src": [UNSAFE_INLINE],
@@ -103,7 +110,7 @@ def reminder_email_preview(request: HttpRequest, slug: str) -> HttpResponse:
         "base-uri": [NONE],
     }
 )
-def reminder_email_preview_html(request: HttpRequest, slug: str) -> HttpResponse:
+def reminder_email_preview_html(request: AuthenticatedHttpRequest, slug: str) -> HttpResponse:
     """The HTML part alone, for the preview page's frame."""
     preview = selectors.reminder_preview(user=request.user, kind=_kind(slug))
     if not preview.html:
@@ -116,7 +123,7 @@ def reminder_email_preview_html(request: HttpRequest, slug: str) -> HttpResponse
 
 
 @require_POST
-def reminder_email_send(request: HttpRequest, slug: str) -> HttpResponse:
+def reminder_email_send(request: AuthenticatedHttpRequest, slug: str) -> HttpResponse:
     """Send the email to the user's own address now, and say so (or why not) on the page the
     button was on."""
     result = services.reminder_send_to_self(user=request.user, kind=_kind(slug))

@@ -15,6 +15,7 @@ from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
 from decimal import Decimal
+from typing import TypeVar
 from zoneinfo import ZoneInfo
 
 from django.db import connections
@@ -42,6 +43,7 @@ from leads.models import (
     Activity,
     Direction,
     Lead,
+    LeadQuerySet,
     Source,
     Stage,
     StageChange,
@@ -97,7 +99,7 @@ class Period:
         return max(0, (last - first).days + 1)
 
 
-def _leads(user: User, rep: User | None) -> QuerySet[Lead]:
+def _leads(user: User, rep: User | None) -> LeadQuerySet:
     """The leads a report may count; the rep filter is a manager's only."""
     leads = leads_visible_to(user)
     if rep is not None and user.is_manager:
@@ -105,7 +107,11 @@ def _leads(user: User, rep: User | None) -> QuerySet[Lead]:
     return leads.order_by()
 
 
-def _share(part: float | Decimal, other: float | Decimal) -> float | None:
+# Counts or money: both parts of a share are of one kind.
+_Amount = TypeVar("_Amount", float, Decimal)
+
+
+def _share(part: _Amount, other: _Amount) -> float | None:
     total = part + other
     return round(float(part) * 100 / float(total), 1) if total else None
 
@@ -284,7 +290,8 @@ def by_source(user: User, period: Period, rep: User | None = None) -> list[Sourc
     for source, created_at, won_at in leads.filter(won_in_period).values_list(
         "reported_source", "created_at", "won_at"
     ):
-        cycle_days[source].append(_days(won_at - created_at))
+        if won_at is not None:  # always, as won in the period
+            cycle_days[source].append(_days(won_at - created_at))
     rows = []
     for key, label in [
         (Source.REFERRAL.value, Source.REFERRAL.label),
@@ -413,7 +420,11 @@ def _median_days_in_stage(leads: QuerySet[Lead]) -> dict[str, float]:
     """
     if connections[leads.db].vendor == "postgresql":
         return _median_days_in_stage_postgresql(leads)
-    return {stage: _median(days) for stage, days in _days_in_stage(leads).items()}
+    return {
+        stage: median
+        for stage, days in _days_in_stage(leads).items()
+        if (median := _median(days)) is not None
+    }
 
 
 def _median_days_in_stage_postgresql(leads: QuerySet[Lead]) -> dict[str, float]:
@@ -585,12 +596,12 @@ def referrals(user: User, period: Period, rep: User | None = None) -> ReferralsR
         sources = sources.filter(owner=rep)
         asks = asks.filter(source__owner=rep)
     # Plain values, not model instances: a team has thousands of sources (~10x faster).
-    sources = list(
+    source_rows = list(
         sources.order_by("name", "id").values(
             "id", "name", "kind", "owner_id", *(f"owner__{name}" for name in OWNER_NAME_FIELDS)
         )
     )
-    owner_ids = sorted({source["owner_id"] for source in sources})
+    owner_ids = sorted({source["owner_id"] for source in source_rows})
     stats = referral_source_stats(owner_ids)
 
     months = {month: ReferralMonth(month) for month in period.months()}
@@ -619,7 +630,7 @@ def referrals(user: User, period: Period, rep: User | None = None) -> ReferralsR
     no_stats = SourceStats(referrals_given=0, won_value_of_tree=ZERO)
     owner_names: dict[int, str] = {}
     kind_labels = dict(SourceKind.choices)
-    for source in sources:
+    for source in source_rows:
         if not in_period.get(source["id"]):
             continue
         source_stats = stats.get(source["id"], no_stats)
@@ -722,19 +733,19 @@ def first_answers(
     A wait starts at a hand-raise when none is open and ends at the next outbound touch;
     hand-raises while it is open belong to it. A touch with no wait open answers nothing.
     """
-    open_lead, opened_at = None, None
+    waiting: tuple[int, datetime] | None = None  # the open wait: lead id, hand-raise time
     for lead_id, kind, occurred_at in events:
-        if open_lead is not None and lead_id != open_lead:
-            yield open_lead, opened_at, None
-            open_lead = None
+        if waiting is not None and lead_id != waiting[0]:
+            yield waiting[0], waiting[1], None
+            waiting = None
         if kind in HAND_RAISE_KINDS:
-            if open_lead is None:
-                open_lead, opened_at = lead_id, occurred_at
-        elif open_lead is not None:
-            yield open_lead, opened_at, occurred_at - opened_at
-            open_lead = None
-    if open_lead is not None:
-        yield open_lead, opened_at, None
+            if waiting is None:
+                waiting = (lead_id, occurred_at)
+        elif waiting is not None:
+            yield waiting[0], waiting[1], occurred_at - waiting[1]
+            waiting = None
+    if waiting is not None:
+        yield waiting[0], waiting[1], None
 
 
 def speed_to_lead(user: User, period: Period, rep: User | None = None) -> SpeedToLeadReport:

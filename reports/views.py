@@ -7,10 +7,11 @@ JavaScript the form submits and the whole page comes back.
 
 from __future__ import annotations
 
-from django.http import Http404, HttpRequest, HttpResponse, HttpResponseBadRequest
+from django.http import Http404, HttpResponse, HttpResponseBadRequest
 from django.shortcuts import render
 from django.views.decorators.http import require_GET
 
+from accounts.http import AuthenticatedHttpRequest
 from leadhunter.forms import form_error_messages
 from leadhunter.htmx import render_region, wants_partial
 from reports.csv import csv_response
@@ -27,14 +28,14 @@ MAX_TABLE_ROWS = 200
 
 
 @require_GET
-def report_index(request: HttpRequest) -> HttpResponse:
+def report_index(request: AuthenticatedHttpRequest) -> HttpResponse:
     return render(
         request, "reports/report_index.html", {"title": "Reports", "reports": REPORTS.values()}
     )
 
 
 @require_GET
-def report_detail(request: HttpRequest, slug: str) -> HttpResponse:
+def report_detail(request: AuthenticatedHttpRequest, slug: str) -> HttpResponse:
     report = _report(slug)
     form = ReportFilterForm(request.GET, user=request.user)
     context: dict[str, object] = {
@@ -61,7 +62,7 @@ def report_detail(request: HttpRequest, slug: str) -> HttpResponse:
 
 
 @require_GET
-def report_csv(request: HttpRequest, slug: str) -> HttpResponse:
+def report_csv(request: AuthenticatedHttpRequest, slug: str) -> HttpResponse:
     """The report's table (the first one, or ?table=name) as a spreadsheet-safe CSV."""
     report = _report(slug)
     form = ReportFilterForm(request.GET, user=request.user)

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import TypedDict
+
 from django import forms
 from django.contrib.auth.validators import UnicodeUsernameValidator
 
@@ -9,6 +11,17 @@ from accounts.forms import grouped_time_zones
 from accounts.models import User
 
 ROLE_CHOICES = [("salesperson", "Salesperson"), ("manager", "Sales manager")]
+
+
+class TeamMemberFields(TypedDict):
+    """The keyword arguments of accounts.services.team_member_add that the form fills in."""
+
+    username: str
+    email: str
+    first_name: str
+    last_name: str
+    time_zone: str
+    is_manager: bool
 
 
 class TeamMemberAddForm(forms.Form):
@@ -47,7 +60,7 @@ class TeamMemberAddForm(forms.Form):
             raise forms.ValidationError("Someone on the team already has this username.")
         return username
 
-    def member_fields(self) -> dict[str, object]:
+    def member_fields(self) -> TeamMemberFields:
         data = self.cleaned_data
         return {
             "username": data["username"],

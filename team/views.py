@@ -9,11 +9,12 @@ from functools import wraps
 from django.contrib import messages
 from django.contrib.auth import logout
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.http import HttpRequest, HttpResponse
+from django.http import HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.http import require_http_methods, require_POST
 
 from accounts import services as account_services
+from accounts.http import AuthenticatedHttpRequest
 from accounts.models import User
 from leadhunter.forms import add_service_errors
 from reminders.services import email_delivery_note
@@ -25,7 +26,7 @@ def manager_required(view: Callable[..., HttpResponse]) -> Callable[..., HttpRes
     """Salespeople get the app's 403 page; the Team link is not in their menu either."""
 
     @wraps(view)
-    def wrapped(request: HttpRequest, *args, **kwargs) -> HttpResponse:
+    def wrapped(request: AuthenticatedHttpRequest, *args, **kwargs) -> HttpResponse:
         if not request.user.is_manager:
             raise PermissionDenied("Only sales managers manage the team.")
         return view(request, *args, **kwargs)
@@ -34,22 +35,26 @@ def manager_required(view: Callable[..., HttpResponse]) -> Callable[..., HttpRes
 
 
 def _team_page(
-    request: HttpRequest,
+    request: AuthenticatedHttpRequest,
     *,
     add_form: TeamMemberAddForm | None = None,
     goal_form: tuple[int, TouchGoalForm] | None = None,
     new_member: account_services.TeamMemberAdded | None = None,
     status: int = 200,
 ) -> HttpResponse:
-    members = list(selectors.team_members())
-    for member in members:
-        if goal_form and goal_form[0] == member.pk:
-            member.goal_form = goal_form[1]
-        else:
-            member.goal_form = TouchGoalForm(
+    # Each member with the form for their daily touch goal (the one that failed, if any).
+    members = [
+        (
+            member,
+            goal_form[1]
+            if goal_form and goal_form[0] == member.pk
+            else TouchGoalForm(
                 initial={"daily_touch_goal": member.daily_touch_goal},
                 auto_id=f"id_goal_{member.pk}_%s",
-            )
+            ),
+        )
+        for member in selectors.team_members()
+    ]
     context = {
         "title": "Team",
         "members": members,
@@ -66,13 +71,13 @@ def _team_page(
 
 @require_http_methods(["GET"])
 @manager_required
-def team_list(request: HttpRequest) -> HttpResponse:
+def team_list(request: AuthenticatedHttpRequest) -> HttpResponse:
     return _team_page(request)
 
 
 @require_POST
 @manager_required
-def team_member_add(request: HttpRequest) -> HttpResponse:
+def team_member_add(request: AuthenticatedHttpRequest) -> HttpResponse:
     form = TeamMemberAddForm(request.POST)
     if form.is_valid():
         try:
@@ -93,7 +98,7 @@ def team_member_add(request: HttpRequest) -> HttpResponse:
 
 @require_POST
 @manager_required
-def team_member_goal(request: HttpRequest, pk: int) -> HttpResponse:
+def team_member_goal(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
     member = get_object_or_404(User, pk=pk)
     form = TouchGoalForm(request.POST, auto_id=f"id_goal_{member.pk}_%s")
     if form.is_valid():
@@ -114,7 +119,7 @@ def team_member_goal(request: HttpRequest, pk: int) -> HttpResponse:
 
 @require_http_methods(["GET", "POST"])
 @manager_required
-def team_member_deactivate(request: HttpRequest, pk: int) -> HttpResponse:
+def team_member_deactivate(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
     """Who gets their work, what moves, then the move and the lock-out in one go."""
     member = get_object_or_404(User, pk=pk)
     targets = selectors.deactivation_targets(member)
@@ -161,7 +166,7 @@ def team_member_deactivate(request: HttpRequest, pk: int) -> HttpResponse:
 
 @require_http_methods(["GET", "POST"])
 @manager_required
-def demo_remove(request: HttpRequest) -> HttpResponse:
+def demo_remove(request: AuthenticatedHttpRequest) -> HttpResponse:
     """What "Remove the demo data" deletes, then the button that confirms it."""
     demo = selectors.demo_data()
     refusal = None

@@ -1,5 +1,7 @@
 from __future__ import annotations
 
+import re
+
 import pytest
 from playwright.sync_api import expect
 
@@ -23,3 +25,23 @@ def test_a_wrong_password_shows_a_clear_error(page, live_server, salesperson):
     page.get_by_role("button", name="Log in").click()
 
     expect(page.get_by_role("alert")).to_contain_text("don't match")
+
+
+def test_a_search_after_the_session_ended_opens_the_login_page_not_a_broken_table(
+    logged_in_page, live_server, salesperson, console_errors
+):
+    """The htmx request of a logged-out browser gets django-htmx's client redirect (HX-Redirect
+    on a 401): htmx loads the login page as a whole page, with `next` back to the list."""
+    page = logged_in_page(salesperson)
+    page.goto(f"{live_server.url}/leads/")
+    page.context.clear_cookies()  # the session has ended (expired, or logged out elsewhere)
+
+    page.get_by_label("Search").fill("acme")
+
+    expect(page).to_have_url(re.compile(r"/accounts/login/\?next=/leads/"))
+    expect(page.get_by_label("Username")).to_be_visible()
+    # A whole page: no login form swapped into the table under the old page's menu and filters.
+    expect(page.get_by_role("navigation", name="Main")).to_have_count(0)
+    expect(page.get_by_label("Search")).to_have_count(0)
+    # Chromium reports the 401 itself; htmx adds nothing (it follows HX-Redirect first).
+    assert [error for error in console_errors if "401" not in error] == []
