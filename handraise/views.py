@@ -20,6 +20,7 @@ from django.views.decorators.clickjacking import xframe_options_exempt
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_http_methods, require_POST
 
+from accounts.http import AuthenticatedHttpRequest
 from accounts.lockout import client_ip
 from handraise import services
 from handraise.forms import HandRaiseForm, PublicPageForm, form_started_age, form_started_stamp
@@ -153,8 +154,9 @@ def _form_view(request: HttpRequest, page: PublicPage, *, channel: str) -> HttpR
         else:
             return redirect(thanks, token=page.token)
     # A person is never lost: the form comes back with what they typed and a fresh stamp.
-    form.data = form.data.copy()
-    form.data["started"] = form_started_stamp(page.token)
+    data = request.POST.copy()
+    data["started"] = form_started_stamp(page.token)
+    form.data = data
     if problem is not None and not form.errors:
         form.add_error(None, problem)
     return render(request, template, _context(page, form=form, embedded=embedded), status=422)
@@ -209,7 +211,7 @@ def _refused(request: HttpRequest, page: PublicPage) -> HttpResponse | None:
 
 
 @require_http_methods(["GET", "POST"])
-def public_page_settings(request: HttpRequest) -> HttpResponse:
+def public_page_settings(request: AuthenticatedHttpRequest) -> HttpResponse:
     """Settings → Public page: the intro, the address (copy, regenerate), the embed snippet."""
     page = services.public_page_for(owner=request.user)
     if request.method == "POST":
@@ -243,7 +245,7 @@ def public_page_settings(request: HttpRequest) -> HttpResponse:
 
 
 @require_POST
-def public_page_regenerate(request: HttpRequest) -> HttpResponse:
+def public_page_regenerate(request: AuthenticatedHttpRequest) -> HttpResponse:
     """A new address; the old one answers 404 from now on."""
     page = services.public_page_for(owner=request.user)
     services.public_page_regenerate_token(page=page)

@@ -13,7 +13,6 @@ import re
 import unicodedata
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
-from difflib import SequenceMatcher
 
 from django.db.models import Case, Q, QuerySet, When
 from django.utils.text import capfirst
@@ -29,6 +28,7 @@ from leads.models import (
 )
 from leads.normalize import normalize_email, normalize_linkedin_url
 from leads.services.validation import EDITABLE_LEAD_FIELDS
+from leads.similarity import name_similarity
 from leads.templatetags.lead_tags import money
 
 # The fields a person sets, in the order the compare page lists them.
@@ -140,7 +140,7 @@ SIMILAR_NAME = 35
 SAME_COMPANY_AND_NAME = 30
 
 
-# How alike two names must be (difflib's ratio) to count as a typo of one another.
+# How alike two names must be (name_similarity) to count as a typo of one another.
 SIMILAR_NAME_RATIO = 0.85
 
 
@@ -247,7 +247,7 @@ class _Person:
             return SAME_NAME
         if not (self.first and self.last and other.first and other.last):
             return 0
-        if SequenceMatcher(None, self.name, other.name).ratio() >= SIMILAR_NAME_RATIO:
+        if name_similarity(self.name, other.name) >= SIMILAR_NAME_RATIO:
             return SIMILAR_NAME
         # A short form of the first name: Dan and Daniel, Alex and Alexandra.
         short, full = sorted((self.first, other.first), key=len)

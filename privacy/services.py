@@ -36,8 +36,8 @@ from django.utils import timezone
 from accounts.models import User
 from audit.models import AuditAction, AuditEvent
 from audit.services import audit_event_record
-from icp.rescoring import rescore_requests_forget
 from handraise.models import HandRaise
+from icp.rescoring import rescore_requests_forget
 from imports.models import ImportJob
 from imports.services import import_jobs_erase_person, import_jobs_mentioning, upload_path
 from leadhunter.scrubbing import mentions as mentions_any

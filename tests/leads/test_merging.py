@@ -135,12 +135,6 @@ def test_a_name_with_accents_or_an_apostrophe_finds_its_namesake(
     assert suggested(one, salesperson) == [other.pk]
 
 
-@pytest.mark.xfail(
-    reason="merging still scores names with difflib, which counts 7 of the 9 letters 'Jose Garcia' "
-    "and 'Jose Grica' share in order: switch it to leads.similarity.name_similarity (rapidfuzz, "
-    "tests/leads/test_similarity.py) and remove this mark",
-    strict=True,
-)
 def test_a_typo_with_a_dropped_and_a_swapped_letter_is_suggested(salesperson):
     garcia = LeadFactory(owner=salesperson, first_name="Jose", last_name="Garcia")
     grica = LeadFactory(owner=salesperson, first_name="Jose", last_name="Grica")
