@@ -260,7 +260,7 @@ def run_rescore() -> dict:
             return execute(sql, params, many, context)
 
         with connection.execute_wrapper(count):
-            summary = leads_rescore()
+            summary = leads_rescore(background_writer=True)  # as the nightly task
         runs[name] = {
             "leads": summary.scored,
             "changed": summary.changed,
