@@ -407,12 +407,13 @@ def _changed_scores(
     for row in rows:
         icps = icps_by_owner.get(row["owner_id"], ())
         score = score_lead(facts[row["id"]], icps, now=now, half_life_days=HALF_LIFE_DAYS)
-        if _changed(row, score):
-            changes.append(ScoreChange(row["id"], score, row["scored_at"]))
+        digest = explanation_digest(score)
+        if _changed(row, score, digest):
+            changes.append(ScoreChange(row["id"], score, digest, row["scored_at"]))
     return changes
 
 
-def _changed(row: Mapping, score: LeadScore) -> bool:
+def _changed(row: Mapping, score: LeadScore, digest: str) -> bool:
     return (
         row["fit_score"],
         row["intent_score"],
@@ -426,7 +427,7 @@ def _changed(row: Mapping, score: LeadScore) -> bool:
         score.total,
         score.grade,
         score.best_icp_id,
-        explanation_digest(score),
+        digest,
     )
 
 
@@ -443,10 +444,12 @@ def explanation_digest(score: LeadScore) -> str:
 
 
 class ScoreChange(NamedTuple):
-    """A lead's new score, and the `scored_at` it had when its facts were read."""
+    """A lead's new score with its explanation digest, and the `scored_at` it had when its
+    facts were read."""
 
     lead_id: int
     score: LeadScore
+    digest: str
     read_scored_at: datetime | None
 
 
@@ -563,9 +566,9 @@ def _write_changed_scores(changes: Sequence[ScoreChange], *, now: datetime) -> l
         f'"total": {score.total:d}, "grade": "{score.grade}", '
         f'"best_icp_id": {"null" if score.best_icp_id is None else f"{score.best_icp_id:d}"}, '
         f'"read_at": {pg_fast.datetime_json(read_at)}, '
-        f'"digest": "{explanation_digest(score)}", '
+        f'"digest": "{digest}", '
         f'"explanation": {score.explanation_json}}}'
-        for lead_id, score, read_at in changes
+        for lead_id, score, digest, read_at in changes
     )
     with pg_fast.json_param_cursor() as cursor:
         cursor.execute(
