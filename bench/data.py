@@ -446,6 +446,26 @@ def analyze() -> None:
             cursor.execute("ANALYZE")
 
 
+def scores_reset() -> None:
+    """Every lead unscored again, as the load leaves it, and the table compacted as a fresh
+    load has it (VACUUM FULL on PostgreSQL: no dead rows from the scores written before), so
+    a rescore on reused data is a first scoring again."""
+    Lead.objects.update(
+        fit_score=0,
+        intent_score=0,
+        total_score=0,
+        grade="D",
+        best_icp=None,
+        score_explanation={},
+        score_digest="",
+        scored_at=None,
+    )
+    if connection.vendor == "postgresql":
+        with connection.cursor() as cursor:
+            cursor.execute(f"VACUUM FULL {connection.ops.quote_name(Lead._meta.db_table)}")
+    analyze()
+
+
 class _Generator:
     def __init__(self, sizes: Sizes, *, seed: int, now: datetime) -> None:
         self.sizes = sizes

@@ -13,9 +13,7 @@ again the requests the broker never got.
 
 from __future__ import annotations
 
-import gc
 import hashlib
-import json
 import logging
 import queue
 import threading
@@ -30,13 +28,11 @@ from decimal import Decimal
 from typing import NamedTuple
 
 from django.core.cache import cache
-from django.core.exceptions import EmptyResultSet
 from django.db import connection, transaction
-from django.db.backends.utils import CursorWrapper
-from django.db.models import Q, QuerySet, TextField
-from django.db.models.functions import MD5, Cast
+from django.db.models import Q, QuerySet
 from django.utils import timezone
 
+from icp import pg_fast
 from icp.models import ICP, Criterion, RescoreKind, RescoreRequest
 from icp.scoring import (
     DEFAULT_HALF_LIFE_DAYS,
@@ -46,6 +42,7 @@ from icp.scoring import (
     LeadScore,
     score_lead,
 )
+from leadhunter.gc_pause import cyclic_gc_paused
 from leads.models import HAND_RAISE_KINDS, Activity, Lead
 
 logger = logging.getLogger(__name__)
@@ -56,8 +53,9 @@ SIGNAL_WINDOW = timedelta(days=365)
 COALESCE_SECONDS = 60
 RESCORE_COUNTDOWN = 2
 HALF_LIFE_DAYS = DEFAULT_HALF_LIFE_DAYS
-# Connections that write a bulk run's scores while it reads and scores the next batches: the
-# server's index maintenance is most of a first scoring, and two writers use both cores.
+# Connections that write a bulk run's scores while it reads and scores the next batches (with
+# `background_writer=True`): the server's index maintenance is most of a first scoring, and
+# two writers use both cores.
 WRITER_THREADS = 2
 # Leads per batch: each batch is one read, one signals query and one UPDATE. The first scoring
 # of 1M leads took 60.3-60.6 s in batches of 2,000 and 57.1-57.8 s in batches of 5,000 or 10,000
@@ -81,18 +79,19 @@ FACT_FIELDS = (
     "company__city",
     "company__tags",
 )
-# The stored score, read with the facts so that unchanged leads are not sent back at all (the
-# explanation is read too: as a digest on PostgreSQL, see below).
+# The stored score, read with the facts so that unchanged leads are not sent back at all. The
+# explanation is not read: its digest stands for it (decoding 100k ~600-byte explanations was
+# a third of a nightly run).
 SCORE_FIELDS = (
     "fit_score",
     "intent_score",
     "total_score",
     "grade",
     "best_icp_id",
+    "score_digest",
 )
-# On PostgreSQL the bulk run reads the stored explanation as an MD5 of its jsonb text rather
-# than the ~600-byte JSON itself: decoding 100k explanations was a third of a nightly run.
-EXPLANATION_DIGEST = "explanation_digest"
+# The JSON columns among FACT_FIELDS, decoded by `pg_fast.values_dicts`.
+JSON_FACT_FIELDS = ("tags", "company__tags")
 Signal = tuple[str, datetime]
 
 
@@ -150,31 +149,9 @@ def _signals(leads: Q, *, now: datetime) -> dict[int, list[Signal]]:
         .values_list("lead_id", "kind", "occurred_at")
     )
     signals: dict[int, list[Signal]] = defaultdict(list)
-    for lead_id, kind, occurred_at in _rows_fast(rows):
+    for lead_id, kind, occurred_at in pg_fast.values_list_rows(rows):
         signals[lead_id].append((kind, occurred_at))
     return signals
-
-
-def _rows_fast(rows: QuerySet) -> Iterable[tuple]:
-    """The rows of a values_list query; on PostgreSQL with psycopg's C timestamptz loader.
-
-    Django registers a Python subclass of psycopg's loader (to pin the time zone) that cost
-    ~1 s per 150,000 signals of a 100k-lead run. psycopg's own loader gives the same instants
-    in the connection's time zone, which Django has set to UTC: same ages, same isoformat().
-    """
-    if connection.vendor != "postgresql":
-        return rows
-    from psycopg.types.datetime import TimestamptzLoader
-
-    try:
-        sql, params = rows.query.sql_with_params()
-    except EmptyResultSet:  # e.g. no lead ids: Django would not query either
-        return []
-    with connection.cursor() as cursor:
-        # Registered on this cursor only; the map swaps in psycopg's C implementation.
-        cursor.cursor.adapters.register_loader("timestamptz", TimestamptzLoader)
-        cursor.execute(sql, params)
-        return cursor.fetchall()
 
 
 def icp_specs_for_owner(owner_id: int) -> tuple[IcpSpec, ...]:
@@ -248,6 +225,7 @@ def lead_rescore(*, lead_id: int, now: datetime | None = None) -> Lead | None:
             grade=score.grade,
             best_icp_id=score.best_icp_id,
             score_explanation=score.explanation,
+            score_digest=explanation_digest(score),
             scored_at=now,
         )
         return Lead.objects.select_related("company", "best_icp").get(pk=lead_id)
@@ -283,6 +261,7 @@ def leads_rescore(
     lead_ids: Iterable[int] | None = None,
     now: datetime | None = None,
     batch_size: int = RESCORE_BATCH_SIZE,
+    background_writer: bool = False,
 ) -> RescoreSummary:
     """Rescore many leads in primary-key batches; only rows whose score changed are written.
 
@@ -296,8 +275,14 @@ def leads_rescore(
     so a score stored meanwhile by `lead_rescore` or another run is never overwritten with
     one computed from older facts. Those few leads are scored again at the end under a row
     lock, from fresh facts: what the batch did when it waited for a locked row.
-    On PostgreSQL, outside a caller's transaction, the UPDATEs run on other connections while
-    the next batches are read and scored (see `_BackgroundScoreWriter`).
+
+    `background_writer=True` (the Celery tasks, the bench) writes the UPDATEs from
+    WRITER_THREADS other connections, each batch committed on its own, while this one reads
+    and scores the next batches (`_BackgroundScoreWriter`; PostgreSQL only, SQLite writes on
+    this connection anyway). Only for a caller without a transaction open: the writers
+    cannot see its uncommitted rows, and would wait forever for the rows it has locked
+    while it waits for them. The default writes on this connection, in the caller's
+    transaction if there is one.
     """
     started = time.monotonic()
     now = now or timezone.now()
@@ -312,9 +297,9 @@ def leads_rescore(
         leads = leads.filter(owner_id=owner_id)
     if lead_ids is not None:
         leads = leads.filter(pk__in=list(lead_ids))
-    in_background = connection.vendor == "postgresql" and not connection.in_atomic_block
+    in_background = background_writer and connection.vendor == "postgresql"
     scored = last_id = 0
-    with _cyclic_gc_paused():
+    with cyclic_gc_paused():
         writer = _BackgroundScoreWriter(now=now) if in_background else _ScoreWriter(now=now)
         with writer:
             while True:
@@ -356,23 +341,6 @@ def _audit_rescore(scored: int, changed: int, **scope: int | None) -> None:
     )
 
 
-@contextmanager
-def _cyclic_gc_paused() -> Iterator[None]:
-    """Pause the cyclic garbage collector for a bulk run.
-
-    A batch allocates a few hundred thousand short-lived dicts and tuples, all freed by
-    reference counting; the collector's passes over them took ~20% of a 100k-lead run
-    (measured) and found no garbage. It is switched back on afterwards, as it was.
-    """
-    was_enabled = gc.isenabled()
-    gc.disable()
-    try:
-        yield
-    finally:
-        if was_enabled:
-            gc.enable()
-
-
 def _rescore_batch(
     leads: QuerySet[Lead],
     *,
@@ -384,7 +352,7 @@ def _rescore_batch(
     now: datetime,
 ) -> tuple[int, int]:
     """Score one batch and hand its changed scores to the writer; returns (scored, last id)."""
-    rows = _dicts_fast(_batch_rows(leads.filter(pk__gt=after_id))[:size])
+    rows = _batch_rows(leads.filter(pk__gt=after_id), limit=size)
     if not rows:
         return 0, after_id
     if signals_by_id_range:
@@ -411,7 +379,7 @@ def _rescore_locked(
     leads = Lead.objects.filter(pk__in=lead_ids).order_by("pk")
     if owner_id is not None:
         leads = leads.filter(owner_id=owner_id)
-    rows = _dicts_fast(_batch_rows(leads.select_for_update(of=("self",), no_key=True)))
+    rows = _batch_rows(leads.select_for_update(of=("self",), no_key=True))
     if not rows:
         return 0
     signals = signals_by_lead(lead_ids, now=now)
@@ -419,44 +387,12 @@ def _rescore_locked(
     return len(_write_changed_scores(changes, now=now))
 
 
-def _batch_rows(leads: QuerySet[Lead]) -> QuerySet:
+def _batch_rows(leads: QuerySet[Lead], *, limit: int | None = None) -> list[dict]:
     """The leads' facts, stored scores and `scored_at` (the version the UPDATE checks)."""
-    if connection.vendor == "postgresql":
-        return leads.annotate(
-            **{EXPLANATION_DIGEST: MD5(Cast("score_explanation", output_field=TextField()))}
-        ).values(*FACT_FIELDS, *SCORE_FIELDS, "scored_at", EXPLANATION_DIGEST)
-    return leads.values(*FACT_FIELDS, *SCORE_FIELDS, "scored_at", "score_explanation")
-
-
-# The JSON columns among FACT_FIELDS: on PostgreSQL each distinct text is decoded once a batch.
-_JSON_FACT_FIELDS = ("tags", "company__tags")
-
-
-def _dicts_fast(rows: QuerySet) -> list[dict]:
-    """The rows of a `values()` query, as `list(rows)` gives them; faster on PostgreSQL.
-
-    Django decodes every jsonb value (two tag lists a lead: ~200,000 `json.loads` in a
-    100k-lead run, of a few dozen distinct texts) and loads timestamps with its Python
-    loader; here rows come through `_rows_fast` and each distinct tag text is decoded once.
-    Only for the fields used here: no other column needs a converter.
-    """
-    if connection.vendor != "postgresql":
-        return list(rows)
-    query = rows.query
-    names = [*query.extra_select, *query.values_select, *query.annotation_select]
-    json_fields = [name for name in _JSON_FACT_FIELDS if name in names]
-    decoded: dict[str, object] = {}
-    dicts = []
-    for values in _rows_fast(rows):
-        row = dict(zip(names, values, strict=True))
-        for name in json_fields:
-            text = row[name]
-            if text is not None:
-                if (value := decoded.get(text)) is None:
-                    value = decoded[text] = json.loads(text)
-                row[name] = value
-        dicts.append(row)
-    return dicts
+    rows = leads.values(*FACT_FIELDS, *SCORE_FIELDS, "scored_at")
+    if limit is not None:
+        rows = rows[:limit]
+    return pg_fast.values_dicts(rows, json_fields=JSON_FACT_FIELDS)
 
 
 def _changed_scores(
@@ -471,41 +407,49 @@ def _changed_scores(
     for row in rows:
         icps = icps_by_owner.get(row["owner_id"], ())
         score = score_lead(facts[row["id"]], icps, now=now, half_life_days=HALF_LIFE_DAYS)
-        if _changed(row, score):
-            changes.append(ScoreChange(row["id"], score, row["scored_at"]))
+        digest = explanation_digest(score)
+        if _changed(row, score, digest):
+            changes.append(ScoreChange(row["id"], score, digest, row["scored_at"]))
     return changes
 
 
-def _changed(row: Mapping, score: LeadScore) -> bool:
-    if (
+def _changed(row: Mapping, score: LeadScore, digest: str) -> bool:
+    return (
         row["fit_score"],
         row["intent_score"],
         row["total_score"],
         row["grade"],
         row["best_icp_id"],
-    ) != (score.fit, score.intent, score.total, score.grade, score.best_icp_id):
-        return True
-    if EXPLANATION_DIGEST in row:
-        return row[EXPLANATION_DIGEST] != explanation_digest(score)
-    return row["score_explanation"] != score.explanation
+        row["score_digest"],
+    ) != (
+        score.fit,
+        score.intent,
+        score.total,
+        score.grade,
+        score.best_icp_id,
+        digest,
+    )
 
 
 def explanation_digest(score: LeadScore) -> str:
-    """MD5 of the explanation as PostgreSQL prints it back from jsonb (`::text`).
+    """MD5 of the explanation's JSON text as the rescoring writes it
+    (`LeadScore.explanation_json`), stored beside it in `Lead.score_digest`.
 
-    jsonb prints keys shorter-first then bytewise (score_lead builds them in that order),
-    ", " and ": " between items, non-ASCII as is (`LeadScore.explanation_json`). Should a
-    value ever print differently, the lead only looks changed: the UPDATE compares the
-    values again and leaves the row alone.
+    The bulk run compares it with the stored digest instead of reading the stored
+    explanation: how the database stores or prints the JSON (jsonb reorders keys) does not
+    matter. A lead whose digest is empty (never scored, or scored before the column existed)
+    is always written.
     """
     return hashlib.md5(score.explanation_json.encode(), usedforsecurity=False).hexdigest()
 
 
 class ScoreChange(NamedTuple):
-    """A lead's new score, and the `scored_at` it had when its facts were read."""
+    """A lead's new score with its explanation digest, and the `scored_at` it had when its
+    facts were read."""
 
     lead_id: int
     score: LeadScore
+    digest: str
     read_scored_at: datetime | None
 
 
@@ -608,26 +552,25 @@ def _write_changed_scores(changes: Sequence[ScoreChange], *, now: datetime) -> l
     """One UPDATE for the changed scores of a batch; returns the ids of the rows written.
 
     A row is written only if its `scored_at` is still the one read with its facts (else a
-    newer score is there) and its score differs from the new one (20 vs 20.0 in an
-    explanation is no change). The scores travel as a single JSON parameter
-    (jsonb_to_recordset on PostgreSQL, json_each on SQLite): measured faster than
-    UPDATE … FROM (VALUES …) with 14,000 placeholders, which psycopg and the server both
-    have to parse.
+    newer score is there) and its score or explanation digest differs from the new one. The
+    scores travel as a single JSON parameter (jsonb_to_recordset on PostgreSQL, json_each on
+    SQLite): measured faster than UPDATE … FROM (VALUES …) with 14,000 placeholders, which
+    psycopg and the server both have to parse.
     """
     if not changes:
         return []
-    postgresql = connection.vendor == "postgresql"
     # Written out by hand around each explanation's JSON text (built once, for the digest):
-    # ints, a grade letter and a datetime's text need no escaping.
+    # ints, a grade letter, a hex digest and a datetime's text need no escaping.
     rows = ", ".join(
         f'{{"id": {lead_id:d}, "fit": {score.fit:d}, "intent": {score.intent:d}, '
         f'"total": {score.total:d}, "grade": "{score.grade}", '
         f'"best_icp_id": {"null" if score.best_icp_id is None else f"{score.best_icp_id:d}"}, '
-        f'"read_at": {_stored_datetime_json(read_at, postgresql=postgresql)}, '
+        f'"read_at": {pg_fast.datetime_json(read_at)}, '
+        f'"digest": "{digest}", '
         f'"explanation": {score.explanation_json}}}'
-        for lead_id, score, read_at in changes
+        for lead_id, score, digest, read_at in changes
     )
-    with _server_binding_cursor() if postgresql else connection.cursor() as cursor:
+    with pg_fast.json_param_cursor() as cursor:
         cursor.execute(
             _UPDATE_CHANGED_SQL[connection.vendor],
             [connection.ops.adapt_datetimefield_value(now), f"[{rows}]"],
@@ -635,56 +578,30 @@ def _write_changed_scores(changes: Sequence[ScoreChange], *, now: datetime) -> l
         return [lead_id for (lead_id,) in cursor.fetchall()]
 
 
-def _server_binding_cursor() -> CursorWrapper:
-    """A cursor of this connection that sends parameters apart from the statement.
-
-    Django's psycopg cursor binds on the client: it escaped the ~1.4 MB JSON of a batch into
-    the statement text (~0.5 s of CPU a 100k-lead first scoring). Wrapped as Django wraps its
-    own cursors, so execute wrappers and query logging still see the statement.
-    """
-    import psycopg
-
-    connection.ensure_connection()
-    cursor = psycopg.Cursor(connection.connection)
-    if connection.queries_logged:
-        return connection.make_debug_cursor(cursor)
-    return connection.make_cursor(cursor)
-
-
-def _stored_datetime_json(value: datetime | None, *, postgresql: bool) -> str:
-    """A datetime as the UPDATE compares it, as JSON: ISO 8601 for timestamptz, or the text
-    Django stores on SQLite."""
-    if value is None:
-        return "null"
-    text = value.isoformat() if postgresql else connection.ops.adapt_datetimefield_value(value)
-    return f'"{text}"'
-
-
 _UPDATE_CHANGED_SQL = {
     "postgresql": """
         UPDATE leads_lead AS l
         SET fit_score = v.fit, intent_score = v.intent, total_score = v.total,
             grade = v.grade, best_icp_id = v.best_icp_id, score_explanation = v.explanation,
-            scored_at = %s
+            score_digest = v.digest, scored_at = %s
         FROM jsonb_to_recordset(%s::jsonb) AS v(
             id bigint, fit smallint, intent smallint, total smallint, grade varchar,
-            best_icp_id bigint, explanation jsonb, read_at timestamptz
+            best_icp_id bigint, explanation jsonb, digest varchar, read_at timestamptz
         )
         WHERE l.id = v.id
           AND l.scored_at IS NOT DISTINCT FROM v.read_at
           AND (l.fit_score, l.intent_score, l.total_score, l.grade, l.best_icp_id,
-               l.score_explanation)
-              IS DISTINCT FROM (v.fit, v.intent, v.total, v.grade, v.best_icp_id, v.explanation)
+               l.score_digest)
+              IS DISTINCT FROM (v.fit, v.intent, v.total, v.grade, v.best_icp_id, v.digest)
         RETURNING l.id
     """,
-    # SQLite ≥ 3.35 (UPDATE … FROM … RETURNING). json() and json_extract() both render
-    # minified JSON, so equal explanations compare equal as text; a formatting difference only
-    # costs a write. `read_at` is in the text form Django stores datetimes in.
+    # SQLite ≥ 3.35 (UPDATE … FROM … RETURNING). `read_at` is in the text form Django stores
+    # datetimes in.
     "sqlite": """
         UPDATE leads_lead
         SET fit_score = v.fit, intent_score = v.intent, total_score = v.total,
             grade = v.grade, best_icp_id = v.best_icp_id, score_explanation = v.explanation,
-            scored_at = %s
+            score_digest = v.digest, scored_at = %s
         FROM (
             SELECT json_extract(value, '$.id') AS id, json_extract(value, '$.fit') AS fit,
                    json_extract(value, '$.intent') AS intent,
@@ -692,6 +609,7 @@ _UPDATE_CHANGED_SQL = {
                    json_extract(value, '$.grade') AS grade,
                    json_extract(value, '$.best_icp_id') AS best_icp_id,
                    json_extract(value, '$.explanation') AS explanation,
+                   json_extract(value, '$.digest') AS digest,
                    json_extract(value, '$.read_at') AS read_at
             FROM json_each(%s)
         ) AS v
@@ -702,7 +620,7 @@ _UPDATE_CHANGED_SQL = {
                OR leads_lead.total_score IS NOT v.total
                OR leads_lead.grade IS NOT v.grade
                OR leads_lead.best_icp_id IS NOT v.best_icp_id
-               OR json(leads_lead.score_explanation) IS NOT v.explanation)
+               OR leads_lead.score_digest IS NOT v.digest)
         RETURNING id
     """,
 }

@@ -148,13 +148,12 @@ class LeadScore:
 
     @cached_property
     def explanation_json(self) -> str:
-        """The explanation as PostgreSQL prints it back from jsonb (`::text`), i.e.
-        `json.dumps(explanation, ensure_ascii=False, separators=(", ", ": "))` with the keys
-        in the order score_lead builds them (jsonb's: shorter first, then bytewise).
+        """The explanation as JSON text, i.e. `json.dumps(explanation, ensure_ascii=False,
+        separators=(", ", ": "))` with the keys in the order score_lead builds them.
 
         Built from the best fit's memoised parts and the lead's own values: the bulk
-        rescoring compares its digest with the stored one and sends it as the new value,
-        and json.dumps of 100k whole explanations took ~1 s of a run.
+        rescoring stores its digest (`icp.rescoring.explanation_digest`) and sends it as the
+        new value, and json.dumps of 100k whole explanations took ~1 s of a run.
         """
         lead = self.explanation
         if self.best_fit is not None:
@@ -166,15 +165,15 @@ class LeadScore:
         signals = lead["signals"]
         # The scores are ints (printed as json prints them); one encoder call a lead at most.
         return (
-            f'{{"fit": {why["fit"]}, "icp": {why["icp"]}, "note": {why["note"]}, '
-            f'"grade": {_json_text(lead["grade"])}, "total": {lead["total"]:d}, '
-            f'"icp_id": {why["icp_id"]}, "intent": {lead["intent"]:d}, '
-            f'"matched": {why["matched"]}, '
+            f'{{"total": {lead["total"]:d}, "grade": {_json_text(lead["grade"])}, '
+            f'"fit": {why["fit"]}, "intent": {lead["intent"]:d}, '
+            f'"referral_bonus": {lead["referral_bonus"]:d}, '
+            f'"icp": {why["icp"]}, "icp_id": {why["icp_id"]}, '
+            f'"matched": {why["matched"]}, "unmatched": {why["unmatched"]}, '
+            f'"unknown": {why["unknown"]}, "knocked_out_by": {why["knocked_out_by"]}, '
+            f'"note": {why["note"]}, '
             f'"signals": {_json_text(signals) if signals else "[]"}, '
-            f'"unknown": {why["unknown"]}, "unmatched": {why["unmatched"]}, '
-            f'"half_life_days": {_json_text(lead["half_life_days"])}, '
-            f'"knocked_out_by": {why["knocked_out_by"]}, '
-            f'"referral_bonus": {lead["referral_bonus"]:d}}}'
+            f'"half_life_days": {_json_text(lead["half_life_days"])}}}'
         )
 
 
@@ -198,23 +197,22 @@ def score_lead(
     total = min(MAX_SCORE, _div_half_up(FIT_SHARE * fit + INTENT_SHARE * intent, 10) + bonus)
     grade = grade_for(total)
     why = _fit_explanation(best)
-    # Keys in PostgreSQL's jsonb order (shorter first, then bytewise: a test pins it), so
-    # the bulk rescoring can tell an unchanged explanation by a digest of its text.
+    # LeadScore.explanation_json writes the same keys in the same order, by hand.
     explanation = {
-        "fit": why["fit"],
-        "icp": why["icp"],
-        "note": why["note"],
-        "grade": grade,
         "total": total,
-        "icp_id": why["icp_id"],
+        "grade": grade,
+        "fit": why["fit"],
         "intent": intent,
-        "matched": why["matched"],
-        "signals": signals,
-        "unknown": why["unknown"],
-        "unmatched": why["unmatched"],
-        "half_life_days": half_life_days,
-        "knocked_out_by": why["knocked_out_by"],
         "referral_bonus": bonus,
+        "icp": why["icp"],
+        "icp_id": why["icp_id"],
+        "matched": why["matched"],
+        "unmatched": why["unmatched"],
+        "unknown": why["unknown"],
+        "knocked_out_by": why["knocked_out_by"],
+        "note": why["note"],
+        "signals": signals,
+        "half_life_days": half_life_days,
     }
     best_icp_id = best.icp.id if best else None
     return LeadScore(fit, intent, total, grade, best_icp_id, explanation, best)
@@ -340,11 +338,10 @@ def intent_score(
     # fsum is exactly rounded, so the sum does not depend on the order the signals came in.
     intent = _round_half_up(min(float(MAX_SCORE), math.fsum(contributions)))
     explained = [
-        # Keys in jsonb order, as in score_lead.
         {
-            "at": at.isoformat(),
             "kind": kind,
             "label": _SIGNAL_LABELS[kind],
+            "at": at.isoformat(),
             "points": _tenths_half_up(points),
         }
         for (kind, at), points in zip(counted, contributions, strict=True)
@@ -407,7 +404,7 @@ def _fit_explanation(best: FitResult | None) -> dict:
     }
 
 
-# JSON as jsonb prints it: ", " and ": " between items, non-ASCII as is. One encoder for all
+# JSON for explanations: ", " and ": " between items, non-ASCII as is. One encoder for all
 # (json.dumps with options builds a new one per call).
 _json_text = json.JSONEncoder(ensure_ascii=False, separators=(", ", ": ")).encode
 _NO_ICP_EXPLANATION_JSON = {key: _json_text(value) for key, value in _fit_explanation(None).items()}

@@ -1,7 +1,9 @@
 """Celery tasks for scores: thin, by id, idempotent (a rerun computes and stores the same).
 
-`acks_late` comes from settings; a lost worker's task simply runs again. Only database
-hiccups (a dropped connection, a PostgreSQL deadlock, SQLite "database is locked") are retried.
+A worker runs each task in autocommit mode, so the bulk rescores write from background
+connections (`leads_rescore(background_writer=True)`). `acks_late` comes from settings; a lost
+worker's task simply runs again. Only database hiccups (a dropped connection, a PostgreSQL
+deadlock, SQLite "database is locked") are retried.
 """
 
 from __future__ import annotations
@@ -51,20 +53,20 @@ def rescore_icp_leads(icp_id: int) -> None:
     owner_id = ICP.objects.filter(pk=icp_id).values_list("owner_id", flat=True).first()
     if owner_id is None:
         return
-    _log_summary(f"ICP {icp_id}", leads_rescore(owner_id=owner_id))
+    _log_summary(f"ICP {icp_id}", leads_rescore(owner_id=owner_id, background_writer=True))
 
 
 @shared_task(name="icp.tasks.rescore_owner_leads", **_RETRY, **_BULK_LIMITS)
 def rescore_owner_leads(owner_id: int) -> None:
     """Rescore all of one owner's leads (after an ICP was deleted or moved to another owner)."""
     rescore_request_take(kind=RescoreKind.OWNER, target_id=owner_id)
-    _log_summary(f"owner {owner_id}", leads_rescore(owner_id=owner_id))
+    _log_summary(f"owner {owner_id}", leads_rescore(owner_id=owner_id, background_writer=True))
 
 
 @shared_task(name="icp.tasks.rescore_all_leads", **_RETRY, **_BULK_LIMITS)
 def rescore_all_leads() -> None:
     """Nightly: rescore every lead so intent decays; unchanged rows are not written."""
-    _log_summary("all leads", leads_rescore())
+    _log_summary("all leads", leads_rescore(background_writer=True))
 
 
 @shared_task(name="icp.tasks.sweep_rescore_requests", soft_time_limit=50, time_limit=60)

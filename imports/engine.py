@@ -27,10 +27,8 @@ its last committed batch and writes no row twice.
 
 from __future__ import annotations
 
-import gc
 import itertools
 from collections.abc import Callable, Iterator
-from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import datetime
 
@@ -44,6 +42,7 @@ from imports.candidates import Candidate, CandidateContext, RowError, build_cand
 from imports.dedupe import Action, DedupeIndex, Known, Plan, UndoLog
 from imports.models import DuplicatePolicy
 from imports.parsing import ParsedFile
+from leadhunter.gc_pause import cyclic_gc_paused
 from leads.models import Company, Lead, Source
 from leads.normalize import normalize_domain
 from leads.services import (
@@ -198,7 +197,10 @@ def import_file(
     """
     result = result or ImportResult()
     # One bulk rescore of the owner's leads at the end instead of a task per imported lead.
-    with _cyclic_gc_paused(), deferred_rescores(owner_id=owner.pk):
+    # The collector runs once at the end (see cyclic_gc_paused): each batch allocates
+    # hundreds of thousands of short-lived objects, and every full pass of the collector walks
+    # the index of the owner's leads too.
+    with cyclic_gc_paused(collect_after=True), deferred_rescores(owner_id=owner.pk):
         importer = _Importer(owner=owner, options=options, on_progress=on_progress)
         rows = candidates(parsed, options, skip_rows=skip_rows)
         while batch := list(itertools.islice(rows, batch_rows or BATCH_ROWS)):
@@ -225,22 +227,6 @@ def _plan_network_pool(owner: User, created_ids: list[int]) -> None:
     for start in range(0, len(created_ids), RESCORE_CHUNK):
         leads_rescore(lead_ids=created_ids[start : start + RESCORE_CHUNK])
     reconnects_plan(owner=owner)
-
-
-@contextmanager
-def _cyclic_gc_paused() -> Iterator[None]:
-    """Pause the cyclic garbage collector while importing (as `icp.rescoring` does for a bulk
-    rescore): each batch allocates hundreds of thousands of short-lived objects, all freed by
-    reference counting, and every full pass of the collector walks the index of the owner's
-    leads too. It runs once at the end instead, and is switched back on as it was."""
-    was_enabled = gc.isenabled()
-    gc.disable()
-    try:
-        yield
-    finally:
-        if was_enabled:
-            gc.enable()
-            gc.collect()
 
 
 @dataclass

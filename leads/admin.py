@@ -23,10 +23,9 @@ from django.utils import timezone
 from simple_history.admin import SimpleHistoryAdmin
 
 from accounts.models import User
-from icp.rescoring import leads_rescore
 from leadhunter.forms import form_error_messages
 from leadhunter.spreadsheet import records_csv_lines
-from leads import merging, selectors, services
+from leads import dependents, merging, selectors, services
 from leads.forms import StageForm
 from leads.models import (
     DERIVED_LEAD_FIELDS,
@@ -338,10 +337,10 @@ class LeadAdmin(ReadOnlyHistoryAdmin):
         lead_ids = list(queryset.order_by("pk").values_list("pk", flat=True))
         scored = changed = 0
         for start in range(0, len(lead_ids), RESCORE_CHUNK):
-            # A transaction per chunk keeps the writes on this request's connection: a web
-            # worker starts no writer threads (see leads_rescore).
+            # A transaction per chunk: each commits as it goes, so a long selection shows
+            # progress in the scores and a failure loses one chunk's work, not all of it.
             with transaction.atomic():
-                summary = leads_rescore(lead_ids=lead_ids[start : start + RESCORE_CHUNK])
+                summary = dependents.leads_rescore(lead_ids=lead_ids[start : start + RESCORE_CHUNK])
             scored += summary.scored
             changed += summary.changed
         self.message_user(request, f"Rescored {_leads(scored)}; {changed} scores changed.")

@@ -21,6 +21,11 @@ if TYPE_CHECKING:
     from leads.models import Lead
 
 
+class RescoreCounts(Protocol):
+    scored: int
+    changed: int
+
+
 class Rescoring(Protocol):
     """The part of icp.rescoring that lead writes call (icp registers that module)."""
 
@@ -31,6 +36,8 @@ class Rescoring(Protocol):
     def leads_rescore_now(
         self, *, owner_id: int, lead_ids: Sequence[int], now: datetime | None = None
     ) -> int: ...
+
+    def leads_rescore(self, *, lead_ids: Sequence[int]) -> RescoreCounts: ...
 
 
 class CustomerWon(Protocol):
@@ -103,6 +110,12 @@ def leads_rescore_now(*, owner_id: int, lead_ids: Sequence[int]) -> int:
     """Score some of one owner's leads now, in the caller's transaction
     (icp.rescoring.leads_rescore_now)."""
     return _registered_rescoring().leads_rescore_now(owner_id=owner_id, lead_ids=lead_ids)
+
+
+def leads_rescore(*, lead_ids: Sequence[int]) -> RescoreCounts:
+    """Score these leads now on the caller's connection, in batches, writing only the scores
+    that changed (icp.rescoring.leads_rescore): the admin's "Rescore selected leads"."""
+    return _registered_rescoring().leads_rescore(lead_ids=lead_ids)
 
 
 def customer_won(*, lead: Lead, user: User) -> None:

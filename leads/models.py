@@ -211,6 +211,13 @@ class Lead(models.Model):
         "icp.ICP", on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
     )
     score_explanation = models.JSONField(default=dict, blank=True)
+    # MD5 of the explanation's JSON text as the rescoring wrote it (icp.rescoring
+    # explanation_digest): a bulk run compares digests, not explanations. Empty until the
+    # lead is scored, and on leads scored before the column existed: their next run rewrites
+    # them.
+    score_digest = models.CharField(
+        max_length=32, blank=True, default="", db_default="", editable=False
+    )
     scored_at = models.DateTimeField(null=True, blank=True)
 
     # Denormalised from activities and follow-ups for the dashboard, lists and cadence rules.
@@ -227,7 +234,7 @@ class Lead(models.Model):
 
     # Who changed what: scores and the denormalised fields are left out, so rescoring and
     # follow-up bookkeeping don't flood the history (rescoring writes with UPDATEs anyway).
-    history = AuditHistory(excluded_fields=[*DERIVED_LEAD_FIELDS, "updated_at"])
+    history = AuditHistory(excluded_fields=[*DERIVED_LEAD_FIELDS, "score_digest", "updated_at"])
 
     class Meta:
         ordering = ["-total_score", "-id"]

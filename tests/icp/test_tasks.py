@@ -8,8 +8,9 @@ import pytest
 import time_machine
 from django.core.cache import cache
 
+from icp import tasks as icp_tasks
 from icp.models import RescoreRequest
-from icp.rescoring import icp_rescore_key, lead_rescore_key, request_rescore
+from icp.rescoring import RescoreSummary, icp_rescore_key, lead_rescore_key, request_rescore
 from icp.tasks import (
     rescore_all_leads,
     rescore_icp_leads,
@@ -176,3 +177,20 @@ def test_a_bulk_rescore_logs_one_summary_line_and_a_no_op_rerun_none(salesperson
     assert re.fullmatch(
         rf"Rescored owner {salesperson.pk}: 3 leads, 3 changed, in \d+\.\d s", lines[0]
     )
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("task", ["rescore_all_leads", "rescore_owner_leads", "rescore_icp"])
+def test_the_bulk_tasks_ask_for_background_writers(salesperson, monkeypatch, task):
+    icp = retail_icp(salesperson)
+    calls = []
+    nothing = RescoreSummary(0, 0, 0.0)
+    monkeypatch.setattr(icp_tasks, "leads_rescore", lambda **kw: calls.append(kw) or nothing)
+
+    {
+        "rescore_all_leads": lambda: icp_tasks.rescore_all_leads(),
+        "rescore_owner_leads": lambda: icp_tasks.rescore_owner_leads(salesperson.pk),
+        "rescore_icp": lambda: icp_tasks.rescore_icp_leads(icp.pk),
+    }[task]()
+
+    assert [call["background_writer"] for call in calls] == [True]

@@ -75,7 +75,7 @@ class Command(BaseCommand):
 
         cpu_started = time.process_time()
         with connection.execute_wrapper(count):
-            summary = leads_rescore(owner_id=owner_id)
+            summary = leads_rescore(owner_id=owner_id, background_writer=True)
         cpu = time.process_time() - cpu_started
         rate = summary.scored / summary.seconds if summary.seconds else 0.0
         self.stdout.write(
