@@ -14,6 +14,7 @@ from django.views.decorators.http import require_http_methods
 
 from accounts import services
 from accounts.forms import FirstAccountForm, UserSettingsForm
+from accounts.http import AuthenticatedHttpRequest
 from accounts.lockout import client_ip, failed_logins_left, lockout_minutes
 from accounts.tasks import send_password_reset
 from leadhunter.forms import add_service_errors
@@ -87,7 +88,7 @@ def first_account(request: HttpRequest) -> HttpResponse:
 
 
 @require_http_methods(["GET", "POST"])
-def user_settings(request: HttpRequest) -> HttpResponse:
+def user_settings(request: AuthenticatedHttpRequest) -> HttpResponse:
     """Time zone, daily touch goal and reminder emails; a plain form that saves and redirects."""
     if request.method == "POST":
         form = UserSettingsForm(request.POST)

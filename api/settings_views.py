@@ -5,19 +5,20 @@ from __future__ import annotations
 
 from django.contrib import messages
 from django.core.exceptions import ValidationError
-from django.http import HttpRequest, HttpResponse
+from django.http import HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.views.decorators.http import require_POST
 
 from accounts.forms import UserSettingsForm
+from accounts.http import AuthenticatedHttpRequest
 from api import selectors as api_selectors
 from api import services as api_services
 from api.forms import ApiTokenForm
 
 
 @require_POST
-def api_token_create(request: HttpRequest) -> HttpResponse:
+def api_token_create(request: AuthenticatedHttpRequest) -> HttpResponse:
     """Create a token and show its secret on this one response; it is never stored."""
     form = ApiTokenForm(request.POST)
     if form.is_valid():
@@ -47,7 +48,7 @@ def api_token_create(request: HttpRequest) -> HttpResponse:
 
 
 @require_POST
-def api_token_revoke(request: HttpRequest, pk: int) -> HttpResponse:
+def api_token_revoke(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
     token = get_object_or_404(api_selectors.api_tokens_of(request.user), pk=pk)
     api_services.api_token_revoke(token=token)
     messages.success(request, f"Revoked the token “{token.name}”: programs using it are refused.")
@@ -55,7 +56,7 @@ def api_token_revoke(request: HttpRequest, pk: int) -> HttpResponse:
 
 
 @require_POST
-def calendar_feed_regenerate(request: HttpRequest) -> HttpResponse:
+def calendar_feed_regenerate(request: AuthenticatedHttpRequest) -> HttpResponse:
     had_feed = api_selectors.calendar_feed_of(request.user) is not None
     api_services.calendar_feed_regenerate(user=request.user)
     messages.success(
@@ -68,7 +69,7 @@ def calendar_feed_regenerate(request: HttpRequest) -> HttpResponse:
 
 
 @require_POST
-def calendar_feed_delete(request: HttpRequest) -> HttpResponse:
+def calendar_feed_delete(request: AuthenticatedHttpRequest) -> HttpResponse:
     api_services.calendar_feed_delete(user=request.user)
     messages.success(request, "Calendar feed turned off; its link no longer works.")
     return redirect(f"{reverse('settings')}#calendar-feed")

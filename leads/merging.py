@@ -13,6 +13,7 @@ import re
 import unicodedata
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
+from typing import Any
 
 from django.db.models import Case, Q, QuerySet, When
 from django.utils.text import capfirst
@@ -20,6 +21,7 @@ from django.utils.text import capfirst
 from accounts.models import User
 from leads import selectors
 from leads.dependents import referral_links
+from leads.fields import own_field
 from leads.models import (
     FollowUp,
     Lead,
@@ -293,7 +295,7 @@ def lead_merge_preview(*, survivor: Lead, duplicate: Lead) -> MergePreview:
     """What merging `duplicate` into `survivor` would change, for the compare page."""
     rows = []
     for name in MERGE_FIELDS:
-        field = Lead._meta.get_field(name)
+        field = own_field(Lead, name)
         ours, theirs = getattr(survivor, field.attname), getattr(duplicate, field.attname)
         if ours == theirs:
             outcome = "same"
@@ -306,7 +308,7 @@ def lead_merge_preview(*, survivor: Lead, duplicate: Lead) -> MergePreview:
         rows.append(
             FieldRow(
                 name=name,
-                label=capfirst(field.verbose_name),
+                label=str(capfirst(field.verbose_name)),
                 survivor=_in_words(survivor, name),
                 duplicate=_in_words(duplicate, name),
                 outcome=outcome,
@@ -341,7 +343,7 @@ def merged_fields(survivor: Lead, duplicate: Lead, choices: Mapping[str, str]) -
     """The survivor's new field values (by attname): blanks filled, picked values taken."""
     changes: dict[str, object] = {}
     for name in MERGE_FIELDS:
-        attname = Lead._meta.get_field(name).attname
+        attname = own_field(Lead, name).attname
         ours, theirs = getattr(survivor, attname), getattr(duplicate, attname)
         if ours == theirs or _is_blank(name, theirs):
             continue
@@ -391,13 +393,14 @@ def field_name(attname: str) -> str:
     return FIELD_NAMES[attname]
 
 
-def stored_value(values: Mapping[str, object], attname: str) -> object:
-    return Lead._meta.get_field(field_name(attname)).to_python(values.get(attname))
+def stored_value(values: Mapping[str, object], attname: str) -> Any:
+    """A value of `field_values` (as stored in JSON) back as the field's Python type."""
+    return own_field(Lead, field_name(attname)).to_python(values.get(attname))
 
 
 def _in_words(lead: Lead, name: str) -> str:
     """A field's value as the compare page shows it."""
-    field = Lead._meta.get_field(name)
+    field = own_field(Lead, name)
     value = getattr(lead, name)
     if field.is_relation:
         return str(value) if value is not None else ""

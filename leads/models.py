@@ -1,12 +1,16 @@
 from __future__ import annotations
 
 from datetime import datetime
+from typing import TYPE_CHECKING, Any
 
 from django.conf import settings
 from django.core.serializers.json import DjangoJSONEncoder
 from django.db import models
 from django.db.models import Q
 from simple_history.models import HistoricalRecords
+
+if TYPE_CHECKING:
+    from accounts.models import User
 
 
 class Stage(models.TextChoices):
@@ -235,6 +239,16 @@ class Lead(models.Model):
     # Who changed what: scores and the denormalised fields are left out, so rescoring and
     # follow-up bookkeeping don't flood the history (rescoring writes with UPDATEs anyway).
     history = AuditHistory(excluded_fields=[*DERIVED_LEAD_FIELDS, "score_digest", "updated_at"])
+
+    # Who made a change and why, for its history row: a write sets them on the instance just
+    # before save() or delete(), and simple-history's hooks read them. Annotations only (no
+    # class attribute, no column): an instance has them once a write sets them.
+    _history_user: User
+    _change_reason: str
+
+    if TYPE_CHECKING:
+        # Added to the model by simple-history: a save that writes no history row.
+        def save_without_historical_record(self, *args: Any, **kwargs: Any) -> None: ...
 
     class Meta:
         ordering = ["-total_score", "-id"]

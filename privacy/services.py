@@ -23,6 +23,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Iterator
 from datetime import datetime
+from typing import cast, overload
 
 from django.apps import apps
 from django.conf import settings
@@ -123,7 +124,7 @@ def lead_personal_data(*, lead: Lead) -> dict[str, object]:
             "admin_log": [
                 {
                     "action_time": entry.action_time,
-                    "user": entry.user.get_username(),
+                    "user": _log_entry_user(entry).get_username(),
                     "object": entry.object_repr,
                     "change_message": entry.get_change_message(),
                 }
@@ -220,9 +221,10 @@ def lead_erase(*, lead: Lead, by: User) -> AuditEvent:
     history = Lead.history.model.objects.filter(id=lead_id)
     counts["history_rows"] = history.count()
     history.delete()
-    counts["company_deleted"] = int(company is not None and not company.leads.exists())
-    if counts["company_deleted"]:
+    counts["company_deleted"] = 0
+    if company is not None and not company.leads.exists():
         company.delete()
+        counts["company_deleted"] = 1
     counts["mentions_scrubbed"] = _scrub_mentions(precise)
     counts["merge_notes_scrubbed"] = _scrub_merge_notes(owner_id, needles)
     rescore_requests_forget(lead_id=lead_id)
@@ -323,7 +325,7 @@ def _scrub_admin_log(lead: Lead, needles: list[str]) -> int:
     entries = list(_admin_log_entries(lead, needles))
     for entry in entries:
         if (entry.content_type_id, entry.object_id) in own:
-            model = entry.content_type.model_class()
+            model = _log_entry_content_type(entry).model_class()
             label = model._meta.verbose_name if model else "record"
             entry.object_repr = f"Erased {label} #{entry.object_id}"
         else:
@@ -333,7 +335,17 @@ def _scrub_admin_log(lead: Lead, needles: list[str]) -> int:
     return len(entries)
 
 
-def _merge_records(lead: Lead, needles: list[str]) -> models.QuerySet:
+def _log_entry_user(entry: LogEntry) -> User:
+    """Who an admin log entry is by (django-stubs leaves LogEntry's foreign keys untyped)."""
+    return cast(User, entry.user)
+
+
+def _log_entry_content_type(entry: LogEntry) -> ContentType:
+    """What kind of record an admin log entry is about (untyped in django-stubs, as above)."""
+    return cast(ContentType, entry.content_type)
+
+
+def _merge_records(lead: Lead, needles: list[str]) -> models.QuerySet | None:
     """Records of merges into this lead, or of this person (they keep the merged lead's values
     for an undo). None while the merge feature is not installed."""
     try:
@@ -431,7 +443,7 @@ def _mentions_elsewhere(lead: Lead, needles: list[str], *, owner_only: bool) -> 
     if not needles:
         return
     for model, fields in _free_text_models():
-        rows = _rows_mentioning(model.objects.all(), fields, needles)
+        rows = _rows_mentioning(model._default_manager.all(), fields, needles)
         if owner_only:
             rows = rows.filter(_owned_by(model, lead.owner_id))
         if model is Lead or model is Lead.history.model:
@@ -453,9 +465,10 @@ def _scrub_mentions(needles: list[str]) -> int:
     if not needles:
         return changed
     for model, fields in _free_text_models():
-        for row in _rows_mentioning(model.objects.all(), fields, needles).values("pk", *fields):
+        rows = _rows_mentioning(model._default_manager.all(), fields, needles)
+        for row in rows.values("pk", *fields):
             updates = {field: scrub(row[field], needles) for field in fields}
-            model.objects.filter(pk=row["pk"]).update(**updates)
+            model._default_manager.filter(pk=row["pk"]).update(**updates)
             changed += 1
     return changed
 
@@ -486,6 +499,14 @@ def _row(instance: models.Model, *, exclude: Iterable[str] = ()) -> dict[str, ob
         for field in instance._meta.concrete_fields
         if field.name not in skip
     }
+
+
+@overload
+def _jsonable(value: dict[str, object]) -> dict[str, object]: ...
+
+
+@overload
+def _jsonable(value: object) -> object: ...
 
 
 def _jsonable(value: object) -> object:

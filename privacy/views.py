@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from typing import Any
 
 from django import forms
 from django.contrib import messages
@@ -11,6 +12,7 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.http import require_GET, require_http_methods
 
+from accounts.http import AuthenticatedHttpRequest
 from leads import selectors
 from privacy import services as privacy
 
@@ -18,7 +20,7 @@ from privacy import services as privacy
 class EraseForm(forms.Form):
     confirm = forms.CharField(label="Type the person's name to confirm", max_length=300, strip=True)
 
-    def __init__(self, *args: object, expected: str, **kwargs: object) -> None:
+    def __init__(self, *args: Any, expected: str, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self.expected = expected
 
@@ -30,7 +32,7 @@ class EraseForm(forms.Form):
 
 
 @require_GET
-def lead_personal_data(request: HttpRequest, pk: int) -> HttpResponse:
+def lead_personal_data(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
     """Everything held about the person, as a JSON download (a subject access request)."""
     lead = get_object_or_404(selectors.leads_visible_to(request.user), pk=pk)
     data = privacy.lead_personal_data_export(lead=lead, by=request.user)
@@ -44,7 +46,7 @@ def lead_personal_data(request: HttpRequest, pk: int) -> HttpResponse:
 
 
 @require_http_methods(["GET", "POST"])
-def lead_erase(request: HttpRequest, pk: int) -> HttpResponse:
+def lead_erase(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
     """GET: what erasing deletes, and a box for the person's name; POST: erase them."""
     lead = get_object_or_404(selectors.leads_visible_to(request.user), pk=pk)
     form = EraseForm(request.POST or None, expected=lead.full_name)

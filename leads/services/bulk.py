@@ -235,6 +235,7 @@ def leads_bulk_fill_empty_fields(
     )
     filled: dict[int, list[str]] = {}
     changed: list[Lead] = []
+    fills_of: dict[int, dict[str, object]] = {}  # by lead id: the values written
     for lead in leads:
         fills = {
             name: value
@@ -262,18 +263,17 @@ def leads_bulk_fill_empty_fields(
         _validate_without_queries(lead, set(fills))
         lead.updated_at = now
         lead._history_user = user
-        lead._filled = fills
+        fills_of[lead.pk] = fills
         changed.append(lead)
     if not changed:
         return filled
     _save_new_companies(changed)
-    written = sorted({name for lead in changed for name in lead._filled})
+    written = sorted({name for lead in changed for name in fills_of[lead.pk]})
     Lead.objects.bulk_update(changed, [*written, "updated_at"], batch_size=BULK_BATCH_SIZE)
     history_rows_insert(changed, history_type="~", user=user, when=now)
     for lead in changed:
-        if SCORED_FIELDS & lead._filled.keys():
+        if SCORED_FIELDS & fills_of[lead.pk].keys():
             request_rescore(lead.pk)
-        del lead._filled
     return filled
 
 

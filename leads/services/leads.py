@@ -5,6 +5,7 @@ edit its company, bulk actions from the lead list, and delete.
 from __future__ import annotations
 
 from datetime import datetime
+from typing import Any
 
 from django.core.exceptions import ValidationError
 from django.db import transaction
@@ -38,11 +39,12 @@ from leads.services.validation import (
 
 
 @transaction.atomic
-def lead_company_update(*, lead: Lead, user: User, **fields: object) -> Company:
+def lead_company_update(*, lead: Lead, user: User, **fields: Any) -> Company:
     """Save the company facts researched for a lead, from the lead's page: its company's, or,
     when it has none, a new company's that the lead is then linked to. Either way the lead is
-    rescored before this returns (see `company_update`)."""
-    if lead.company_id is not None:
+    rescored before this returns (see `company_update`). `fields` are a company's, passed on
+    as they are: `company_create` and `company_update` check them."""
+    if lead.company is not None:
         return company_update(company=lead.company, user=user, **fields)
     company = company_create(owner=lead.owner, **fields)
     lead_update(lead=lead, user=user, company=company, rescore_now=True)
@@ -174,11 +176,9 @@ def lead_update(*, lead: Lead, user: User, rescore_now: bool = False, **fields: 
     unknown = set(fields) - set(EDITABLE_LEAD_FIELDS)
     if unknown:
         raise TypeError(f"lead_update() got fields it does not accept: {sorted(unknown)}")
-    if isinstance(fields.get("referred_by"), ReferrerChoice):
+    if isinstance(choice := fields.get("referred_by"), ReferrerChoice):
         # A lead form's "Referred by" pick (see leads/referrers.py).
-        fields["referred_by"] = resolve_referrer(
-            owner=lead.owner, choice=fields["referred_by"], lead=lead
-        )
+        fields["referred_by"] = resolve_referrer(owner=lead.owner, choice=choice, lead=lead)
         # Crediting a referrer makes the lead a referral, unless the same form changed the
         # source on purpose.
         newly_referred = fields["referred_by"] is not None and lead.referred_by_id is None

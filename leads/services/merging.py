@@ -21,7 +21,7 @@ from datetime import datetime
 
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
-from django.db.models import Count, Min, QuerySet
+from django.db.models import Count, Min, Model, QuerySet
 from django.utils import timezone
 from django.utils.text import capfirst
 
@@ -30,6 +30,7 @@ from audit.models import AuditAction
 from audit.services import audit_event_record
 from leads import selectors
 from leads.dependents import referral_links, request_rescore
+from leads.fields import own_field
 from leads.merging import (
     COMBINABLE_FIELDS,
     KEEP_CHOICES,
@@ -149,10 +150,10 @@ def lead_merge(
     }
     LeadMerge.objects.filter(pk__in=moved["merges"]).update(survivor=None)
 
-    duplicate_name = str(duplicate)[:200]
-    duplicate.delete()
+    duplicate_name, duplicate_id = str(duplicate)[:200], duplicate.pk
+    duplicate.delete()  # which sets its pk to None
     # The deletion wrote a history record under the duplicate's id; the merge is its record.
-    Lead.history.filter(id=duplicate_values["id"]).delete()
+    Lead.history.filter(id=duplicate_id).delete()
 
     if changes.get("referred_by_id", survivor.referred_by_id) in own_sources:
         changes.update(referred_by_id=None, referral_ask_id=None)
@@ -177,7 +178,7 @@ def lead_merge(
         owner_id=survivor.owner_id,
         survivor=survivor,
         survivor_name=str(survivor)[:200],
-        duplicate_id=duplicate_values["id"],
+        duplicate_id=duplicate_id,
         duplicate_name=duplicate_name,
         duplicate_values=duplicate_values,
         survivor_values=survivor_before,
@@ -324,7 +325,7 @@ def _restore_survivor(survivor: Lead, merge: LeadMerge, *, by: User) -> list[str
     later edit stays); returns the labels of the fields kept that way."""
     restored, kept = {}, []
     for name, after in merge.survivor_changes.items():
-        field = Lead._meta.get_field(field_name(name))
+        field = own_field(Lead, field_name(name))
         if getattr(survivor, name) == field.to_python(after):
             restored[name] = field.to_python(merge.survivor_values.get(name))
         elif field.name in MERGE_FIELDS:
@@ -348,14 +349,13 @@ def _recreate_duplicate(merge: LeadMerge) -> Lead:
     }
     values = _existing_relations(values)
     duplicate = Lead(**values)
+    created_at, updated_at = duplicate.created_at, duplicate.updated_at
     _raise_on_conflict(duplicate, merge.duplicate_name)
     # Its history comes back with the moved records; the re-insert itself is not a change.
     duplicate.save_without_historical_record(force_insert=True)
     # auto_now_add / auto_now stamped the insert with now; the lead keeps its own dates.
-    Lead.objects.filter(pk=duplicate.pk).update(
-        created_at=values["created_at"], updated_at=values["updated_at"]
-    )
-    duplicate.created_at, duplicate.updated_at = values["created_at"], values["updated_at"]
+    Lead.objects.filter(pk=duplicate.pk).update(created_at=created_at, updated_at=updated_at)
+    duplicate.created_at, duplicate.updated_at = created_at, updated_at
     return duplicate
 
 
@@ -376,13 +376,21 @@ def _raise_on_conflict(lead: Lead, who: str) -> None:
             )
 
 
+def _related_model(name: str) -> type[Model]:
+    """The model a foreign key of Lead points at."""
+    model = own_field(Lead, name).related_model
+    if not isinstance(model, type):  # a lazy reference ("app.Model"), not resolved yet
+        raise TypeError(f"Lead.{name} points at no model yet")
+    return model
+
+
 # Related rows a stored value may point at; one deleted since is left out rather than broken.
-RELATIONS = {
+RELATIONS: dict[str, type[Model]] = {
     "company_id": Company,
     # Referral sources, asks and ICPs sit above leads: named through the fields, not imported.
-    "referred_by_id": Lead._meta.get_field("referred_by").related_model,
-    "referral_ask_id": Lead._meta.get_field("referral_ask").related_model,
-    "best_icp_id": Lead._meta.get_field("best_icp").related_model,
+    "referred_by_id": _related_model("referred_by"),
+    "referral_ask_id": _related_model("referral_ask"),
+    "best_icp_id": _related_model("best_icp"),
 }
 
 
@@ -390,7 +398,7 @@ def _existing_relations(values: dict[str, object]) -> dict[str, object]:
     values = dict(values)
     for attname, model in RELATIONS.items():
         related_id = values.get(attname)
-        if related_id is not None and not model.objects.filter(pk=related_id).exists():
+        if related_id is not None and not model._default_manager.filter(pk=related_id).exists():
             values[attname] = None
     return values
 

@@ -64,17 +64,22 @@ def leads_without_pending_follow_up():
 
 
 def cadence_state(
-    lead: Lead, done: Iterable[tuple[str, datetime]] | None = None
+    lead: Lead, done: Iterable[tuple[str, datetime | None]] | None = None
 ) -> cadence.CadenceState:
     """The cadence's view of a lead; which steps are done comes from annotations (the batch
-    job) or, for one lead, from its done follow-ups."""
+    job) or, for one lead, from its done follow-ups (kind and done_at, never None for these)."""
     if done is not None:
         done = list(done)
-        lead.referral_ask_done = any(kind == FollowUpKind.REFERRAL_ASK for kind, _ in done)
-        lead.check_in_done = any(kind == FollowUpKind.CHECK_IN for kind, _ in done)
-        lead.re_engage_done = any(
-            kind == FollowUpKind.RE_ENGAGE and at >= lead.stage_changed_at for kind, at in done
+        referral_ask_done = any(kind == FollowUpKind.REFERRAL_ASK for kind, _ in done)
+        check_in_done = any(kind == FollowUpKind.CHECK_IN for kind, _ in done)
+        re_engage_done = any(
+            kind == FollowUpKind.RE_ENGAGE and at is not None and at >= lead.stage_changed_at
+            for kind, at in done
         )
+    else:
+        referral_ask_done = getattr(lead, "referral_ask_done", False)
+        check_in_done = getattr(lead, "check_in_done", False)
+        re_engage_done = getattr(lead, "re_engage_done", False)
     return cadence.CadenceState(
         stage=lead.stage,
         created_at=lead.created_at,
@@ -84,9 +89,9 @@ def cadence_state(
         last_inbound_at=lead.last_inbound_at,
         unanswered_touches=lead.unanswered_touches,
         first_unanswered_at=lead.first_unanswered_at,
-        referral_ask_done=getattr(lead, "referral_ask_done", False),
-        check_in_done=getattr(lead, "check_in_done", False),
-        re_engage_done=getattr(lead, "re_engage_done", False),
+        referral_ask_done=referral_ask_done,
+        check_in_done=check_in_done,
+        re_engage_done=re_engage_done,
     )
 
 

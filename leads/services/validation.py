@@ -4,7 +4,7 @@ bulk; which lead fields a person may set and which of them the scoring reads.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from datetime import datetime
 from decimal import Decimal
 
@@ -12,6 +12,7 @@ from django.core.exceptions import ValidationError
 from django.db.models import Q, UniqueConstraint
 
 from accounts.models import User
+from leads.fields import own_field
 from leads.models import (
     Activity,
     Company,
@@ -103,8 +104,7 @@ def _unique_conflicts(instance: Lead | Activity | Company) -> list[str]:
         if not isinstance(constraint, UniqueConstraint) or constraint.condition not in blank_exempt:
             continue
         values = {
-            name: getattr(instance, model._meta.get_field(name).attname)
-            for name in constraint.fields
+            name: getattr(instance, own_field(model, name).attname) for name in constraint.fields
         }
         if any(value in ("", None) for value in values.values()):
             continue
@@ -121,7 +121,7 @@ def check_same_owner(lead: Lead) -> None:
         raise ValidationError({"referred_by": "Choose one of your own referral sources."})
 
 
-def clean_tags(tags: object) -> list[str]:
+def clean_tags(tags: str | Iterable[object] | None) -> list[str]:
     if isinstance(tags, str):
         tags = tags.split(",")
     seen: dict[str, None] = {}
