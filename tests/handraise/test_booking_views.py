@@ -8,9 +8,11 @@ import time
 import urllib.error
 import urllib.parse
 import urllib.request
+from datetime import timedelta
 from zoneinfo import ZoneInfo
 
 import pytest
+from django.test import Client
 from django.urls import reverse
 from django.utils import timezone
 
@@ -197,13 +199,11 @@ def test_the_cancel_link_shows_what_is_stored_and_cancels_and_asks_for_erasure(
 
 
 def test_the_manage_page_posts_need_the_csrf_token(booking_page):
-    from django.test import Client
-
     booking = Booking.objects.create(
         page=booking_page,
         owner=booking_page.owner,
         starts_at=first_slot(booking_page),
-        ends_at=first_slot(booking_page) + timezone.timedelta(minutes=30),
+        ends_at=first_slot(booking_page) + timedelta(minutes=30),
         created_at=timezone.now(),
     )
     strict = Client(enforce_csrf_checks=True)
