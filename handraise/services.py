@@ -166,13 +166,15 @@ def hand_raise_land(
     ip: str,
     user_agent: str = "",
     channel: str = Channel.PAGE,
+    note_prefix: str = "",
     now: datetime | None = None,
 ) -> HandRaise:
     """Land one submission or booking as a hand-raise on the page owner's leads.
 
     Matched by email to the owner's lead (never a duplicate), else a new Hand-raiser lead in
-    Engaged; the signal `kind` is logged on it, a "Respond to hand-raise" follow-up is due now,
-    the lead is rescored, and the email to the owner is queued for after commit.
+    Engaged; the signal `kind` is logged on it, a "Respond to hand-raise" follow-up is due now
+    (its note, shown on Today, is `note_prefix` and the start of the message), the lead is
+    rescored, and the email to the owner is queued for after commit.
     """
     now = now or timezone.now()
     if kind not in dict(HAND_RAISE_KIND_CHOICES):
@@ -218,7 +220,7 @@ def hand_raise_land(
         next_step=NextStep(
             kind=FollowUpKind.RESPOND,
             due_at=waiting.due_at if waiting else now,
-            note=_note(hand_raise),
+            note=_note(hand_raise, prefix=note_prefix),
         ),
         now=now,
     )
@@ -259,8 +261,10 @@ def _activity_text(hand_raise: HandRaise) -> str:
     return "\n\n".join(lines)
 
 
-def _note(hand_raise: HandRaise) -> str:
+def _note(hand_raise: HandRaise, *, prefix: str = "") -> str:
     text = " ".join(hand_raise.message.split())
+    if prefix:
+        text = f"{prefix}: {text}" if text else prefix
     if len(text) > NOTE_MAX_LENGTH:
         text = text[: NOTE_MAX_LENGTH - 1].rstrip() + "…"
     return text
@@ -329,6 +333,7 @@ def booking_create(
         ip=ip,
         user_agent=user_agent,
         channel=Channel.BOOKING,
+        note_prefix=f"Booked a meeting for {starts_at.astimezone(page.owner.zone):%a %-d %b, %H:%M}",
         now=now,
     )
     booking.hand_raise = hand_raise

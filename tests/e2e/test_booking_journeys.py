@@ -73,6 +73,7 @@ def test_a_visitor_in_another_zone_books_a_meeting_and_cancels_it(
     expect(picker.get_by_role("button", name="Show")).to_be_hidden()
     screenshot(picker, "slot-picker-desktop")
     visitor.set_viewport_size({"width": 390, "height": 844})
+    picker.scroll_into_view_if_needed()
     screenshot(visitor, "slot-picker-phone", full_page=False)
     visitor.set_viewport_size({"width": 1280, "height": 900})
 
@@ -107,6 +108,8 @@ def test_a_visitor_in_another_zone_books_a_meeting_and_cancels_it(
     top = page.locator("[data-queue-row]").first
     expect(top.locator(".queue-name")).to_have_text("Dana Visitor")
     expect(top).to_contain_text("Respond to hand-raise")
+    first_in_berlin = first.astimezone(ZoneInfo("Europe/Berlin"))
+    expect(top).to_contain_text(f"Booked a meeting for {first_in_berlin:%a %-d %b, %H:%M}")
     screenshot(page, "today-with-booking", full_page=False)
 
     # The visitor's invite goes out (the sweep stands in for the worker) with the cancel link.

@@ -112,6 +112,8 @@ def test_a_booking_lands_as_a_booked_meeting_and_takes_its_slot(booking_page, sa
     top = today_queue(salesperson, now=NOW).items[0]
     assert top.lead == lead
     assert top.kind == "hand_raiser"
+    # What Today shows beside it: the meeting, in Sam's zone, then the message.
+    assert top.follow_up.note == "Booked a meeting for Wed 2 Dec, 10:00: Show me the pipeline view"
 
 
 def test_a_taken_slot_is_refused_without_landing_anything_and_cancelling_frees_it(
