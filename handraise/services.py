@@ -333,7 +333,7 @@ def booking_create(
         ip=ip,
         user_agent=user_agent,
         channel=Channel.BOOKING,
-        note_prefix=f"Booked a meeting for {starts_at.astimezone(page.owner.zone):%a %-d %b, %H:%M}",
+        note_prefix=f"Booked a meeting for {_owner_time(starts_at, page.owner)}",
         now=now,
     )
     booking.hand_raise = hand_raise
@@ -342,6 +342,11 @@ def booking_create(
         booking=booking, purpose=BookingEmailPurpose.VISITOR_INVITE, now=now
     )
     return booking
+
+
+def _owner_time(moment: datetime, owner: User) -> str:
+    local = moment.astimezone(owner.zone)
+    return f"{local:%a} {local.day} {local:%b, %H:%M}"
 
 
 @transaction.atomic
