@@ -27,6 +27,7 @@ from handraise.services import (
 from leads.models import ActivityKind, FollowUp, FollowUpKind, Lead
 from leads.selectors import today_queue
 from leads.services import activity_log
+from privacy.services import lead_erase
 from tests.factories import LeadFactory
 
 # Tuesday 1 December 2026, 07:00 UTC = 08:00 in Berlin.
@@ -303,3 +304,13 @@ def test_the_booking_is_on_the_salespersons_ical_feed_until_cancelled(
     booking_cancel(booking=booking, now=NOW)
     response = client.get(reverse("calendar-feed", args=[feed.token]))
     assert b"booking-" not in response.content
+
+
+def test_erasing_the_lead_erases_the_booking_and_frees_its_slot(booking_page, salesperson):
+    booking = book(booking_page)
+    lead = booking.hand_raise.lead
+    lead_erase(lead=lead, by=salesperson)
+
+    assert not Booking.objects.filter(pk=booking.pk).exists()
+    assert not BookingEmail.objects.exists()
+    assert SLOT in selectors.free_slots_of(booking_page, now=NOW)
