@@ -2,8 +2,8 @@
 
 - The salesperson's invite (METHOD:REQUEST) rides on the hand-raise email (handraise/notify.py),
   which is already sent exactly once through its outbox.
-- The visitor's invite (METHOD:REQUEST, with the cancel link) and the salesperson's
-  cancellation (METHOD:CANCEL) are BookingEmail rows: an outbox like HandRaise's. Planned in the
+- The visitor's invite (METHOD:REQUEST, with the cancel link) and the cancellations to both
+  sides (METHOD:CANCEL) are BookingEmail rows: an outbox like HandRaise's. Planned in the
   booking's transaction, sent after commit; a conditional UPDATE claims a row before sending,
   so a redelivered task, the sweep and a second worker cannot both send it.
 
@@ -86,7 +86,9 @@ def booking_ics(booking: Booking, *, method: str, now: datetime) -> bytes:
     return calendar.to_ical(sorted=False)
 
 
-def attach_invite(message: EmailMultiAlternatives, booking: Booking, *, method: str, now: datetime):
+def attach_invite(
+    message: EmailMultiAlternatives, booking: Booking, *, method: str, now: datetime
+) -> None:
     """The invite both as the text/calendar alternative mail apps show as an invitation and
     as an invite.ics attachment for the rest."""
     ics = booking_ics(booking, method=method, now=now)
@@ -186,6 +188,16 @@ def _message(email: BookingEmail, *, now: datetime) -> EmailMultiAlternatives:
         }
         template, method = "handraise/email/booking_visitor", "REQUEST"
         subject = f"Your meeting with {owner_name[:80]}"
+        to, reply_to = [hand_raise.email], [owner.email] if owner.email else []
+    elif email.purpose == BookingEmailPurpose.VISITOR_CANCEL:
+        context = {
+            "booking": booking,
+            "hand_raise": hand_raise,
+            "owner_name": owner_name,
+            **local_times(booking, booking.visitor_time_zone),
+        }
+        template, method = "handraise/email/booking_cancelled_visitor", "CANCEL"
+        subject = f"Cancelled: your meeting with {owner_name[:80]}"
         to, reply_to = [hand_raise.email], [owner.email] if owner.email else []
     else:
         context = {

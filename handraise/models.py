@@ -211,6 +211,7 @@ class Booking(models.Model):
 class BookingEmailPurpose(models.TextChoices):
     VISITOR_INVITE = "visitor_invite", "Invite to the visitor"
     OWNER_CANCEL = "owner_cancel", "Cancellation to the salesperson"
+    VISITOR_CANCEL = "visitor_cancel", "Cancellation to the visitor"
 
 
 class BookingEmail(models.Model):

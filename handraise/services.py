@@ -351,8 +351,9 @@ def _owner_time(moment: datetime, owner: User) -> str:
 
 @transaction.atomic
 def booking_cancel(*, booking: Booking, now: datetime | None = None) -> Booking:
-    """The visitor cancels: the slot is free again, and the salesperson gets a cancellation
-    (METHOD:CANCEL, the invite's next SEQUENCE). Cancelling twice does nothing more."""
+    """The visitor cancels: the slot is free again, and both sides get a cancellation
+    (METHOD:CANCEL, the invite's next SEQUENCE) that takes it out of their calendars.
+    Cancelling twice does nothing more."""
     now = now or timezone.now()
     booking = Booking.objects.select_for_update().get(pk=booking.pk)
     if booking.cancelled_at is not None:
@@ -360,9 +361,8 @@ def booking_cancel(*, booking: Booking, now: datetime | None = None) -> Booking:
     booking.cancelled_at = now
     booking.sequence += 1
     booking.save(update_fields=["cancelled_at", "sequence"])
-    booking_emails.booking_email_plan(
-        booking=booking, purpose=BookingEmailPurpose.OWNER_CANCEL, now=now
-    )
+    for purpose in (BookingEmailPurpose.OWNER_CANCEL, BookingEmailPurpose.VISITOR_CANCEL):
+        booking_emails.booking_email_plan(booking=booking, purpose=purpose, now=now)
     return booking
 
 

@@ -132,9 +132,10 @@ def test_a_taken_slot_is_refused_without_landing_anything_and_cancelling_frees_i
     assert SLOT in selectors.free_slots_of(booking_page, now=NOW)
     second = book(booking_page, email="eve@other.example", name="Eve Other")
     assert second.starts_at == SLOT
-    # Cancelling twice plans one cancellation email.
+    # Cancelling twice plans one cancellation email to each side.
     booking_cancel(booking=first, now=NOW)
     assert first.emails.filter(purpose=BookingEmailPurpose.OWNER_CANCEL).count() == 1
+    assert first.emails.filter(purpose=BookingEmailPurpose.VISITOR_CANCEL).count() == 1
 
 
 def test_the_database_holds_one_open_booking_per_owner_and_start(booking_page, salesperson):
@@ -268,6 +269,17 @@ def test_the_salesperson_gets_the_invite_with_the_hand_raise_email_and_a_cancel_
     assert event["SEQUENCE"] == 1
     assert str(event["STATUS"]) == "CANCELLED"
 
+    # The visitor's calendar drops it too.
+    visitor_cancel = booking.emails.get(purpose=BookingEmailPurpose.VISITOR_CANCEL)
+    later = NOW + timedelta(minutes=5)
+    assert booking_emails.booking_email_send(email_id=visitor_cancel.pk, now=later) == "sent"
+    message = mail.outbox[-1]
+    assert message.to == ["dana@visitor.example"]
+    assert "04:00 to 04:30 (America/New_York)" in message.body
+    event = ics_of(message, "CANCEL")
+    assert str(event["UID"]) == str(request["UID"])
+    assert event["SEQUENCE"] == 1
+
 
 def test_asking_for_erasure_puts_it_on_the_owners_today_once(booking_page, salesperson):
     booking = book(booking_page)
@@ -314,3 +326,21 @@ def test_erasing_the_lead_erases_the_booking_and_frees_its_slot(booking_page, sa
     assert not Booking.objects.filter(pk=booking.pk).exists()
     assert not BookingEmail.objects.exists()
     assert SLOT in selectors.free_slots_of(booking_page, now=NOW)
+
+
+def test_a_manager_reads_bookings_in_the_admin_without_the_cancel_token(
+    client, booking_page, manager
+):
+    booking = book(booking_page)
+    client.force_login(manager)
+
+    listing = client.get(reverse("admin:handraise_booking_changelist"))
+    detail = client.get(reverse("admin:handraise_booking_change", args=[booking.pk]))
+
+    assert listing.status_code == 200
+    assert "Dana Visitor" in listing.content.decode()
+    assert detail.status_code == 200
+    assert booking.cancel_token not in detail.content.decode()
+    assert (
+        client.post(reverse("admin:handraise_booking_delete", args=[booking.pk])).status_code == 403
+    )
