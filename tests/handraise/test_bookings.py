@@ -14,8 +14,15 @@ from django.db import IntegrityError, connection, transaction
 from django.urls import reverse
 
 from api import services as api_services
-from handraise import booking_emails, selectors
-from handraise.models import Booking, BookingEmail, BookingEmailPurpose, Channel, NotifyStatus
+from handraise import booking_emails, selectors, tasks
+from handraise.models import (
+    Booking,
+    BookingEmail,
+    BookingEmailPurpose,
+    Channel,
+    HandRaise,
+    NotifyStatus,
+)
 from handraise.notify import hand_raise_email
 from handraise.services import (
     SlotTaken,
@@ -344,3 +351,14 @@ def test_a_manager_reads_bookings_in_the_admin_without_the_cancel_token(
     assert (
         client.post(reverse("admin:handraise_booking_delete", args=[booking.pk])).status_code == 403
     )
+
+
+def test_the_minute_sweep_sends_a_booking_email_the_broker_lost(booking_page):
+    book(booking_page)
+    # The hand-raise email is already out; only the visitor's invite is left, its task lost.
+    HandRaise.objects.update(notify_status=NotifyStatus.SENT)
+
+    assert tasks.send_due_hand_raise_emails() == 1
+    [message] = mail.outbox
+    assert message.to == ["dana@visitor.example"]
+    assert tasks.send_due_hand_raise_emails() == 0
