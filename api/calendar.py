@@ -1,11 +1,16 @@
 """The iCalendar feed (RFC 5545) of a user's pending follow-ups, at a secret URL that a
 calendar app subscribes to. The `icalendar` library writes it: CRLF line ends, TEXT escaping
 and folding at 75 octets without splitting a character are its job, not ours.
+
+Apps above api add their own events (handraise: the meetings visitors booked) by registering a
+source with `calendar_events_register` in their AppConfig.ready(): api must not import them
+(docs/architecture.md), as leads/dependents.py does for rescoring.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from urllib.parse import urlsplit
 
@@ -17,12 +22,40 @@ from django.urls import reverse
 from django.utils import timezone
 from django.views.decorators.http import require_safe
 
+from accounts.models import User
 from api import selectors
 from leads.models import FollowUp
 
 PRODID = "-//LeadHunter//Follow-ups//EN"
 EVENT_LENGTH = timedelta(minutes=15)
 REFRESH = timedelta(hours=1)
+
+
+@dataclass(frozen=True)
+class CalendarEvent:
+    """An event another app puts on a user's feed; `uid_key` is unique within the feed."""
+
+    uid_key: str
+    start: datetime
+    end: datetime
+    summary: str
+    description: str
+    url: str
+    sequence: int = 0
+
+
+CalendarEventSource = Callable[[User, datetime], Iterable[CalendarEvent]]
+_event_sources: list[CalendarEventSource] = []
+
+
+def calendar_events_register(source: CalendarEventSource) -> None:
+    """Add a source of events to every user's feed: called with (user, now). Once each."""
+    if source not in _event_sources:
+        _event_sources.append(source)
+
+
+def registered_events(user: User, now: datetime) -> list[CalendarEvent]:
+    return [event for source in _event_sources for event in source(user, now)]
 
 
 @require_safe
@@ -34,7 +67,12 @@ def follow_up_feed(request: HttpRequest, token: str) -> HttpResponse:
         raise Http404("No such calendar.")
     now = timezone.now()
     follow_ups = selectors.calendar_follow_ups(feed.user, now=now)
-    body = follow_ups_ics(follow_ups, calendar_name=f"LeadHunter: {feed.user}", now=now)
+    body = follow_ups_ics(
+        follow_ups,
+        calendar_name=f"LeadHunter: {feed.user}",
+        now=now,
+        events=registered_events(feed.user, now),
+    )
     response = HttpResponse(body, content_type="text/calendar; charset=utf-8")
     response["Content-Disposition"] = 'inline; filename="leadhunter-follow-ups.ics"'
     # The URL is the credential: keep it out of shared caches and search engines.
@@ -43,8 +81,15 @@ def follow_up_feed(request: HttpRequest, token: str) -> HttpResponse:
     return response
 
 
-def follow_ups_ics(follow_ups: Iterable[FollowUp], *, calendar_name: str, now: datetime) -> str:
-    """A VCALENDAR with one 15-minute VEVENT per follow-up, times in UTC."""
+def follow_ups_ics(
+    follow_ups: Iterable[FollowUp],
+    *,
+    calendar_name: str,
+    now: datetime,
+    events: Iterable[CalendarEvent] = (),
+) -> str:
+    """A VCALENDAR with one 15-minute VEVENT per follow-up, and the registered apps' events,
+    times in UTC."""
     host = urlsplit(settings.SITE_URL).hostname or "leadhunter"
     calendar = icalendar.Calendar()
     calendar.add("VERSION", "2.0")
@@ -57,6 +102,8 @@ def follow_ups_ics(follow_ups: Iterable[FollowUp], *, calendar_name: str, now: d
     calendar.add("X-PUBLISHED-TTL", icalendar.vDuration(REFRESH))
     for follow_up in follow_ups:
         calendar.add_component(_event(follow_up, host=host, stamp=now.astimezone(UTC)))
+    for other in events:
+        calendar.add_component(_other_event(other, host=host, stamp=now.astimezone(UTC)))
     # Unsorted: the properties keep the order above, VERSION and PRODID first as apps expect.
     return calendar.to_ical(sorted=False).decode()
 
@@ -81,6 +128,21 @@ def _event(follow_up: FollowUp, *, host: str, stamp: datetime) -> icalendar.Even
     event.add("DESCRIPTION", _Text("\n".join(details)))
     event.add("URL", lead_url)
     event.add("TRANSP", "TRANSPARENT")
+    return event
+
+
+def _other_event(other: CalendarEvent, *, host: str, stamp: datetime) -> icalendar.Event:
+    event = icalendar.Event()
+    event.add("UID", f"{other.uid_key}@{host}")
+    event.add("DTSTAMP", stamp)
+    event.add("DTSTART", other.start.astimezone(UTC))
+    event.add("DTEND", other.end.astimezone(UTC))
+    event.add("SEQUENCE", other.sequence)
+    event.add("SUMMARY", _Text(other.summary))
+    event.add("DESCRIPTION", _Text(other.description))
+    event.add("URL", other.url)
+    # A meeting takes the time: busy, unlike a follow-up.
+    event.add("TRANSP", "OPAQUE")
     return event
 
 

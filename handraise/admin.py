@@ -1,12 +1,13 @@
 """Read-only admin: a sales manager sees the hand-raises that landed (with the consent the
-visitor gave and where it came from) and whether the salesperson's email went out."""
+visitor gave and where it came from) and whether the salesperson's email went out, and the
+meetings booked on the pages."""
 
 from __future__ import annotations
 
 from django.contrib import admin
 from django.http import HttpRequest
 
-from handraise.models import HandRaise
+from handraise.models import Booking, HandRaise
 
 
 @admin.register(HandRaise)
@@ -36,3 +37,15 @@ class HandRaiseAdmin(admin.ModelAdmin):
 
     def has_delete_permission(self, request: HttpRequest, obj: object = None) -> bool:
         return False
+
+
+@admin.register(Booking)
+class BookingAdmin(HandRaiseAdmin):
+    list_display = ("starts_at", "owner", "hand_raise", "visitor_time_zone", "cancelled_at")
+    list_filter = ("cancelled_at",)
+    list_select_related = ("owner", "hand_raise")
+    search_fields = ("hand_raise__name", "hand_raise__email", "owner__username")
+    date_hierarchy = "starts_at"
+    ordering = ("-starts_at", "-id")
+    raw_id_fields = ("hand_raise", "page")
+    exclude = ("cancel_token",)  # the visitor's credential: not shown even to managers

@@ -3,11 +3,14 @@
 from __future__ import annotations
 
 import time
+import zoneinfo
+from typing import Any
 
 from django import forms
 from django.core import signing
 
-from handraise.models import INTRO_MAX_LENGTH
+from handraise.models import INTRO_MAX_LENGTH, PublicPage
+from handraise.slots import WEEKDAYS
 
 NAME_MAX_LENGTH = 200
 COMPANY_MAX_LENGTH = 200
@@ -15,6 +18,8 @@ MESSAGE_MAX_LENGTH = 4000
 PHONE_MAX_LENGTH = 32
 EMBED_ORIGINS_MAX_LENGTH = 4000
 _STARTED_SALT = "handraise.form-started"
+# The zones a visitor may see the slots in (the browser's own is one of these).
+VISITOR_ZONES = frozenset(zoneinfo.available_timezones())
 
 
 def form_started_stamp(page_token: str, *, now: float | None = None) -> str:
@@ -80,3 +85,136 @@ class PublicPageForm(forms.Form):
         widget=forms.Textarea(attrs={"rows": 3}),
         help_text="One per line, like https://www.example.com. Other sites can't show it.",
     )
+
+
+class BookingSettingsForm(forms.Form):
+    """When the salesperson can be booked: per weekday a start and an end (both blank: not
+    that day), in their own time zone, and the rules every slot follows."""
+
+    booking_enabled = forms.BooleanField(
+        label="Let visitors book a meeting on my page", required=False
+    )
+    meeting_minutes = forms.IntegerField(
+        label="Meeting length (minutes)", min_value=10, max_value=240
+    )
+    buffer_minutes = forms.IntegerField(
+        label="Buffer between meetings (minutes)", min_value=0, max_value=120
+    )
+    booking_days_ahead = forms.IntegerField(
+        label="How far ahead visitors may book (days)", min_value=1, max_value=90
+    )
+    booking_notice_hours = forms.IntegerField(
+        label="Minimum notice (hours)", min_value=0, max_value=24 * 14
+    )
+
+    def __init__(self, *args: object, **kwargs: object) -> None:
+        super().__init__(*args, **kwargs)
+        for index, day in enumerate(WEEKDAYS):
+            for end, label in (("start", "from"), ("end", "to")):
+                self.fields[f"day{index}_{end}"] = forms.TimeField(
+                    label=f"{day} {label}",
+                    required=False,
+                    widget=forms.TimeInput(attrs={"type": "time"}, format="%H:%M"),
+                )
+
+    @property
+    def rule_fields(self) -> list[forms.BoundField]:
+        return [
+            self[name]
+            for name in (
+                "meeting_minutes",
+                "buffer_minutes",
+                "booking_days_ahead",
+                "booking_notice_hours",
+            )
+        ]
+
+    @property
+    def weekly_rows(self) -> list[tuple[str, forms.BoundField, forms.BoundField]]:
+        return [
+            (day, self[f"day{index}_start"], self[f"day{index}_end"])
+            for index, day in enumerate(WEEKDAYS)
+        ]
+
+    @staticmethod
+    def initial_for(page: PublicPage) -> dict[str, object]:
+        initial: dict[str, object] = {
+            name: getattr(page, name)
+            for name in (
+                "booking_enabled",
+                "meeting_minutes",
+                "buffer_minutes",
+                "booking_days_ahead",
+                "booking_notice_hours",
+            )
+        }
+        for index, hours in enumerate(page.booking_hours):
+            if hours:
+                initial[f"day{index}_start"], initial[f"day{index}_end"] = hours
+        return initial
+
+    def clean(self) -> dict[str, object]:
+        data = super().clean()
+        hours: list[list[str] | None] = []
+        for index, day in enumerate(WEEKDAYS):
+            start, end = data.get(f"day{index}_start"), data.get(f"day{index}_end")
+            if start is None and end is None:
+                hours.append(None)
+            elif start is None or end is None:
+                self.add_error(f"day{index}_start", f"{day}: give both times, or neither.")
+                hours.append(None)
+            elif end <= start:
+                self.add_error(f"day{index}_end", f"{day}: the end must be after the start.")
+                hours.append(None)
+            else:
+                hours.append([start.strftime("%H:%M"), end.strftime("%H:%M")])
+        data["booking_hours"] = hours
+        return data
+
+    def service_arguments(self) -> dict[str, Any]:
+        data = self.cleaned_data
+        return {
+            "booking_enabled": data["booking_enabled"],
+            "booking_hours": data["booking_hours"],
+            "meeting_minutes": data["meeting_minutes"],
+            "buffer_minutes": data["buffer_minutes"],
+            "booking_days_ahead": data["booking_days_ahead"],
+            "booking_notice_hours": data["booking_notice_hours"],
+        }
+
+
+class BookingForm(forms.Form):
+    """The visitor books a slot: who they are and what the meeting is about."""
+
+    start = forms.DateTimeField(widget=forms.HiddenInput)
+    tz = forms.CharField(widget=forms.HiddenInput, max_length=64)
+    name = forms.CharField(label="Your name", max_length=NAME_MAX_LENGTH)
+    email = forms.EmailField(label="Email", max_length=254)
+    company = forms.CharField(label="Company", max_length=COMPANY_MAX_LENGTH, required=False)
+    message = forms.CharField(
+        label="What would you like to talk about?",
+        max_length=MESSAGE_MAX_LENGTH,
+        required=False,
+        widget=forms.Textarea(attrs={"rows": 4}),
+    )
+    consent = forms.BooleanField(required=True)
+    website = forms.CharField(
+        label="Leave this empty",
+        required=False,
+        max_length=200,
+        widget=forms.TextInput(attrs={"tabindex": "-1", "autocomplete": "off"}),
+    )
+    started = forms.CharField(widget=forms.HiddenInput, max_length=200)
+
+    def __init__(self, *args: object, consent_text: str, **kwargs: object) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["consent"].label = consent_text
+        self.fields["name"].widget.attrs["autocomplete"] = "name"
+        self.fields["email"].widget.attrs["autocomplete"] = "email"
+        self.fields["company"].widget.attrs["autocomplete"] = "organization"
+
+    def clean_tz(self) -> str:
+        zone = self.cleaned_data["tz"]
+        if zone not in VISITOR_ZONES:
+            raise forms.ValidationError("Unknown time zone.")
+        return zone

@@ -12,6 +12,7 @@ from __future__ import annotations
 import secrets
 
 from django.conf import settings
+from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 from django.db.models import Q
 
@@ -24,6 +25,11 @@ INTRO_MAX_LENGTH = 2000
 
 def new_page_token() -> str:
     return secrets.token_urlsafe(TOKEN_BYTES)
+
+
+def default_booking_hours() -> list[list[str] | None]:
+    """Monday to Friday, 9:00 to 17:00; no weekend."""
+    return [["09:00", "17:00"]] * 5 + [None, None]
 
 
 class PublicPage(models.Model):
@@ -41,6 +47,25 @@ class PublicPage(models.Model):
     )
     booking_enabled = models.BooleanField(
         default=False, help_text="Show bookable slots on the page."
+    )
+    # Weekly availability, in the owner's own time zone (User.time_zone): for each weekday,
+    # Monday first, ["HH:MM", "HH:MM"] or null (not bookable that day). See handraise/slots.py.
+    booking_hours = models.JSONField(default=default_booking_hours, blank=True)
+    meeting_minutes = models.PositiveSmallIntegerField(
+        "meeting length (minutes)",
+        default=30,
+        validators=[MinValueValidator(10), MaxValueValidator(240)],
+    )
+    buffer_minutes = models.PositiveSmallIntegerField(
+        "buffer between meetings (minutes)",
+        default=10,
+        validators=[MaxValueValidator(120)],
+    )
+    booking_days_ahead = models.PositiveSmallIntegerField(
+        "how far ahead (days)", default=14, validators=[MinValueValidator(1), MaxValueValidator(90)]
+    )
+    booking_notice_hours = models.PositiveSmallIntegerField(
+        "minimum notice (hours)", default=12, validators=[MaxValueValidator(24 * 14)]
     )
     embed_origins = models.TextField(
         "sites that may embed the form",
@@ -129,3 +154,93 @@ class HandRaise(models.Model):
     def lead(self) -> Lead:
         """The lead this hand-raise landed on (through its activity: it follows a merge)."""
         return self.activity.lead
+
+
+def new_cancel_token() -> str:
+    return secrets.token_urlsafe(TOKEN_BYTES)
+
+
+class Booking(models.Model):
+    """A meeting a visitor booked on the page: one slot of the owner's, held by the database.
+
+    Two visitors racing for one slot: the partial unique constraint lets exactly one insert
+    win; a cancelled booking leaves the slot free again. The visitor manages it (sees what was
+    stored, cancels, asks for erasure) at an unguessable cancel token.
+    """
+
+    page = models.ForeignKey(PublicPage, on_delete=models.CASCADE, related_name="bookings")
+    owner = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="bookings"
+    )
+    # Set in the same transaction as the booking (services.booking_create); it goes with the
+    # hand-raise, so erasing the lead erases the booking too.
+    hand_raise = models.OneToOneField(
+        HandRaise, on_delete=models.CASCADE, related_name="booking", null=True, blank=True
+    )
+    starts_at = models.DateTimeField()
+    ends_at = models.DateTimeField()
+    visitor_time_zone = models.CharField(max_length=64, default="UTC")
+    cancel_token = models.CharField(max_length=64, unique=True, default=new_cancel_token)
+    cancelled_at = models.DateTimeField(null=True, blank=True)
+    erasure_requested_at = models.DateTimeField(null=True, blank=True)
+    # The invite's SEQUENCE (RFC 5546): a cancellation is the same event, one step later.
+    sequence = models.PositiveSmallIntegerField(default=0)
+    created_at = models.DateTimeField()
+
+    class Meta:
+        ordering = ["starts_at", "id"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["owner", "starts_at"],
+                condition=Q(cancelled_at__isnull=True),
+                name="one_booking_per_owner_start",
+            ),  # also the index the busy-time and feed reads use
+            models.CheckConstraint(
+                condition=Q(ends_at__gt=models.F("starts_at")), name="booking_ends_after_start"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"Booking {self.starts_at:%Y-%m-%d %H:%M} UTC with {self.owner}"
+
+    @property
+    def is_cancelled(self) -> bool:
+        return self.cancelled_at is not None
+
+
+class BookingEmailPurpose(models.TextChoices):
+    VISITOR_INVITE = "visitor_invite", "Invite to the visitor"
+    OWNER_CANCEL = "owner_cancel", "Cancellation to the salesperson"
+    VISITOR_CANCEL = "visitor_cancel", "Cancellation to the visitor"
+
+
+class BookingEmail(models.Model):
+    """An email about a booking, as an outbox row: claimed, sent and settled once (see
+    handraise/booking_emails.py). The salesperson's invite rides on the hand-raise email."""
+
+    booking = models.ForeignKey(Booking, on_delete=models.CASCADE, related_name="emails")
+    purpose = models.CharField(max_length=20, choices=BookingEmailPurpose.choices)
+    status = models.CharField(
+        max_length=10, choices=NotifyStatus.choices, default=NotifyStatus.PENDING
+    )
+    attempts = models.PositiveSmallIntegerField(default=0)
+    next_attempt_at = models.DateTimeField()
+    claimed_at = models.DateTimeField(null=True, blank=True)
+    sent_at = models.DateTimeField(null=True, blank=True)
+    last_error = models.TextField(blank=True)
+    created_at = models.DateTimeField()
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["booking", "purpose"], name="one_email_per_purpose"),
+        ]
+        indexes = [
+            models.Index(
+                fields=["next_attempt_at"],
+                condition=Q(status__in=["pending", "sending"]),
+                name="bookingemail_unsent",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.get_purpose_display()} · {self.booking_id}"

@@ -25,7 +25,8 @@ from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils import timezone
 
-from handraise.models import HandRaise, NotifyStatus
+from handraise import booking_emails
+from handraise.models import Booking, HandRaise, NotifyStatus
 from reminders.emails import one_line
 from reminders.services import backoff
 
@@ -128,6 +129,7 @@ def hand_raise_email(hand_raise: HandRaise) -> EmailMultiAlternatives:
     owner = hand_raise.page.owner
     lead = hand_raise.activity.lead
     verb = "booked a meeting" if hand_raise.kind == "booked_meeting" else "asked for info"
+    booking = Booking.objects.filter(hand_raise=hand_raise).select_related("owner").first()
     context = {
         "user": owner,
         "hand_raise": hand_raise,
@@ -136,6 +138,7 @@ def hand_raise_email(hand_raise: HandRaise) -> EmailMultiAlternatives:
         "lead_url": settings.SITE_URL + reverse("lead-detail", args=[lead.pk]),
         "open_url": settings.SITE_URL + reverse("today"),
         "time_zone": owner.time_zone,
+        "booking": booking,
     }
     domain = urlsplit(settings.SITE_URL).hostname or "leadhunter.localhost"
     message = EmailMultiAlternatives(
@@ -152,4 +155,7 @@ def hand_raise_email(hand_raise: HandRaise) -> EmailMultiAlternatives:
     message.attach_alternative(
         render_to_string("handraise/email/hand_raise.html", context), "text/html"
     )
+    if booking is not None:
+        booking.hand_raise = hand_raise
+        booking_emails.attach_invite(message, booking, method="REQUEST", now=timezone.now())
     return message

@@ -14,26 +14,28 @@ A hand-raise lands in one transaction (`hand_raise_land`):
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import datetime, timedelta
 from urllib.parse import urlsplit
 
 from django.core.exceptions import ValidationError
-from django.db import transaction
+from django.db import IntegrityError, transaction
 from django.utils import timezone
 
 from accounts.models import User
-from handraise import notify
+from handraise import booking_emails, notify, selectors, slots
 from handraise.models import (
     HAND_RAISE_KIND_CHOICES,
+    Booking,
+    BookingEmailPurpose,
     Channel,
     HandRaise,
     PublicPage,
     new_page_token,
 )
 from icp.rescoring import leads_rescore_now
-from leads.models import FollowUpKind, Lead, Source, Stage
+from leads.models import ActivityKind, FollowUpKind, Lead, Source, Stage
 from leads.normalize import normalize_email
-from leads.services import NextStep, activity_log, lead_create
+from leads.services import NextStep, activity_log, follow_up_schedule, lead_create
 
 # The follow-up's note is what Today shows beside the row: the start of the visitor's message.
 NOTE_MAX_LENGTH = 200
@@ -59,6 +61,34 @@ def public_page_update(
     page.embed_origins = "\n".join(embed_origins_clean(embed_origins))
     if booking_enabled is not None:
         page.booking_enabled = booking_enabled
+    page.full_clean()
+    page.save()
+    return page
+
+
+@transaction.atomic
+def public_page_booking_update(
+    *,
+    page: PublicPage,
+    booking_enabled: bool,
+    booking_hours: list[list[str] | None],
+    meeting_minutes: int,
+    buffer_minutes: int,
+    booking_days_ahead: int,
+    booking_notice_hours: int,
+) -> PublicPage:
+    """Save when the salesperson can be booked (in their own time zone) and turn booking on/off."""
+    try:
+        slots.parse_hours(booking_hours)
+    except (TypeError, ValueError) as error:
+        raise ValidationError({"booking_hours": str(error)}) from error
+    page = PublicPage.objects.select_for_update().get(pk=page.pk)
+    page.booking_enabled = booking_enabled
+    page.booking_hours = booking_hours
+    page.meeting_minutes = meeting_minutes
+    page.buffer_minutes = buffer_minutes
+    page.booking_days_ahead = booking_days_ahead
+    page.booking_notice_hours = booking_notice_hours
     page.full_clean()
     page.save()
     return page
@@ -136,13 +166,15 @@ def hand_raise_land(
     ip: str,
     user_agent: str = "",
     channel: str = Channel.PAGE,
+    note_prefix: str = "",
     now: datetime | None = None,
 ) -> HandRaise:
     """Land one submission or booking as a hand-raise on the page owner's leads.
 
     Matched by email to the owner's lead (never a duplicate), else a new Hand-raiser lead in
-    Engaged; the signal `kind` is logged on it, a "Respond to hand-raise" follow-up is due now,
-    the lead is rescored, and the email to the owner is queued for after commit.
+    Engaged; the signal `kind` is logged on it, a "Respond to hand-raise" follow-up is due now
+    (its note, shown on Today, is `note_prefix` and the start of the message), the lead is
+    rescored, and the email to the owner is queued for after commit.
     """
     now = now or timezone.now()
     if kind not in dict(HAND_RAISE_KIND_CHOICES):
@@ -188,7 +220,7 @@ def hand_raise_land(
         next_step=NextStep(
             kind=FollowUpKind.RESPOND,
             due_at=waiting.due_at if waiting else now,
-            note=_note(hand_raise),
+            note=_note(hand_raise, prefix=note_prefix),
         ),
         now=now,
     )
@@ -229,8 +261,132 @@ def _activity_text(hand_raise: HandRaise) -> str:
     return "\n\n".join(lines)
 
 
-def _note(hand_raise: HandRaise) -> str:
+def _note(hand_raise: HandRaise, *, prefix: str = "") -> str:
     text = " ".join(hand_raise.message.split())
+    if prefix:
+        text = f"{prefix}: {text}" if text else prefix
     if len(text) > NOTE_MAX_LENGTH:
         text = text[: NOTE_MAX_LENGTH - 1].rstrip() + "…"
     return text
+
+
+# --- Bookings ------------------------------------------------------------------------------
+
+
+class SlotTaken(ValidationError):
+    """The slot is no longer free: another visitor took it first, or it went out of range."""
+
+    def __init__(self) -> None:
+        super().__init__("That time was just taken, pick another.", code="slot_taken")
+
+
+@transaction.atomic
+def booking_create(
+    *,
+    page: PublicPage,
+    starts_at: datetime,
+    visitor_time_zone: str,
+    name: str,
+    email: str,
+    company: str = "",
+    message: str = "",
+    consent_text: str,
+    ip: str,
+    user_agent: str = "",
+    now: datetime | None = None,
+) -> Booking:
+    """Book one of the page's free slots and land it as a "Booked a meeting" hand-raise.
+
+    One transaction: the booking row first (the partial unique constraint on owner + start is
+    what lets exactly one of two racing visitors through; the loser waits for the winner's
+    commit, then fails here and writes nothing), then the hand-raise through `hand_raise_land`,
+    then the visitor's invite in the outbox. The salesperson's invite rides on the hand-raise
+    email. Raises SlotTaken when the slot is not (or no longer) free.
+    """
+    now = now or timezone.now()
+    page = PublicPage.objects.select_related("owner").get(pk=page.pk)
+    if not page.booking_enabled:
+        raise ValidationError("This page does not take bookings.")
+    if not selectors.slot_is_free(page, start=starts_at, now=now):
+        raise SlotTaken
+    booking = Booking(
+        page=page,
+        owner=page.owner,
+        starts_at=starts_at,
+        ends_at=starts_at + timedelta(minutes=page.meeting_minutes),
+        visitor_time_zone=visitor_time_zone,
+        created_at=now,
+    )
+    try:
+        with transaction.atomic():
+            booking.save()
+    except IntegrityError as error:
+        raise SlotTaken from error
+    hand_raise = hand_raise_land(
+        page=page,
+        name=name,
+        email=email,
+        company=company,
+        message=message,
+        kind=ActivityKind.BOOKED_MEETING,
+        consent_text=consent_text,
+        ip=ip,
+        user_agent=user_agent,
+        channel=Channel.BOOKING,
+        note_prefix=f"Booked a meeting for {_owner_time(starts_at, page.owner)}",
+        now=now,
+    )
+    booking.hand_raise = hand_raise
+    booking.save(update_fields=["hand_raise"])
+    booking_emails.booking_email_plan(
+        booking=booking, purpose=BookingEmailPurpose.VISITOR_INVITE, now=now
+    )
+    return booking
+
+
+def _owner_time(moment: datetime, owner: User) -> str:
+    local = moment.astimezone(owner.zone)
+    return f"{local:%a} {local.day} {local:%b, %H:%M}"
+
+
+@transaction.atomic
+def booking_cancel(*, booking: Booking, now: datetime | None = None) -> Booking:
+    """The visitor cancels: the slot is free again, and both sides get a cancellation
+    (METHOD:CANCEL, the invite's next SEQUENCE) that takes it out of their calendars.
+    Cancelling twice does nothing more."""
+    now = now or timezone.now()
+    booking = Booking.objects.select_for_update().get(pk=booking.pk)
+    if booking.cancelled_at is not None:
+        return booking
+    booking.cancelled_at = now
+    booking.sequence += 1
+    booking.save(update_fields=["cancelled_at", "sequence"])
+    for purpose in (BookingEmailPurpose.OWNER_CANCEL, BookingEmailPurpose.VISITOR_CANCEL):
+        booking_emails.booking_email_plan(booking=booking, purpose=purpose, now=now)
+    return booking
+
+
+@transaction.atomic
+def booking_request_erasure(*, booking: Booking, now: datetime | None = None) -> Booking:
+    """The visitor asks for their data to be erased: a follow-up due now on their lead, so it
+    is on the owner's Today, pointing at the lead's Erase page. Asked twice, planned once."""
+    now = now or timezone.now()
+    booking = (
+        Booking.objects.select_for_update(of=("self",))
+        .select_related("owner", "hand_raise__activity__lead")
+        .get(pk=booking.pk)
+    )
+    if booking.erasure_requested_at is not None or booking.hand_raise is None:
+        return booking
+    hand_raise = booking.hand_raise
+    follow_up_schedule(
+        lead=hand_raise.activity.lead,
+        user=booking.owner,
+        due_at=now,
+        kind=FollowUpKind.CUSTOM,
+        note=f"Erasure requested by {hand_raise.name[:80]} <{hand_raise.email[:80]}>: "
+        "erase this lead (Erase on the lead page)",
+    )
+    booking.erasure_requested_at = now
+    booking.save(update_fields=["erasure_requested_at"])
+    return booking

@@ -8,6 +8,12 @@ rate limits in the cache, and size limits on the request and every field.
 
 from __future__ import annotations
 
+from collections.abc import Iterable
+from datetime import date, datetime, timedelta
+from itertools import groupby
+from typing import Any
+from zoneinfo import ZoneInfo
+
 from csp.constants import NONE
 from django.conf import settings
 from django.contrib import messages
@@ -16,15 +22,25 @@ from django.core.exceptions import ValidationError
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
+from django.utils import timezone
 from django.views.decorators.clickjacking import xframe_options_exempt
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_http_methods, require_POST
 
 from accounts.http import AuthenticatedHttpRequest
 from accounts.lockout import client_ip
-from handraise import services
-from handraise.forms import HandRaiseForm, PublicPageForm, form_started_age, form_started_stamp
-from handraise.models import Channel, PublicPage
+from accounts.models import TIME_ZONE_CHOICES
+from handraise import selectors, services
+from handraise.forms import (
+    VISITOR_ZONES,
+    BookingForm,
+    BookingSettingsForm,
+    HandRaiseForm,
+    PublicPageForm,
+    form_started_age,
+    form_started_stamp,
+)
+from handraise.models import Booking, Channel, PublicPage
 from handraise.throttle import throttle_hit
 from leadhunter.forms import add_service_errors
 from leads.models import ActivityKind
@@ -123,7 +139,8 @@ def _form_view(request: HttpRequest, page: PublicPage, *, channel: str) -> HttpR
         form = HandRaiseForm(
             consent_text=consent, initial={"started": form_started_stamp(page.token)}
         )
-        return render(request, template, _context(page, form=form, embedded=embedded))
+        extra = {} if embedded else _booking_context(request, page)
+        return render(request, template, _context(page, form=form, embedded=embedded, **extra))
 
     refused = _refused(request, page)
     if refused is not None:
@@ -159,10 +176,13 @@ def _form_view(request: HttpRequest, page: PublicPage, *, channel: str) -> HttpR
     form.data = data
     if problem is not None and not form.errors:
         form.add_error(None, problem)
-    return render(request, template, _context(page, form=form, embedded=embedded), status=422)
+    extra = {} if embedded else _booking_context(request, page)
+    return render(
+        request, template, _context(page, form=form, embedded=embedded, **extra), status=422
+    )
 
 
-def _too_fast_or_stale(form: HandRaiseForm, page: PublicPage) -> str | None:
+def _too_fast_or_stale(form: HandRaiseForm | BookingForm, page: PublicPage) -> str | None:
     age = form_started_age(
         form.data.get("started", ""), page.token, max_age=settings.HAND_RAISE_FORM_MAX_AGE
     )
@@ -207,6 +227,205 @@ def _refused(request: HttpRequest, page: PublicPage) -> HttpResponse | None:
     return response
 
 
+# --- Booking a meeting ---------------------------------------------------------------------
+
+
+def _visitor_zone(request: HttpRequest, page: PublicPage) -> tuple[str, bool]:
+    """The zone to show times in: the `tz` asked for (the browser's, or one the visitor chose),
+    else the owner's (without JavaScript). The flag says whether the visitor asked."""
+    asked = request.GET.get("tz", "") if request.method == "GET" else request.POST.get("tz", "")
+    if asked in VISITOR_ZONES:
+        return asked, True
+    return page.owner.time_zone, False
+
+
+def slot_days(starts: Iterable[datetime], zone_name: str) -> list[tuple[date, list[dict]]]:
+    """The free slots grouped by the visitor's local day, each with its UTC value and its
+    local time."""
+    zone = ZoneInfo(zone_name)
+    slots: list[dict[str, Any]] = [
+        {"value": start.strftime("%Y-%m-%dT%H:%MZ"), "local": start.astimezone(zone)}
+        for start in starts
+    ]
+    return [
+        (day, list(group)) for day, group in groupby(slots, key=lambda slot: slot["local"].date())
+    ]
+
+
+def _booking_context(request: HttpRequest, page: PublicPage, **extra: object) -> dict:
+    if not page.booking_enabled:
+        return {}
+    zone_name, asked = _visitor_zone(request, page)
+    return {
+        "booking_zone": zone_name,
+        "booking_zone_asked": asked,
+        "booking_days": slot_days(selectors.free_slots_of(page, now=timezone.now()), zone_name),
+        "zone_choices": TIME_ZONE_CHOICES,
+        "owner_zone": page.owner.time_zone,
+        **extra,
+    }
+
+
+def _page_with_slots(request: HttpRequest, page: PublicPage, *, error: str, status: int):
+    form = HandRaiseForm(
+        consent_text=consent_text(page), initial={"started": form_started_stamp(page.token)}
+    )
+    extra = _booking_context(request, page, booking_error=error)
+    return render(
+        request, "handraise/public_page.html", _context(page, form=form, **extra), status=status
+    )
+
+
+@login_not_required
+@csrf_exempt
+@require_http_methods(["GET", "POST"])
+def booking_new(request: HttpRequest, token: str) -> HttpResponse:
+    """The visitor picked a slot: who they are, then the booking (or "just taken")."""
+    page = _page_or_404(token)
+    if not page.booking_enabled:
+        raise Http404("This page takes no bookings.")
+    consent = consent_text(page)
+    zone_name, _asked = _visitor_zone(request, page)
+    if request.method != "POST":
+        form = BookingForm(
+            consent_text=consent,
+            initial={
+                "start": request.GET.get("start", ""),
+                "tz": zone_name,
+                "started": form_started_stamp(page.token),
+            },
+        )
+        start = _slot_start(request.GET.get("start", ""))
+        if start is None or not selectors.slot_is_free(page, start=start, now=timezone.now()):
+            return _page_with_slots(
+                request, page, error="That time is no longer free, pick another.", status=200
+            )
+        return _booking_form(request, page, form, start=start, zone_name=zone_name)
+
+    refused = _refused(request, page)
+    if refused is not None:
+        return refused
+    form = BookingForm(request.POST, consent_text=consent)
+    if form.is_valid() and form.cleaned_data["website"]:
+        return redirect("public-page-thanks", token=page.token)
+    problem = _too_fast_or_stale(form, page)
+    if form.is_valid() and problem is None:
+        data = form.cleaned_data
+        try:
+            booking = services.booking_create(
+                page=page,
+                starts_at=data["start"],
+                visitor_time_zone=data["tz"],
+                name=data["name"],
+                email=data["email"],
+                company=data["company"],
+                message=data["message"],
+                consent_text=consent,
+                ip=client_ip(request) or "",
+                user_agent=request.headers.get("User-Agent", ""),
+            )
+        except services.SlotTaken as error:
+            return _page_with_slots(request, page, error=error.messages[0], status=409)
+        except ValidationError as error:
+            add_service_errors(form, error)
+        else:
+            return redirect("booking-confirmed", cancel_token=booking.cancel_token)
+    data = request.POST.copy()
+    data["started"] = form_started_stamp(page.token)
+    form.data = data
+    if problem is not None and not form.errors:
+        form.add_error(None, problem)
+    start = form.cleaned_data.get("start") if hasattr(form, "cleaned_data") else None
+    if start is None:
+        return _page_with_slots(request, page, error="Please pick a time.", status=422)
+    return _booking_form(request, page, form, start=start, zone_name=zone_name, status=422)
+
+
+def _slot_start(value: str) -> datetime | None:
+    try:
+        return BookingForm.base_fields["start"].clean(value)
+    except ValidationError:
+        return None
+
+
+def _booking_form(
+    request: HttpRequest,
+    page: PublicPage,
+    form: BookingForm,
+    *,
+    start: datetime,
+    zone_name: str,
+    status: int = 200,
+) -> HttpResponse:
+    zone = ZoneInfo(zone_name)
+    context = _context(
+        page,
+        form=form,
+        starts_local=start.astimezone(zone),
+        ends_local=(start + timedelta(minutes=page.meeting_minutes)).astimezone(zone),
+        booking_zone=zone_name,
+        title=f"Book a meeting · {owner_name(page)}",
+    )
+    return render(request, "handraise/booking_new.html", context, status=status)
+
+
+def _booking_or_404(cancel_token: str) -> Booking:
+    booking = selectors.booking_for_cancel_token(cancel_token)
+    if booking is None or booking.hand_raise is None:
+        raise Http404("No such booking.")
+    return booking
+
+
+def _booking_page_context(booking: Booking, **extra: object) -> dict[str, object]:
+    zone = ZoneInfo(booking.visitor_time_zone)
+    return {
+        **_context(booking.page),
+        "booking": booking,
+        "hand_raise": booking.hand_raise,
+        "starts_local": booking.starts_at.astimezone(zone),
+        "ends_local": booking.ends_at.astimezone(zone),
+        "booking_zone": booking.visitor_time_zone,
+        **extra,
+    }
+
+
+@login_not_required
+@require_http_methods(["GET"])
+def booking_confirmed(request: HttpRequest, cancel_token: str) -> HttpResponse:
+    booking = _booking_or_404(cancel_token)
+    return render(request, "handraise/booking_confirmed.html", _booking_page_context(booking))
+
+
+@login_not_required
+@require_http_methods(["GET"])
+def booking_manage(request: HttpRequest, cancel_token: str) -> HttpResponse:
+    """The cancel link's page: the booking, everything stored about the visitor, Cancel, and
+    a request to erase it all."""
+    booking = _booking_or_404(cancel_token)
+    context = _booking_page_context(booking, title=f"Your booking · {owner_name(booking.page)}")
+    return render(request, "handraise/booking_manage.html", context)
+
+
+@login_not_required
+@require_POST
+def booking_cancel(request: HttpRequest, cancel_token: str) -> HttpResponse:
+    booking = _booking_or_404(cancel_token)
+    services.booking_cancel(booking=booking)
+    messages.success(request, "Your meeting is cancelled.")
+    return redirect("booking-manage", cancel_token=cancel_token)
+
+
+@login_not_required
+@require_POST
+def booking_erase(request: HttpRequest, cancel_token: str) -> HttpResponse:
+    booking = _booking_or_404(cancel_token)
+    services.booking_request_erasure(booking=booking)
+    messages.success(
+        request, f"Your request is with {owner_name(booking.page)}, who will erase your data."
+    )
+    return redirect("booking-manage", cancel_token=cancel_token)
+
+
 # --- The salesperson's side ----------------------------------------------------------------
 
 
@@ -228,12 +447,28 @@ def public_page_settings(request: AuthenticatedHttpRequest) -> HttpResponse:
     else:
         form = PublicPageForm(initial={"intro": page.intro, "embed_origins": page.embed_origins})
         status = 200
+    return _settings_page(request, page, form=form, status=status)
+
+
+def _settings_page(
+    request: HttpRequest,
+    page: PublicPage,
+    *,
+    form: PublicPageForm | None = None,
+    booking_form: BookingSettingsForm | None = None,
+    status: int = 200,
+) -> HttpResponse:
+    if form is None:
+        form = PublicPageForm(initial={"intro": page.intro, "embed_origins": page.embed_origins})
+    if booking_form is None:
+        booking_form = BookingSettingsForm(initial=BookingSettingsForm.initial_for(page))
     page_url = request.build_absolute_uri(reverse("public-page", args=[page.token]))
     embed_url = request.build_absolute_uri(reverse("public-page-embed", args=[page.token]))
     context = {
         "title": "Public page",
         "page": page,
         "form": form,
+        "booking_form": booking_form,
         "page_url": page_url,
         "embed_url": embed_url,
         "embed_snippet": (
@@ -242,6 +477,22 @@ def public_page_settings(request: AuthenticatedHttpRequest) -> HttpResponse:
         ),
     }
     return render(request, "handraise/public_page_settings.html", context, status=status)
+
+
+@require_POST
+def public_page_booking_settings(request: AuthenticatedHttpRequest) -> HttpResponse:
+    """Settings → Public page → Bookings: the weekly hours and the rules, booking on or off."""
+    page = services.public_page_for(owner=request.user)
+    booking_form = BookingSettingsForm(request.POST)
+    if booking_form.is_valid():
+        try:
+            services.public_page_booking_update(page=page, **booking_form.service_arguments())
+        except ValidationError as error:
+            add_service_errors(booking_form, error)
+        else:
+            messages.success(request, "Booking settings saved.")
+            return redirect(reverse("public-page-settings") + "#booking-title")
+    return _settings_page(request, page, booking_form=booking_form, status=422)
 
 
 @require_POST

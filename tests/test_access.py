@@ -63,6 +63,13 @@ PUBLIC = {
     "public-page-thanks",
     "public-page-embed",
     "public-page-embed-thanks",
+    # p/<token>/book/: booking a slot on that page; p/booking/<cancel_token>/…: the visitor's
+    # own booking, the unguessable cancel token is the credential
+    "booking-new",
+    "booking-confirmed",
+    "booking-manage",
+    "booking-cancel",
+    "booking-erase",
 }
 # Sales managers' pages about the team: any person by id, no ownership to check; everyone
 # else gets 403 (test_manager_pages_refuse_salespeople).
@@ -79,6 +86,7 @@ SAMPLE_VALUES = {
     "stage": "new",
     "slug": "sources",
     "token": "not-a-real-token",
+    "cancel_token": "not-a-real-token",
     "path": "no-such-endpoint/",
 }
 # Which object an id argument is about: the `pk` of a URL by its name's prefix (the longest

@@ -20,6 +20,7 @@ from django.utils.crypto import get_random_string
 
 from api import services as api_services
 from api.models import ApiToken
+from handraise.models import PublicPage
 from handraise.services import public_page_for
 from leads.models import Lead
 from reminders import links
@@ -56,11 +57,12 @@ FORM_PAGES = {
     "public-page-settings",  # GET: Settings → Public page, its form
     "public-page",  # GET: a salesperson's public page with its form (anonymous)
     "public-page-embed",  # GET: the same form, for a frame on another site
+    "booking-new",  # GET: the form for the slot picked on a public page (anonymous)
 }
 # Anonymous forms posted from other sites (a frame, where the browser sends no cookie): no
 # CSRF token to check. A signed form stamp, a honeypot and rate limits guard them instead
 # (handraise/views.py); they act for no logged-in user.
-CSRF_EXEMPT = {"public-page", "public-page-embed"}
+CSRF_EXEMPT = {"public-page", "public-page-embed", "booking-new"}
 # An API route answers GET (read) and POST (create) on the same URL, by design of REST.
 API_PREFIX = "api/v1/"
 
@@ -124,6 +126,7 @@ def test_the_public_forms_take_a_post_without_a_csrf_token(salesperson, fresh_ca
     """The control for CSRF_EXEMPT: each really is an anonymous public form (a bad submission
     comes back with its errors, 422, rather than a CSRF 403)."""
     page = public_page_for(owner=salesperson)
+    PublicPage.objects.filter(pk=page.pk).update(booking_enabled=True)  # booking-new needs it
     browser = Client(enforce_csrf_checks=True)
 
     response = browser.post(reverse(name, args=[page.token]), {"name": "Dana"})
@@ -181,7 +184,9 @@ def test_the_form_pages_listed_do_take_get_and_post(
         source = ReferralSourceFactory(owner=salesperson)
         url = urlsplit(make_link(salesperson, links.REFERRAL_ASKED, source.pk)).path
     if name in CSRF_EXEMPT:  # the walk's sample token is no page's (404)
-        url = reverse(name, args=[public_page_for(owner=salesperson).token])
+        page = public_page_for(owner=salesperson)
+        PublicPage.objects.filter(pk=page.pk).update(booking_enabled=True)  # for booking-new
+        url = reverse(name, args=[page.token])
     client.force_login(manager if name in MANAGER_ONLY else salesperson)
 
     get = client.get(url).status_code
