@@ -3,7 +3,7 @@ from __future__ import annotations
 from django.contrib import admin
 from django.urls import include, path
 
-from leadhunter import views
+from ops import views as ops_views
 
 handler400 = "leadhunter.errors.bad_request"
 handler404 = "leadhunter.errors.page_not_found"
@@ -32,5 +32,5 @@ urlpatterns = [
     path("p/", include("handraise.urls")),
     path("api/v1/", include("api.urls")),
     path("calendar/", include("api.calendar_urls")),
-    path("healthz", views.healthz, name="healthz"),
+    path("healthz", ops_views.healthz, name="healthz"),
 ]

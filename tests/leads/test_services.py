@@ -769,3 +769,30 @@ class TestDoneWithATouchAndSnoozeUntil:
             services.follow_up_snooze(
                 follow_up=pending(lead), user=salesperson, until=date.fromisoformat(day)
             )
+
+
+@pytest.mark.django_db
+def test_a_lead_created_with_a_company_name_finds_that_company_or_creates_it(salesperson):
+    acme = CompanyFactory(owner=salesperson, name="Acme GmbH")
+
+    at_acme = services.lead_create(owner=salesperson, first_name="Ada", company_name="acme gmbh")
+    at_new = services.lead_create(owner=salesperson, first_name="Bo", company_name="Brand New Ltd")
+    without = services.lead_create(owner=salesperson, first_name="Cy", company_name="")
+
+    assert at_acme.company_id == acme.pk
+    assert at_new.company.name == "Brand New Ltd"
+    assert at_new.company.owner_id == salesperson.pk
+    assert without.company_id is None
+
+
+@pytest.mark.django_db
+def test_deleting_a_lead_keeps_the_referral_source_made_from_it(salesperson):
+    lead = services.lead_create(owner=salesperson, first_name="Dana", last_name="Smith")
+    services.lead_change_stage(lead=lead, to_stage="won", user=salesperson)
+    source = ReferralSource.objects.get(lead=lead)
+
+    services.lead_delete(lead=lead, user=salesperson)
+
+    assert not Lead.objects.filter(pk=lead.pk).exists()
+    source.refresh_from_db()
+    assert (source.name, source.lead_id) == ("Dana Smith", None)
