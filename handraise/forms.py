@@ -40,16 +40,11 @@ def form_started_age(stamp: str, page_token: str, *, max_age: int) -> float | No
     return max(0.0, time.time() - float(started.get("at", 0)))
 
 
-class HandRaiseForm(forms.Form):
-    name = forms.CharField(label="Your name", max_length=NAME_MAX_LENGTH)
-    email = forms.EmailField(label="Email", max_length=254)
-    company = forms.CharField(label="Company", max_length=COMPANY_MAX_LENGTH)
-    phone = forms.CharField(label="Phone (optional)", max_length=PHONE_MAX_LENGTH, required=False)
-    message = forms.CharField(
-        label="What do you need?",
-        max_length=MESSAGE_MAX_LENGTH,
-        widget=forms.Textarea(attrs={"rows": 5}),
-    )
+class VisitorForm(forms.Form):
+    """What every public form asks of a visitor besides its own fields: consent to the text the
+    salesperson's page shows, a honeypot and the signed time the form was shown (fill time).
+    Subclasses declare name, email and company."""
+
     consent = forms.BooleanField(required=True)
     # The honeypot: hidden from people (off-screen, out of the tab order), filled by bots.
     website = forms.CharField(
@@ -66,6 +61,21 @@ class HandRaiseForm(forms.Form):
         self.fields["name"].widget.attrs["autocomplete"] = "name"
         self.fields["email"].widget.attrs["autocomplete"] = "email"
         self.fields["company"].widget.attrs["autocomplete"] = "organization"
+
+
+class HandRaiseForm(VisitorForm):
+    name = forms.CharField(label="Your name", max_length=NAME_MAX_LENGTH)
+    email = forms.EmailField(label="Email", max_length=254)
+    company = forms.CharField(label="Company", max_length=COMPANY_MAX_LENGTH)
+    phone = forms.CharField(label="Phone (optional)", max_length=PHONE_MAX_LENGTH, required=False)
+    message = forms.CharField(
+        label="What do you need?",
+        max_length=MESSAGE_MAX_LENGTH,
+        widget=forms.Textarea(attrs={"rows": 5}),
+    )
+
+    def __init__(self, *args: object, consent_text: str, **kwargs: object) -> None:
+        super().__init__(*args, consent_text=consent_text, **kwargs)
         self.fields["phone"].widget.attrs["autocomplete"] = "tel"
         self.fields["phone"].widget.input_type = "tel"
 
@@ -183,7 +193,7 @@ class BookingSettingsForm(forms.Form):
         }
 
 
-class BookingForm(forms.Form):
+class BookingForm(VisitorForm):
     """The visitor books a slot: who they are and what the meeting is about."""
 
     start = forms.DateTimeField(widget=forms.HiddenInput)
@@ -197,21 +207,6 @@ class BookingForm(forms.Form):
         required=False,
         widget=forms.Textarea(attrs={"rows": 4}),
     )
-    consent = forms.BooleanField(required=True)
-    website = forms.CharField(
-        label="Leave this empty",
-        required=False,
-        max_length=200,
-        widget=forms.TextInput(attrs={"tabindex": "-1", "autocomplete": "off"}),
-    )
-    started = forms.CharField(widget=forms.HiddenInput, max_length=200)
-
-    def __init__(self, *args: object, consent_text: str, **kwargs: object) -> None:
-        super().__init__(*args, **kwargs)
-        self.fields["consent"].label = consent_text
-        self.fields["name"].widget.attrs["autocomplete"] = "name"
-        self.fields["email"].widget.attrs["autocomplete"] = "email"
-        self.fields["company"].widget.attrs["autocomplete"] = "organization"
 
     def clean_tz(self) -> str:
         zone = self.cleaned_data["tz"]
