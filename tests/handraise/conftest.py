@@ -11,6 +11,6 @@ def _fresh_cache(fresh_cache):
 
 
 @pytest.fixture
-def page(salesperson):
+def public_page(salesperson):
     """Sam's public page."""
     return public_page_for(owner=salesperson)

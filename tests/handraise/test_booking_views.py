@@ -34,11 +34,11 @@ def quick_forms(settings):
 
 
 @pytest.fixture
-def booking_page(page, salesperson):
+def booking_page(public_page, salesperson):
     salesperson.time_zone = "Europe/Berlin"
     salesperson.save()
     return public_page_booking_update(
-        page=page,
+        page=public_page,
         booking_enabled=True,
         booking_hours=[["09:00", "17:00"]] * 7,
         meeting_minutes=30,
@@ -48,15 +48,15 @@ def booking_page(page, salesperson):
     )
 
 
-def first_slot(page):
-    return selectors.free_slots_of(page, now=timezone.now())[0]
+def first_slot(public_page):
+    return selectors.free_slots_of(public_page, now=timezone.now())[0]
 
 
 def slot_value(start):
     return start.strftime("%Y-%m-%dT%H:%MZ")
 
 
-def booking_post(page, start, **fields):
+def booking_post(public_page, start, **fields):
     return {
         "start": slot_value(start),
         "tz": "America/New_York",
@@ -66,12 +66,12 @@ def booking_post(page, start, **fields):
         "message": "Show me the pipeline",
         "consent": "on",
         "website": "",
-        "started": form_started_stamp(page.token, now=time.time() - 10),
+        "started": form_started_stamp(public_page.token, now=time.time() - 10),
         **fields,
     }
 
 
-def test_the_salesperson_turns_booking_on_and_sets_hours(client, salesperson, page):
+def test_the_salesperson_turns_booking_on_and_sets_hours(client, salesperson, public_page):
     client.force_login(salesperson)
     response = client.get(reverse("public-page-settings"))
     assert response.status_code == 200
@@ -91,9 +91,9 @@ def test_the_salesperson_turns_booking_on_and_sets_hours(client, salesperson, pa
     }
     response = client.post(reverse("public-page-booking-settings"), data)
     assert response.status_code == 302
-    page.refresh_from_db()
-    assert page.booking_enabled
-    assert page.booking_hours == [
+    public_page.refresh_from_db()
+    assert public_page.booking_enabled
+    assert public_page.booking_hours == [
         ["08:30", "12:00"],
         None,
         ["13:00", "18:00"],
@@ -102,8 +102,8 @@ def test_the_salesperson_turns_booking_on_and_sets_hours(client, salesperson, pa
         None,
         None,
     ]
-    assert (page.meeting_minutes, page.buffer_minutes) == (45, 15)
-    assert (page.booking_days_ahead, page.booking_notice_hours) == (10, 4)
+    assert (public_page.meeting_minutes, public_page.buffer_minutes) == (45, 15)
+    assert (public_page.booking_days_ahead, public_page.booking_notice_hours) == (10, 4)
 
     response = client.post(reverse("public-page-booking-settings"), {**data, "day1_start": "10:00"})
     assert response.status_code == 422

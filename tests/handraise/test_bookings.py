@@ -45,11 +45,11 @@ CONSENT = "I agree that Sam may contact me about this request."
 
 
 @pytest.fixture
-def booking_page(page, salesperson):
+def booking_page(public_page, salesperson):
     salesperson.time_zone = "Europe/Berlin"
     salesperson.save()
     return public_page_booking_update(
-        page=page,
+        page=public_page,
         booking_enabled=True,
         booking_hours=[["09:00", "17:00"]] * 5 + [None, None],
         meeting_minutes=30,
@@ -59,7 +59,7 @@ def booking_page(page, salesperson):
     )
 
 
-def book(page, *, start=SLOT, now=NOW, **fields):
+def book(public_page, *, start=SLOT, now=NOW, **fields):
     values = {
         "visitor_time_zone": "America/New_York",
         "name": "Dana Visitor",
@@ -70,7 +70,7 @@ def book(page, *, start=SLOT, now=NOW, **fields):
         "ip": "203.0.113.9",
         "user_agent": "Mozilla/5.0 (test)",
     }
-    return booking_create(page=page, starts_at=start, now=now, **{**values, **fields})
+    return booking_create(page=public_page, starts_at=start, now=now, **{**values, **fields})
 
 
 def test_the_settings_are_kept_and_bad_hours_refused(booking_page):
@@ -184,8 +184,7 @@ def test_a_time_outside_the_hours_or_the_notice_is_refused(booking_page):
         book(booking_page, start=datetime(2026, 12, 1, 8, 0, tzinfo=UTC))  # 1 hour's notice
 
 
-@pytest.mark.django_db(transaction=True)
-def test_two_visitors_racing_for_one_slot_exactly_one_gets_it(booking_page):
+def test_two_visitors_racing_for_one_slot_exactly_one_gets_it(transactional_db, booking_page):
     barrier = threading.Barrier(2)
     results: dict[str, str] = {}
 

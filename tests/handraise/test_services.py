@@ -25,7 +25,7 @@ NOW = datetime(2026, 12, 1, 10, 0, tzinfo=UTC)
 CONSENT = "I agree that Sam may contact me about my request."
 
 
-def land(page, **fields):
+def land(public_page, **fields):
     values = {
         "name": "Dana Visitor",
         "email": "dana@visitor.example",
@@ -37,33 +37,33 @@ def land(page, **fields):
         "user_agent": "Mozilla/5.0 (test)",
         "now": NOW,
     }
-    return hand_raise_land(page=page, **{**values, **fields})
+    return hand_raise_land(page=public_page, **{**values, **fields})
 
 
 def test_each_salesperson_has_one_page_with_a_long_random_token(salesperson, other_salesperson):
-    page = public_page_for(owner=salesperson)
-    assert public_page_for(owner=salesperson) == page
+    public_page = public_page_for(owner=salesperson)
+    assert public_page_for(owner=salesperson) == public_page
     other = public_page_for(owner=other_salesperson)
-    assert len(page.token) >= 40
-    assert page.token != other.token
-    assert page.booking_enabled is False
+    assert len(public_page.token) >= 40
+    assert public_page.token != other.token
+    assert public_page.booking_enabled is False
 
 
-def test_regenerating_the_token_replaces_the_address(page):
-    old = page.token
-    page = public_page_regenerate_token(page=page)
-    assert page.token != old
+def test_regenerating_the_token_replaces_the_address(public_page):
+    old = public_page.token
+    public_page = public_page_regenerate_token(page=public_page)
+    assert public_page.token != old
     assert not PublicPage.objects.filter(token=old).exists()
 
 
-def test_the_page_keeps_the_intro_and_normalised_embed_origins(page):
-    page = public_page_update(
-        page=page,
+def test_the_page_keeps_the_intro_and_normalised_embed_origins(public_page):
+    public_page = public_page_update(
+        page=public_page,
         intro="  I help small teams sell.\n\nTell me what you need.  ",
         embed_origins="https://www.example.com/\n\nhttp://127.0.0.2:8123\nhttps://www.example.com",
     )
-    assert page.intro == "I help small teams sell.\n\nTell me what you need."
-    assert page.embed_origin_list == ["https://www.example.com", "http://127.0.0.2:8123"]
+    assert public_page.intro == "I help small teams sell.\n\nTell me what you need."
+    assert public_page.embed_origin_list == ["https://www.example.com", "http://127.0.0.2:8123"]
 
 
 @pytest.mark.parametrize(
@@ -87,10 +87,10 @@ def test_an_embed_origin_must_be_a_plain_http_origin(typed):
 
 
 def test_a_new_visitor_becomes_an_engaged_hand_raiser_with_a_response_due_now(
-    page, salesperson, django_capture_on_commit_callbacks
+    public_page, salesperson, django_capture_on_commit_callbacks
 ):
     with django_capture_on_commit_callbacks() as callbacks:
-        hand_raise = land(page)
+        hand_raise = land(public_page)
 
     lead = Lead.objects.get(owner=salesperson)
     assert (lead.first_name, lead.last_name, lead.email) == (
@@ -123,12 +123,12 @@ def test_a_new_visitor_becomes_an_engaged_hand_raiser_with_a_response_due_now(
     assert hand_raise.notify_status == NotifyStatus.PENDING
 
 
-def test_a_known_email_lands_on_the_existing_lead_never_a_duplicate(page, salesperson):
+def test_a_known_email_lands_on_the_existing_lead_never_a_duplicate(public_page, salesperson):
     lead = LeadFactory(
         owner=salesperson, email="dana@visitor.example", stage=Stage.CONTACTED, source="referral"
     )
-    first = land(page, email="  Dana@Visitor.EXAMPLE ", now=NOW)
-    second = land(page, message="Also: pricing?", now=NOW + timedelta(minutes=5))
+    first = land(public_page, email="  Dana@Visitor.EXAMPLE ", now=NOW)
+    second = land(public_page, message="Also: pricing?", now=NOW + timedelta(minutes=5))
 
     assert Lead.objects.filter(owner=salesperson).count() == 1
     assert first.lead == second.lead == lead
@@ -144,31 +144,31 @@ def test_a_known_email_lands_on_the_existing_lead_never_a_duplicate(page, salesp
 
 
 def test_another_salespersons_lead_with_that_email_is_not_matched(
-    page, salesperson, other_salesperson
+    public_page, salesperson, other_salesperson
 ):
     theirs = LeadFactory(owner=other_salesperson, email="dana@visitor.example")
-    hand_raise = land(page)
+    hand_raise = land(public_page)
     assert hand_raise.lead != theirs
     assert hand_raise.lead.owner == salesperson
     assert theirs.activities.count() == 0
 
 
-def test_a_booking_logs_booked_a_meeting(page, salesperson):
-    hand_raise = land(page, kind=ActivityKind.BOOKED_MEETING, message="")
+def test_a_booking_logs_booked_a_meeting(public_page, salesperson):
+    hand_raise = land(public_page, kind=ActivityKind.BOOKED_MEETING, message="")
     assert hand_raise.activity.kind == ActivityKind.BOOKED_MEETING
     assert hand_raise.lead.stage == Stage.ENGAGED
 
 
-def test_a_bad_email_or_kind_leaves_nothing_behind(page, salesperson):
+def test_a_bad_email_or_kind_leaves_nothing_behind(public_page, salesperson):
     with pytest.raises(ValidationError):
-        land(page, email="not an email")
+        land(public_page, email="not an email")
     with pytest.raises(ValidationError):
-        land(page, kind=ActivityKind.CALL)
+        land(public_page, kind=ActivityKind.CALL)
     assert not Lead.objects.exists()
     assert not HandRaise.objects.exists()
 
 
-def test_a_landed_hand_raise_is_at_the_top_of_today(page, salesperson, clock):
+def test_a_landed_hand_raise_is_at_the_top_of_today(public_page, salesperson, clock):
     clock(NOW)
     # Strong leads with overdue follow-ups and big deals: the fresh hand-raise still leads.
     for score in (95, 90, 85):
@@ -176,7 +176,7 @@ def test_a_landed_hand_raise_is_at_the_top_of_today(page, salesperson, clock):
         Lead.objects.filter(pk=strong.pk).update(
             total_score=score, next_follow_up_at=NOW - timedelta(days=3)
         )
-    hand_raise = land(page)
+    hand_raise = land(public_page)
 
     queue = today_queue(salesperson, now=NOW + timedelta(minutes=1))
     top = queue.items[0]
@@ -185,8 +185,8 @@ def test_a_landed_hand_raise_is_at_the_top_of_today(page, salesperson, clock):
     assert top.follow_up.note.startswith("We need a CRM")
 
 
-def test_the_salesperson_is_emailed_at_once_and_only_once(page, salesperson):
-    hand_raise = land(page, message="<script>alert(1)</script> Call me")
+def test_the_salesperson_is_emailed_at_once_and_only_once(public_page, salesperson):
+    hand_raise = land(public_page, message="<script>alert(1)</script> Call me")
     assert notify.hand_raise_notify_send(hand_raise_id=hand_raise.pk, now=NOW) == "sent"
     assert notify.hand_raise_notify_send(hand_raise_id=hand_raise.pk, now=NOW) == "already-claimed"
     assert notify.hand_raises_notify_due(now=NOW + timedelta(hours=1)) == 0
@@ -205,9 +205,9 @@ def test_the_salesperson_is_emailed_at_once_and_only_once(page, salesperson):
 
 
 def test_an_email_lost_by_the_broker_is_sent_by_the_sweep_and_retried_on_failure(
-    page, salesperson, monkeypatch
+    public_page, salesperson, monkeypatch
 ):
-    hand_raise = land(page)
+    hand_raise = land(public_page)
     calls = []
 
     def refuse(self, fail_silently=False):
@@ -229,8 +229,8 @@ def test_an_email_lost_by_the_broker_is_sent_by_the_sweep_and_retried_on_failure
     assert len(calls) == 1
 
 
-def test_a_send_left_half_done_by_a_dead_worker_is_claimed_again_later(page, salesperson):
-    hand_raise = land(page)
+def test_a_send_left_half_done_by_a_dead_worker_is_claimed_again_later(public_page, salesperson):
+    hand_raise = land(public_page)
     HandRaise.objects.filter(pk=hand_raise.pk).update(
         notify_status=NotifyStatus.SENDING, notify_claimed_at=NOW
     )
@@ -239,12 +239,13 @@ def test_a_send_left_half_done_by_a_dead_worker_is_claimed_again_later(page, sal
     assert len(mail.outbox) == 1
 
 
-@pytest.mark.django_db(transaction=True)
-def test_a_real_worker_emails_the_salesperson_right_after_the_landing_commits(celery_worker):
+def test_a_real_worker_emails_the_salesperson_right_after_the_landing_commits(
+    transactional_db, celery_worker
+):
     owner = UserFactory(username="sam")
-    page = public_page_for(owner=owner)
+    public_page = public_page_for(owner=owner)
     hand_raise = hand_raise_land(
-        page=page,
+        page=public_page,
         name="Dana Visitor",
         email="dana@visitor.example",
         message="Call me",
@@ -261,8 +262,8 @@ def test_a_real_worker_emails_the_salesperson_right_after_the_landing_commits(ce
     assert "Call me" in email.body
 
 
-def test_managers_read_hand_raises_in_the_admin(client, page, manager):
-    hand_raise = land(page)
+def test_managers_read_hand_raises_in_the_admin(client, public_page, manager):
+    hand_raise = land(public_page)
     client.force_login(manager)
     listing = client.get("/admin/handraise/handraise/")
     assert listing.status_code == 200
@@ -272,8 +273,8 @@ def test_managers_read_hand_raises_in_the_admin(client, page, manager):
     assert "203.0.113.9" in detail.content.decode()
 
 
-def test_a_salesperson_has_no_admin_view_of_hand_raises(client, page, salesperson):
-    land(page)
+def test_a_salesperson_has_no_admin_view_of_hand_raises(client, public_page, salesperson):
+    land(public_page)
     salesperson.is_staff = True
     salesperson.save()
     client.force_login(salesperson)
