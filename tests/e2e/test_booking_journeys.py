@@ -134,3 +134,30 @@ def test_a_visitor_in_another_zone_books_a_meeting_and_cancels_it(
     assert visitor_errors == []
     assert console_errors == []
     context.close()
+
+
+def test_a_visitor_in_another_zone_keeps_what_they_typed_when_the_form_has_an_error(
+    browser, live_server, salesperson
+):
+    salesperson.time_zone = "Europe/Berlin"
+    salesperson.save()
+    public_page = PublicPage.objects.create(owner=salesperson, booking_enabled=True)
+    context = browser.new_context(timezone_id="America/New_York")
+    visitor = context.new_page()
+    visitor.goto(f"{live_server.url}/p/{public_page.token}/")
+    # The page reloads once to show the slots in the browser's zone.
+    expect(visitor).to_have_url(re.compile(r"tz=America(%2F|/)New_York"))
+
+    visitor.get_by_label("Your name").fill("Dana Visitor")
+    visitor.get_by_label("Email").fill("dana@not-an-address")
+    visitor.get_by_label("Company").fill("Visitor Ltd")
+    visitor.get_by_label("What do you need?").fill("We need a CRM for 12 reps.")
+    visitor.get_by_label("I agree that").check()
+    visitor.get_by_role("button", name=f"Send to {salesperson.get_full_name()}").click()
+
+    # The answer with the error stays: no reload to find the zone again.
+    expect(visitor.get_by_text("Enter a valid email address.")).to_be_visible()
+    expect(visitor.get_by_label("Email")).to_have_value("dana@not-an-address")
+    expect(visitor.get_by_label("What do you need?")).to_have_value("We need a CRM for 12 reps.")
+    expect(visitor.get_by_label("Times shown in")).to_have_value("America/New_York")
+    context.close()
