@@ -41,7 +41,8 @@ def test_triage_a_today_queue_with_the_keyboard_only(
         last_name="Raised",
         stage="engaged",
         total_score=40,  # + 15 for the raised hand: still last
-        last_inbound_at=an_hour_ago,
+        # Two days ago: a hand-raise of the last day would top the queue (FRESH_HAND_RAISE_...).
+        last_inbound_at=timezone.now() - timedelta(days=2),
     )
     ada_step = FollowUpFactory(lead=ada, kind="first_touch", due_at=an_hour_ago)
     bo_step = FollowUpFactory(lead=bo, kind="follow_up", due_at=an_hour_ago)

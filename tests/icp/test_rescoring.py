@@ -752,6 +752,9 @@ def test_bulk_and_single_lead_rescoring_store_identical_scores(salesperson, icp_
             grade="D",
             best_icp=None,
             score_explanation={},
+            # The digest says what the stored explanation is: cleared with it, as a first
+            # scoring finds it.
+            score_digest="",
             scored_at=None,
         )
         summary = leads_rescore(lead_ids=lead_ids, now=NOW, batch_size=3)
