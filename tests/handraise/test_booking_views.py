@@ -184,6 +184,10 @@ def test_the_cancel_link_shows_what_is_stored_and_cancels_and_asks_for_erasure(
         assert stored in html
     assert booking.hand_raise.consent_text in html
     assert "America/New_York" in html
+    # The meeting in the visitor's own time, as the page's heading, and the stored UTC value.
+    in_new_york = start.astimezone(ZoneInfo("America/New_York"))
+    assert f"{in_new_york:%a %-d %b %Y, %H:%M}" in html
+    assert f"stored as {start:%Y-%m-%d %H:%M} UTC" in html
     assert client.get(reverse("booking-manage", args=["not-the-token"])).status_code == 404
 
     response = client.post(reverse("booking-cancel", args=[booking.cancel_token]))
