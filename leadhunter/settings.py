@@ -86,6 +86,7 @@ INSTALLED_APPS = [
     "team",
     "privacy",
     "handraise",
+    "emails",
 ]
 
 MIDDLEWARE = [
