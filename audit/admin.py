@@ -9,6 +9,7 @@ from django.contrib.admin.views.main import ChangeList
 from django.db.models import QuerySet
 from django.http import HttpRequest
 
+from accounts.admin_bases import RecordAdmin
 from audit.models import AuditEvent
 
 
@@ -47,7 +48,7 @@ class MadeByFilter(admin.SimpleListFilter):
 
 
 @admin.register(AuditEvent)
-class AuditEventAdmin(admin.ModelAdmin):
+class AuditEventAdmin(RecordAdmin):
     list_display = ("occurred_at", "action", "target", "count", "actor")
     list_filter = (
         MadeByFilter,
@@ -60,21 +61,3 @@ class AuditEventAdmin(admin.ModelAdmin):
     fields = ("occurred_at", "action", "target", "count", "actor", "details")
     readonly_fields = fields
     show_facets = admin.ShowFacets.NEVER
-
-    # A record of what happened: nobody adds, edits or deletes one by hand, and sales managers
-    # (staff, not superusers) may read it without a permission row of their own.
-    def has_module_permission(self, request: HttpRequest) -> bool:
-        return self.has_view_permission(request)
-
-    def has_view_permission(self, request: HttpRequest, obj: object = None) -> bool:
-        user = request.user
-        return user.is_active and user.is_staff and user.is_manager
-
-    def has_add_permission(self, request: HttpRequest) -> bool:
-        return False
-
-    def has_change_permission(self, request: HttpRequest, obj: object = None) -> bool:
-        return False
-
-    def has_delete_permission(self, request: HttpRequest, obj: object = None) -> bool:
-        return False

@@ -5,13 +5,14 @@ meetings booked on the pages."""
 from __future__ import annotations
 
 from django.contrib import admin
-from django.http import HttpRequest
 
+from accounts.admin_bases import RecordAdmin
 from handraise.models import Booking, HandRaise
 
 
 @admin.register(HandRaise)
-class HandRaiseAdmin(admin.ModelAdmin):
+class HandRaiseAdmin(RecordAdmin):
+    # Rows are written by hand_raise_land and the email outbox only.
     list_display = ("created_at", "page", "kind", "channel", "name", "email", "notify_status")
     list_filter = ("kind", "channel", "notify_status")
     list_select_related = ("page__owner",)
@@ -20,27 +21,9 @@ class HandRaiseAdmin(admin.ModelAdmin):
     ordering = ("-created_at", "-id")
     raw_id_fields = ("activity",)
 
-    # Rows are written by hand_raise_land and the email outbox only; sales managers (staff,
-    # not superusers) may read them without a permission row of their own, as in audit/admin.py.
-    def has_module_permission(self, request: HttpRequest) -> bool:
-        return self.has_view_permission(request)
-
-    def has_view_permission(self, request: HttpRequest, obj: object = None) -> bool:
-        user = request.user
-        return user.is_active and user.is_staff and user.is_manager
-
-    def has_add_permission(self, request: HttpRequest) -> bool:
-        return False
-
-    def has_change_permission(self, request: HttpRequest, obj: object = None) -> bool:
-        return False
-
-    def has_delete_permission(self, request: HttpRequest, obj: object = None) -> bool:
-        return False
-
 
 @admin.register(Booking)
-class BookingAdmin(HandRaiseAdmin):
+class BookingAdmin(RecordAdmin):
     list_display = ("starts_at", "owner", "hand_raise", "visitor_time_zone", "cancelled_at")
     list_filter = ("cancelled_at",)
     list_select_related = ("owner", "hand_raise")

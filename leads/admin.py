@@ -22,6 +22,7 @@ from django.template.response import TemplateResponse
 from django.utils import timezone
 from simple_history.admin import SimpleHistoryAdmin
 
+from accounts.admin_bases import ServiceWrittenAdmin
 from accounts.models import User
 from leadhunter.forms import form_error_messages
 from leadhunter.spreadsheet import records_csv_lines
@@ -392,19 +393,8 @@ def _first(items: list[str], shown: int = 5) -> str:
     return f"{text}; and {len(items) - shown} more." if len(items) > shown else f"{text}."
 
 
-class ReadOnlyAdmin(admin.ModelAdmin):
-    """Rows the services write (they keep the lead's last touch, next follow-up and score in
-    step with them): the admin shows them and never adds or changes one."""
-
-    def has_add_permission(self, request: HttpRequest) -> bool:
-        return False
-
-    def has_change_permission(self, request: HttpRequest, obj: object = None) -> bool:
-        return False
-
-
 @admin.register(Activity)
-class ActivityAdmin(ReadOnlyAdmin):
+class ActivityAdmin(ServiceWrittenAdmin):
     list_display = ["occurred_at", "kind", "direction", "outcome", "lead", "user"]
     list_filter = ["kind", "direction", "outcome"]
     search_fields = ["lead__first_name", "lead__last_name", "lead__email", "text"]
@@ -417,7 +407,7 @@ class ActivityAdmin(ReadOnlyAdmin):
 
 
 @admin.register(FollowUp)
-class FollowUpAdmin(ReadOnlyAdmin):
+class FollowUpAdmin(ServiceWrittenAdmin):
     list_display = ["due_at", "kind", "lead", "rule", "done_at", "resolution"]
     list_filter = ["kind", "resolution", "rule"]
     search_fields = ["lead__first_name", "lead__last_name", "lead__email", "note"]

@@ -3,28 +3,20 @@
 from __future__ import annotations
 
 from django.contrib import admin
-from django.http import HttpRequest
 from django.utils.text import Truncator
 
+from accounts.admin_bases import ServiceWrittenAdmin
 from reminders.models import EmailLinkUse, Reminder
 
 
-class ReadOnlyAdmin(admin.ModelAdmin):
-    """Rows are written by the dispatcher and the email links only; editing one by hand would
-    break the exactly-once bookkeeping."""
-
-    def has_add_permission(self, request: HttpRequest) -> bool:
-        return False
-
-    def has_change_permission(self, request: HttpRequest, obj: object = None) -> bool:
-        return False
-
-    def has_delete_permission(self, request: HttpRequest, obj: object = None) -> bool:
-        return False
+class OutboxAdmin(ServiceWrittenAdmin):
+    # Rows are written by the dispatcher and the email links only; deleting one by hand would
+    # break the exactly-once bookkeeping.
+    rows_deletable = False
 
 
 @admin.register(Reminder)
-class ReminderAdmin(ReadOnlyAdmin):
+class ReminderAdmin(OutboxAdmin):
     list_display = ("user", "kind", "period", "status", "attempts", "sent_at", "last_error_short")
     list_filter = ("status", "kind")
     list_select_related = ("user",)
@@ -38,7 +30,7 @@ class ReminderAdmin(ReadOnlyAdmin):
 
 
 @admin.register(EmailLinkUse)
-class EmailLinkUseAdmin(ReadOnlyAdmin):
+class EmailLinkUseAdmin(OutboxAdmin):
     list_display = ("used_at", "user", "action")
     list_filter = ("action",)
     list_select_related = ("user",)
