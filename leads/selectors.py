@@ -17,8 +17,10 @@ from decimal import Decimal
 from enum import StrEnum
 from typing import TYPE_CHECKING, TypedDict
 
+from django.core.exceptions import ValidationError
 from django.db import connection
 from django.db.models import (
+    BooleanField,
     Case,
     CharField,
     Count,
@@ -40,6 +42,7 @@ from django.db.models import (
     Value,
     When,
 )
+from django.db.models.expressions import Combinable
 from django.db.models.functions import Cast, Coalesce, Least
 from django.utils import timezone
 from django.utils.text import capfirst
@@ -659,14 +662,19 @@ def lead_page(leads: QuerySet[Lead], *, sort: str, after: str = "", size: int = 
         key = "sort_key"
     order = [f"-{key}", "-id"] if descending else [key, "id"]
     leads = leads.order_by(*order)
-    cursor = _read_cursor(after)
+    sort_field = Lead._meta.get_field(field)
+    if not isinstance(sort_field, Field):
+        raise TypeError(f"The lead list cannot sort by the relation {field!r}.")
+    cursor = _read_cursor(after, sort_field)
     if cursor is not None:
         value, last_id = cursor
-        value = _cursor_value(value, missing)
-        if descending:
-            leads = leads.filter(Q(**{f"{key}__lt": value}) | Q(**{key: value, "id__lt": last_id}))
-        else:
-            leads = leads.filter(Q(**{f"{key}__gt": value}) | Q(**{key: value, "id__gt": last_id}))
+        leads = leads.filter(
+            RowComparison(
+                (F(key), F("id")),
+                "<" if descending else ">",
+                (Value(value, output_field=sort_field), Value(last_id)),
+            )
+        )
     rows = list(leads.select_related("company", "owner").only(*LEAD_ROW_FIELDS)[: size + 1])
     next_cursor = None
     if len(rows) > size:
@@ -674,6 +682,36 @@ def lead_page(leads: QuerySet[Lead], *, sort: str, after: str = "", size: int = 
         last = rows[-1]
         next_cursor = _make_cursor(getattr(last, key), last.pk)
     return LeadPage(leads=rows, next_cursor=next_cursor, is_first=cursor is None)
+
+
+class RowComparison(Func):
+    """`(a, b) < (x, y)`: a row comparison, true when the left row sorts before the right.
+
+    The keyset condition written as `a < x OR (a = x AND b < y)` means the same, but PostgreSQL
+    reads it as a filter and walks the sort index from its start past every earlier row (a deep
+    page of the list cost 43-54 ms); as a row comparison it starts the index scan at (x, y)
+    (0.3 ms). SQLite (3.15+) has row values too.
+    """
+
+    output_field = BooleanField()
+
+    def __init__(
+        self, left: tuple[Combinable, ...], operator: str, right: tuple[Combinable, ...]
+    ) -> None:
+        if operator not in ("<", ">") or len(left) != len(right):
+            raise ValueError(f"Cannot compare {len(left)} with {len(right)} values by {operator}.")
+        super().__init__(*left, *right)
+        self.operator = operator
+
+    def as_sql(self, compiler, connection, **extra_context):
+        parts, params = [], []
+        for expression in self.get_source_expressions():
+            sql, expression_params = compiler.compile(expression)
+            parts.append(sql)
+            params.extend(expression_params)
+        width = len(parts) // 2
+        left, right = ", ".join(parts[:width]), ", ".join(parts[width:])
+        return f"({left}) {self.operator} ({right})", params
 
 
 def _make_cursor(value: object, last_id: int) -> str:
@@ -685,31 +723,19 @@ def _make_cursor(value: object, last_id: int) -> str:
     return base64.urlsafe_b64encode(raw).decode().rstrip("=")
 
 
-def _read_cursor(cursor: str) -> tuple[object, int] | None:
-    """A cursor from the URL; anything malformed means the first page, never an error."""
+def _read_cursor(cursor: str, sort_field: Field) -> tuple[object, int] | None:
+    """A cursor from the URL, its value read as the sort column's type; anything malformed
+    (or tampered with) means the first page, never an error."""
     if not cursor:
         return None
     try:
         value, last_id = json.loads(base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)))
-    except (ValueError, TypeError, binascii.Error):
+        value = sort_field.to_python(value)
+    except (ValueError, TypeError, binascii.Error, ValidationError):
         return None
-    if not isinstance(last_id, int):
+    if not isinstance(last_id, int) or value is None:
         return None
     return value, last_id
-
-
-def _cursor_value(value: object, missing: object) -> object:
-    if isinstance(missing, datetime) and isinstance(value, str):
-        try:
-            return datetime.fromisoformat(value)
-        except ValueError:
-            return missing
-    if isinstance(missing, Decimal):
-        try:
-            return Decimal(str(value))
-        except ArithmeticError:
-            return missing
-    return value
 
 
 # --- Pipeline ------------------------------------------------------------------------------

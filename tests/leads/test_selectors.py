@@ -452,3 +452,32 @@ def test_today_shows_how_long_a_hand_raiser_has_waited_since_the_first_unanswere
         "Days": ("hand_raiser", timedelta(days=2, hours=5)),
         "Due": ("follow_up", None),
     }
+
+
+@pytest.mark.django_db
+def test_a_deep_page_starts_the_index_scan_at_its_cursor_on_postgresql(manager, salesperson):
+    if connection.vendor != "postgresql":
+        pytest.skip("PostgreSQL only (CI runs it on PostgreSQL): the plan is PostgreSQL's")
+    LeadFactory.create_batch(3, owner=salesperson)
+    leads = selectors.leads_visible_to(manager)
+    first = selectors.lead_page(leads, sort="score", size=1)
+    with transaction.atomic(), connection.cursor() as cursor:
+        # Tiny test tables would be scanned and sorted; forbid that to see what the index serves.
+        cursor.execute("SET LOCAL enable_seqscan = off")
+        cursor.execute("SET LOCAL enable_sort = off")
+        with CaptureQueriesContext(connection) as queries:
+            second = selectors.lead_page(leads, sort="score", after=first.next_cursor, size=1)
+        page_sql = next(
+            q["sql"]
+            for q in queries.captured_queries
+            if "ROW(" in q["sql"].upper() or ") < (" in q["sql"]
+        )
+        cursor.execute(f"EXPLAIN {page_sql}")
+        plan = "\n".join(row[0] for row in cursor.fetchall())
+
+    assert second.leads
+    assert second.leads[0].pk != first.leads[0].pk
+    # The cursor is where the scan of the score index starts (an Index Cond), not a Filter
+    # applied to every row before it.
+    assert "lead_score" in plan
+    assert "Index Cond: (ROW(" in plan

@@ -1,5 +1,7 @@
 from __future__ import annotations
 
+import base64
+import json
 from collections import Counter
 from datetime import timedelta
 from html.parser import HTMLParser
@@ -360,11 +362,28 @@ def test_every_sort_paginates_without_gaps(sam_client, salesperson, sort):
     }
 
 
+def cursor_of(value: object, last_id: int) -> str:
+    """A cursor as the list's "next" link writes it (base64 of JSON), with any value."""
+    return base64.urlsafe_b64encode(json.dumps([value, last_id]).encode()).decode().rstrip("=")
+
+
 @pytest.mark.django_db
-def test_a_garbled_cursor_shows_the_first_page(sam_client, salesperson):
+@pytest.mark.parametrize(
+    ("sort", "after"),
+    [
+        ("score", "not-a-cursor!!"),
+        # Well-formed cursors carrying a value the sort column cannot hold.
+        ("score", cursor_of("abc", 5)),
+        ("score", cursor_of([1], 5)),
+        ("score", cursor_of(None, 5)),
+        ("follow_up", cursor_of("not a date", 5)),
+        ("value", cursor_of("lots", 5)),
+    ],
+)
+def test_a_garbled_cursor_shows_the_first_page(sam_client, salesperson, sort, after):
     LeadFactory(owner=salesperson, first_name="Dana")
 
-    response = sam_client.get(reverse("lead-list"), {"after": "not-a-cursor!!"})
+    response = sam_client.get(reverse("lead-list"), {"sort": sort, "after": after})
 
     assert response.status_code == 200
     assert "Dana" in html(response)
