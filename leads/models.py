@@ -215,7 +215,7 @@ class Lead(models.Model):
         "icp.ICP", on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
     )
     score_explanation = models.JSONField(default=dict, blank=True)
-    # MD5 of the explanation's JSON text as the rescoring wrote it (icp.rescoring
+    # A digest (xxh3-128) of the explanation's JSON text as the rescoring wrote it (icp.rescoring
     # explanation_digest): a bulk run compares digests, not explanations. Empty until the
     # lead is scored, and on leads scored before the column existed: their next run rewrites
     # them.
