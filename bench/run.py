@@ -51,8 +51,11 @@ class Item:
     target_ms: float | None = None
     max_queries: int | None = None
     same_queries_as: str | None = None
+    # The page's HTML must stay within this (issue 20: no daily page over 80 KB).
+    max_kilobytes: float | None = None
     samples_ms: list[float] = field(default_factory=list)
     queries: list[int] = field(default_factory=list)
+    sizes: list[int] = field(default_factory=list)
 
     def result(self) -> dict:
         p50, p95, p99 = (percentile(self.samples_ms, p) for p in (50, 95, 99))
@@ -68,6 +71,8 @@ class Item:
             "queries_min": min(self.queries) if self.queries else None,
             "target_p95_ms": self.target_ms,
             "max_queries": self.max_queries,
+            "kilobytes": round(max(self.sizes) / 1024, 1) if self.sizes else None,
+            "max_kilobytes": self.max_kilobytes,
         }
 
 
@@ -406,9 +411,27 @@ def page_items(args: argparse.Namespace) -> list[Item]:
         Item("Pipeline board: manager (all leads)", manager, "/pipeline/", 300),
         Item("Pipeline board: salesperson", SALESPERSON, "/pipeline/", 300),
     ]
+    items += [
+        Item("Referrals: salesperson", SALESPERSON, "/referrals/", 150),
+        Item("Admin lead changelist: manager", manager, "/admin/leads/lead/", 300),
+        Item(
+            "Admin lead changelist stage=contacted: manager",
+            manager,
+            "/admin/leads/lead/?stage__exact=contacted",
+            300,
+        ),
+    ]
+    for item in items:
+        # A salesperson's daily pages; "see all N due" draws every row on purpose.
+        if item.username in (SALESPERSON, TINY, MONDAY_SALESPERSON) and "all" not in item.url:
+            item.max_kilobytes = DAILY_PAGE_MAX_KILOBYTES
     for slug in ("own-your-leads", "sources", "funnel", "activity", "referrals"):
         items.append(Item(f"Report {slug} (12 months): manager", manager, f"/reports/{slug}/", 500))
     return items
+
+
+# Issue 20: no daily page over 80 KB of HTML for a salesperson with 10k leads.
+DAILY_PAGE_MAX_KILOBYTES = 80
 
 
 def _q(params: dict) -> str:
@@ -433,6 +456,7 @@ def _measure(client, item: Item, requests: int) -> None:
         if attempt >= 3:
             item.samples_ms.append(elapsed)
             item.queries.append(queries())
+            item.sizes.append(len(response.content))
 
 
 def run_pages(args: argparse.Namespace) -> list[dict]:
@@ -650,12 +674,15 @@ def _row(result: dict) -> str:
     ok = None if target is None else result["p95_ms"] <= target
     if result.get("max_queries") is not None and result["queries"] > result["max_queries"]:
         ok = False
+    if result.get("max_kilobytes") is not None and result["kilobytes"] > result["max_kilobytes"]:
+        ok = False
     queries = str(result["queries"])
     if result["queries_min"] != result["queries"]:
         queries = f"{result['queries_min']}-{result['queries']}"
     return (
         f"{result['name'][:58]:58} {result['p50_ms']:8.1f} {result['p95_ms']:8.1f} "
-        f"{result['p99_ms']:8.1f} {queries:>7} {target or '':>7} {_verdict(ok)}"
+        f"{result['p99_ms']:8.1f} {queries:>7} {result.get('kilobytes') or '':>6} "
+        f"{target or '':>7} {_verdict(ok)}"
     )
 
 
@@ -671,7 +698,10 @@ def report(results: dict) -> None:
             f"{run['seconds']} s, {run['statements']} statements"
         )
     if "pages" in results:
-        say(f"{'page':58} {'p50 ms':>8} {'p95 ms':>8} {'p99 ms':>8} {'queries':>7} {'target':>7}")
+        say(
+            f"{'page':58} {'p50 ms':>8} {'p95 ms':>8} {'p99 ms':>8} {'queries':>7} {'KB':>6} "
+            f"{'target':>7}"
+        )
         for result in results["pages"]:
             if "error" in result:
                 say(f"{result['name'][:58]:58} FAILED {result['error'][:60]}")
