@@ -740,7 +740,9 @@ def _read_cursor(cursor: str, sort_field: Field) -> tuple[object, int] | None:
 
 # --- Pipeline ------------------------------------------------------------------------------
 
-PIPELINE_CARDS_PER_COLUMN = 25
+# Cards a column shows at first and adds per "Show more": the board's HTML stays small however
+# many leads a salesperson has (issue 20: no daily page over 80 KB).
+PIPELINE_CARDS_PER_PAGE = 20
 
 
 @dataclass(frozen=True)
@@ -749,46 +751,82 @@ class PipelineColumn:
     label: str
     count: int
     value: Decimal
+
+
+@dataclass(frozen=True)
+class PipelineCards:
+    """A page of one column's cards, best score first, and the cursor of the next page."""
+
     cards: list[Lead]
-
-    @property
-    def more(self) -> int:
-        return max(0, self.count - len(self.cards))
+    next_cursor: str | None
 
 
-def pipeline_board(user: User, *, owner_id: int | None = None) -> list[PipelineColumn]:
-    """A column per stage with its count and value, and its best cards (capped)."""
+def _pipeline_leads(user: User, owner_id: int | None) -> QuerySet[Lead]:
     leads = leads_visible_to(user)
     if owner_id and user.is_manager:
         leads = leads.filter(owner_id=owner_id)
+    return leads
+
+
+def pipeline_board(user: User, *, owner_id: int | None = None) -> list[PipelineColumn]:
+    """A column per stage with its count and value (one query); the cards come a page at a
+    time from `pipeline_cards`."""
     totals = {
         row["stage"]: row
-        for row in leads.order_by()
+        for row in _pipeline_leads(user, owner_id)
+        .order_by()
         .values("stage")
         .annotate(count=Count("id"), value=Sum("expected_value"))
     }
-    columns = []
-    now = timezone.now()
-    for stage in Stage:
-        cards: list[Lead] = list(
-            leads.filter(stage=stage)
-            .select_related("company", "owner")
-            .annotate(in_pool=in_network_pool())
-            .order_by("-total_score", "-id")[:PIPELINE_CARDS_PER_COLUMN]
+    return [
+        PipelineColumn(
+            stage=stage.value,
+            label=stage.label,
+            count=totals.get(stage.value, {}).get("count", 0),
+            value=totals.get(stage.value, {}).get("value") or Decimal(0),
         )
-        for card in cards:
-            card.is_cold = is_going_cold(card, now)  # type: ignore[attr-defined]  # for the template
-        total = totals.get(stage.value, {})
-        columns.append(
-            PipelineColumn(
-                stage=stage.value,
-                label=stage.label,
-                count=total.get("count", 0),
-                value=total.get("value") or Decimal(0),
-                cards=cards,
+        for stage in Stage
+    ]
+
+
+def pipeline_cards(
+    user: User,
+    *,
+    stage: str,
+    owner_id: int | None = None,
+    after: str = "",
+    size: int = PIPELINE_CARDS_PER_PAGE,
+    now: datetime | None = None,
+) -> PipelineCards:
+    """One page of a column's cards after the cursor `after` (keyset on score and id, like the
+    lead list): one query whatever the page."""
+    now = now or timezone.now()
+    leads = _pipeline_leads(user, owner_id).filter(stage=stage)
+    score_field = Lead._meta.get_field("total_score")
+    if not isinstance(score_field, Field):
+        raise TypeError("total_score is a column")
+    cursor = _read_cursor(after, score_field)
+    if cursor is not None:
+        score, last_id = cursor
+        leads = leads.filter(
+            RowComparison(
+                (F("total_score"), F("id")),
+                "<",
+                (Value(score, output_field=score_field), Value(last_id)),
             )
         )
-    return columns
+    cards: list[Lead] = list(
+        leads.select_related("company", "owner")
+        .annotate(in_pool=in_network_pool())
+        .order_by("-total_score", "-id")[: size + 1]
+    )
+    next_cursor = None
+    if len(cards) > size:
+        cards = cards[:size]
+        next_cursor = _make_cursor(cards[-1].total_score, cards[-1].pk)
+    for card in cards:
+        card.is_cold = is_going_cold(card, now)  # type: ignore[attr-defined]  # for the template
+    return PipelineCards(cards=cards, next_cursor=next_cursor)
 
 
 # --- Lead detail ---------------------------------------------------------------------------

@@ -36,4 +36,5 @@ urlpatterns = [
     path("companies/<int:pk>/edit/", views.company_edit, name="company-edit"),
     path("pipeline/", views.pipeline, name="pipeline"),
     path("pipeline/<str:stage>/", views.pipeline_column, name="pipeline-column"),
+    path("pipeline/<str:stage>/cards/", views.pipeline_cards, name="pipeline-cards"),
 ]

@@ -1028,6 +1028,27 @@ def pipeline(request: AuthenticatedHttpRequest) -> HttpResponse:
 
 
 @require_GET
+def pipeline_cards(request: AuthenticatedHttpRequest, stage: str) -> HttpResponse:
+    """A page of a column's cards: the board asks for each column's first page as it opens,
+    and for the next one from its "Show more" button."""
+    if stage not in Stage.values:
+        raise Http404("No such stage")
+    if not wants_partial(request):
+        return redirect("pipeline")
+    owner_id = _owner_param(request)
+    context = {
+        "stage": stage,
+        "page": selectors.pipeline_cards(
+            request.user, stage=stage, owner_id=owner_id, after=request.GET.get("after", "")
+        ),
+        "stages": Stage.choices,
+        "owner_id": owner_id,
+        "show_owner": request.user.is_manager and not owner_id,
+    }
+    return render(request, "leads/pipeline.html#pipeline-cards", context)
+
+
+@require_GET
 def pipeline_column(request: AuthenticatedHttpRequest, stage: str) -> HttpResponse:
     """All the leads of one stage: the board's "more" link."""
     if stage not in Stage.values:

@@ -13,14 +13,14 @@ from django.test.utils import CaptureQueriesContext
 
 from accounts import services as account_services
 from leads import reconnects, services
-from leads.models import FollowUp, FollowUpKind, Lead
+from leads.models import FollowUp, FollowUpKind, Lead, Stage
 from leads.reconnects import PoolEntry, Slots
 from leads.selectors import (
     going_cold_condition,
     is_going_cold,
     leads_filtered,
     network_pool,
-    pipeline_board,
+    pipeline_cards,
     today_queue,
 )
 from leads.tasks import schedule_follow_ups
@@ -349,7 +349,9 @@ def test_pool_contacts_are_not_going_cold_on_the_list_the_board_or_their_page(sa
     assert list(cold) == [forgotten]
     with time_machine.travel(MONDAY, tick=False):
         cards = {
-            card.pk: card.is_cold for column in pipeline_board(salesperson) for card in column.cards
+            card.pk: card.is_cold
+            for stage in Stage
+            for card in pipeline_cards(salesperson, stage=stage).cards
         }
         client.force_login(salesperson)
         page = client.get(f"/leads/{waiting.pk}/").content.decode()

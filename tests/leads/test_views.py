@@ -2,6 +2,7 @@ from __future__ import annotations
 
 import base64
 import json
+import re
 from collections import Counter
 from datetime import timedelta
 from html.parser import HTMLParser
@@ -10,6 +11,7 @@ import pytest
 from django.urls import reverse
 from django.utils import timezone
 
+from leads import selectors
 from leads.models import Activity, FollowUp, Lead
 from tests.factories import ActivityFactory, FollowUpFactory, LeadFactory, UserFactory
 
@@ -655,7 +657,44 @@ def test_pipeline_has_a_column_per_stage_with_totals(sam_client, salesperson):
         "nurture",
     ]
     assert (columns["proposal"].count, columns["proposal"].value) == (2, 7500)
-    assert "Big" in html(response)
+    # The cards come a column at a time, as the board opens; empty columns ask for nothing.
+    board = html(response)
+    assert 'hx-get="/pipeline/proposal/cards/"' in board
+    assert 'hx-get="/pipeline/new/cards/"' not in board
+    cards = html(sam_client.get(reverse("pipeline-cards", args=["proposal"]), headers=HTMX))
+    assert "Big" in cards
+    assert cards.count('class="board-card"') == 2
+
+
+@pytest.mark.django_db
+def test_a_column_pages_its_cards_best_first_and_says_when_there_are_more(sam_client, salesperson):
+    leads = LeadFactory.create_batch(
+        selectors.PIPELINE_CARDS_PER_PAGE + 3, owner=salesperson, stage="qualified"
+    )
+    for index, lead in enumerate(leads):
+        Lead.objects.filter(pk=lead.pk).update(total_score=index % 5)
+    url = reverse("pipeline-cards", args=["qualified"])
+
+    first = html(sam_client.get(url, headers=HTMX))
+    more = re.search(r'hx-get="(/pipeline/qualified/cards/\?after=[^"]+)"', first)
+    assert more, "the first page offers the next"
+    second = html(sam_client.get(more.group(1), headers=HTMX))
+
+    shown = [int(pk) for pk in re.findall(r'data-lead="(\d+)"', first + second)]
+    assert sorted(shown) == sorted(lead.pk for lead in leads)
+    scores = dict(Lead.objects.values_list("pk", "total_score"))
+    assert [scores[pk] for pk in shown] == sorted(scores.values(), reverse=True)
+    assert "Show more" in first
+    assert "Show more" not in second
+
+
+@pytest.mark.django_db
+def test_a_columns_cards_outside_htmx_go_back_to_the_board(sam_client):
+    response = sam_client.get(reverse("pipeline-cards", args=["new"]))
+
+    assert response.status_code == 302
+    assert response.url == reverse("pipeline")
+    assert sam_client.get(reverse("pipeline-cards", args=["nope"]), headers=HTMX).status_code == 404
 
 
 @pytest.mark.django_db
@@ -664,8 +703,10 @@ def test_pipeline_query_count_is_constant(sam_client, salesperson, django_assert
     for index in range(rows):
         LeadFactory(owner=salesperson, stage=["new", "qualified", "won"][index % 3])
 
-    with django_assert_num_queries(12):
+    with django_assert_num_queries(4):
         sam_client.get(reverse("pipeline"))
+    with django_assert_num_queries(4):
+        sam_client.get(reverse("pipeline-cards", args=["qualified"]), headers=HTMX)
 
 
 @pytest.mark.django_db
@@ -689,10 +730,16 @@ def test_managers_pipeline_can_narrow_to_a_rep(client_of, manager, salesperson):
     LeadFactory(owner=salesperson, first_name="Samslead")
     LeadFactory(owner=UserFactory(), first_name="Otherslead")
 
-    page = html(client_of(manager).get(reverse("pipeline"), {"owner": salesperson.pk}))
+    client = client_of(manager)
+    board = html(client.get(reverse("pipeline"), {"owner": salesperson.pk}))
+    url = reverse("pipeline-cards", args=["new"])
+    cards = html(client.get(url, {"owner": salesperson.pk}, headers=HTMX))
+    everyone = html(client.get(url, headers=HTMX))
 
-    assert "Samslead" in page
-    assert "Otherslead" not in page
+    assert f'hx-get="/pipeline/new/cards/?owner={salesperson.pk}"' in board
+    assert "Samslead" in cards
+    assert "Otherslead" not in cards
+    assert "Otherslead" in everyone
 
 
 @pytest.mark.django_db
