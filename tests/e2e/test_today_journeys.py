@@ -165,3 +165,32 @@ def test_logging_a_touch_from_a_today_row_with_the_mouse(
         ("email", "replied", "Sent the case study")
     ]
     assert console_errors == []
+
+
+def test_the_next_step_a_today_row_shows_for_the_outcome_picked_is_the_one_saved(
+    logged_in_page, live_server, salesperson, console_errors
+):
+    """Picking an outcome re-plans the preview; saving it unchanged keeps what was shown."""
+    lead = LeadFactory(owner=salesperson, first_name="Otto", last_name="Outcome", stage="contacted")
+    step = FollowUpFactory(lead=lead, due_at=timezone.now() - timedelta(hours=1))
+    page = logged_in_page(salesperson)
+    row = page.locator(f"#queue-follow_up-{step.pk}")
+
+    row.get_by_text("Log", exact=True).click()
+    form = row.locator("form.log-form")
+    expect(form.get_by_label("What")).to_be_focused()
+    plan = form.locator(".next-step")
+    expect(plan).to_contain_text("Your cadence plans:")
+    before = plan.get_by_label("Next follow-up").input_value()
+    form.get_by_label("Outcome").select_option("connected")
+    # The preview is asked again for "no answer" and its fields come back filled.
+    expect(plan.get_by_label("Next follow-up")).not_to_have_value("")
+    page.wait_for_load_state("networkidle")
+    shown = plan.get_by_label("Next follow-up").input_value()
+    form.get_by_role("button", name="Save").click()
+
+    expect(row).to_contain_text("logged. Next:")
+    pending = FollowUp.objects.get(lead=lead, done_at__isnull=True)
+    saved = timezone.localtime(pending.due_at, salesperson.zone).date().isoformat()
+    assert saved == shown, (before, shown, saved)
+    assert console_errors == []
