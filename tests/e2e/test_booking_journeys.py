@@ -122,7 +122,8 @@ def test_a_visitor_in_another_zone_books_a_meeting_and_cancels_it(
     for kept in ("Dana Visitor", "dana@visitor.example", "Visitor Ltd", "Your pipeline view"):
         expect(stored).to_contain_text(kept)
     screenshot(visitor, "cancel-link-page", full_page=True)
-    visitor.get_by_role("button", name="Cancel this meeting").click()
+    visitor.get_by_text("Cancel this meeting…").click()
+    visitor.get_by_role("button", name="Yes, cancel the meeting").click()
     expect(visitor.get_by_role("status")).to_contain_text("Your meeting is cancelled.")
     expect(visitor.get_by_role("heading", name="Cancelled")).to_be_visible()
     booking.refresh_from_db()

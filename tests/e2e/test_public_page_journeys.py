@@ -94,7 +94,9 @@ def test_the_salesperson_sets_up_shares_and_renews_their_public_page(
     expect(visitor.get_by_role("heading", level=1)).to_have_text(salesperson.get_full_name())
     expect(visitor.get_by_text("Tell me where it hurts.")).to_be_visible()
 
-    page.get_by_role("button", name="Get a new address").click()
+    page.get_by_text("Get a new address…").click()
+    expect(page.get_by_text("The address above stops working at once.")).to_be_visible()
+    page.get_by_role("button", name="Yes, get a new address").click()
     expect(page.get_by_role("status")).to_contain_text("The old one no longer works")
     second_url = page.get_by_label("Your page's address").input_value()
     assert second_url != first_url
