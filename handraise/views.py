@@ -203,7 +203,7 @@ def _refused(request: HttpRequest, page: PublicPage) -> HttpResponse | None:
         return render(
             request,
             "handraise/refused.html",
-            _context(page, reason="too_large"),
+            _context(page, reason="too_large", back_url=request.get_full_path()),
             status=413,
         )
     window = settings.HAND_RAISE_THROTTLE_WINDOW
@@ -220,7 +220,7 @@ def _refused(request: HttpRequest, page: PublicPage) -> HttpResponse | None:
     response = render(
         request,
         "handraise/refused.html",
-        _context(page, reason="too_many", minutes=window // 60),
+        _context(page, reason="too_many", minutes=window // 60, back_url=request.get_full_path()),
         status=429,
     )
     response["Retry-After"] = str(window)

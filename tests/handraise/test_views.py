@@ -180,6 +180,7 @@ def test_a_flood_from_one_address_lands_at_most_the_limit_and_keeps_the_real_one
     assert refused.status_code == 429
     assert refused["Retry-After"] == "3600"
     assert "Too many messages" in refused.content.decode()
+    assert f'<a href="{url(public_page)}">Back to' in refused.content.decode()
     # The flood used up its own address's limit, not the page's: others still get through.
     other = client.post(url(public_page), submission(public_page), REMOTE_ADDR="192.0.2.44")
     assert other.status_code == 302
