@@ -363,7 +363,27 @@ def booking_cancel(*, booking: Booking, now: datetime | None = None) -> Booking:
     booking.save(update_fields=["cancelled_at", "sequence"])
     for purpose in (BookingEmailPurpose.OWNER_CANCEL, BookingEmailPurpose.VISITOR_CANCEL):
         booking_emails.booking_email_plan(booking=booking, purpose=purpose, now=now)
+    _note_cancellation_on_the_lead(booking, now=now)
     return booking
+
+
+def _note_cancellation_on_the_lead(booking: Booking, *, now: datetime) -> None:
+    """The lead's timeline says the meeting it shows as booked was cancelled (a note: it moves
+    no follow-up; the salesperson decides what to do next)."""
+    activity = booking.hand_raise.activity if booking.hand_raise is not None else None
+    if activity is None:
+        return
+    owner = booking.owner
+    starts = timezone.localtime(booking.starts_at, owner.zone)
+    activity_log(
+        lead=activity.lead,
+        user=owner,
+        kind=ActivityKind.NOTE,
+        occurred_at=now,
+        text=f"The meeting booked for {starts:%a} {starts.day} {starts:%b %Y, %H:%M} "
+        "was cancelled by the visitor.",
+        now=now,
+    )
 
 
 @transaction.atomic

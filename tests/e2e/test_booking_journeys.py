@@ -129,6 +129,10 @@ def test_a_visitor_in_another_zone_books_a_meeting_and_cancels_it(
     booking.refresh_from_db()
     assert booking.is_cancelled
 
+    # The salesperson reads the cancellation on the lead's timeline.
+    page.goto(f"{live_server.url}/leads/{booking.hand_raise.activity.lead_id}/")
+    expect(page.locator("#lead-timeline")).to_contain_text("was cancelled by the visitor")
+
     # The slot is free again on the page.
     visitor.goto(f"{live_server.url}/p/{public_page.token}/?tz=America/New_York")
     expect(visitor.locator(".booking-slot").first).to_have_text(f"{first_in_new_york:%H:%M}")

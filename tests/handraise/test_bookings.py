@@ -12,6 +12,7 @@ from django.core import mail
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, connection, transaction
 from django.urls import reverse
+from django.utils import timezone
 
 from api import services as api_services
 from handraise import booking_emails, selectors, tasks
@@ -136,11 +137,19 @@ def test_a_taken_slot_is_refused_without_landing_anything_and_cancelling_frees_i
     first.refresh_from_db()
     assert first.is_cancelled
     assert first.sequence == 1
+    lead = first.hand_raise.activity.lead
+    note = lead.activities.get(kind=ActivityKind.NOTE)
+    starts = timezone.localtime(SLOT, salesperson.zone)
+    assert note.text == (
+        f"The meeting booked for {starts:%a} {starts.day} {starts:%b %Y, %H:%M} "
+        "was cancelled by the visitor."
+    )
     assert SLOT in selectors.free_slots_of(booking_page, now=NOW)
     second = book(booking_page, email="eve@other.example", name="Eve Other")
     assert second.starts_at == SLOT
-    # Cancelling twice plans one cancellation email to each side.
+    # Cancelling twice plans one cancellation email to each side, and notes it once.
     booking_cancel(booking=first, now=NOW)
+    assert lead.activities.filter(kind=ActivityKind.NOTE).count() == 1
     assert first.emails.filter(purpose=BookingEmailPurpose.OWNER_CANCEL).count() == 1
     assert first.emails.filter(purpose=BookingEmailPurpose.VISITOR_CANCEL).count() == 1
 
