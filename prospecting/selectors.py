@@ -160,7 +160,7 @@ def warm_paths(
         source_pk, source_strength, opted_out = row[14:]
         name = _name(first, last, email)
         where = company_name if company_id in how else email_domain(email)
-        via = "" if company_id in how else f" (email at {email_domain(email)})"
+        at_where = f"at {where}" if company_id in how else f"with an email at {where}"
         if owner_id != user.pk:
             teammate = _name(owner_first, owner_last) or owner_username
             strength = warm.teammate_strength(stage=stage, last_contact=last_contact, now=now)
@@ -178,7 +178,7 @@ def warm_paths(
                     title=title,
                     kind=warm.Kind.TEAMMATE,
                     strength=strength,
-                    reasons=(f"{relation} at {where}{via}; ask {teammate} for an intro",),
+                    reasons=(f"{relation} {at_where}; ask {teammate} for an intro",),
                     teammate=teammate,
                     at_company=where,
                 )
@@ -188,9 +188,9 @@ def warm_paths(
             stage=stage, source=source, last_contact=last_contact, now=now
         )
         reason = {
-            warm.Kind.CUSTOMER: f"Your customer at {where}{via}",
-            warm.Kind.CONNECTION: f"Your connection at {where}{via} (imported from your network)",
-            warm.Kind.LEAD: f"Your lead at {where}{via} ({Stage(stage).label})",
+            warm.Kind.CUSTOMER: f"Your customer {at_where}",
+            warm.Kind.CONNECTION: f"Your connection {at_where} (imported from your network)",
+            warm.Kind.LEAD: f"Your lead {at_where} ({Stage(stage).label})",
         }[kind]
         reasons = [reason, _last_touch(last_contact, now)]
         if source_pk is not None:
