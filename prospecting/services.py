@@ -48,9 +48,10 @@ def intro_ask_start(
         source = referral_source_from_lead(lead=lead, user=user)
         note = f"Intro at {company}"
     elif kind == "source":
-        source = ReferralSource.objects.filter(owner=user, pk=_int(rest)).first()
-        if source is None:
+        found = ReferralSource.objects.filter(owner=user, pk=_int(rest)).first()
+        if found is None:
             raise ValidationError("That referral source is no longer yours.")
+        source = found
         note = f"Intro at {company}"
     elif kind == "teammate":
         teammate_id, _, lead_part = rest.partition(":lead:")

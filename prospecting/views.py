@@ -52,11 +52,6 @@ def warm_path_ask(request: AuthenticatedHttpRequest) -> HttpResponse:
     channel = request.POST.get("channel", AskChannel.EMAIL)
     if channel not in AskChannel.values:
         channel = AskChannel.EMAIL
-    row = {
-        "key": key,
-        "name": request.POST.get("name", "")[:200],
-        "action_label": request.POST.get("action_label", "")[:100],
-    }
     back = request.POST.get("back", "")
     if not back.startswith(reverse("prospect-warm-paths")):
         back = f"{reverse('prospect-warm-paths')}?{urlencode({'q': company})}"
@@ -67,13 +62,13 @@ def warm_path_ask(request: AuthenticatedHttpRequest) -> HttpResponse:
     except (ValidationError, PermissionDenied) as error:
         text = " ".join(getattr(error, "messages", [str(error)]))
         if wants_partial(request):
-            context = {"row": row, "ask_error": text, "company": company}
-            return render(request, f"{WARM_TEMPLATE}#ask-result", context, status=422)
+            failed = {"ask_error": text, "company": company}
+            return render(request, f"{WARM_TEMPLATE}#ask-result", failed, status=422)
         messages.error(request, text)
         return redirect(back)
     if wants_partial(request):
-        context = {"row": row, "source": source, "ask": ask, "company": company}
-        return render(request, f"{WARM_TEMPLATE}#ask-result", context)
+        asked = {"source": source, "ask": ask, "company": company}
+        return render(request, f"{WARM_TEMPLATE}#ask-result", asked)
     messages.success(request, f"Asked {source.name} for an intro at {company}.")
     return redirect(back)
 

@@ -60,7 +60,8 @@ def test_the_key_ignores_case_and_surrounding_punctuation(name):
     key = normalise_company_name(name)
     assert normalise_company_name(name.upper()) == key
     assert normalise_company_name(f"  {name} ,.") == key
-    assert key == key.strip() and "  " not in key
+    assert key == key.strip()
+    assert "  " not in key
 
 
 @given(st.text(max_size=40))

@@ -164,9 +164,12 @@ def test_teammates_contacts_show_only_when_the_team_shares_and_only_name_and_tit
     (tom,) = [path for path in result.paths if path.teammate]
     assert (tom.name, tom.title, tom.kind, tom.strength) == ("Tom Tate", "CTO", Kind.TEAMMATE, 4)
     assert tom.action_label == f"Ask {tom.teammate.split()[0]} for an intro"
-    assert tom.lead_id is None and tom.source_id is None
+    assert tom.lead_id is None
+    assert tom.source_id is None
     shown = repr(tom)
-    assert "tom@acme.com" not in shown and "Secret" not in shown and "+44" not in shown
+    assert "tom@acme.com" not in shown
+    assert "Secret" not in shown
+    assert "+44" not in shown
 
 
 def test_a_company_picked_from_its_page(salesperson, acme):
@@ -262,7 +265,9 @@ def test_lookalikes_rank_unworked_contacts_by_likeness_and_say_why(salesperson, 
         "Same industry, size band and country as 3 of your 4 won customers; title seniority matches"
     )
     assert 0 < top.score <= 1
-    assert best.pk == top.lead_id and middle and retail
+    assert best.pk == top.lead_id
+    assert middle
+    assert retail
 
 
 def test_a_contact_in_the_reconnect_plan_shows_its_day(salesperson, customers):

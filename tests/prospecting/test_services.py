@@ -48,7 +48,8 @@ def test_asking_a_referral_source(salesperson):
     source, ask = services.intro_ask_start(
         user=salesperson, key=f"source:{rita.pk}", company="Acme"
     )
-    assert source == rita and ask.source == rita
+    assert source == rita
+    assert ask.source == rita
 
 
 def test_someone_elses_or_an_opted_out_person_cannot_be_asked(salesperson, other_salesperson):
@@ -94,7 +95,8 @@ def test_a_teammates_contact_is_asked_through_the_teammate_when_the_team_shares(
 def test_a_lookalike_joins_the_reconnect_plan(salesperson, other_salesperson):
     lead = LeadFactory(owner=salesperson)
     added, follow_up = services.lookalike_add_to_reconnects(user=salesperson, lead_id=lead.pk)
-    assert added == lead and follow_up.kind == FollowUpKind.RECONNECT
+    assert added == lead
+    assert follow_up.kind == FollowUpKind.RECONNECT
     theirs = LeadFactory(owner=other_salesperson)
     with pytest.raises(ValidationError):
         services.lookalike_add_to_reconnects(user=salesperson, lead_id=theirs.pk)

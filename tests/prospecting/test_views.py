@@ -93,7 +93,8 @@ def test_the_paths_are_listed_with_reasons_and_an_ask_button(sam_client, acme):
 def test_teammates_contacts_show_by_name_and_title_only(sam_client, acme, other_salesperson):
     TeamSettings.objects.create(pk=1, share_contacts=True)
     text = sam_client.get(WARM, {"q": "Acme"}).text
-    assert "Tom Tate" in text and "CTO" in text
+    assert "Tom Tate" in text
+    assert "CTO" in text
     assert f"Ask {other_salesperson.first_name} for an intro" in text
     for private in ("tom@acme.com", "+441234567890", "Secret", "budget"):
         assert private not in text
@@ -107,7 +108,8 @@ def test_asking_for_an_intro_with_htmx_answers_with_the_recorded_ask(sam_client,
         **HTMX,
     )
     assert response.status_code == 200
-    assert "Intro ask recorded with" in response.text and "Rita Works" in response.text
+    assert "Intro ask recorded with" in response.text
+    assert "Rita Works" in response.text
     ask = ReferralAsk.objects.get(source=acme)
     assert (ask.channel, ask.note) == ("call", "Intro at ACME, Inc.")
 
