@@ -192,7 +192,9 @@ def warm_paths(
             warm.Kind.CONNECTION: f"Your connection {at_where} (imported from your network)",
             warm.Kind.LEAD: f"Your lead {at_where} ({Stage(stage).label})",
         }[kind]
-        reasons = [reason, _last_touch(last_contact, now)]
+        reasons = [reason]
+        if kind != warm.Kind.CUSTOMER or last_contact is not None:
+            reasons.append(_last_touch(last_contact, now))
         if source_pk is not None:
             strength = max(strength, source_strength)
             reasons.append(f"Referral source, relationship {source_strength}/5")
