@@ -315,15 +315,29 @@ _FACT_COLUMNS = (
 )
 
 
-def _profile(industry, employees, country, region, seniority, title, tags, company_tags):
-    return similarity.profile(
-        industry=industry,
-        employee_count=employees,
-        country=country,
-        region=region,
-        seniority=seniority or seniority_from_title(title),
-        tags=[*(tags or []), *(company_tags or [])],
-    )
+class _Profiles:
+    """Profiles from value rows, made once per distinct row: a salesperson's thousands of
+    contacts share a few hundred combinations of facts (the lookalikes page's hot loop)."""
+
+    def __init__(self) -> None:
+        self._made: dict[tuple, similarity.Profile] = {}
+
+    def __call__(
+        self, industry, employees, country, region, seniority, title, tags, company_tags
+    ) -> similarity.Profile:
+        all_tags = (*(tags or ()), *(company_tags or ()))
+        key = (industry, employees, country, region, seniority, title, all_tags)
+        made = self._made.get(key)
+        if made is None:
+            made = self._made[key] = similarity.profile(
+                industry=industry,
+                employee_count=employees,
+                country=country,
+                region=region,
+                seniority=seniority or seniority_from_title(title),
+                tags=all_tags,
+            )
+        return made
 
 
 @dataclass(frozen=True)
@@ -365,6 +379,7 @@ class Lookalikes:
 
 def lookalike_model(user: User) -> similarity.Model:
     """The user's won customers, each weighted by its won value. One query."""
+    profile_of = _Profiles()
     rows = (
         Lead.objects.filter(owner=user, stage=Stage.WON)
         .order_by("-expected_value", "pk")
@@ -373,7 +388,7 @@ def lookalike_model(user: User) -> similarity.Model:
     return similarity.Model(
         [
             similarity.Customer(
-                id=pk, name=_name(first, last, email), facts=_profile(*facts), value=value
+                id=pk, name=_name(first, last, email), facts=profile_of(*facts), value=value
             )
             for pk, first, last, email, value, *facts in rows
         ]
@@ -419,8 +434,14 @@ def lookalikes(
             *_FACT_COLUMNS,
         )
     )
-    profiles = {row[0]: _profile(*row[7:]) for row in candidates}
-    scores = {pk: model.score(facts) for pk, facts in profiles.items()}
+    profile_of = _Profiles()
+    profiles = {row[0]: profile_of(*row[7:]) for row in candidates}
+    score_of: dict[similarity.Profile, float] = {}
+    scores = {}
+    for pk, facts in profiles.items():
+        if facts not in score_of:
+            score_of[facts] = model.score(facts)
+        scores[pk] = score_of[facts]
     best = similarity.rank(scores)[:rows]
     by_pk = {row[0]: row for row in candidates}
     found = []

@@ -22,7 +22,7 @@ scores each candidate with a handful of dictionary look-ups, whatever the number
 from __future__ import annotations
 
 import statistics
-from collections import defaultdict
+from collections import Counter, defaultdict
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from decimal import Decimal
@@ -142,6 +142,10 @@ class Model:
     _exact: dict[str, dict[str, float]] = field(init=False)
     _near: dict[str, dict[str, float]] = field(init=False)
     _tags: dict[str, float] = field(init=False)
+    _counts: dict[str, Counter[str]] = field(init=False)
+    _regions: Counter[tuple[str, str]] = field(init=False)
+    _tag_sets: Counter[frozenset[str]] = field(init=False)
+    _groups: dict[tuple[str, ...], dict[tuple[str, ...], _Group]] = field(init=False)
 
     def __post_init__(self) -> None:
         self.weights = customer_weights([customer.value for customer in self.customers])
@@ -162,6 +166,29 @@ class Model:
                 self._near["seniority"][value] += share * NEIGHBOUR
             for tag in facts.tags:
                 self._tags[tag] += share / len(facts.tags)
+        self._explanation_tables()
+
+    def _explanation_tables(self) -> None:
+        """Counts for `explain`: per fact value, per (country, region), per set of tags, and
+        per combination of company facts (with that group's most valuable customers), so a
+        row's explanation is a few look-ups, not a pass over every customer."""
+        self._counts = {fact: Counter() for fact in EXPLAINED_FACTS}
+        self._regions = Counter()
+        self._tag_sets = Counter()
+        self._groups = {group: {} for group in HEADLINE_GROUPS}
+        for customer, weight in zip(self.customers, self.weights, strict=True):
+            facts = customer.facts
+            for fact in EXPLAINED_FACTS:
+                if getattr(facts, fact):
+                    self._counts[fact][getattr(facts, fact)] += 1
+            if facts.country and facts.region:
+                self._regions[(facts.country, facts.region)] += 1
+            if facts.tags:
+                self._tag_sets[facts.tags] += 1
+            for group, table in self._groups.items():
+                key = tuple(getattr(facts, fact) for fact in group)
+                if all(key):
+                    table.setdefault(key, _Group()).add(customer, weight)
 
     def __bool__(self) -> bool:
         return bool(self.customers)
@@ -185,22 +212,22 @@ class Model:
         return min(1.0, max(0.0, points / TOTAL_WEIGHT))
 
     def explain(self, candidate: Profile) -> Explanation:
-        """Why the candidate scored as it did, in the salesperson's words (a few customers at a
-        time: only for the rows on the page)."""
-        matched_by: list[frozenset[str]] = []
-        for customer in self.customers:
-            facts = customer.facts
-            same = {
-                fact
-                for fact in ("industry", "size_band", "country", "seniority")
-                if getattr(candidate, fact) and getattr(candidate, fact) == getattr(facts, fact)
-            }
-            if candidate.region and candidate.region == facts.region and "country" in same:
-                same.add("region")
-            if candidate.tags & facts.tags:
-                same.add("tags")
-            matched_by.append(frozenset(same))
-        return _explanation(candidate, self, matched_by)
+        """Why the candidate scored as it did, in the salesperson's words."""
+        return _explanation(candidate, self)
+
+
+@dataclass
+class _Group:
+    """The customers who share one combination of company facts."""
+
+    count: int = 0
+    weight: float = 0.0
+    top: list[tuple[float, int, str]] = field(default_factory=list)
+
+    def add(self, customer: Customer, weight: float) -> None:
+        self.count += 1
+        self.weight += weight
+        self.top = sorted([*self.top, (-weight, customer.id, customer.name)])[:CLOSEST]
 
 
 @dataclass(frozen=True)
@@ -217,6 +244,19 @@ class Explanation:
     closest: tuple[str, ...]  # the names of the customers most alike, most valuable first
 
 
+EXPLAINED_FACTS = ("industry", "size_band", "country", "seniority")
+# Every combination of the company facts, largest first.
+HEADLINE_GROUPS: tuple[tuple[str, ...], ...] = (
+    ("industry", "size_band", "country"),
+    ("industry", "size_band"),
+    ("industry", "country"),
+    ("size_band", "country"),
+    ("industry",),
+    ("size_band",),
+    ("country",),
+)
+CLOSEST = 3
+
 FACT_WORDS = {
     "industry": "industry",
     "size_band": "size band",
@@ -227,78 +267,75 @@ FACT_WORDS = {
 }
 
 
+NEIGHBOUR_ORDERS: Mapping[str, Sequence[str]] = {
+    "size_band": BAND_ORDER,
+    "seniority": SENIORITY_ORDER,
+}
+
+
 def _and(words: Sequence[str]) -> str:
     if len(words) <= 1:
         return "".join(words)
     return f"{', '.join(words[:-1])} and {words[-1]}"
 
 
-def _explanation(candidate: Profile, model: Model, matched_by: list[frozenset[str]]) -> Explanation:
+def _explanation(candidate: Profile, model: Model) -> Explanation:
     count = len(model.customers)
     of = f"of your {count} won customer{'s' if count != 1 else ''}"
-    # The headline names the richest set of company facts (industry, size, country) that the
-    # most valuable group of customers shares with the candidate, as "same X and Y as N of M".
-    company_facts = ("industry", "size_band", "country")
-    best: tuple[float, int, frozenset[str]] = (0.0, 0, frozenset())
-    for same in set(matched_by):
-        group = frozenset(same) & frozenset(company_facts)
-        if not group:
+    # The headline names the combination of company facts (industry, size, country) that
+    # weighs most: its facts' weights times the won value of the customers who share it all.
+    best: tuple[float, int] = (0.0, 0)
+    found: tuple[tuple[str, ...], _Group] | None = None
+    for group, table in model._groups.items():
+        key = tuple(getattr(candidate, fact) for fact in group)
+        shared = table.get(key) if all(key) else None
+        if shared is None:
             continue
-        value = sum(
-            weight
-            for weight, other in zip(model.weights, matched_by, strict=True)
-            if group <= other
-        )
-        weight = sum(FACT_WEIGHTS[fact] for fact in group) * value
-        if (weight, len(group)) > best[:2]:
-            best = (weight, len(group), group)
-    group = best[2]
+        rank = (sum(FACT_WEIGHTS[fact] for fact in group) * shared.weight, len(group))
+        if rank > best:
+            best, found = rank, (group, shared)
+    seniority = model._counts["seniority"][candidate.seniority] if candidate.seniority else 0
     parts = []
-    if group:
-        sharing = sum(1 for other in matched_by if group <= other)
-        words = [FACT_WORDS[fact] for fact in company_facts if fact in group]
-        parts.append(f"same {_and(words)} as {sharing} {of}")
-    seniority_share = sum(1 for other in matched_by if "seniority" in other)
-    if seniority_share:
+    if found is not None:
+        group, shared = found
+        words = [FACT_WORDS[fact] for fact in group]
+        parts.append(f"same {_and(words)} as {shared.count} {of}")
+    if seniority:
         parts.append(
-            "title seniority matches"
-            if group
-            else f"same title seniority as {seniority_share} {of}"
+            "title seniority matches" if parts else f"same title seniority as {seniority} {of}"
         )
     headline = "; ".join(parts) or f"little in common with {of.removeprefix('of ')}"
     headline = headline[0].upper() + headline[1:]
 
     reasons = []
     for fact in FACTS:
-        sharing = sum(1 for other in matched_by if fact in other)
+        sharing = _sharing(candidate, model, fact)
         value = _fact_value(candidate, fact)
         if sharing:
-            reasons.append(
-                Reason(fact, f"{FACT_WORDS[fact].capitalize()} {value}: {sharing} {of}", sharing)
-            )
-        elif value and fact in ("size_band", "seniority"):
+            label = FACT_WORDS[fact].capitalize()
+            reasons.append(Reason(fact, f"{label} {value}: {sharing} {of}", sharing))
+        elif value and fact in NEIGHBOUR_ORDERS:
+            order = NEIGHBOUR_ORDERS[fact]
             near = sum(
-                1
-                for customer in model.customers
-                if getattr(customer.facts, fact)
-                in _neighbours(
-                    BAND_ORDER if fact == "size_band" else SENIORITY_ORDER, getattr(candidate, fact)
-                )
+                model._counts[fact][other] for other in _neighbours(order, getattr(candidate, fact))
             )
             if near:
-                reasons.append(
-                    Reason(
-                        fact,
-                        f"{FACT_WORDS[fact].capitalize()} {value}: one step from {near} {of}",
-                        0,
-                    )
-                )
-    ranked = sorted(
-        zip(model.customers, model.weights, matched_by, strict=True),
-        key=lambda row: (-sum(FACT_WEIGHTS[f] for f in row[2]), -row[1], row[0].id),
-    )
-    closest = tuple(customer.name for customer, _w, same in ranked[:3] if same)
+                label = FACT_WORDS[fact].capitalize()
+                reasons.append(Reason(fact, f"{label} {value}: one step from {near} {of}", 0))
+    closest = tuple(name for _weight, _id, name in found[1].top) if found else ()
     return Explanation(headline=headline, reasons=tuple(reasons), closest=closest)
+
+
+def _sharing(candidate: Profile, model: Model, fact: str) -> int:
+    """How many customers have the candidate's value of `fact` (tags: at least one tag)."""
+    if fact == "tags":
+        return sum(n for tags, n in model._tag_sets.items() if tags & candidate.tags)
+    if fact == "region":
+        if not (candidate.country and candidate.region):
+            return 0
+        return model._regions[(candidate.country, candidate.region)]
+    value = getattr(candidate, fact)
+    return model._counts[fact][value] if value else 0
 
 
 def _fact_value(candidate: Profile, fact: str) -> str:
