@@ -50,6 +50,7 @@ class Path:
     source_id: int | None = None
     teammate: str = ""
     opted_out: bool = False
+    do_not_contact: bool = False
     at_company: str = ""
     kinds: frozenset[str] = field(default_factory=frozenset)
 
@@ -65,7 +66,13 @@ class Path:
 
     @property
     def can_ask(self) -> bool:
-        return not self.opted_out
+        return not (self.opted_out or self.do_not_contact)
+
+    @property
+    def cannot_ask_because(self) -> str:
+        if self.do_not_contact:
+            return "Asked not to be contacted."
+        return "Opted out of asks." if self.opted_out else ""
 
 
 def _clamp(value: int) -> int:
@@ -116,6 +123,7 @@ def merge(paths: Iterable[Path]) -> list[Path]:
             reasons=reasons,
             kinds=seen.kinds | path.kinds,
             opted_out=seen.opted_out or path.opted_out,
+            do_not_contact=seen.do_not_contact or path.do_not_contact,
             source_id=seen.source_id or path.source_id,
             lead_id=seen.lead_id or path.lead_id,
             last_contact=max(filter(None, [seen.last_contact, path.last_contact]), default=None),

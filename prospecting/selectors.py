@@ -149,6 +149,7 @@ def warm_paths(
             "as_referral_source__pk",
             "as_referral_source__strength",
             "as_referral_source__opted_out",
+            "do_not_contact",
         )[:MAX_PATH_ROWS]
     )
     found_paths: list[warm.Path] = []
@@ -157,7 +158,7 @@ def warm_paths(
         truncated = count >= MAX_PATH_ROWS
         (pk, owner_id, owner_first, owner_last, owner_username, first, last, email, title) = row[:9]
         stage, source, last_contact, company_id, company_name = row[9:14]
-        source_pk, source_strength, opted_out = row[14:]
+        source_pk, source_strength, opted_out, do_not_contact = row[14:]
         name = _name(first, last, email)
         where = company_name if company_id in how else email_domain(email)
         at_where = f"at {where}" if company_id in how else f"with an email at {where}"
@@ -210,6 +211,7 @@ def warm_paths(
                 lead_id=pk,
                 source_id=source_pk,
                 opted_out=bool(opted_out),
+                do_not_contact=do_not_contact,
                 at_company=where,
             )
         )

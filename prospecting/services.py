@@ -45,6 +45,8 @@ def intro_ask_start(
         lead = Lead.objects.filter(owner=user, pk=_int(rest)).first()
         if lead is None:
             raise ValidationError("That person is no longer one of your leads.")
+        if lead.do_not_contact:
+            raise ValidationError(f"{lead} asked not to be contacted.")
         source = referral_source_from_lead(lead=lead, user=user)
         note = f"Intro at {company}"
     elif kind == "source":

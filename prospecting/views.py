@@ -11,6 +11,8 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.http import HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
+from django.utils import timezone
+from django.utils.formats import date_format
 from django.views.decorators.http import require_GET, require_POST
 
 from accounts.http import AuthenticatedHttpRequest
@@ -100,6 +102,7 @@ def lookalike_add(request: AuthenticatedHttpRequest, lead_id: int) -> HttpRespon
         return render_region(request, LOOKALIKES_TEMPLATE, "add-result", context)
     messages.success(
         request,
-        f"Added {lead} to your reconnect plan: due {follow_up.due_at:%a %-d %b}.",
+        f"Added {lead} to your reconnect plan: due "
+        f"{date_format(timezone.localtime(follow_up.due_at), 'D j M')}.",
     )
     return redirect("prospect-lookalikes")

@@ -320,3 +320,26 @@ def test_lookalikes_read_a_fixed_number_of_queries(
     with django_assert_num_queries(3):
         result = selectors.lookalikes(salesperson)
     assert len(result.leads) == 21
+
+
+def test_a_do_not_contact_lead_is_shown_without_an_ask(salesperson):
+    company = CompanyFactory(owner=salesperson, name="Quiet Co")
+    LeadFactory(owner=salesperson, first_name="Quinn", company=company, do_not_contact=True)
+    (path,) = selectors.warm_paths(salesperson, query="quiet co.").paths
+    assert not path.can_ask
+    assert path.cannot_ask_because == "Asked not to be contacted."
+
+
+def test_a_teammates_contact_known_only_by_email_is_not_shown_by_it(salesperson, other_salesperson):
+    TeamSettings.objects.create(pk=1, share_contacts=True)
+    company = CompanyFactory(owner=other_salesperson, name="Hidden Ltd", domain="hidden.example")
+    LeadFactory(
+        owner=other_salesperson,
+        first_name="",
+        last_name="",
+        email="x@hidden.example",
+        company=company,
+    )
+    (path,) = selectors.warm_paths(salesperson, query="hidden").paths
+    assert path.name == "A contact"
+    assert "x@hidden.example" not in repr(path)

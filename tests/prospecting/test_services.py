@@ -100,3 +100,12 @@ def test_a_lookalike_joins_the_reconnect_plan(salesperson, other_salesperson):
     theirs = LeadFactory(owner=other_salesperson)
     with pytest.raises(ValidationError):
         services.lookalike_add_to_reconnects(user=salesperson, lead_id=theirs.pk)
+
+
+def test_a_lead_who_asked_not_to_be_contacted_is_not_asked(salesperson):
+    lead = LeadFactory(
+        owner=salesperson, first_name="Quiet", last_name="Person", do_not_contact=True
+    )
+    with pytest.raises(ValidationError, match="Quiet Person asked not to be contacted"):
+        services.intro_ask_start(user=salesperson, key=f"lead:{lead.pk}", company="Acme")
+    assert not ReferralSource.objects.exists()
