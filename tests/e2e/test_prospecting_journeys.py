@@ -17,7 +17,7 @@ from tests.factories import CompanyFactory, LeadFactory, ReferralSourceFactory, 
 
 pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True)]
 
-SHOTS = Path("/tmp/shots/i19-find")
+SHOTS = Path(__file__).resolve().parents[2] / "var" / "screenshots-i19-find"
 PHONE = {"width": 390, "height": 844}
 
 
