@@ -92,10 +92,8 @@ def _teammate_as_source(*, user: User, teammate: User) -> ReferralSource:
     )
 
 
-@transaction.atomic
-def lookalike_add_to_reconnects(*, user: User, lead_id: int) -> tuple[Lead, FollowUp]:
+def lookalike_add_to_reconnects(*, user: User, lead: Lead) -> FollowUp:
     """One of the user's own unworked contacts joins their reconnect plan (the network pool)."""
-    lead = Lead.objects.filter(owner=user, pk=lead_id).first()
-    if lead is None:
-        raise ValidationError("That contact is no longer one of your leads.")
-    return lead, lead_reconnect_add(lead=lead, user=user)
+    if lead.owner_id != user.pk:
+        raise ValidationError("That contact is not one of your leads.")
+    return lead_reconnect_add(lead=lead, user=user)

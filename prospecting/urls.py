@@ -6,7 +6,7 @@ from prospecting import views
 
 urlpatterns = [
     path("", views.lookalikes, name="prospect-lookalikes"),
-    path("<int:lead_id>/reconnect/", views.lookalike_add, name="prospect-lookalike-add"),
+    path("<int:pk>/reconnect/", views.lookalike_add, name="prospect-lookalike-add"),
     path("who/", views.warm_paths, name="prospect-warm-paths"),
     path("who/ask/", views.warm_path_ask, name="prospect-warm-path-ask"),
 ]

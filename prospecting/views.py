@@ -17,6 +17,7 @@ from django.views.decorators.http import require_GET, require_POST
 
 from accounts.http import AuthenticatedHttpRequest
 from leadhunter.htmx import render_region, wants_partial
+from leads.models import Lead
 from leads.selectors import companies_visible_to
 from prospecting import selectors, services
 from referrals.models import AskChannel
@@ -87,18 +88,19 @@ def lookalikes(request: AuthenticatedHttpRequest) -> HttpResponse:
 
 
 @require_POST
-def lookalike_add(request: AuthenticatedHttpRequest, lead_id: int) -> HttpResponse:
+def lookalike_add(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
+    lead = get_object_or_404(Lead.objects.filter(owner=request.user), pk=pk)
     try:
-        lead, follow_up = services.lookalike_add_to_reconnects(user=request.user, lead_id=lead_id)
+        follow_up = services.lookalike_add_to_reconnects(user=request.user, lead=lead)
     except ValidationError as error:
         text = " ".join(error.messages)
         if wants_partial(request):
-            context = {"lead_id": lead_id, "add_error": text}
+            context = {"lead_id": lead.pk, "add_error": text}
             return render_region(request, LOOKALIKES_TEMPLATE, "add-result", context, status=422)
         messages.error(request, text)
         return redirect("prospect-lookalikes")
     if wants_partial(request):
-        context = {"lead_id": lead_id, "lead": lead, "follow_up": follow_up}
+        context = {"lead_id": lead.pk, "lead": lead, "follow_up": follow_up}
         return render_region(request, LOOKALIKES_TEMPLATE, "add-result", context)
     messages.success(
         request,

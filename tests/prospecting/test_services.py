@@ -94,12 +94,12 @@ def test_a_teammates_contact_is_asked_through_the_teammate_when_the_team_shares(
 
 def test_a_lookalike_joins_the_reconnect_plan(salesperson, other_salesperson):
     lead = LeadFactory(owner=salesperson)
-    added, follow_up = services.lookalike_add_to_reconnects(user=salesperson, lead_id=lead.pk)
-    assert added == lead
+    follow_up = services.lookalike_add_to_reconnects(user=salesperson, lead=lead)
     assert follow_up.kind == FollowUpKind.RECONNECT
+    assert follow_up.lead == lead
     theirs = LeadFactory(owner=other_salesperson)
     with pytest.raises(ValidationError):
-        services.lookalike_add_to_reconnects(user=salesperson, lead_id=theirs.pk)
+        services.lookalike_add_to_reconnects(user=salesperson, lead=theirs)
 
 
 def test_a_lead_who_asked_not_to_be_contacted_is_not_asked(salesperson):

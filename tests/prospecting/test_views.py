@@ -221,6 +221,13 @@ def test_adding_a_lookalike_with_htmx_confirms_the_day(sam_client, lookalike):
     assert "In your reconnect plan · due" in sam_client.get(LOOKALIKES).text
 
 
+def test_a_won_lead_is_not_added_and_the_row_says_why(sam_client, salesperson):
+    won = LeadFactory(owner=salesperson, first_name="Wendy", last_name="Won", stage=Stage.WON)
+    response = sam_client.post(reverse("prospect-lookalike-add", args=[won.pk]), **HTMX)
+    assert response.status_code == 422
+    assert "Wendy Won is won: reopen them first." in response.text
+
+
 def test_adding_without_javascript_redirects_with_a_message(sam_client, lookalike):
     response = sam_client.post(reverse("prospect-lookalike-add", args=[lookalike.pk]), follow=True)
     assert "Added Lola Alike to your reconnect plan: due" in response.text
@@ -229,7 +236,7 @@ def test_adding_without_javascript_redirects_with_a_message(sam_client, lookalik
 def test_adding_someone_elses_lead_is_refused(sam_client, other_salesperson):
     theirs = LeadFactory(owner=other_salesperson)
     response = sam_client.post(reverse("prospect-lookalike-add", args=[theirs.pk]), **HTMX)
-    assert response.status_code == 422
+    assert response.status_code == 404
     assert not FollowUp.objects.filter(lead=theirs, kind=FollowUpKind.RECONNECT).exists()
 
 
