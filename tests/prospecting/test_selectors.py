@@ -313,11 +313,11 @@ def test_lookalikes_read_a_fixed_number_of_queries(
     salesperson, customers, django_assert_num_queries
 ):
     _candidate(salesperson, "One", industry="Software", employee_count=150)
-    with django_assert_num_queries(3):
+    with django_assert_num_queries(4):
         selectors.lookalikes(salesperson)
     for index in range(20):
         _candidate(salesperson, f"N{index}", industry="Software", employee_count=150 + index)
-    with django_assert_num_queries(3):
+    with django_assert_num_queries(4):
         result = selectors.lookalikes(salesperson)
     assert len(result.leads) == 21
 
