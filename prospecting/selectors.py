@@ -84,7 +84,8 @@ def warm_paths(
     if not domains and not key:
         return WarmPaths(query, query, [], [], [], sharing, False)
 
-    owners = Q() if sharing else Q(owner=user)
+    # A deactivated teammate can't make an intro (their work moved to someone else anyway).
+    owners = Q(owner__is_active=True) | Q(owner=user) if sharing else Q(owner=user)
     # 1. Companies named so (prefiltered by their longest word in any spelling) or at a domain.
     found = Q(domain__in=sorted(domains)) if domains else Q(pk__in=[])
     words = name_search_words(key)

@@ -343,3 +343,25 @@ def test_a_teammates_contact_known_only_by_email_is_not_shown_by_it(salesperson,
     (path,) = selectors.warm_paths(salesperson, query="hidden").paths
     assert path.name == "A contact"
     assert "x@hidden.example" not in repr(path)
+
+
+@pytest.mark.parametrize(
+    ("stored", "typed"), [("Müller GmbH", "Mueller GmbH"), ("Mueller AG", "müller")]
+)
+def test_an_umlaut_typed_either_way_finds_the_company(salesperson, stored, typed):
+    LeadFactory(
+        owner=salesperson, first_name="Uwe", company=CompanyFactory(owner=salesperson, name=stored)
+    )
+    assert _names(selectors.warm_paths(salesperson, query=typed)) == [
+        f"Uwe {salesperson.leads.get().last_name}"
+    ]
+
+
+def test_a_deactivated_teammates_contacts_are_not_offered(salesperson, other_salesperson):
+    TeamSettings.objects.create(pk=1, share_contacts=True)
+    company = CompanyFactory(owner=other_salesperson, name="Gone Ltd")
+    LeadFactory(owner=other_salesperson, first_name="Gina", company=company)
+    assert len(selectors.warm_paths(salesperson, query="gone").paths) == 1
+    other_salesperson.is_active = False
+    other_salesperson.save()
+    assert selectors.warm_paths(salesperson, query="gone").paths == []
