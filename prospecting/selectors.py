@@ -36,6 +36,7 @@ from referrals.models import ReferralSource
 # A company with more people than this shows its strongest paths only.
 MAX_PATH_ROWS = 300
 MAX_COMPANY_CANDIDATES = 500
+MAX_MORE_NAMES = 5
 
 
 @dataclass(frozen=True)
@@ -106,16 +107,29 @@ def warm_paths(
         else:
             continue
         names[pk] = (owner_id, name, domain)
-    # 2. Domain first: a company found by name brings the others at its domain.
-    by_name_domains = {names[pk][2] for pk in how if names[pk][2]} - domains
-    domains |= by_name_domains
+    # 2. One step further, still one query: a company found by name brings the others at its
+    # domain, and one found by domain the others of its name (an "Acme Ltd" without one).
+    more_domains = {names[pk][2] for pk in how if names[pk][2]} - domains
+    more_keys = {normalise_company_name(names[pk][1]) for pk in how} - {key, ""}
+    more_keys = set(sorted(more_keys)[:MAX_MORE_NAMES])
+    further = Q(domain__in=sorted(more_domains)) if more_domains else Q(pk__in=[])
+    for more_key in sorted(more_keys):
+        word = name_search_words(more_key)[:1]
+        if word:
+            further |= reduce(or_, (Q(name__icontains=s) for s in spellings(word[0])))
+    domains |= more_domains
     for pk, owner_id, name, domain in (
-        Company.objects.filter(owners, domain__in=sorted(by_name_domains))
+        Company.objects.filter(owners, further)
         .exclude(pk__in=list(how))
         .order_by("pk")
         .values_list("pk", "owner_id", "name", "domain")[:MAX_COMPANY_CANDIDATES]
     ):
-        how[pk] = f"same domain ({domain})"
+        if domain and domain in more_domains:
+            how[pk] = f"same domain ({domain})"
+        elif normalise_company_name(name) in more_keys:
+            how[pk] = "same name"
+        else:
+            continue
         names[pk] = (owner_id, name, domain)
     companies = sorted(
         (

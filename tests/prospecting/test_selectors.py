@@ -134,8 +134,6 @@ def test_each_row_says_why_and_how_strong(salesperson, acme):
     assert by_name["Ray Referrer"].strength == 4  # 5, one less: knows a person, not the place
     assert by_name["Eve Email"].reasons[0] == "Your lead with an email at acme.com (New)"
     assert {c.name: c.how for c in result.companies} == {"ACME, Inc.": "name", "Acme Ltd": "name"}
-    by_domain = selectors.warm_paths(salesperson, query="acme.com").companies
-    assert {c.name: c.how for c in by_domain} == {"ACME, Inc.": "domain"}
 
 
 def test_a_company_found_by_name_brings_the_others_at_its_domain(salesperson):
@@ -365,3 +363,12 @@ def test_a_deactivated_teammates_contacts_are_not_offered(salesperson, other_sal
     other_salesperson.is_active = False
     other_salesperson.save()
     assert selectors.warm_paths(salesperson, query="gone").paths == []
+
+
+def test_a_domain_typed_also_finds_the_companies_of_the_same_name(salesperson, acme):
+    result = selectors.warm_paths(salesperson, query="acme.com")
+    assert {c.name: c.how for c in result.companies} == {
+        "ACME, Inc.": "domain",
+        "Acme Ltd": "same name",
+    }
+    assert "Nina Network" in _names(result)
