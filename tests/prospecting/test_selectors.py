@@ -138,12 +138,8 @@ def test_each_row_says_why_and_how_strong(salesperson, acme):
 
 def test_a_company_found_by_name_brings_the_others_at_its_domain(salesperson):
     CompanyFactory(owner=salesperson, name="Globex Corporation", domain="globex.com")
-    other = CompanyFactory(owner=salesperson, name="Initech Europe", domain="globex.com.example")
-    other.domain = "globex.com"
-    # Two companies of one owner can't share a domain: this one belongs to a teammate's view
-    # in real life; here the second company keeps its own name at another owner.
-    other.owner = UserFactory()
-    other.save()
+    # A teammate keeps the same domain under another name (their view is shared).
+    other = CompanyFactory(owner=UserFactory(), name="Initech Europe", domain="globex.com")
     TeamSettings.objects.create(pk=1, share_contacts=True)
     LeadFactory(owner=other.owner, first_name="Ian", last_name="Init", company=other)
     result = selectors.warm_paths(salesperson, query="globex corp")
