@@ -7,6 +7,7 @@ NAVIGATION = [
     ("lead-list", "Leads"),
     ("pipeline", "Pipeline"),
     ("referral-list", "Referrals"),
+    ("prospect-lookalikes", "Prospect"),
     ("icp-list", "ICP"),
     ("reports", "Reports"),
 ]

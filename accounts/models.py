@@ -105,3 +105,27 @@ class PasswordResetRequest(models.Model):
 
     def __str__(self) -> str:
         return f"Password reset request at {self.requested_at:%Y-%m-%d %H:%M}"
+
+
+class TeamSettings(models.Model):
+    """Settings of the whole team, which a sales manager changes on the Team page: one row
+    (`team_settings()` in accounts.selectors makes it on first read)."""
+
+    share_contacts = models.BooleanField(
+        "share contacts for introductions",
+        default=False,
+        help_text=(
+            "“Who do I know at …?” also lists teammates' contacts at the company, by name and "
+            "title only, as “ask Jordan for an intro”. Notes and contact details stay private."
+        ),
+    )
+    updated_at = models.DateTimeField(auto_now=True)
+    updated_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+
+    class Meta:
+        verbose_name_plural = "team settings"
+
+    def __str__(self) -> str:
+        return "Team settings"

@@ -22,7 +22,8 @@ from django.utils.crypto import salted_hmac
 from django.utils.encoding import force_bytes
 from django.utils.http import urlsafe_base64_encode
 
-from accounts.models import PasswordResetRequest, User
+from accounts.models import PasswordResetRequest, TeamSettings, User
+from accounts.selectors import TEAM_SETTINGS_PK
 
 PASSWORD_RESET_SUBJECT = "registration/password_reset_subject.txt"  # noqa: S105 - a template
 PASSWORD_RESET_EMAIL = "registration/password_reset_email.html"  # noqa: S105 - a template
@@ -317,3 +318,15 @@ def password_reset_request(*, email: str, ip_address: str | None) -> bool:
         email_digest=digest, ip_address=ip_address, requested_at=now
     )
     return True
+
+
+@transaction.atomic
+def team_settings_update(*, by: User, share_contacts: bool) -> TeamSettings:
+    """A sales manager changes the team's settings (the Team page)."""
+    if not by.is_manager:
+        raise PermissionDenied("Only a sales manager can change the team's settings.")
+    team, _ = TeamSettings.objects.select_for_update().get_or_create(pk=TEAM_SETTINGS_PK)
+    team.share_contacts = share_contacts
+    team.updated_by = by
+    team.save()
+    return team

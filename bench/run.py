@@ -443,6 +443,36 @@ def page_items(args: argparse.Namespace) -> list[Item]:
             item.max_kilobytes = DAILY_PAGE_MAX_KILOBYTES
     for slug in ("own-your-leads", "sources", "funnel", "activity", "referrals"):
         items.append(Item(f"Report {slug} (12 months): manager", manager, f"/reports/{slug}/", 500))
+    items.extend(_prospecting_items(sam))
+    return items
+
+
+def _prospecting_items(sam) -> list[Item]:
+    """Issue 19: lookalikes over the salesperson's 10k leads, and warm paths into one of their
+    companies, typed with other punctuation and a legal form, and from the company's page."""
+    from bench.data import SALESPERSON
+    from leads.models import Company
+
+    company = Company.objects.filter(owner=sam).order_by("pk").first()
+    items = [
+        Item("Prospects like your best customers: salesperson", SALESPERSON, "/prospecting/", 300)
+    ]
+    if company is not None:
+        typed = urlencode({"q": f"{company.name.upper()}, Inc."})
+        items += [
+            Item(
+                "Who do I know at (typed name): salesperson",
+                SALESPERSON,
+                f"/prospecting/who/?{typed}",
+                300,
+            ),
+            Item(
+                "Who do I know at (company link): salesperson",
+                SALESPERSON,
+                f"/prospecting/who/?company={company.pk}",
+                300,
+            ),
+        ]
     return items
 
 

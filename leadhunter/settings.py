@@ -87,6 +87,7 @@ INSTALLED_APPS = [
     "privacy",
     "handraise",
     "emails",
+    "prospecting",
 ]
 
 MIDDLEWARE = [

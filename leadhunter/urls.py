@@ -18,6 +18,7 @@ urlpatterns = [
     path("", include("privacy.urls")),
     path("referrals/", include("referrals.urls")),
     path("icp/", include("icp.urls")),
+    path("prospecting/", include("prospecting.urls")),
     path("reports/", include("reports.urls")),
     path("import/", include("imports.urls")),
     path("settings/emails/", include("reminders.settings_urls")),

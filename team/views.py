@@ -16,6 +16,7 @@ from django.views.decorators.http import require_http_methods, require_POST
 from accounts import services as account_services
 from accounts.http import AuthenticatedHttpRequest
 from accounts.models import User
+from accounts.selectors import team_settings
 from leadhunter.forms import add_service_errors
 from reminders.services import email_delivery_note
 from team import selectors, services
@@ -61,6 +62,7 @@ def _team_page(
         "add_form": add_form or TeamMemberAddForm(),
         "new_member": new_member,
         "demo": selectors.demo_data(),
+        "team_settings": team_settings(),
     }
     response = render(request, "team/team_list.html", context, status=status)
     if new_member is not None:
@@ -115,6 +117,19 @@ def team_member_goal(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse
             # The top of the page, where the message is (an anchor scrolled it out of view).
             return redirect("team")
     return _team_page(request, goal_form=(member.pk, form), status=422)
+
+
+@require_POST
+@manager_required
+def team_settings_update(request: AuthenticatedHttpRequest) -> HttpResponse:
+    """The Introductions card: whether teammates' contacts show on each other's warm paths."""
+    share = request.POST.get("share_contacts") == "on"
+    account_services.team_settings_update(by=request.user, share_contacts=share)
+    if share:
+        messages.success(request, "Teammates' contacts now show on “Who do I know at …?”.")
+    else:
+        messages.success(request, "Teammates' contacts no longer show on “Who do I know at …?”.")
+    return redirect("team")
 
 
 @require_http_methods(["GET", "POST"])

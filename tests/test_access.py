@@ -79,6 +79,7 @@ MANAGER_ONLY = {
     "team-member-goal",
     "team-member-deactivate",
     "team-demo-remove",
+    "team-settings",
 }
 # Path arguments that are not object ids, with a value the view accepts.
 SAMPLE_VALUES = {
@@ -112,6 +113,7 @@ ID_KINDS_BY_NAME_PREFIX = {
     "api-token-revoke": "api_token",
     "import-": "import_job",
     "company-": "company",
+    "prospect-lookalike-": "lead",
     "team-member-": "user",  # a manager's page about one person of the team
 }
 ID_KINDS_BY_KWARG = {"criterion_pk": "criterion", "other_pk": "lead"}

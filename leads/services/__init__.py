@@ -58,6 +58,7 @@ from leads.services.reassign import (
 )
 from leads.services.reconnects import (
     RECONNECT_RULE,
+    lead_reconnect_add,
     reconnect_slots,
     reconnects_plan,
     reconnects_plan_after_settings,
@@ -91,6 +92,7 @@ __all__ = [
     "lead_delete",
     "lead_new",
     "lead_quick_add",
+    "lead_reconnect_add",
     "lead_stage_undo",
     "lead_update",
     "leads_bulk_action",

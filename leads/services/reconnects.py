@@ -7,6 +7,7 @@ from __future__ import annotations
 from collections import defaultdict
 from datetime import datetime
 
+from django.core.exceptions import ValidationError
 from django.db import models, transaction
 from django.db.models import QuerySet
 from django.utils import timezone
@@ -16,12 +17,15 @@ from leads import reconnects
 from leads.models import (
     FollowUp,
     FollowUpKind,
+    FollowUpResolution,
     Lead,
+    Stage,
 )
 from leads.services.bulk_sql import (
     HISTORY_IDS_PER_STATEMENT,
     reconnects_move,
 )
+from leads.services.schedule import close_pending, set_next_follow_up_at
 
 # The rule of the reconnect follow-ups the plan owns (a person's own reconnects are left alone).
 RECONNECT_RULE = "reconnect"
@@ -124,3 +128,29 @@ def reconnects_plan_after_settings(user: User, changed: frozenset[str]) -> None:
     the pool at once, not at the next beat run."""
     if changed & {"reconnects_per_day", "time_zone"}:
         reconnects_plan(owner=user)
+
+
+@transaction.atomic
+def lead_reconnect_add(*, lead: Lead, user: User, now: datetime | None = None) -> FollowUp:
+    """Put one of the owner's leads into their network pool (prospecting's "add to my
+    reconnects"): its pending follow-up, if any, is replaced by a reconnect in the plan's next
+    free place, which the plan then owns like an imported contact's. A lead already in the pool
+    keeps its reconnect (returned as it is). Raises ValidationError for a closed lead or one
+    marked do-not-contact."""
+    now = now or timezone.now()
+    lead = Lead.objects.select_for_update().get(pk=lead.pk)
+    pending = FollowUp.objects.filter(lead=lead, done_at__isnull=True).first()
+    if pending is not None and pending.kind == FollowUpKind.RECONNECT:
+        return pending
+    if lead.stage in (Stage.WON, Stage.LOST):
+        raise ValidationError(f"{lead} is {lead.get_stage_display().lower()}: reopen them first.")
+    if lead.do_not_contact:
+        raise ValidationError(f"{lead} asked not to be contacted.")
+    if pending is not None:
+        close_pending(lead, resolution=FollowUpResolution.SUPERSEDED, now=now)
+    (due_at,) = reconnect_slots(owner=lead.owner, now=now).take(1)
+    follow_up = FollowUp.objects.create(
+        lead=lead, kind=FollowUpKind.RECONNECT, due_at=due_at, rule=RECONNECT_RULE
+    )
+    set_next_follow_up_at(lead, due_at)
+    return follow_up

@@ -21,6 +21,7 @@ SECTIONS = {
     "Leads": "/leads/",
     "Pipeline": "/pipeline/",
     "Referrals": "/referrals/",
+    "Prospect": "/prospecting/",
     "ICP": "/icp/",
     "Reports": "/reports/",
 }

@@ -357,3 +357,48 @@ def test_pool_contacts_are_not_going_cold_on_the_list_the_board_or_their_page(sa
         page = client.get(f"/leads/{waiting.pk}/").content.decode()
     assert cards == {waiting.pk: False, forgotten.pk: True}
     assert "Going cold</span>" not in page
+
+
+# --- One lead into the pool (prospecting's "Add to reconnects") -----------------------------
+
+
+@pytest.mark.django_db
+def test_a_lead_added_to_the_pool_takes_the_next_free_place_and_replaces_its_first_touch(
+    salesperson,
+):
+    salesperson.reconnects_per_day = 2
+    salesperson.save()
+    pool_leads(salesperson, [50, 40])
+    with time_machine.travel(MONDAY, tick=False):
+        services.reconnects_plan(owner=salesperson)  # Tuesday is full
+        lead = LeadFactory(owner=salesperson, company=None)
+        first_touch = FollowUp.objects.create(
+            lead=lead, kind=FollowUpKind.FIRST_TOUCH, due_at=MONDAY, rule="first_touch"
+        )
+        follow_up = services.lead_reconnect_add(lead=lead, user=salesperson)
+        again = services.lead_reconnect_add(lead=lead, user=salesperson)
+
+    assert (follow_up.kind, follow_up.rule, follow_up.created_by) == (
+        FollowUpKind.RECONNECT,
+        services.RECONNECT_RULE,
+        None,
+    )
+    assert follow_up.due_at.astimezone(LONDON).date() == WED
+    assert again == follow_up
+    first_touch.refresh_from_db()
+    assert first_touch.resolution == "superseded"
+    lead.refresh_from_db()
+    assert lead.next_follow_up_at == follow_up.due_at
+    assert FollowUp.objects.filter(lead=lead, done_at__isnull=True).count() == 1
+    assert leads_filtered(salesperson, {"follow_up": "network"}).filter(pk=lead.pk).exists()
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("change", [{"stage": "won"}, {"stage": "lost"}, {"do_not_contact": True}])
+def test_a_closed_or_do_not_contact_lead_is_not_added_to_the_pool(salesperson, change):
+    from django.core.exceptions import ValidationError
+
+    lead = LeadFactory(owner=salesperson, company=None, **change)
+    with pytest.raises(ValidationError):
+        services.lead_reconnect_add(lead=lead, user=salesperson)
+    assert not FollowUp.objects.filter(lead=lead, kind=FollowUpKind.RECONNECT).exists()
