@@ -268,3 +268,18 @@ def test_dockerfile_serves_gunicorn_on_port_8000():
     assert "0.0.0.0:8000" in cmd
     assert ("EXPOSE", "8000") in instructions
     assert any(keyword == "VOLUME" and "/data" in args for keyword, args in instructions)
+
+
+def test_every_app_of_ours_is_in_the_installed_package():
+    """`pip install .` (the Dockerfile) ships only the packages pyproject.toml lists."""
+    import tomllib
+
+    from django.conf import settings
+
+    include = tomllib.loads((ROOT / "pyproject.toml").read_text())["tool"]["setuptools"][
+        "packages"
+    ]["find"]["include"]
+    ours = {app.split(".")[0] for app in settings.INSTALLED_APPS if (ROOT / app).is_dir()}
+
+    assert ours
+    assert {f"{app}*" for app in ours} <= set(include)
