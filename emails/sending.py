@@ -37,7 +37,7 @@ from handraise.models import PublicPage
 from leads.models import Direction, Lead
 
 
-class EmailNotSent(Exception):  # noqa: N818 - the sentence the page shows says what happened
+class EmailNotSent(Exception):
     """The email was not sent and nothing was logged; `str()` says why, in words."""
 
     def __init__(self, message: str, *, field: str | None = None) -> None:

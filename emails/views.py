@@ -78,9 +78,12 @@ def lead_email_compose(request: AuthenticatedHttpRequest, pk: int) -> HttpRespon
     lead = _lead_for(request, pk)
     email_templates_give_defaults(owner=request.user)
     if request.method == "GET":
-        chosen = selectors.email_templates_of(request.user).filter(
-            pk=_int(request.GET.get("template"))
-        ).first()
+        template_id = request.GET.get("template", "")
+        chosen = (
+            selectors.email_templates_of(request.user).filter(pk=int(template_id)).first()
+            if template_id.isdigit()
+            else None
+        )
         form = EmailComposeForm(
             initial={
                 "message_id": new_message_id(request.user),
@@ -94,7 +97,9 @@ def lead_email_compose(request: AuthenticatedHttpRequest, pk: int) -> HttpRespon
     form = EmailComposeForm(request.POST)
     if request.POST.get("action") == "preview" or not form.is_valid():
         status = 200 if request.POST.get("action") == "preview" else 422
-        return render(request, COMPOSE_TEMPLATE, _compose_context(request, lead, form), status=status)
+        return render(
+            request, COMPOSE_TEMPLATE, _compose_context(request, lead, form), status=status
+        )
     try:
         email = email_send(
             user=request.user,
@@ -108,7 +113,9 @@ def lead_email_compose(request: AuthenticatedHttpRequest, pk: int) -> HttpRespon
         if error.field:
             form.add_error(error.field, str(error))
         context = _compose_context(request, lead, form, send_error=str(error))
-        return render(request, COMPOSE_TEMPLATE, context, status=REFUSED if refused else SERVER_FAILED)
+        return render(
+            request, COMPOSE_TEMPLATE, context, status=REFUSED if refused else SERVER_FAILED
+        )
     messages.success(request, f"Email sent to {lead}: “{email.subject}”.")
     return redirect(reverse("lead-detail", args=[lead.pk]) + "#lead-timeline")
 
@@ -117,12 +124,11 @@ def lead_email_compose(request: AuthenticatedHttpRequest, pk: int) -> HttpRespon
 def lead_email_preview(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
     """The preview region again as the salesperson types (htmx)."""
     lead = _lead_for(request, pk)
-    context = {"lead": lead, **_preview(request, lead, request.POST.get("subject", ""), request.POST.get("body", ""))}
+    context = {
+        "lead": lead,
+        **_preview(request, lead, request.POST.get("subject", ""), request.POST.get("body", "")),
+    }
     return render(request, f"{COMPOSE_TEMPLATE}#email-preview", context)
-
-
-def _int(value: str | None) -> int | None:
-    return int(value) if value and value.isdigit() else None
 
 
 # --- Templates (Settings) ------------------------------------------------------------------
@@ -189,5 +195,3 @@ def email_template_delete_view(request: AuthenticatedHttpRequest, pk: int) -> Ht
         return redirect("email-template-list")
     context = {"title": f"Delete {template.name}", "template": template}
     return render(request, "emails/email_template_delete.html", context)
-
-

@@ -4,6 +4,7 @@ it on the timeline, and manages their templates; against a real SMTP server (aio
 from __future__ import annotations
 
 import re
+import tempfile
 from datetime import timedelta
 from pathlib import Path
 
@@ -15,11 +16,11 @@ from emails.services import EmailFacts, email_log
 from leads import services as lead_services
 from leads.models import Activity, Direction, FollowUpKind
 from tests.factories import UserFactory
-from tests.smtp_server import smtp_server  # noqa: F401 -- the real SMTP server fixture
 
 pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True)]
 
-SHOTS = Path("/tmp/shots/i18-send")
+# Screenshots for review of the pages (compose, timeline thread, templates).
+SHOTS = Path(tempfile.gettempdir()) / "shots" / "i18-send"
 PHONE = {"width": 390, "height": 844}
 
 
@@ -188,7 +189,9 @@ def test_a_failing_mail_server_is_told_in_words_the_text_is_kept_and_nothing_log
         expect(error).to_contain_text("The mail server could not be reached")
     expect(error).to_contain_text("Your text is kept below.")
     expect(page.get_by_label("Subject")).to_have_value("Our call, {{first_name}}")
-    expect(page.get_by_label("Body")).to_have_value("Hi {{first_name}},\n\nMy carefully chosen words.")
+    expect(page.get_by_label("Body")).to_have_value(
+        "Hi {{first_name}},\n\nMy carefully chosen words."
+    )
     if failure == "refused":
         shot(page, "compose-error-desktop")
     assert smtp_server.received == []

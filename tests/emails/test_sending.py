@@ -12,7 +12,9 @@ from tests.factories import CompanyFactory, LeadFactory, ReferralSourceFactory, 
 
 @pytest.fixture
 def sam(db):
-    return UserFactory(username="sam", first_name="Sam", last_name="Seller", email="sam@seller.example")
+    return UserFactory(
+        username="sam", first_name="Sam", last_name="Seller", email="sam@seller.example"
+    )
 
 
 @pytest.fixture
@@ -36,9 +38,7 @@ def send(sam, lead, **fields):
 
 
 @pytest.mark.django_db
-def test_a_sent_email_reaches_the_smtp_server_from_the_salespersons_address(
-    smtp_server, sam, dana
-):
+def test_a_sent_email_reaches_the_smtp_server_from_the_salespersons_address(smtp_server, sam, dana):
     email = send(sam, dana)
 
     [received] = smtp_server.received
@@ -49,7 +49,10 @@ def test_a_sent_email_reaches_the_smtp_server_from_the_salespersons_address(
     assert message["To"] == "Dana Reyes <dana@buyer.example>"
     assert message["Subject"] == "Hello Dana"
     assert message["Message-ID"].strip() == f"<{email.message_id}>"
-    assert message.get_content().replace("\r\n", "\n").strip() == "Hi Dana at Juniper Logistics,\n\nSam Seller"
+    assert (
+        message.get_content().replace("\r\n", "\n").strip()
+        == "Hi Dana at Juniper Logistics,\n\nSam Seller"
+    )
 
 
 @pytest.mark.django_db
@@ -123,9 +126,7 @@ def test_an_smtp_refusal_is_told_in_words_and_nothing_is_logged(smtp_server, sam
 
 
 @pytest.mark.django_db
-def test_a_mail_server_that_is_down_is_told_in_words_and_nothing_is_logged(
-    smtp_server, sam, dana
-):
+def test_a_mail_server_that_is_down_is_told_in_words_and_nothing_is_logged(smtp_server, sam, dana):
     smtp_server.stop()
 
     with pytest.raises(EmailNotSent, match="could not be reached"):

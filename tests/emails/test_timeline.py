@@ -70,7 +70,7 @@ def test_the_timeline_shows_a_thread_once_with_direction_local_time_and_escaped_
 
     assert html.count('class="timeline-email-thread"') == 1
     # The email touch is shown by its thread, not a second time as an activity.
-    assert '<strong>Email</strong> · Rollout' in html
+    assert "<strong>Email</strong> · Rollout" in html
     assert ">Sent</span>" in html
     assert ">Received</span>" in html
     # 10:00 UTC on 2 November is 05:00 in New York.

@@ -12,7 +12,9 @@ from tests.factories import CompanyFactory, LeadFactory, UserFactory
 
 @pytest.fixture
 def sam(db):
-    return UserFactory(username="sam", first_name="Sam", last_name="Seller", email="sam@seller.example")
+    return UserFactory(
+        username="sam", first_name="Sam", last_name="Seller", email="sam@seller.example"
+    )
 
 
 @pytest.fixture
