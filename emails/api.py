@@ -83,7 +83,9 @@ class EmailViewSet(ApiViewSet[Email]):
         summary="List a lead's emails",
         description="The emails to and from one lead, newest first. Another owner's lead "
         "answers 404, like a missing one.",
-        parameters=[OpenApiParameter("lead_pk", int, OpenApiParameter.PATH)],
+        parameters=[
+            OpenApiParameter("id", int, OpenApiParameter.PATH, description="The lead's id.")
+        ],
     ),
 )
 class LeadEmailViewSet(ApiViewSet[Email]):
@@ -94,7 +96,7 @@ class LeadEmailViewSet(ApiViewSet[Email]):
     def get_queryset(self) -> QuerySet[Email]:
         return emails_visible_to(self.request.user)
 
-    def list(self, request: AuthenticatedRequest, lead_pk: int) -> Response:
-        if not leads_visible_to(request.user).filter(pk=lead_pk).exists():
-            raise exceptions.NotFound(f"No lead with id {lead_pk}.")
-        return self.page_of(Email.objects.filter(lead_id=lead_pk))
+    def list(self, request: AuthenticatedRequest, pk: int) -> Response:
+        if not leads_visible_to(request.user).filter(pk=pk).exists():
+            raise exceptions.NotFound(f"No lead with id {pk}.")
+        return self.page_of(Email.objects.filter(lead_id=pk))

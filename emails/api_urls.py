@@ -13,7 +13,7 @@ router.register("emails", api.EmailViewSet, basename="api-email")
 urlpatterns = [
     *router.urls,
     path(
-        "leads/<int:lead_pk>/emails/",
+        "leads/<int:pk>/emails/",
         api.LeadEmailViewSet.as_view({"get": "list"}),
         name="api-lead-emails",
     ),

@@ -115,7 +115,7 @@ def test_the_list_reads_a_fixed_number_of_queries(salesperson, lead, django_asse
 def test_the_schema_documents_the_email_endpoints(salesperson):
     schema = api_for(salesperson).get("/api/v1/openapi.json").json()
 
-    assert schema["paths"]["/api/v1/leads/{lead_pk}/emails/"]["get"]["summary"] == (
+    assert schema["paths"]["/api/v1/leads/{id}/emails/"]["get"]["summary"] == (
         "List a lead's emails"
     )
     assert "/api/v1/emails/{id}/" in schema["paths"]
