@@ -55,7 +55,7 @@ class EmailFilterSerializer(serializers.Serializer):
     list=extend_schema(
         summary="List emails",
         description="Emails sent to and received from the leads you see (sent from LeadHunter, "
-        "captured or read from a mailbox), newest first. Read-only.",
+        "captured or read from a mailbox), the last logged first. Read-only.",
         parameters=[EmailFilterSerializer],
     ),
     retrieve=extend_schema(summary="Get an email"),
@@ -81,7 +81,7 @@ class EmailViewSet(ApiViewSet[Email]):
 @extend_schema_view(
     list=extend_schema(
         summary="List a lead's emails",
-        description="The emails to and from one lead, newest first. Another owner's lead "
+        description="The emails to and from one lead, the last logged first. Another owner's lead "
         "answers 404, like a missing one.",
         parameters=[
             OpenApiParameter("id", int, OpenApiParameter.PATH, description="The lead's id.")

@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 from django import forms
+from django.core.validators import RegexValidator
 
 from emails.models import MESSAGE_ID_MAX_LENGTH
 from emails.templates_merge import MERGE_FIELDS, unknown_fields, unknown_fields_message
@@ -43,7 +44,12 @@ class EmailTemplateForm(_MergeFieldsChecked):
 class EmailComposeForm(_MergeFieldsChecked):
     # Given to the page when the form is first shown: sending the same form twice (a double
     # click, a retry after a timeout) logs and sends it once (emails.sending.email_send).
-    message_id = forms.CharField(max_length=MESSAGE_ID_MAX_LENGTH, widget=forms.HiddenInput)
+    # It goes into a header: one token, no spaces or line breaks (emails.sending.new_message_id).
+    message_id = forms.CharField(
+        max_length=MESSAGE_ID_MAX_LENGTH,
+        widget=forms.HiddenInput,
+        validators=[RegexValidator(r"\A[^\s<>@]+@[^\s<>@]+\Z", "Reload the page to write again.")],
+    )
     subject = forms.CharField(max_length=TEMPLATE_SUBJECT_MAX_LENGTH)
     body = forms.CharField(
         max_length=TEMPLATE_BODY_MAX_LENGTH,

@@ -417,7 +417,7 @@ _FREE_TEXT: tuple[tuple[type[models.Model], tuple[str, ...]], ...] = (
     (ReferralAsk, ("note",)),
     (Company, ("name", "website")),
     (Reminder, ("subject", "last_error")),
-    (Email, ("subject", "body_text")),
+    (Email, ("subject", "body_text", "from_address")),
     (ImportJob, ("filename", "failure")),
 )
 

@@ -170,3 +170,25 @@ def test_another_owners_lead_answers_404(client_sam, sam, smtp_server):
     assert client_sam.get(compose_url(theirs)).status_code == 404
     assert client_sam.post(compose_url(theirs), sent_form(sam)).status_code == 404
     assert smtp_server.received == []
+
+
+@pytest.mark.django_db
+def test_a_message_id_that_is_no_single_token_is_refused(client_sam, sam, dana, smtp_server):
+    form = sent_form(sam, message_id="x@y\r\nBcc: everyone@example.com")
+
+    response = client_sam.post(compose_url(dana), form)
+
+    assert response.status_code == 422
+    assert smtp_server.received == []
+
+
+@pytest.mark.django_db
+def test_a_salesperson_without_an_address_is_told_to_get_one(client, dana, smtp_server):
+    dana.owner.email = ""
+    dana.owner.save()
+    client.force_login(dana.owner)
+
+    html = client.get(compose_url(dana)).content.decode()
+
+    assert "Your account has no email address to send from." in html
+    assert "Send email" not in html
