@@ -1,7 +1,10 @@
 from __future__ import annotations
 
+import threading
+
 import pytest
 from django.conf import settings as django_settings
+from django.db import connection, connections
 
 from emails.models import Email, EmailSource
 from emails.sending import EmailNotSent, email_send, merge_values, new_message_id
@@ -160,3 +163,31 @@ def test_merge_values_fill_referrer_booking_link_and_name_and_missing_ones_are_e
     alone = merge_values(user=UserFactory(username="solo"), lead=LeadFactory(owner=sam))
     assert alone["referrer_name"] == ""
     assert alone["booking_link"] == ""
+
+
+@pytest.mark.django_db(transaction=True)
+def test_two_sends_of_one_form_at_once_go_out_once(smtp_server, sam, dana):
+    if connection.vendor != "postgresql":
+        pytest.skip("Concurrent writers need PostgreSQL (SQLite's test database is in memory).")
+    message_id = new_message_id(sam)
+    barrier = threading.Barrier(2)
+    results: list[object] = []
+
+    def send_once():
+        barrier.wait()
+        try:
+            results.append(send(sam, dana, message_id=message_id).pk)
+        finally:
+            connections.close_all()
+
+    threads = [threading.Thread(target=send_once) for _ in range(2)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=30)
+
+    assert len(results) == 2
+    assert results[0] == results[1]
+    assert len(smtp_server.received) == 1
+    assert Email.objects.count() == 1
+    assert Activity.objects.filter(lead=dana, kind=ActivityKind.EMAIL).count() == 1
