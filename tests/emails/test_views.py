@@ -192,3 +192,13 @@ def test_a_salesperson_without_an_address_is_told_to_get_one(client, dana, smtp_
 
     assert "Your account has no email address to send from." in html
     assert "Send email" not in html
+
+
+@pytest.mark.django_db
+def test_a_lead_with_a_phone_but_no_email_address_still_offers_email_to_say_how(client_sam, sam):
+    lead = LeadFactory(owner=sam, email="", phone="+44 20 7946 0123")
+
+    html = client_sam.get(reverse("lead-detail", args=[lead.pk])).content.decode()
+
+    assert f'href="{compose_url(lead)}"' in html
+    assert "no address yet" in html
