@@ -14,3 +14,9 @@ class EmailsConfig(AppConfig):
         from leads.selectors import timeline_source_register
 
         timeline_source_register(lead_timeline_emails)
+
+        # Merging two leads deletes the duplicate: its emails move to the survivor first.
+        from emails.merging import EmailsForMerging
+        from leads.dependents import merged_rows_register
+
+        merged_rows_register(EmailsForMerging())
