@@ -23,7 +23,8 @@ from emails.templates_services import (
 )
 from leadhunter.forms import add_service_errors
 from leadhunter.htmx import render_region
-from leads.models import Lead
+from leads.models import ActivityKind, Direction, Lead
+from leads.services import activity_log_preview
 from leads.selectors import leads_visible_to
 
 COMPOSE_TEMPLATE = "emails/email_compose.html"
@@ -68,6 +69,10 @@ def _compose_context(
         "chosen": chosen,
         "send_error": send_error,
         "can_send": bool(lead.email and not lead.do_not_contact and request.user.email),
+        # What the send will plan, as the log form shows it: an email is a touch.
+        "next_step": activity_log_preview(
+            lead=lead, kind=ActivityKind.EMAIL, direction=Direction.OUTBOUND
+        ),
         **_preview(request, lead, subject, body),
     }
 

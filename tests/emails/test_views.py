@@ -72,6 +72,8 @@ def test_picking_a_template_fills_the_text_and_previews_it_merged(client_sam, sa
     assert "Sam Seller &lt;sam@seller.example&gt;" in html
     # This salesperson has no public page: the booking link is empty, and the preview says so.
     assert "Empty for this lead: {{booking_link}}" in html
+    # What sending will plan, as the cadence has it for an email touch.
+    assert "the next step becomes <strong>Follow up</strong>" in html
 
 
 @pytest.mark.django_db
