@@ -24,8 +24,8 @@ from emails.templates_services import (
 from leadhunter.forms import add_service_errors
 from leadhunter.htmx import render_region
 from leads.models import ActivityKind, Direction, Lead
-from leads.services import activity_log_preview
 from leads.selectors import leads_visible_to
+from leads.services import activity_log_preview
 
 COMPOSE_TEMPLATE = "emails/email_compose.html"
 
