@@ -181,6 +181,7 @@ def test_a_message_id_that_is_no_single_token_is_refused(client_sam, sam, dana, 
     response = client_sam.post(compose_url(dana), form)
 
     assert response.status_code == 422
+    assert "This form is out of date" in response.content.decode()
     assert smtp_server.received == []
 
 
