@@ -102,16 +102,22 @@ def email_draft(*, user: User, lead: Lead, subject: str, body: str) -> Draft:
             raise EmailNotSent(unknown_fields_message(unknown), field=field)
     values = merge_values(user=user, lead=lead)
     # A subject is one line: a merged value must not start a header.
-    merged_subject = " ".join(merge(subject, values).split())
-    sender = user.get_full_name() or user.get_username()
+    merged_subject = _one_line(merge(subject, values))
     return Draft(
         from_address=user.email,
-        from_header=formataddr((sender, user.email)),
+        from_header=formataddr(
+            (_one_line(user.get_full_name() or user.get_username()), user.email)
+        ),
         to_address=lead.email,
-        to_header=formataddr((str(lead), lead.email)),
+        to_header=formataddr((_one_line(str(lead)), lead.email)),
         subject=merged_subject,
         body=merge(body, values),
     )
+
+
+def _one_line(text: str) -> str:
+    """`text` on one line: a name or subject with a line break must not start a header."""
+    return " ".join(text.split())
 
 
 def email_send(*, user: User, lead: Lead, subject: str, body: str, message_id: str) -> Email:

@@ -191,3 +191,15 @@ def test_two_sends_of_one_form_at_once_go_out_once(smtp_server, sam, dana):
     assert len(smtp_server.received) == 1
     assert Email.objects.count() == 1
     assert Activity.objects.filter(lead=dana, kind=ActivityKind.EMAIL).count() == 1
+
+
+@pytest.mark.django_db
+def test_a_line_break_in_a_merged_name_adds_no_header(smtp_server, sam):
+    lead = LeadFactory(owner=sam, first_name="Dana\r\nBcc: evil@example.com", email="d@b.example")
+
+    send(sam, lead, subject="Hi {{first_name}}", body="Hello")
+
+    [received] = smtp_server.received
+    assert received.rcpt_tos == ["d@b.example"]
+    assert received.message["Bcc"] is None
+    assert received.message["Subject"] == "Hi Dana Bcc: evil@example.com"
