@@ -52,6 +52,11 @@ def dana(sam):
     )
 
 
+def assert_fits_a_phone(page) -> None:
+    width = page.evaluate("document.documentElement.scrollWidth")
+    assert width <= PHONE["width"], f"{page.url} is {width} px wide on a phone"
+
+
 def open_compose(page, live_server, lead):
     page.goto(f"{live_server.url}/leads/{lead.pk}/")
     page.get_by_role("link", name=re.compile(r"^Email")).click()
@@ -124,6 +129,7 @@ def test_a_salesperson_emails_a_lead_with_a_template_and_reads_it_on_the_timelin
     thread.locator(".email-message").first.locator("summary").click()
     shot(page, "timeline-thread-desktop")
     page.set_viewport_size(PHONE)
+    assert_fits_a_phone(page)
     page.locator("#lead-timeline").scroll_into_view_if_needed()
     shot(page, "timeline-thread-phone")
     assert console_errors == []
@@ -210,6 +216,7 @@ def test_a_salesperson_adds_a_template_with_a_merge_field_on_settings_and_uses_i
     expect(page.get_by_role("link", name="First touch", exact=True)).to_be_visible()
     shot(page, "templates-desktop")
     page.set_viewport_size(PHONE)
+    assert_fits_a_phone(page)
     shot(page, "templates-phone")
     page.set_viewport_size({"width": 1280, "height": 900})
 
@@ -234,6 +241,7 @@ def test_a_salesperson_adds_a_template_with_a_merge_field_on_settings_and_uses_i
         "Hi Dana, coffee at Juniper Logistics?"
     )
     page.set_viewport_size(PHONE)
+    assert_fits_a_phone(page)
     shot(page, "compose-phone")
     page.get_by_role("button", name="Send email").click()
 
