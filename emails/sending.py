@@ -38,11 +38,16 @@ from leads.models import Direction, Lead
 
 
 class EmailNotSent(Exception):
-    """The email was not sent and nothing was logged; `str()` says why, in words."""
+    """The email was not sent and nothing was logged; `str()` says why, in words.
 
-    def __init__(self, message: str, *, field: str | None = None) -> None:
+    `refused`: LeadHunter refused it (do not contact, no address, an unknown merge field in
+    `field`); otherwise the mail server failed or refused it.
+    """
+
+    def __init__(self, message: str, *, field: str | None = None, refused: bool = True) -> None:
         super().__init__(message)
         self.field = field
+        self.refused = refused
 
 
 @dataclass(frozen=True)
@@ -165,34 +170,43 @@ def _deliver(message: EmailMessage) -> None:
         delivered = get_connection(fail_silently=False).send_messages([message])
     except smtplib.SMTPRecipientsRefused as error:
         answers = "; ".join(_answer(code, text) for code, text in error.recipients.values())
-        raise EmailNotSent(f"The mail server refused the recipient: {answers}.") from error
+        raise EmailNotSent(
+            f"The mail server refused the recipient: {answers}.", refused=False
+        ) from error
     except smtplib.SMTPSenderRefused as error:
         raise EmailNotSent(
             f"The mail server refused your address as the sender: "
-            f"{_answer(error.smtp_code, error.smtp_error)}."
+            f"{_answer(error.smtp_code, error.smtp_error)}.",
+            refused=False,
         ) from error
     except smtplib.SMTPAuthenticationError as error:
         raise EmailNotSent(
             "The mail server did not accept LeadHunter's login "
-            f"({_answer(error.smtp_code, error.smtp_error)}). Check EMAIL_URL."
+            f"({_answer(error.smtp_code, error.smtp_error)}). Check EMAIL_URL.",
+            refused=False,
         ) from error
     except smtplib.SMTPResponseException as error:
         raise EmailNotSent(
-            f"The mail server refused the email: {_answer(error.smtp_code, error.smtp_error)}."
+            f"The mail server refused the email: {_answer(error.smtp_code, error.smtp_error)}.",
+            refused=False,
         ) from error
     except smtplib.SMTPException as error:
-        raise EmailNotSent(f"The mail server stopped the email: {error}.") from error
+        raise EmailNotSent(f"The mail server stopped the email: {error}.", refused=False) from error
     except TimeoutError as error:
         raise EmailNotSent(
-            "The mail server did not answer in time. Nothing was sent; try again."
+            "The mail server did not answer in time. Nothing was sent; try again.",
+            refused=False,
         ) from error
     except OSError as error:
         raise EmailNotSent(
             f"The mail server could not be reached ({error.strerror or error}). "
-            "Nothing was sent; try again, or check EMAIL_URL."
+            "Nothing was sent; try again, or check EMAIL_URL.",
+            refused=False,
         ) from error
     if not delivered:
-        raise EmailNotSent("The mail server did not take the email. Nothing was sent.")
+        raise EmailNotSent(
+            "The mail server did not take the email. Nothing was sent.", refused=False
+        )
 
 
 def _answer(code: int, text: bytes | str) -> str:

@@ -68,7 +68,6 @@ def _compose_context(
         "email_templates": selectors.email_templates_of(request.user),
         "chosen": chosen,
         "send_error": send_error,
-        "can_send": bool(lead.email and not lead.do_not_contact and request.user.email),
         # What the send will plan, as the log form shows it: an email is a touch.
         "next_step": activity_log_preview(
             lead=lead, kind=ActivityKind.EMAIL, direction=Direction.OUTBOUND
@@ -114,12 +113,12 @@ def lead_email_compose(request: AuthenticatedHttpRequest, pk: int) -> HttpRespon
             message_id=form.cleaned_data["message_id"],
         )
     except EmailNotSent as error:
-        refused = lead.do_not_contact or not lead.email or error.field is not None
+        lead.refresh_from_db()  # as the send found it (do not contact, say)
         if error.field:
             form.add_error(error.field, str(error))
         context = _compose_context(request, lead, form, send_error=str(error))
         return render(
-            request, COMPOSE_TEMPLATE, context, status=REFUSED if refused else SERVER_FAILED
+            request, COMPOSE_TEMPLATE, context, status=REFUSED if error.refused else SERVER_FAILED
         )
     messages.success(request, f"Email sent to {lead}: “{email.subject}”.")
     return redirect(reverse("lead-detail", args=[lead.pk]) + "#lead-timeline")

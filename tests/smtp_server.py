@@ -32,11 +32,16 @@ class SmtpServer:
     port: int
     received: list[ReceivedMessage] = field(default_factory=list)
     refusal: str = ""
+    recipient_refusal: str = ""
     controller: Controller | None = None
 
     def refuse_with(self, reply: str) -> None:
         """Answer every message's DATA with `reply` (e.g. "550 5.7.1 Relaying denied")."""
         self.refusal = reply
+
+    def refuse_recipients_with(self, reply: str) -> None:
+        """Answer every RCPT TO with `reply` (e.g. "550 5.1.1 Mailbox unavailable")."""
+        self.recipient_refusal = reply
 
     def stop(self) -> None:
         """Take the server down: connecting to its port is refused from now on."""
@@ -48,6 +53,12 @@ class SmtpServer:
 class _Handler:
     def __init__(self, server: SmtpServer) -> None:
         self.server = server
+
+    async def handle_RCPT(self, server, session, envelope, address, rcpt_options) -> str:
+        if self.server.recipient_refusal:
+            return self.server.recipient_refusal
+        envelope.rcpt_tos.append(address)
+        return "250 OK"
 
     async def handle_DATA(self, server, session, envelope) -> str:
         if self.server.refusal:

@@ -203,3 +203,17 @@ def test_a_line_break_in_a_merged_name_adds_no_header(smtp_server, sam):
     assert received.rcpt_tos == ["d@b.example"]
     assert received.message["Bcc"] is None
     assert received.message["Subject"] == "Hi Dana Bcc: evil@example.com"
+
+
+@pytest.mark.django_db
+def test_a_refused_recipient_is_told_in_words_and_nothing_is_logged(smtp_server, sam, dana):
+    smtp_server.refuse_recipients_with("550 5.1.1 Mailbox unavailable")
+
+    with pytest.raises(EmailNotSent) as refused:
+        send(sam, dana)
+
+    assert str(refused.value) == (
+        "The mail server refused the recipient: 550 5.1.1 Mailbox unavailable."
+    )
+    assert not refused.value.refused  # the server's answer, not LeadHunter's
+    assert not Email.objects.exists()
