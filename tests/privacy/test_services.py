@@ -184,6 +184,16 @@ def test_the_download_holds_everything_held_about_the_person(client_of, salesper
     assert f"Spoke to {NAME}" in texts
     assert [change["to_stage"] for change in data["stage_changes"]] == ["new", "contacted", "won"]
     assert f"Send {NAME} the deck" in [follow_up["note"] for follow_up in data["follow_ups"]]
+    [email] = data["emails"]
+    assert (email["subject"], email["body_text"]) == (f"Hello {FIRST}", f"Dear {NAME}")
+    assert "owner" not in email
+    # An email on another lead that names them is listed as a mention.
+    assert {
+        "record": "emails.Email",
+        "id": Email.objects.get(lead=extras["referred"]).pk,
+        "field": "body_text",
+        "text": f"{EMAIL} says hi",
+    } in data["mentions"]
     assert data["referrals"]["referred_by"] == {
         "id": extras["referrer"].pk,
         "name": "Rita Referrer",
