@@ -164,6 +164,9 @@ def email_send(*, user: User, lead: Lead, subject: str, body: str, message_id: s
     return email
 
 
+_NO_ANSWER = "The mail server did not answer in time. Nothing was sent; try again."
+
+
 def _deliver(message: EmailMessage) -> None:
     """Hand `message` to the mail server; EmailNotSent with the server's answer in words."""
     try:
@@ -190,13 +193,15 @@ def _deliver(message: EmailMessage) -> None:
             f"The mail server refused the email: {_answer(error.smtp_code, error.smtp_error)}.",
             refused=False,
         ) from error
+    except smtplib.SMTPServerDisconnected as error:
+        # smtplib reports a server that stops answering as a disconnection.
+        if isinstance(error.__context__, TimeoutError):
+            raise EmailNotSent(_NO_ANSWER, refused=False) from error
+        raise EmailNotSent(f"The mail server stopped the email: {error}.", refused=False) from error
     except smtplib.SMTPException as error:
         raise EmailNotSent(f"The mail server stopped the email: {error}.", refused=False) from error
     except TimeoutError as error:
-        raise EmailNotSent(
-            "The mail server did not answer in time. Nothing was sent; try again.",
-            refused=False,
-        ) from error
+        raise EmailNotSent(_NO_ANSWER, refused=False) from error
     except OSError as error:
         raise EmailNotSent(
             f"The mail server could not be reached ({error.strerror or error}). "

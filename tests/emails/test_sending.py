@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+import socket
 import threading
 
 import pytest
@@ -216,4 +217,19 @@ def test_a_refused_recipient_is_told_in_words_and_nothing_is_logged(smtp_server,
         "The mail server refused the recipient: 550 5.1.1 Mailbox unavailable."
     )
     assert not refused.value.refused  # the server's answer, not LeadHunter's
+    assert not Email.objects.exists()
+
+
+@pytest.mark.django_db
+def test_a_mail_server_that_never_answers_is_told_in_words(settings, smtp_server, sam, dana):
+    # A socket that takes the connection and never greets: smtplib waits EMAIL_TIMEOUT.
+    with socket.socket() as silent:
+        silent.bind(("127.0.0.1", 0))
+        silent.listen(1)
+        settings.EMAIL_PORT = silent.getsockname()[1]
+        settings.EMAIL_TIMEOUT = 1
+
+        with pytest.raises(EmailNotSent, match="did not answer in time"):
+            send(sam, dana)
+
     assert not Email.objects.exists()
