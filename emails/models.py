@@ -65,3 +65,9 @@ class Email(models.Model):
 
     def __str__(self) -> str:
         return f"{self.subject or '(no subject)'} · {self.lead}"
+
+
+# Templates live in their own module; imported here so Django finds their models.
+from emails.templates_models import EmailTemplate, EmailTemplateDefaults  # noqa: E402
+
+__all__ = ["Email", "EmailSource", "EmailTemplate", "EmailTemplateDefaults"]

@@ -16,6 +16,7 @@ admin.site.index_title = "Team, leads and schedules"
 urlpatterns = [
     path("", include("leads.urls")),
     path("", include("privacy.urls")),
+    path("", include("emails.urls")),
     path("referrals/", include("referrals.urls")),
     path("icp/", include("icp.urls")),
     path("prospecting/", include("prospecting.urls")),
@@ -23,6 +24,7 @@ urlpatterns = [
     path("import/", include("imports.urls")),
     path("settings/emails/", include("reminders.settings_urls")),
     path("settings/public-page/", include("handraise.settings_urls")),
+    path("settings/email-templates/", include("emails.settings_urls")),
     path("settings/", include("accounts.urls")),
     path("settings/", include("api.settings_urls")),
     path("team/", include("team.urls")),
@@ -31,6 +33,8 @@ urlpatterns = [
     path("admin/", admin.site.urls),
     path("e/", include("reminders.urls")),
     path("p/", include("handraise.urls")),
+    # Before api.urls, whose last route answers every other /api/v1/ path with a JSON 404.
+    path("api/v1/", include("emails.api_urls")),
     path("api/v1/", include("api.urls")),
     path("calendar/", include("api.calendar_urls")),
     path("healthz", ops_views.healthz, name="healthz"),

@@ -60,9 +60,22 @@ class ReferralLinks(Protocol):
     ) -> None: ...
 
 
+class MergedRows(Protocol):
+    """Rows of a higher app that belong to a lead and move with it when two leads merge
+    (emails registers its emails): `merge` moves the duplicate's to the survivor and returns
+    their ids by kind, kept on the merge record; `unmerge` moves exactly those back."""
+
+    def merge(self, *, survivor: Lead, duplicate: Lead) -> dict[str, list[int]]: ...
+
+    def unmerge(
+        self, *, survivor: Lead, duplicate: Lead, moved: Mapping[str, list[int]]
+    ) -> None: ...
+
+
 _rescoring: Rescoring | None = None
 _customer_won: CustomerWon | None = None
 _referral_links: ReferralLinks | None = None
+_merged_rows: list[MergedRows] = []
 
 
 def rescoring_register(rescoring: Rescoring) -> None:
@@ -81,6 +94,18 @@ def referral_links_register(links: ReferralLinks) -> None:
     """Called once by the referrals app at startup."""
     global _referral_links
     _referral_links = links
+
+
+def merged_rows_register(rows: MergedRows) -> None:
+    """Called once by each app whose rows hang on a lead (emails) at startup; registering the
+    same object twice is a no-op."""
+    if rows not in _merged_rows:
+        _merged_rows.append(rows)
+
+
+def merged_rows() -> list[MergedRows]:
+    """What else moves when two leads merge (leads/services/merging.py)."""
+    return list(_merged_rows)
 
 
 def referral_links() -> ReferralLinks:

@@ -837,9 +837,36 @@ TIMELINE_LIMIT = 100
 @dataclass(frozen=True)
 class TimelineEntry:
     at: datetime
-    kind: str  # activity | stage
+    kind: str  # activity | stage | what a registered source calls its entries
     activity: Activity | None = None
     stage_change: StageChange | None = None
+    # A registered source's entry: what it shows and the template partial that shows it.
+    item: object = None
+    template: str = ""
+
+
+@dataclass(frozen=True)
+class TimelinePart:
+    """What a higher app adds to a lead's timeline, and the activities its entries stand for
+    (shown by its entries instead of on their own: an email thread holds the email touches)."""
+
+    entries: list[TimelineEntry]
+    activity_ids: set[int]
+
+
+TimelineSource = Callable[[Lead], TimelinePart]
+_timeline_sources: list[TimelineSource] = []
+
+
+def timeline_source_register(source: TimelineSource) -> None:
+    """Let a higher app put its own entries on the lead page's timeline.
+
+    `source(lead)` reads them in a fixed number of queries. The emails app registers its
+    threads here (in its AppConfig.ready), since leads must not import it. Registering twice
+    is a no-op.
+    """
+    if source not in _timeline_sources:
+        _timeline_sources.append(source)
 
 
 def lead_detail_extras(
@@ -848,7 +875,7 @@ def lead_detail_extras(
     """What the lead page shows besides the lead: the timeline (activities and stage changes,
     newest first, capped), the pending follow-up, the referrals this lead has given and the
     change history (`merged_history`: see lead_history). Five queries, however long the
-    lead's history."""
+    lead's history, and each registered timeline source's own (emails: one)."""
     activities = list(
         lead.activities.select_related("user").order_by("-occurred_at", "-id")[:TIMELINE_LIMIT]
     )
@@ -857,8 +884,15 @@ def lead_detail_extras(
             :TIMELINE_LIMIT
         ]
     )
-    timeline = [TimelineEntry(a.occurred_at, "activity", activity=a) for a in activities]
+    parts = [source(lead) for source in _timeline_sources]
+    shown_elsewhere = {pk for part in parts for pk in part.activity_ids}
+    timeline = [
+        TimelineEntry(a.occurred_at, "activity", activity=a)
+        for a in activities
+        if a.pk not in shown_elsewhere
+    ]
     timeline += [TimelineEntry(c.changed_at, "stage", stage_change=c) for c in changes]
+    timeline += [entry for part in parts for entry in part.entries]
     timeline.sort(key=lambda entry: entry.at, reverse=True)
     source = getattr(lead, "as_referral_source", None)
     referrals_given = list(source.referred_leads.order_by("-created_at")[:50]) if source else []

@@ -37,6 +37,8 @@ from django.utils import timezone
 from accounts.models import User
 from audit.models import AuditAction, AuditEvent
 from audit.services import audit_event_record
+from emails.erasure import lead_emails_erase
+from emails.models import Email
 from handraise.models import HandRaise
 from icp.rescoring import rescore_requests_forget
 from imports.models import ImportJob
@@ -87,6 +89,10 @@ def lead_personal_data(*, lead: Lead) -> dict[str, object]:
                 _row(change) for change in lead.stage_changes.order_by("changed_at", "id")
             ],
             "follow_ups": [_row(follow_up) for follow_up in lead.follow_ups.order_by("due_at")],
+            # Emails to and from them: sent from LeadHunter, captured, or read from a mailbox.
+            "emails": [
+                _row(email, exclude={"owner"}) for email in lead.emails.order_by("sent_at", "id")
+            ],
             # What they sent through the public page or the embedded form, with the consent
             # text they saw and the address they sent it from.
             "hand_raises": [
@@ -180,7 +186,7 @@ def lead_personal_data_export(*, lead: Lead, by: User) -> dict[str, object]:
 def lead_erase(*, lead: Lead, by: User) -> AuditEvent:
     """Erase the person `lead` is, everywhere, leaving one audit event without personal data.
 
-    - the lead, its activities, stage changes and follow-ups are deleted, with its change
+    - the lead, its activities, stage changes, follow-ups and emails are deleted, with its change
       history (the deletion's own history row included) and its company when no other lead
       works there;
     - the referral source made from it is kept, anonymised and opted out of asks, so the leads
@@ -206,6 +212,7 @@ def lead_erase(*, lead: Lead, by: User) -> AuditEvent:
         "follow_ups": lead.follow_ups.count(),
         "stage_changes": lead.stage_changes.count(),
     }
+    counts["emails"] = lead_emails_erase(lead=lead)
 
     # Admin log entries are found by the ids of the person's records: before anything goes.
     counts["admin_log_entries"] = _scrub_admin_log(lead, needles)
@@ -410,6 +417,7 @@ _FREE_TEXT: tuple[tuple[type[models.Model], tuple[str, ...]], ...] = (
     (ReferralAsk, ("note",)),
     (Company, ("name", "website")),
     (Reminder, ("subject", "last_error")),
+    (Email, ("subject", "body_text", "from_address")),
     (ImportJob, ("filename", "failure")),
 )
 

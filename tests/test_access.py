@@ -28,6 +28,8 @@ from django.utils import timezone
 
 from api import services as api_services
 from api.models import ApiToken
+from emails.models import Email, EmailTemplate
+from emails.templates_services import email_template_create
 from icp.models import ICP, Criterion
 from imports import services as import_services
 from imports.models import ImportJob
@@ -115,6 +117,8 @@ ID_KINDS_BY_NAME_PREFIX = {
     "company-": "company",
     "prospect-lookalike-": "lead",
     "team-member-": "user",  # a manager's page about one person of the team
+    "email-template-": "email_template",
+    "api-email-": "email",
 }
 ID_KINDS_BY_KWARG = {"criterion_pk": "criterion", "other_pk": "lead"}
 # GET and POST for the pages; PATCH and DELETE too, which an API's detail routes answer.
@@ -138,6 +142,15 @@ POST_DATA: dict[str, dict[str, str]] = {
     "criterion-create": {"field": "industry", "operator": "equals", "value": "X", "weight": "5"},
     "api-lead-stage": {"stage": "qualified"},
     "api-referral-ask-outcome": {"outcome": "declined"},
+    # A preview: the form accepted, nothing sent (a send is tests/emails' business).
+    "lead-email-compose": {
+        "action": "preview",
+        "message_id": "1.leadhunter@example.com",
+        "subject": "Hello",
+        "body": "Not mine",
+    },
+    "lead-email-preview": {"subject": "Hello", "body": "Not mine"},
+    "email-template-update": {"name": "Changed by someone else", "body": "Changed"},
 }
 ARGUMENT = re.compile(r"<(?:(?P<converter>\w+):)?(?P<name>\w+)>")  # path("<int:pk>/")
 NAMED_GROUP = re.compile(r"\(\?P<(?P<name>\w+)>[^)]*\)")  # re_path(r"^(?P<pk>[^/.]+)/$")
@@ -267,6 +280,21 @@ def records_of(user) -> dict[str, object]:
             survivor=LeadFactory(owner=user), duplicate=LeadFactory(owner=user), by=user
         ),
         "user": user,
+        "email_template": email_template_create(
+            owner=user, name=f"Hello {lead.pk}", subject="", body="Hi"
+        ),
+        # Stored as is: logging it (emails.services.email_log) would touch the lead, moving it
+        # out of New and completing its follow-up, which other URLs here act on.
+        "email": Email.objects.create(
+            owner=user,
+            lead=lead,
+            message_id=f"m{lead.pk}@example.com",
+            thread_key=f"m{lead.pk}@example.com",
+            direction="outbound",
+            source="sent",
+            from_address=user.email,
+            sent_at=timezone.now(),
+        ),
     }
 
 
@@ -285,6 +313,8 @@ def snapshot(user) -> dict[str, list[dict]]:
         "API tokens": ApiToken.objects.filter(user=user),
         "imports": ImportJob.objects.filter(owner=user),
         "lead merges": LeadMerge.objects.filter(owner=user),
+        "email templates": EmailTemplate.objects.filter(owner=user),
+        "emails": Email.objects.filter(lead__owner=user),
     }
     return {name: list(queryset.order_by("pk").values()) for name, queryset in rows.items()}
 

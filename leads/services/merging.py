@@ -1,8 +1,9 @@
 """Merging two leads by hand, and undoing it.
 
 `lead_merge` folds a duplicate into the lead that stays (the survivor): activities, stage
-changes, follow-ups, referral links (through `leads.dependents.referral_links`) and the
-duplicate's change history move over, the survivor's empty fields are filled from the duplicate
+changes, follow-ups, referral links (through `leads.dependents.referral_links`), the rows of
+apps above leads (`leads.dependents.merged_rows`: emails) and the duplicate's change history
+move over, the survivor's empty fields are filled from the duplicate
 (and any field the salesperson picked the duplicate's value for is overwritten), then the
 duplicate row is deleted so its email and LinkedIn profile are free. A `LeadMerge` row keeps
 what an undo needs: `lead_merge_undo` recreates the duplicate with its own id and moves exactly
@@ -29,7 +30,7 @@ from accounts.models import User
 from audit.models import AuditAction
 from audit.services import audit_event_record
 from leads import selectors
-from leads.dependents import referral_links, request_rescore
+from leads.dependents import merged_rows, referral_links, request_rescore
 from leads.fields import own_field
 from leads.merging import (
     COMBINABLE_FIELDS,
@@ -141,6 +142,9 @@ def lead_merge(
     # The sources that are these two people: the merged lead must not be referred by itself.
     own_sources = referral_links().source_ids_of_leads([survivor.pk, duplicate.pk])
     moved.update(referral_links().merge(survivor=survivor, duplicate=duplicate))
+    # Rows of the apps above leads (emails): deleting the duplicate would delete them.
+    for rows in merged_rows():
+        moved.update(rows.merge(survivor=survivor, duplicate=duplicate))
     # Merges that kept the duplicate lose their survivor (as a deletion would do); an undo of
     # this merge gives it back to them.
     earlier_merges = list(LeadMerge.objects.filter(survivor=duplicate))
@@ -301,6 +305,8 @@ def lead_merge_undo(*, merge: LeadMerge, by: User, now: datetime | None = None) 
     _move_back(Lead.history.all(), moved.get("history", []), id=duplicate.pk, key="history_id")
     _reopen_closed_follow_up(moved.get("follow_up_closed", []))
     referral_links().unmerge(survivor=survivor, duplicate=duplicate, moved=moved)
+    for rows in merged_rows():
+        rows.unmerge(survivor=survivor, duplicate=duplicate, moved=moved)
     if moved.get("merges"):
         LeadMerge.objects.filter(pk__in=moved["merges"], survivor__isnull=True).update(
             survivor=duplicate

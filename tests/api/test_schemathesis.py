@@ -76,6 +76,7 @@ def records(salesperson, other_salesperson):
     icp = ICPFactory(owner=salesperson)
     criterion = CriterionFactory(icp=icp)
     their_icp = ICPFactory(owner=other_salesperson)
+    emails = [_email(lead) for lead in [*mine, theirs]]
     return {
         "leads": [lead.pk for lead in mine] + [theirs.pk],
         "activities": [activity.pk for lead in mine for activity in lead.activities.all()],
@@ -84,6 +85,7 @@ def records(salesperson, other_salesperson):
         "referral-asks": [services_ask.pk],
         "icps": [icp.pk, their_icp.pk],
         "criteria": [criterion.pk, CriterionFactory(icp=their_icp).pk],
+        "emails": [email.pk for email in emails],
         # references in request bodies
         "lead": [lead.pk for lead in mine] + [theirs.pk],
         "icp": [icp.pk, their_icp.pk],
@@ -96,6 +98,26 @@ def _ask(source, user):
     from referrals.services import referral_ask_record
 
     return referral_ask_record(source=source, user=user)
+
+
+def _email(lead):
+    from emails.models import EmailSource
+    from emails.services import EmailFacts, email_log
+
+    return email_log(
+        owner=lead.owner,
+        lead=lead,
+        facts=EmailFacts(
+            message_id=f"m{lead.pk}@mail.example",
+            direction="outbound",
+            source=EmailSource.SENT,
+            from_address="sam@example.com",
+            to_addresses=[lead.email],
+            sent_at=timezone.now(),
+            subject="Hello",
+            body_text="Hi",
+        ),
+    )
 
 
 def _aim(value, pool):

@@ -7,6 +7,7 @@ import shutil
 import pytest
 
 from tests.factories import TEST_PASSWORD
+from tests.smtp_server import smtp_server  # noqa: F401 -- a real SMTP server, for journeys
 
 CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
 

@@ -140,9 +140,8 @@ def test_a_salesperson_works_their_leads_on_a_phone(
     email = page.get_by_role("link", name=re.compile(r"^Email"))
     linkedin = page.get_by_role("link", name=re.compile(r"^LinkedIn"))
     expect(call).to_have_attribute("href", "tel:+442079460123")
-    expect(email).to_have_attribute(
-        "href", "mailto:dana.reyes@juniper-logistics-international.example"
-    )
+    expect(email).to_have_attribute("href", f"/leads/{dana.pk}/email/")
+    expect(email).to_contain_text("dana.reyes@juniper-logistics-international.example")
     expect(linkedin).to_have_attribute("href", "https://www.linkedin.com/in/dana-reyes")
     next_step = page.locator("#lead-follow-up")
     expect(next_step).to_contain_text("Send the pricing deck")

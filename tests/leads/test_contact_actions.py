@@ -57,7 +57,9 @@ def test_the_lead_page_starts_with_call_email_and_linkedin_then_the_next_step(
     actions = contact_actions(page)
     assert 'href="tel:+442079460123"' in actions
     assert "+44 (0)20 7946 0123" in actions
-    assert 'href="mailto:dana@acme.test"' in actions
+    # Email writes from LeadHunter (sent from the salesperson's address, logged as a touch).
+    assert f'href="{reverse("lead-email-compose", args=[lead.pk])}"' in actions
+    assert "dana@acme.test" in actions
     assert f'href="{LINKEDIN}"' in actions
     # Under the name, before the next step and everything else in the page's order.
     assert page.index("<h1>") < page.index('id="lead-contact-actions"')
@@ -77,6 +79,7 @@ def test_a_do_not_contact_lead_gets_no_call_or_email_buttons(client_of, salesper
     assert "Dana asked not to be contacted." in actions
     assert "tel:" not in actions
     assert "mailto:" not in actions
+    assert "/email/" not in actions
 
 
 @pytest.mark.django_db
@@ -102,7 +105,7 @@ def test_the_contact_buttons_reload_as_their_own_region(client_of, salesperson):
     body = html(response).strip()
     assert body.startswith('<div id="lead-contact-actions"')
     assert 'hx-trigger="leadChanged from:body"' in body.split(">", 1)[0]
-    assert 'href="mailto:dana@acme.test"' in body
+    assert f'href="{reverse("lead-email-compose", args=[lead.pk])}"' in body
     assert "<h1>" not in body
 
 

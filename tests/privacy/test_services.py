@@ -23,6 +23,8 @@ from django.urls import reverse
 from django.utils import timezone
 
 from audit.models import AuditAction, AuditEvent
+from emails.models import Email, EmailSource
+from emails.services import EmailFacts, email_log
 from icp.models import RescoreRequest
 from icp.rescoring import lead_rescore_key
 from imports import services as import_services
@@ -126,6 +128,23 @@ def person(salesperson, manager, client, settings):
     lead.follow_ups.filter(done_at__isnull=True).update(due_at=now - timedelta(minutes=5))
     assert reminder_send(reminder_id=digest.pk) == SendOutcome.SENT
 
+    # Emails: one to them on their timeline, and one to the lead they referred naming them.
+    for n, (on, body) in enumerate(((lead, f"Dear {NAME}"), (referred, f"{EMAIL} says hi"))):
+        email_log(
+            owner=salesperson,
+            lead=on,
+            facts=EmailFacts(
+                message_id=f"m{n}@sam.example",
+                direction="outbound",
+                source=EmailSource.SENT,
+                from_address="sam@example.com",
+                to_addresses=[on.email],
+                sent_at=timezone.now(),
+                subject="Hello" if on == referred else f"Hello {FIRST}",
+                body_text=body,
+            ),
+        )
+
     # Messages naming them wait in the salesperson's session and in their manager's.
     settings.MESSAGE_STORAGE = "django.contrib.messages.storage.session.SessionStorage"
     for user, browser in ((manager, Client()), (salesperson, client)):
@@ -165,6 +184,16 @@ def test_the_download_holds_everything_held_about_the_person(client_of, salesper
     assert f"Spoke to {NAME}" in texts
     assert [change["to_stage"] for change in data["stage_changes"]] == ["new", "contacted", "won"]
     assert f"Send {NAME} the deck" in [follow_up["note"] for follow_up in data["follow_ups"]]
+    [email] = data["emails"]
+    assert (email["subject"], email["body_text"]) == (f"Hello {FIRST}", f"Dear {NAME}")
+    assert "owner" not in email
+    # An email on another lead that names them is listed as a mention.
+    assert {
+        "record": "emails.Email",
+        "id": Email.objects.get(lead=extras["referred"]).pk,
+        "field": "body_text",
+        "text": f"{EMAIL} says hi",
+    } in data["mentions"]
     assert data["referrals"]["referred_by"] == {
         "id": extras["referrer"].pk,
         "name": "Rita Referrer",
@@ -264,6 +293,7 @@ def test_the_search_finds_the_person_before_the_erasure(person):
         "imports_importjob",
         "django_admin_log",
         "django_session (decoded)",
+        "emails_email",
     } <= places
 
 
@@ -302,6 +332,9 @@ def test_erasing_leaves_no_trace_of_the_person_anywhere(
     assert Lead.objects.filter(email="ada.other@example.com").exists()
     assert not Company.objects.filter(name="Quixote Holdings").exists()
     assert Reminder.objects.get(kind=ReminderKind.DAILY_DIGEST).status == ReminderStatus.SENT
+    # Their emails are deleted; the email to the lead they referred stays, without them.
+    assert not Email.objects.filter(subject__contains=FIRST).exists()
+    assert Email.objects.get(lead=extras["referred"]).body_text == "[erased] says hi"
 
 
 def test_the_erasure_is_an_audit_event_without_personal_data(salesperson, person):
@@ -312,7 +345,8 @@ def test_the_erasure_is_an_audit_event_without_personal_data(salesperson, person
     assert str(event) == f"lead #{lead_id} erased by sam at {event.occurred_at:%Y-%m-%d %H:%M}"
     assert (event.action, event.actor, event.count) == (AuditAction.ERASE, salesperson, 1)
     assert event.details["id"] == lead_id
-    assert event.details["activities"] == activities == 4
+    assert event.details["activities"] == activities == 5
+    assert event.details["emails"] == 1
     assert event.details["history_rows"] >= 3
     text = json.dumps(event.details)
     for needle in (FIRST, LAST, EMAIL, "7946"):

@@ -54,6 +54,10 @@ DETAIL_VIEWS = [
     ("api-referral-ask-detail", "referral_ask", ()),
     ("api-icp-detail", "icp", ()),
     ("api-criterion-detail", "criterion", ()),
+    ("lead-email-compose", "lead", ()),
+    ("email-template-update", "email_template", ()),
+    ("api-email-detail", "email", ()),
+    ("api-lead-emails", "lead", ()),
 ]
 # Whose record → who asks → the answer. A manager sees the team; an import stays personal.
 # "shown": any answer below 400 (a partial-only view sends a browser on to its page).
@@ -62,7 +66,7 @@ EXPECTED = {
     ("other salesperson's", "salesperson"): 404,
     ("a salesperson's", "manager"): "shown",
 }
-PERSONAL_KINDS = {"import_job"}
+PERSONAL_KINDS = {"import_job", "email_template"}
 
 
 @pytest.mark.parametrize(("url_name", "kind", "extra"), DETAIL_VIEWS, ids=lambda v: str(v))

@@ -58,6 +58,10 @@ FORM_PAGES = {
     "public-page",  # GET: a salesperson's public page with its form (anonymous)
     "public-page-embed",  # GET: the same form, for a frame on another site
     "booking-new",  # GET: the form for the slot picked on a public page (anonymous)
+    "lead-email-compose",  # GET: the email to write, its template picker and preview
+    "email-template-create",  # GET: Settings → Email templates, a new one's form
+    "email-template-update",  # GET: a template's form
+    "email-template-delete",  # GET: the button to confirm deleting a template
 }
 # Anonymous forms posted from other sites (a frame, where the browser sends no cookie): no
 # CSRF token to check. A signed form stamp, a honeypot and rate limits guard them instead
