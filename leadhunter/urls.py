@@ -19,6 +19,7 @@ urlpatterns = [
     path("referrals/", include("referrals.urls")),
     path("icp/", include("icp.urls")),
     path("reports/", include("reports.urls")),
+    path("forecast/", include("forecast.urls")),
     path("import/", include("imports.urls")),
     path("settings/emails/", include("reminders.settings_urls")),
     path("settings/public-page/", include("handraise.settings_urls")),
