@@ -159,8 +159,7 @@ class WinProbability:
         )
         if self.source_deals.deals:
             text += (
-                f"; {self.source_deals.deals} of them from {source} "
-                f"({self.source_deals.won} won)."
+                f"; {self.source_deals.deals} of them from {source} ({self.source_deals.won} won)."
             )
         else:
             text += f"; none from {source} yet, so the stage's rate stands for it."

@@ -12,10 +12,17 @@ from django.utils import timezone
 
 from accounts.models import User
 from icp.models import ICP
-from icp.rescoring import FACT_FIELDS, HALF_LIFE_DAYS, facts_for_leads, icp_specs_for_owner
+from icp.rescoring import (
+    FACT_FIELDS,
+    HALF_LIFE_DAYS,
+    facts_for_leads,
+    icp_specs_for_owner,
+    lead_facts,
+)
 from icp.rescoring import signals_by_lead as load_signals
-from icp.scoring import CriterionSpec, IcpSpec, LeadScore, icp_fit, score_lead
-from leads.models import Grade, Lead
+from icp.scoring import CriterionSpec, IcpSpec, LeadFacts, LeadScore, icp_fit, score_lead
+from icp.suggestions import Candidate, SuggestionResult, suggest
+from leads.models import CLOSED_STAGES, OPEN_STAGES, Grade, Lead, Stage
 
 # Enough leads to be representative while the editor answers within a keystroke's patience.
 PREVIEW_SAMPLE_SIZE = 5000
@@ -137,3 +144,119 @@ def icps_with_counts(user: User) -> list[ICP]:
     for icp in icps:
         icp.best_fit_leads = fitting.get(icp.pk, 0)  # type: ignore[attr-defined]  # for the template
     return icps
+
+
+# --- Suggestions from wins and losses ----------------------------------------------------------
+
+# The most recently closed deals a suggestion is drawn from (a team's history can be large).
+SUGGESTION_SAMPLE_SIZE = 5000
+
+
+def closed_deal_facts(user: User) -> tuple[list[LeadFacts], list[LeadFacts]]:
+    """The facts of the won and the lost deals the user may see (their own; a manager's team),
+    most recently closed first, at most SUGGESTION_SAMPLE_SIZE. One query."""
+    leads = Lead.objects.all() if user.is_manager else Lead.objects.filter(owner=user)
+    rows = (
+        leads.filter(stage__in=CLOSED_STAGES)
+        .order_by("-stage_changed_at", "-id")
+        .values(*FACT_FIELDS, "stage")[:SUGGESTION_SAMPLE_SIZE]
+    )
+    won: list[LeadFacts] = []
+    lost: list[LeadFacts] = []
+    for row in rows:
+        (won if row["stage"] == Stage.WON else lost).append(lead_facts(row, ()))
+    return won, lost
+
+
+def icp_suggestions(user: User) -> SuggestionResult:
+    """Facts more common in the user's wins than losses, leaving out the criteria their active
+    ICPs already have. Three queries."""
+    won, lost = closed_deal_facts(user)
+    existing = [
+        Candidate(criterion.field, criterion.operator, criterion.value)
+        for spec in icp_specs_for_owner(user.pk)
+        for criterion in spec.criteria
+    ]
+    return suggest(won, lost, exclude=existing)
+
+
+@dataclass(frozen=True)
+class SuggestionEffect:
+    """What adding a criterion to an ICP would do to the owner's open leads' scores."""
+
+    criterion: str
+    icp_name: str
+    icp_active: bool
+    leads_considered: int
+    sample_capped: bool
+    gain: int  # leads whose total score would go up
+    lose: int  # and down (an ICP with one more criterion weighs the others less)
+    grade_up: int
+    grade_down: int
+    examples: list[PreviewExample]  # the leads that gain most
+
+
+_GRADE_RANK = {Grade.A: 4, Grade.B: 3, Grade.C: 2, Grade.D: 1}
+
+
+def suggestion_effect(
+    *,
+    icp: ICP | None,
+    criterion: CriterionSpec,
+    owner: User,
+    new_icp_name: str = "",
+    now: datetime | None = None,
+) -> SuggestionEffect:
+    """Score the owner's open leads (the PREVIEW_SAMPLE_SIZE most recent) with and without
+    the criterion, without writing anything. `icp` None: it would start a new active ICP.
+    At most four queries."""
+    now = now or timezone.now()
+    saved = icp_specs_for_owner(owner.pk)
+    if icp is None:
+        before = saved
+        after = (*saved, IcpSpec(None, new_icp_name, (criterion,)))
+    else:
+        target = next((spec for spec in saved if spec.id == icp.pk), None)
+        before = saved
+        if target is None:  # an inactive ICP scores nothing, with or without the criterion
+            after = saved
+        else:
+            grown = IcpSpec(target.id, target.name, (*target.criteria, criterion))
+            after = tuple(grown if spec.id == icp.pk else spec for spec in saved)
+    rows = list(
+        Lead.objects.filter(owner=owner, stage__in=OPEN_STAGES)
+        .order_by("-created_at", "-id")
+        .values(*FACT_FIELDS, "first_name", "last_name", "email", "company__name")[
+            : PREVIEW_SAMPLE_SIZE + 1
+        ]
+    )
+    capped = len(rows) > PREVIEW_SAMPLE_SIZE
+    rows = rows[:PREVIEW_SAMPLE_SIZE]
+    facts = facts_for_leads(rows, load_signals([r["id"] for r in rows], now=now))
+    gain = lose = up = down = 0
+    gains = []
+    for row in rows:
+        lead_facts_ = facts[row["id"]]
+        old = score_lead(lead_facts_, before, now=now, half_life_days=HALF_LIFE_DAYS)
+        new = score_lead(lead_facts_, after, now=now, half_life_days=HALF_LIFE_DAYS)
+        if new.total > old.total:
+            gain += 1
+            gains.append((new.total - old.total, row, new))
+        elif new.total < old.total:
+            lose += 1
+        rank_change = _GRADE_RANK[new.grade] - _GRADE_RANK[old.grade]
+        up += rank_change > 0
+        down += rank_change < 0
+    gains.sort(key=lambda item: (-item[0], -item[2].total, -item[1]["id"]))
+    return SuggestionEffect(
+        criterion=criterion.label,
+        icp_name=icp.name if icp else new_icp_name,
+        icp_active=icp is None or icp.is_active,
+        leads_considered=len(rows),
+        sample_capped=capped,
+        gain=gain,
+        lose=lose,
+        grade_up=up,
+        grade_down=down,
+        examples=[_example(row, score.fit, score) for _, row, score in gains[:PREVIEW_EXAMPLES]],
+    )

@@ -64,7 +64,10 @@ class Command(BaseCommand):
             raise CommandError("No deal closed on or after that date went through an open stage.")
         won = sum(1 for _, outcome in model if outcome)
         self.stdout.write(f"Observed win rate over the predictions: {won / len(model):.1%}")
-        self._print("Model (priors updated by each owner's history)", calibration(model, bins=options["bins"]))
+        self._print(
+            "Model (priors updated by each owner's history)",
+            calibration(model, bins=options["bins"]),
+        )
         self._print("Priors alone (no history)", calibration(prior, bins=options["bins"]))
 
     def _print(self, title: str, result: Calibration) -> None:
