@@ -181,12 +181,15 @@ def win_probability(history: History, *, stage: str, source: str) -> WinProbabil
     alpha = CELL_PRIOR_DEALS * stage_rate + source_deals.won
     beta = CELL_PRIOR_DEALS * (1 - stage_rate) + source_deals.lost
     low, high = beta_interval(alpha, beta, CREDIBLE_MASS)
+    probability = alpha / (alpha + beta)
     return WinProbability(
         stage=stage,
         source=source,
-        probability=alpha / (alpha + beta),
-        low=low,
-        high=high,
+        probability=probability,
+        # A very skewed posterior (many losses, no win) can have its mean above its 90th
+        # percentile; the range shown always holds the number shown.
+        low=min(low, probability),
+        high=max(high, probability),
         stage_deals=stage_deals,
         source_deals=source_deals,
     )
