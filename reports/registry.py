@@ -91,6 +91,8 @@ class Report:
     is_empty: Callable[[Any], bool]
     empty_text: str
     help_text: tuple[str, ...] = ()  # how the numbers are counted, under the page's title
+    # False for a report of what is open today (the forecast): the page hides the period.
+    uses_period: bool = True
 
 
 def display(value: object, kind: str) -> str:
@@ -688,6 +690,7 @@ REPORTS: dict[str, Report] = {
             is_empty=lambda forecast: forecast.is_empty,
             empty_text="No open deals to forecast.",
             help_text=FORECAST_HELP,
+            uses_period=False,
         ),
     )
 }

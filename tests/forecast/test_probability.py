@@ -63,7 +63,9 @@ def test_the_owners_history_moves_the_probability_and_narrows_the_range():
     prior = win_probability(History(), stage=Stage.PROPOSAL, source=Source.REFERRAL)
     assert chance.probability > 0.8
     assert chance.high - chance.low < prior.high - prior.low
-    assert chance.basis.startswith("Based on 20 of your deals that reached Proposal (18 won, 2 lost)")
+    assert chance.basis.startswith(
+        "Based on 20 of your deals that reached Proposal (18 won, 2 lost)"
+    )
 
 
 def test_a_thin_source_leans_on_the_stage():
