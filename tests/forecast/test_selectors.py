@@ -51,7 +51,8 @@ def test_a_lead_forecast_rests_on_its_owners_deals_only(salesperson, other_sales
     theirs = LeadFactory(owner=other_salesperson, stage=Stage.QUALIFIED)
     high = lead_forecast(Lead.objects.select_related("owner").get(pk=mine.pk))
     low = lead_forecast(Lead.objects.select_related("owner").get(pk=theirs.pk))
-    assert high.chance.deals == 6 and low.chance.deals == 6
+    assert high.chance.deals == 6
+    assert low.chance.deals == 6
     assert high.chance.probability > PRIOR_WIN_RATE[Stage.QUALIFIED] > low.chance.probability
     assert high.weighted_value == Decimal(round(10_000 * high.chance.probability))
     assert high.close_date_estimated

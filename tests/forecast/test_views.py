@@ -43,7 +43,8 @@ def test_the_lead_page_loads_the_card_and_without_javascript_links_to_it(sam_cli
     assert f'hx-get="{url}" hx-trigger="load"' in body
     assert f'<a href="{url}">See the win probability</a>' in body
     page = sam_client.get(url).content.decode()  # the link's page, whole
-    assert "<h1>" in page and 'id="lead-forecast"' in page
+    assert "<h1>" in page
+    assert 'id="lead-forecast"' in page
 
 
 def test_a_closed_lead_gets_no_card(sam_client, salesperson):

@@ -114,7 +114,8 @@ def test_adding_it_saves_the_criterion_and_asks_for_a_rescore(sam_client, wins_a
 def test_without_an_icp_it_starts_one(sam_client, salesperson, wins_and_losses):
     sam_client.post(reverse("icp-suggestion-add"), logistics_form("s1", "new", 15))
     icp = ICP.objects.get(owner=salesperson)
-    assert icp.name == "Learned from my wins" and icp.is_active
+    assert icp.name == "Learned from my wins"
+    assert icp.is_active
     assert icp.criteria.get().label == "Industry equals Logistics"
 
 

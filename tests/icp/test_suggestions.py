@@ -46,7 +46,9 @@ def test_below_the_minimum_it_asks_for_more_deals_instead_of_guessing():
 
 def test_without_a_loss_there_is_nothing_to_compare_with():
     result = suggest(logistics(12), [])
-    assert result.suggestions == [] and result.deals_missing == 0 and not result.enough
+    assert result.suggestions == []
+    assert result.deals_missing == 0
+    assert not result.enough
 
 
 def test_a_handful_of_deals_is_labelled_as_possibly_chance():
