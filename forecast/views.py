@@ -14,7 +14,7 @@ from django.views.decorators.http import require_GET
 
 from accounts.http import AuthenticatedHttpRequest
 from forecast import selectors
-from leadhunter.htmx import render_region
+from leadhunter.htmx import render_region, wants_partial
 from leads.selectors import leads_visible_to
 
 
@@ -36,6 +36,8 @@ def pipeline_forecast(request: AuthenticatedHttpRequest) -> HttpResponse:
     context = {
         "title": "Forecast",
         "owner_id": owner_id,
+        # Swapped into the pipeline page, where a manager's rep picker reloads it.
+        "on_board": wants_partial(request),
         "forecast": selectors.pipeline_forecast(request.user, owner_id=owner_id),
     }
     return render_region(request, "forecast/pipeline_forecast.html", "pipeline-forecast", context)
