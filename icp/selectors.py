@@ -20,7 +20,18 @@ from icp.rescoring import (
     lead_facts,
 )
 from icp.rescoring import signals_by_lead as load_signals
-from icp.scoring import CriterionSpec, IcpSpec, LeadFacts, LeadScore, icp_fit, score_lead
+from icp.scoring import (
+    CriterionSpec,
+    IcpSpec,
+    LeadFacts,
+    LeadScore,
+    best_fit,
+    grade_for,
+    icp_fit,
+    intent_score,
+    score_lead,
+    total_score,
+)
 from icp.suggestions import Candidate, SuggestionResult, suggest
 from leads.models import CLOSED_STAGES, OPEN_STAGES, Grade, Lead, Stage
 
@@ -236,18 +247,25 @@ def suggestion_effect(
     gain = lose = up = down = 0
     gains = []
     for row in rows:
-        lead_facts_ = facts[row["id"]]
-        old = score_lead(lead_facts_, before, now=now, half_life_days=HALF_LIFE_DAYS)
-        new = score_lead(lead_facts_, after, now=now, half_life_days=HALF_LIFE_DAYS)
-        if new.total > old.total:
+        lead = facts[row["id"]]
+        # Only the fit differs with and without the criterion: the intent is computed once,
+        # and the whole score (with its explanation) only for the leads shown.
+        intent, _ = intent_score(lead.signals, now=now, half_life_days=HALF_LIFE_DAYS)
+        old = total_score(_fit(lead, before), intent, referred=lead.is_referred)
+        new = total_score(_fit(lead, after), intent, referred=lead.is_referred)
+        if new > old:
             gain += 1
-            gains.append((new.total - old.total, row, new))
-        elif new.total < old.total:
+            gains.append((new - old, new, row))
+        elif new < old:
             lose += 1
-        rank_change = _GRADE_RANK[new.grade] - _GRADE_RANK[old.grade]
+        rank_change = _GRADE_RANK[grade_for(new)] - _GRADE_RANK[grade_for(old)]
         up += rank_change > 0
         down += rank_change < 0
-    gains.sort(key=lambda item: (-item[0], -item[2].total, -item[1]["id"]))
+    gains.sort(key=lambda item: (-item[0], -item[1], -item[2]["id"]))
+    shown = [
+        (row, score_lead(facts[row["id"]], after, now=now, half_life_days=HALF_LIFE_DAYS))
+        for _, _, row in gains[:PREVIEW_EXAMPLES]
+    ]
     return SuggestionEffect(
         criterion=criterion.label,
         icp_name=icp.name if icp else new_icp_name,
@@ -258,5 +276,10 @@ def suggestion_effect(
         lose=lose,
         grade_up=up,
         grade_down=down,
-        examples=[_example(row, score.fit, score) for _, row, score in gains[:PREVIEW_EXAMPLES]],
+        examples=[_example(row, score.fit, score) for row, score in shown],
     )
+
+
+def _fit(facts: LeadFacts, icps: Sequence[IcpSpec]) -> int:
+    best = best_fit(facts, icps)
+    return best.fit if best else 0
