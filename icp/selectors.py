@@ -207,7 +207,7 @@ class SuggestionEffect:
     examples: list[PreviewExample]  # the leads that gain most
 
 
-_GRADE_RANK = {Grade.A: 4, Grade.B: 3, Grade.C: 2, Grade.D: 1}
+_GRADE_RANK: dict[str, int] = {Grade.A: 4, Grade.B: 3, Grade.C: 2, Grade.D: 1}
 
 
 def suggestion_effect(

@@ -4,6 +4,7 @@ and forecast. Screenshots (desktop and a 390 px phone) go to /tmp/shots/i19-fore
 from __future__ import annotations
 
 import re
+import tempfile
 from decimal import Decimal
 from pathlib import Path
 
@@ -17,7 +18,8 @@ from tests.forecast.deals import deal
 
 pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True)]
 
-SHOTS = Path("/tmp/shots/i19-forecast")
+# /tmp/shots/i19-forecast on Linux: where the lead looks at the pages.
+SHOTS = Path(tempfile.gettempdir()) / "shots" / "i19-forecast"
 PHONE = {"width": 390, "height": 844}
 DESKTOP = {"width": 1280, "height": 900}
 THROUGH = (Stage.NEW, Stage.CONTACTED, Stage.QUALIFIED, Stage.PROPOSAL)
