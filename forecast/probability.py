@@ -10,13 +10,14 @@ The model, per stage and source (a Beta-Binomial in two levels):
    updated by the owner's closed deals that reached the stage (any source):
    Beta(PRIOR_DEALS·p0 + won, PRIOR_DEALS·(1 - p0) + lost).
 2. Stage × source: the stage level's mean, worth CELL_PRIOR_DEALS pseudo-deals, updated by the
-   closed deals that reached the stage from that source. A thin cell (a couple of deals)
+   closed deals that reached the stage from that source. A thin cell (a few deals)
    therefore stays close to the stage's rate, a thick one speaks for itself: the "fall back to
    stage-only" is gradual, never a switch, so one more won deal never lowers a probability.
 
 A deal "reached" a stage when its history (StageChange) went through it or past it: every
 open stage from the first it was in to the furthest it got to. Won or lost is how it closed.
-The range shown is the central 80% of the posterior.
+The range shown is the central 80% of a Beta with that mean, counting the cell's prior only as
+far as the stage's own deals (plus its pseudo-deals) back it: no history, a wide range.
 """
 
 from __future__ import annotations
@@ -43,9 +44,10 @@ PRIOR_WIN_RATE: Mapping[str, float] = {
 }
 # The prior counts as this many deals: four of the owner's own deals already move it.
 PRIOR_DEALS = 4
-# A stage × source cell's prior (the stage's rate) counts as this many deals: below about
-# five deals of its own, a source's rate leans on the stage's.
-CELL_PRIOR_DEALS = 5
+# A stage × source cell's prior (the stage's rate) counts as this many deals: until a source
+# has about twenty deals of its own, its rate leans on the stage's. Chosen by the backtest
+# (docs/forecast.md): 5 and 10 overfitted the sources on the bench data's 15 salespeople.
+CELL_PRIOR_DEALS = 20
 CREDIBLE_MASS = 0.8
 # Without an expected close date a deal is expected to close this many days after it entered
 # its stage (never before today): rough sales-cycle remainders, shown as "estimated".
@@ -180,8 +182,11 @@ def win_probability(history: History, *, stage: str, source: str) -> WinProbabil
     source_deals = history.by_cell.get((stage, source), Tally())
     alpha = CELL_PRIOR_DEALS * stage_rate + source_deals.won
     beta = CELL_PRIOR_DEALS * (1 - stage_rate) + source_deals.lost
-    low, high = beta_interval(alpha, beta, CREDIBLE_MASS)
     probability = alpha / (alpha + beta)
+    # The range: the stage's rate is only as sure as the deals behind it, so the cell's prior
+    # counts for at most those (with no history, the 4 pseudo-deals of the prior: wide).
+    weight = source_deals.deals + min(CELL_PRIOR_DEALS, PRIOR_DEALS + stage_deals.deals)
+    low, high = beta_interval(probability * weight, (1 - probability) * weight, CREDIBLE_MASS)
     return WinProbability(
         stage=stage,
         source=source,
