@@ -233,10 +233,6 @@ class MonthForecast:
     high: Decimal
     estimated: int
 
-    @property
-    def spread(self) -> tuple[Decimal, Decimal]:
-        return self.low, self.high
-
 
 def forecast_by_month(
     groups: Iterable[PipelineGroup],

@@ -98,3 +98,22 @@ def test_the_forecast_report_has_months_and_a_csv(sam_client, salesperson, histo
     csv = sam_client.get(reverse("report-csv", args=["forecast"])).content.decode()
     assert csv.splitlines()[0].startswith("Month of expected close,Open deals,Pipeline value")
     assert len(csv.splitlines()) == 2
+
+
+def test_an_expected_close_date_typed_on_the_deal_card_replaces_the_estimate(
+    sam_client, salesperson
+):
+    lead = LeadFactory(owner=salesperson, stage=Stage.QUALIFIED, source="event")
+    response = sam_client.post(
+        reverse("lead-edit", args=[lead.pk, "deal"]),
+        {"source": "event", "currency": "EUR", "expected_close_date": "2027-03-15"},
+        headers=HTMX,
+    )
+    assert response.status_code == 200
+    assert "15 Mar 2027" in response.content.decode()  # the Deal card shows it
+    lead.refresh_from_db()
+    assert lead.expected_close_date.isoformat() == "2027-03-15"
+    card = sam_client.get(reverse("lead-forecast", args=[lead.pk]), headers=HTMX)
+    body = card.content.decode()
+    assert "15 Mar 2027" in body
+    assert "estimated from the stage" not in body
