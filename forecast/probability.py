@@ -146,17 +146,26 @@ class WinProbability:
 
     @property
     def basis(self) -> str:
-        """What the number rests on, in words."""
+        """What the number rests on, in words, to the deals' owner."""
+        return self.basis_for(None)
+
+    def basis_for(self, owner_name: str | None) -> str:
+        """What the number rests on, in words: "your deals", or `owner_name`'s (a manager
+        looking at a rep's lead)."""
         stage = STAGE_LABELS.get(self.stage, self.stage)
         source = SOURCE_LABELS.get(self.source, self.source)
+        whose = f"{owner_name}'s" if owner_name else "your"
         if not self.deals:
+            nobody = (
+                f"No closed deal of {owner_name}'s" if owner_name else "No closed deal of yours"
+            )
             return (
-                f"No closed deal of yours reached {stage} yet: this is the usual rate for "
-                f"the stage, and the range is wide."
+                f"{nobody} reached {stage} yet: this is the usual rate for the stage, and the "
+                f"range is wide."
             )
         won = self.stage_deals.won
         text = (
-            f"Based on {self.deals} of your deals that reached {stage} ({won} won, "
+            f"Based on {self.deals} of {whose} deals that reached {stage} ({won} won, "
             f"{self.stage_deals.lost} lost)"
         )
         if self.source_deals.deals:

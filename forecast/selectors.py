@@ -80,11 +80,12 @@ def closed_deal_groups(leads: QuerySet[Lead]) -> list[tuple[int, ClosedDeals]]:
             first_order=Subquery(open_changes.order_by("order").values("order")[:1]),
             furthest_order=Subquery(open_changes.order_by("-order").values("order")[:1]),
         )
-        .filter(first_order__isnull=False)
         .order_by()
         .values("owner_id", "source", "stage", "first_order", "furthest_order")
         .annotate(deals=Count("id"))
     )
+    # Rows without an open stage (never in one) are skipped here rather than filtered in SQL,
+    # where PostgreSQL would run the subquery once more per closed deal.
     return [
         (
             row["owner_id"],
@@ -97,6 +98,7 @@ def closed_deal_groups(leads: QuerySet[Lead]) -> list[tuple[int, ClosedDeals]]:
             ),
         )
         for row in rows
+        if row["first_order"] is not None
     ]
 
 
@@ -121,11 +123,14 @@ class LeadForecast:
     close_date: date
     close_date_estimated: bool
     weighted_value: Decimal | None
+    basis: str  # what the probability rests on, in words, to whoever looks
 
 
-def lead_forecast(lead: Lead, *, today: date | None = None) -> LeadForecast | None:
+def lead_forecast(
+    lead: Lead, *, viewer: User | None = None, today: date | None = None
+) -> LeadForecast | None:
     """The open lead's win probability from its owner's own history; None for a closed or
-    parked lead. One query."""
+    parked lead. One query. `viewer`: who reads it (a manager reads "Sam's deals")."""
     if lead.stage not in OPEN_STAGES:
         return None
     today = today or timezone.localdate(timezone=lead.owner.zone)
@@ -137,7 +142,8 @@ def lead_forecast(lead: Lead, *, today: date | None = None) -> LeadForecast | No
     weighted = None
     if lead.expected_value is not None:
         weighted = Decimal(round(float(lead.expected_value) * chance.probability))
-    return LeadForecast(chance, close, estimated, weighted)
+    owner_name = None if viewer is None or viewer.pk == lead.owner_id else str(lead.owner)
+    return LeadForecast(chance, close, estimated, weighted, chance.basis_for(owner_name))
 
 
 @dataclass(frozen=True)

@@ -24,7 +24,7 @@ def lead_forecast(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
     context = {
         "title": f"Win probability: {lead}",
         "lead": lead,
-        "forecast": selectors.lead_forecast(lead),
+        "forecast": selectors.lead_forecast(lead, viewer=request.user),
     }
     return render_region(request, "forecast/lead_forecast.html", "lead-forecast", context)
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from decimal import Decimal
+from html import escape
 
 import pytest
 from django.urls import reverse
@@ -117,3 +118,15 @@ def test_an_expected_close_date_typed_on_the_deal_card_replaces_the_estimate(
     body = card.content.decode()
     assert "15 Mar 2027" in body
     assert "estimated from the stage" not in body
+
+
+def test_a_manager_reads_whose_deals_the_probability_rests_on(
+    client_of, manager, salesperson, history
+):
+    lead = LeadFactory(owner=salesperson, stage=Stage.PROPOSAL)
+    body = (
+        client_of(manager)
+        .get(reverse("lead-forecast", args=[lead.pk]), headers=HTMX)
+        .content.decode()
+    )
+    assert escape(f"Based on 10 of {salesperson}'s deals that reached Proposal") in body
