@@ -2,7 +2,8 @@
 
 Pure functions on numbers (no app imports): the ICP suggestions (icp/suggestions.py) and the
 win probability (forecast/probability.py) share them. No SciPy: the regularised incomplete
-beta function by its continued fraction (Lentz's method) and the quantile by bisection are
+beta function by its continued fraction (Lentz's method) and the quantile by Newton's method
+inside a bisection bracket are
 exact enough (1e-9) for percentages shown with no decimals.
 """
 
@@ -55,17 +56,41 @@ def _beta_fraction(x: float, a: float, b: float) -> float:
 
 
 def beta_quantile(q: float, a: float, b: float) -> float:
-    """The x with P(X <= x) = q for X ~ Beta(a, b), by bisection (monotone, always in [0, 1])."""
+    """The x with P(X <= x) = q for X ~ Beta(a, b): Newton's method inside a bisection bracket
+    (a step that leaves the bracket bisects instead), so it always converges; usually in a
+    handful of steps, which matters when a forecast needs hundreds of them."""
     if not 0 <= q <= 1:
         raise ValueError("q must be between 0 and 1")
+    if q in (0, 1):
+        return float(q)
     low, high = 0.0, 1.0
-    for _ in range(60):
-        middle = (low + high) / 2
-        if beta_cdf(middle, a, b) < q:
-            low = middle
+    mean = a / (a + b)
+    spread = math.sqrt(a * b / ((a + b) ** 2 * (a + b + 1)))
+    x = min(max(mean + _normal_quantile(q) * spread, 1e-6), 1 - 1e-6)
+    log_norm = math.lgamma(a + b) - math.lgamma(a) - math.lgamma(b)
+    for _ in range(_MAX_ITERATIONS):
+        error = beta_cdf(x, a, b) - q
+        if abs(error) < 1e-12:
+            return x
+        if error < 0:
+            low = x
         else:
-            high = middle
-    return (low + high) / 2
+            high = x
+        density = math.exp(log_norm + (a - 1) * math.log(x) + (b - 1) * math.log1p(-x))
+        step = x - error / density if density > 0 else -1.0
+        x = step if low < step < high else (low + high) / 2
+        if high - low < 1e-15:
+            break
+    return x
+
+
+def _normal_quantile(q: float) -> float:
+    """A rough standard normal quantile (a starting point for Newton's method only)."""
+    t = math.sqrt(-2 * math.log(min(q, 1 - q)))
+    z = t - (2.515517 + 0.802853 * t + 0.010328 * t * t) / (
+        1 + 1.432788 * t + 0.189269 * t * t + 0.001308 * t**3
+    )
+    return z if q > 0.5 else -z
 
 
 def beta_interval(a: float, b: float, mass: float = 0.8) -> tuple[float, float]:

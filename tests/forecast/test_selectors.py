@@ -126,17 +126,31 @@ def test_a_salesperson_forecasts_their_own_leads_a_manager_the_teams(
     assert one_rep.months[0].pipeline_value == Decimal(3_000)
 
 
-def test_the_pipeline_forecast_is_two_queries_however_many_leads(
+def test_the_pipeline_forecast_is_three_queries_two_once_the_history_is_cached(
     salesperson, other_salesperson, manager, django_assert_num_queries
 ):
     LeadFactory(owner=salesperson, stage=Stage.QUALIFIED, expected_value=Decimal(1_000))
     deal(salesperson, outcome=Stage.WON)
     assert manager.is_manager  # read once per request (the menu), cached on the user
+    with django_assert_num_queries(3):
+        pipeline_forecast(manager)
     with django_assert_num_queries(2):
         pipeline_forecast(manager)
     for owner in (salesperson, other_salesperson):
         for stage in (Stage.NEW, Stage.ENGAGED, Stage.PROPOSAL):
             LeadFactory(owner=owner, stage=stage, expected_value=Decimal(2_000), source="event")
         deal(owner, outcome=Stage.LOST, source="event")
-    with django_assert_num_queries(2):
+    with django_assert_num_queries(3):
         assert pipeline_forecast(manager).open_leads == 7
+    with django_assert_num_queries(2):
+        assert pipeline_forecast(manager).closed_deals == 3
+
+
+def test_a_deal_that_closes_or_reopens_refreshes_the_cached_history(salesperson):
+    lead = services.lead_create(owner=salesperson, first_name="Ada", stage=Stage.PROPOSAL)
+    assert pipeline_forecast(salesperson).closed_deals == 0
+    services.lead_change_stage(lead=lead, to_stage=Stage.WON, user=salesperson)
+    LeadFactory(owner=salesperson, stage=Stage.NEW)
+    assert pipeline_forecast(salesperson).closed_deals == 1
+    services.lead_change_stage(lead=lead, to_stage=Stage.PROPOSAL, user=salesperson)
+    assert pipeline_forecast(salesperson).closed_deals == 0
