@@ -176,24 +176,35 @@ def size_band(employees: int | None) -> tuple[int, int | None] | None:
 
 def candidates_of(facts: LeadFacts) -> set[Candidate]:
     """The facts of one deal, each as the criterion that would test it."""
-    found: set[Candidate] = set()
-    if facts.industry:
-        found.add(Candidate(Field.INDUSTRY, Operator.EQUALS, facts.industry))
-    band = size_band(facts.employee_count)
-    if band:
-        low, high = band
-        found.add(Candidate(Field.EMPLOYEE_COUNT, Operator.RANGE, _Range(low, high)))
-    if facts.country:
-        found.add(Candidate(Field.COUNTRY, Operator.EQUALS, facts.country))
-    if facts.region:
-        found.add(Candidate(Field.REGION, Operator.EQUALS, facts.region))
-    if facts.seniority:
-        found.add(Candidate(Field.SENIORITY, Operator.EQUALS, facts.seniority))
-    if facts.source:
-        found.add(Candidate(Field.SOURCE, Operator.EQUALS, facts.source))
-    for tag in facts.tags:
-        found.add(Candidate(Field.TAGS, Operator.CONTAINS, tag))
-    return found
+    return {_candidate(key) for key in _fact_keys(facts)}
+
+
+def _fact_keys(facts: LeadFacts) -> list[tuple[str, object]]:
+    """The facts of one deal as plain (field, value) pairs: counting these and making a
+    Candidate once per distinct pair keeps thousands of deals quick."""
+    keys: list[tuple[str, object]] = [
+        (name, value)
+        for name, value in (
+            (Field.INDUSTRY, facts.industry),
+            (Field.EMPLOYEE_COUNT, size_band(facts.employee_count)),
+            (Field.COUNTRY, facts.country),
+            (Field.REGION, facts.region),
+            (Field.SENIORITY, facts.seniority),
+            (Field.SOURCE, facts.source),
+        )
+        if value
+    ]
+    keys += [(Field.TAGS, tag) for tag in facts.tags]
+    return keys
+
+
+def _candidate(key: tuple[str, object]) -> Candidate:
+    field, value = key
+    if field == Field.EMPLOYEE_COUNT and isinstance(value, tuple):
+        return Candidate(field, Operator.RANGE, _Range(*value))
+    if field == Field.TAGS:
+        return Candidate(field, Operator.CONTAINS, value)
+    return Candidate(field, Operator.EQUALS, value)
 
 
 class _Range(dict):
@@ -218,26 +229,27 @@ def suggest(
     `exclude`: criteria the salesperson already has. Below MIN_CLOSED_DEALS closed deals, or
     without both a win and a loss, the result has no suggestions (the page says why).
     """
-    in_wins: Counter[Candidate] = Counter()
-    in_losses: Counter[Candidate] = Counter()
+    in_wins: Counter[tuple[str, object]] = Counter()
+    in_losses: Counter[tuple[str, object]] = Counter()
     wins = losses = 0
     for facts in won:
         wins += 1
-        in_wins.update(candidates_of(facts))
+        in_wins.update(_fact_keys(facts))
     for facts in lost:
         losses += 1
-        in_losses.update(candidates_of(facts))
+        in_losses.update(_fact_keys(facts))
     result = SuggestionResult(wins, losses, [])
     if not result.enough:
         return result
     skip = {(c.field, c.operator, _key(c.value)) for c in exclude}
     found = []
-    for candidate, wins_with in in_wins.items():
+    for key, wins_with in in_wins.items():
         if wins_with < MIN_WINS_WITH_FACT:
             continue
+        candidate = _candidate(key)
         if (candidate.field, candidate.operator, _key(candidate.value)) in skip:
             continue
-        losses_with = in_losses.get(candidate, 0)
+        losses_with = in_losses.get(key, 0)
         if wins_with / wins <= losses_with / losses:
             continue
         low, high = difference_interval(wins_with, wins, losses_with, losses)

@@ -226,6 +226,7 @@ def icp_suggestions(request: AuthenticatedHttpRequest) -> HttpResponse:
         "result": result,
         "cards": cards,
         "min_closed": MIN_CLOSED_DEALS,
+        "sample_size": selectors.SUGGESTION_SAMPLE_SIZE,
     }
     return render_region(request, SUGGESTIONS_PAGE, "suggestion-list", context)
 
