@@ -33,7 +33,7 @@ from icp.scoring import (
     total_score,
 )
 from icp.suggestions import Candidate, SuggestionResult, suggest
-from leads.models import CLOSED_STAGES, OPEN_STAGES, Grade, Lead, Stage
+from leads.models import OPEN_STAGES, Grade, Lead, Stage
 
 # Enough leads to be representative while the editor answers within a keystroke's patience.
 PREVIEW_SAMPLE_SIZE = 5000
@@ -159,32 +159,33 @@ def icps_with_counts(user: User) -> list[ICP]:
 
 # --- Suggestions from wins and losses ----------------------------------------------------------
 
-# The most recently closed deals a suggestion is drawn from (a team's history can be large:
-# 5,000 took ~0.3 s to load and count at the bench's 100k leads), and the open leads its
-# preview scores twice.
-SUGGESTION_SAMPLE_SIZE = 2000
+# The most recent wins, and as many losses, a suggestion is drawn from: a team's history can
+# be large (its 20k closed deals took ~0.3 s to load and count at the bench's 100k leads). Each
+# outcome is its own query so that PostgreSQL reads the newest from the (stage,
+# stage_changed_at) index instead of sorting them all. The preview scores as many open leads.
+SUGGESTION_SAMPLE_SIZE = 1000
 SUGGESTION_PREVIEW_SIZE = 2000
 
 
 def closed_deal_facts(user: User) -> tuple[list[LeadFacts], list[LeadFacts]]:
     """The facts of the won and the lost deals the user may see (their own; a manager's team),
-    most recently closed first, at most SUGGESTION_SAMPLE_SIZE. One query."""
+    the SUGGESTION_SAMPLE_SIZE most recently closed of each. Two queries."""
     leads = Lead.objects.all() if user.is_manager else Lead.objects.filter(owner=user)
-    rows = (
-        leads.filter(stage__in=CLOSED_STAGES)
-        .order_by("-stage_changed_at", "-id")
-        .values(*FACT_FIELDS, "stage")[:SUGGESTION_SAMPLE_SIZE]
-    )
-    won: list[LeadFacts] = []
-    lost: list[LeadFacts] = []
-    for row in rows:
-        (won if row["stage"] == Stage.WON else lost).append(lead_facts(row, ()))
-    return won, lost
+
+    def newest(stage: str) -> list[LeadFacts]:
+        rows = (
+            leads.filter(stage=stage)
+            .order_by("-stage_changed_at")
+            .values(*FACT_FIELDS)[:SUGGESTION_SAMPLE_SIZE]
+        )
+        return [lead_facts(row, ()) for row in rows]
+
+    return newest(Stage.WON), newest(Stage.LOST)
 
 
 def icp_suggestions(user: User) -> SuggestionResult:
     """Facts more common in the user's wins than losses, leaving out the criteria their active
-    ICPs already have. Three queries."""
+    ICPs already have. Four queries."""
     won, lost = closed_deal_facts(user)
     existing = [
         Candidate(criterion.field, criterion.operator, criterion.value)
