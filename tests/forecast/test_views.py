@@ -130,3 +130,15 @@ def test_a_manager_reads_whose_deals_the_probability_rests_on(
         .content.decode()
     )
     assert escape(f"Based on 10 of {salesperson}'s deals that reached Proposal") in body
+
+
+def test_the_forecast_report_offers_a_manager_the_rep_not_a_period(
+    client_of, sam_client, manager, salesperson, history
+):
+    LeadFactory(owner=salesperson, stage=Stage.PROPOSAL, expected_value=Decimal(10_000))
+    url = reverse("report-detail", args=["forecast"])
+    mine = sam_client.get(url).content.decode()
+    assert 'id="report-filters"' not in mine  # nothing to filter
+    team = client_of(manager).get(url).content.decode()
+    assert 'name="rep"' in team
+    assert '<input type="hidden" name="start"' in team
