@@ -152,6 +152,7 @@ class LeadSerializer(serializers.ModelSerializer):
             "referred_by",
             "expected_value",
             "currency",
+            "expected_close_date",
             "do_not_contact",
             "tags",
             "notes",

@@ -444,6 +444,7 @@ def page_items(args: argparse.Namespace) -> list[Item]:
     for slug in ("own-your-leads", "sources", "funnel", "activity", "referrals"):
         items.append(Item(f"Report {slug} (12 months): manager", manager, f"/reports/{slug}/", 500))
     items.extend(_prospecting_items(sam))
+    items += forecast_items(sam, manager)
     return items
 
 
@@ -478,6 +479,46 @@ def _prospecting_items(sam) -> list[Item]:
 
 # Issue 20: no daily page over 80 KB of HTML for a salesperson with 10k leads.
 DAILY_PAGE_MAX_KILOBYTES = 80
+
+
+def forecast_items(sam, manager: str) -> list[Item]:
+    """Issue 19: the win probability card, the forecast strip, the Forecast report and the ICP
+    suggestions with a preview, each asked for as a whole page (what a link without JavaScript
+    gets; the htmx region is the same work without the frame)."""
+    from bench.data import SALESPERSON
+    from icp.models import ICP
+    from leads.models import OPEN_STAGES, Lead
+
+    open_lead = (
+        Lead.objects.filter(owner=sam, stage__in=OPEN_STAGES).order_by("id").values_list("id")[0]
+    )[0]
+    icp_id = ICP.objects.filter(owner=sam).order_by("id").values_list("id", flat=True)[0]
+    preview = urlencode(
+        {
+            "prefix": "s0",
+            "s0-field": "industry",
+            "s0-operator": "equals",
+            "s0-value": "Logistics",
+            "s0-icp": icp_id,
+            "s0-weight": 15,
+        }
+    )
+    return [
+        Item(
+            "Win probability card: salesperson", SALESPERSON, f"/forecast/leads/{open_lead}/", 300
+        ),
+        Item("Forecast strip: salesperson", SALESPERSON, "/forecast/pipeline/", 300),
+        Item("Forecast strip: manager (all leads)", manager, "/forecast/pipeline/", 300),
+        Item("Report forecast: manager", manager, "/reports/forecast/", 300),
+        Item("ICP suggestions: salesperson", SALESPERSON, "/icp/suggestions/", 300),
+        Item("ICP suggestions: manager (the team's deals)", manager, "/icp/suggestions/", 300),
+        Item(
+            "ICP suggestion preview (open leads scored twice): salesperson",
+            SALESPERSON,
+            f"/icp/suggestions/preview/?{preview}",
+            300,
+        ),
+    ]
 
 
 def _q(params: dict) -> str:

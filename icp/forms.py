@@ -57,3 +57,27 @@ class CriterionForm(forms.Form):
 def _number(value) -> int | float:
     number = float(value)
     return int(number) if number.is_integer() else number
+
+
+NEW_ICP = "new"
+NEW_ICP_NAME = "Learned from my wins"
+
+
+class SuggestionForm(CriterionForm):
+    """A suggested criterion as the salesperson accepts it: which ICP it goes to, its weight.
+
+    The ICP is one of theirs, or a new one (named NEW_ICP_NAME) when they have none."""
+
+    icp = forms.ChoiceField(label="Add to ICP")
+
+    def __init__(self, *args, icps=(), **kwargs):
+        super().__init__(*args, **kwargs)
+        choices = [
+            (str(icp.pk), f"{icp.name}{'' if icp.is_active else ' (inactive)'}") for icp in icps
+        ]
+        names = {icp.name for icp in icps}
+        if NEW_ICP_NAME not in names:
+            choices.append((NEW_ICP, f"A new ICP, “{NEW_ICP_NAME}”"))
+        self.fields["icp"].choices = choices
+        for name in ("field", "operator", "value", "minimum", "maximum"):
+            self.fields[name].widget = forms.HiddenInput()

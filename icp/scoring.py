@@ -194,7 +194,7 @@ def score_lead(
     intent, signals = intent_score(facts.signals, now=now, half_life_days=half_life_days)
     fit = best.fit if best else 0
     bonus = REFERRAL_BONUS if facts.is_referred else 0
-    total = min(MAX_SCORE, _div_half_up(FIT_SHARE * fit + INTENT_SHARE * intent, 10) + bonus)
+    total = total_score(fit, intent, referred=facts.is_referred)
     grade = grade_for(total)
     why = _fit_explanation(best)
     # LeadScore.explanation_json writes the same keys in the same order, by hand.
@@ -216,6 +216,12 @@ def score_lead(
     }
     best_icp_id = best.icp.id if best else None
     return LeadScore(fit, intent, total, grade, best_icp_id, explanation, best)
+
+
+def total_score(fit: int, intent: int, *, referred: bool) -> int:
+    """0.6 × fit + 0.4 × intent, rounded half-up, plus the referral bonus, at most 100."""
+    bonus = REFERRAL_BONUS if referred else 0
+    return min(MAX_SCORE, _div_half_up(FIT_SHARE * fit + INTENT_SHARE * intent, 10) + bonus)
 
 
 def best_fit(facts: LeadFacts, icps: Iterable[IcpSpec]) -> FitResult | None:

@@ -12,10 +12,28 @@ from django.utils import timezone
 
 from accounts.models import User
 from icp.models import ICP
-from icp.rescoring import FACT_FIELDS, HALF_LIFE_DAYS, facts_for_leads, icp_specs_for_owner
+from icp.rescoring import (
+    FACT_FIELDS,
+    HALF_LIFE_DAYS,
+    facts_for_leads,
+    icp_specs_for_owner,
+    lead_facts,
+)
 from icp.rescoring import signals_by_lead as load_signals
-from icp.scoring import CriterionSpec, IcpSpec, LeadScore, icp_fit, score_lead
-from leads.models import Grade, Lead
+from icp.scoring import (
+    CriterionSpec,
+    IcpSpec,
+    LeadFacts,
+    LeadScore,
+    best_fit,
+    grade_for,
+    icp_fit,
+    intent_score,
+    score_lead,
+    total_score,
+)
+from icp.suggestions import Candidate, SuggestionResult, suggest
+from leads.models import OPEN_STAGES, Grade, Lead, Stage
 
 # Enough leads to be representative while the editor answers within a keystroke's patience.
 PREVIEW_SAMPLE_SIZE = 5000
@@ -137,3 +155,135 @@ def icps_with_counts(user: User) -> list[ICP]:
     for icp in icps:
         icp.best_fit_leads = fitting.get(icp.pk, 0)  # type: ignore[attr-defined]  # for the template
     return icps
+
+
+# --- Suggestions from wins and losses ----------------------------------------------------------
+
+# The most recent wins, and as many losses, a suggestion is drawn from: a team's history can
+# be large (its 20k closed deals took ~0.3 s to load and count at the bench's 100k leads). Each
+# outcome is its own query so that PostgreSQL reads the newest from the (stage,
+# stage_changed_at) index instead of sorting them all. The preview scores as many open leads.
+SUGGESTION_SAMPLE_SIZE = 1000
+SUGGESTION_PREVIEW_SIZE = 2000
+
+
+def closed_deal_facts(user: User) -> tuple[list[LeadFacts], list[LeadFacts]]:
+    """The facts of the won and the lost deals the user may see (their own; a manager's team),
+    the SUGGESTION_SAMPLE_SIZE most recently closed of each. Two queries."""
+    leads = Lead.objects.all() if user.is_manager else Lead.objects.filter(owner=user)
+
+    def newest(stage: str) -> list[LeadFacts]:
+        rows = (
+            leads.filter(stage=stage)
+            .order_by("-stage_changed_at")
+            .values(*FACT_FIELDS)[:SUGGESTION_SAMPLE_SIZE]
+        )
+        return [lead_facts(row, ()) for row in rows]
+
+    return newest(Stage.WON), newest(Stage.LOST)
+
+
+def icp_suggestions(user: User) -> SuggestionResult:
+    """Facts more common in the user's wins than losses, leaving out the criteria their active
+    ICPs already have. Four queries."""
+    won, lost = closed_deal_facts(user)
+    existing = [
+        Candidate(criterion.field, criterion.operator, criterion.value)
+        for spec in icp_specs_for_owner(user.pk)
+        for criterion in spec.criteria
+    ]
+    return suggest(won, lost, exclude=existing)
+
+
+@dataclass(frozen=True)
+class SuggestionEffect:
+    """What adding a criterion to an ICP would do to the owner's open leads' scores."""
+
+    criterion: str
+    icp_name: str
+    icp_active: bool
+    leads_considered: int
+    sample_capped: bool
+    gain: int  # leads whose total score would go up
+    lose: int  # and down (an ICP with one more criterion weighs the others less)
+    grade_up: int
+    grade_down: int
+    examples: list[PreviewExample]  # the leads that gain most
+
+
+_GRADE_RANK: dict[str, int] = {Grade.A: 4, Grade.B: 3, Grade.C: 2, Grade.D: 1}
+
+
+def suggestion_effect(
+    *,
+    icp: ICP | None,
+    criterion: CriterionSpec,
+    owner: User,
+    new_icp_name: str = "",
+    now: datetime | None = None,
+) -> SuggestionEffect:
+    """Score the owner's open leads (the SUGGESTION_PREVIEW_SIZE most recent) with and without
+    the criterion, without writing anything. `icp` None: it would start a new active ICP.
+    At most four queries."""
+    now = now or timezone.now()
+    saved = icp_specs_for_owner(owner.pk)
+    if icp is None:
+        before = saved
+        after = (*saved, IcpSpec(None, new_icp_name, (criterion,)))
+    else:
+        target = next((spec for spec in saved if spec.id == icp.pk), None)
+        before = saved
+        if target is None:  # an inactive ICP scores nothing, with or without the criterion
+            after = saved
+        else:
+            grown = IcpSpec(target.id, target.name, (*target.criteria, criterion))
+            after = tuple(grown if spec.id == icp.pk else spec for spec in saved)
+    rows = list(
+        Lead.objects.filter(owner=owner, stage__in=OPEN_STAGES)
+        .order_by("-created_at", "-id")
+        .values(*FACT_FIELDS, "first_name", "last_name", "email", "company__name")[
+            : SUGGESTION_PREVIEW_SIZE + 1
+        ]
+    )
+    capped = len(rows) > SUGGESTION_PREVIEW_SIZE
+    rows = rows[:SUGGESTION_PREVIEW_SIZE]
+    facts = facts_for_leads(rows, load_signals([r["id"] for r in rows], now=now))
+    gain = lose = up = down = 0
+    gains = []
+    for row in rows:
+        lead = facts[row["id"]]
+        # Only the fit differs with and without the criterion: the intent is computed once,
+        # and the whole score (with its explanation) only for the leads shown.
+        intent, _ = intent_score(lead.signals, now=now, half_life_days=HALF_LIFE_DAYS)
+        old = total_score(_fit(lead, before), intent, referred=lead.is_referred)
+        new = total_score(_fit(lead, after), intent, referred=lead.is_referred)
+        if new > old:
+            gain += 1
+            gains.append((new - old, new, row))
+        elif new < old:
+            lose += 1
+        rank_change = _GRADE_RANK[grade_for(new)] - _GRADE_RANK[grade_for(old)]
+        up += rank_change > 0
+        down += rank_change < 0
+    gains.sort(key=lambda item: (-item[0], -item[1], -item[2]["id"]))
+    shown = [
+        (row, score_lead(facts[row["id"]], after, now=now, half_life_days=HALF_LIFE_DAYS))
+        for _, _, row in gains[:PREVIEW_EXAMPLES]
+    ]
+    return SuggestionEffect(
+        criterion=criterion.label,
+        icp_name=icp.name if icp else new_icp_name,
+        icp_active=icp is None or icp.is_active,
+        leads_considered=len(rows),
+        sample_capped=capped,
+        gain=gain,
+        lose=lose,
+        grade_up=up,
+        grade_down=down,
+        examples=[_example(row, score.fit, score) for row, score in shown],
+    )
+
+
+def _fit(facts: LeadFacts, icps: Sequence[IcpSpec]) -> int:
+    best = best_fit(facts, icps)
+    return best.fit if best else 0

@@ -113,3 +113,13 @@ def _assign_validated(instance: ICP | Criterion, fields: dict) -> list[str]:
             setattr(instance, name, value)
         raise
     return changed
+
+
+@transaction.atomic
+def criterion_create_in_new_icp(
+    *, owner: User, icp_name: str, field: str, operator: str, value: object, weight: int
+) -> Criterion:
+    """Start an active ICP with one criterion (an accepted suggestion when the salesperson has
+    no ICP to add it to): both or neither are saved."""
+    icp = icp_create(owner=owner, name=icp_name)
+    return criterion_create(icp=icp, field=field, operator=operator, value=value, weight=weight)

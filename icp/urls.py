@@ -17,3 +17,9 @@ urlpatterns = [
     ),
     path("<int:pk>/preview/", views.icp_preview, name="icp-preview"),
 ]
+
+urlpatterns += [
+    path("suggestions/", views.icp_suggestions, name="icp-suggestions"),
+    path("suggestions/preview/", views.icp_suggestion_preview, name="icp-suggestion-preview"),
+    path("suggestions/add/", views.icp_suggestion_add, name="icp-suggestion-add"),
+]

@@ -11,9 +11,10 @@ from django_htmx.http import trigger_client_event
 
 from accounts.http import AuthenticatedHttpRequest
 from icp import selectors, services
-from icp.forms import CriterionForm, ICPForm
+from icp.forms import NEW_ICP, NEW_ICP_NAME, CriterionForm, ICPForm, SuggestionForm
 from icp.models import ICP, Criterion
 from icp.rescoring import criterion_spec
+from icp.suggestions import MIN_CLOSED_DEALS
 from leadhunter.forms import add_service_errors, form_error_messages
 from leadhunter.htmx import render_region, trigger, wants_partial
 
@@ -193,3 +194,124 @@ def icp_preview(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
     if not wants_partial(request):
         return redirect("icp-detail", pk=pk)
     return render_region(request, "icp/icp_detail.html", "icp-preview", context)
+
+
+# --- Suggestions from wins and losses ----------------------------------------------------------
+
+SUGGESTIONS_PAGE = "icp/icp_suggestions.html"
+
+
+def _suggestion_form(request: AuthenticatedHttpRequest, data=None, **kwargs) -> SuggestionForm:
+    icps = list(selectors.icps_visible_to(request.user).filter(owner=request.user))
+    return SuggestionForm(data, icps=icps, **kwargs)
+
+
+@require_GET
+def icp_suggestions(request: AuthenticatedHttpRequest) -> HttpResponse:
+    """What the user's wins have that their losses lack, each offered as a criterion."""
+    result = selectors.icp_suggestions(request.user)
+    cards = [
+        (
+            suggestion,
+            _suggestion_form(
+                request,
+                initial={**suggestion.candidate.form_data(), "weight": suggestion.weight},
+                prefix=f"s{index}",
+            ),
+        )
+        for index, suggestion in enumerate(result.suggestions)
+    ]
+    context = {
+        "title": "ICP suggestions",
+        "result": result,
+        "cards": cards,
+        "min_closed": MIN_CLOSED_DEALS,
+        "sample_size": selectors.SUGGESTION_SAMPLE_SIZE,
+    }
+    return render_region(request, SUGGESTIONS_PAGE, "suggestion-list", context)
+
+
+def _target_icp(request: AuthenticatedHttpRequest, choice: str) -> ICP | None:
+    """The user's own ICP picked in the form, or None for a new one."""
+    if choice == NEW_ICP:
+        return None
+    return get_object_or_404(ICP, pk=int(choice), owner=request.user)
+
+
+def _suggested_criterion(form: SuggestionForm, icp: ICP | None) -> Criterion:
+    data = form.cleaned_data
+    return Criterion(
+        icp=icp,
+        field=data["field"],
+        operator=data["operator"],
+        value=data["json_value"],
+        weight=data["weight"],
+        required=False,
+    )
+
+
+@require_GET
+def icp_suggestion_preview(request: AuthenticatedHttpRequest) -> HttpResponse:
+    """The effect of adding a suggested criterion on the user's open leads, before saving."""
+    prefix = request.GET.get("prefix", "")
+    form = _suggestion_form(request, request.GET, prefix=prefix or None)
+    context: dict[str, object] = {"form": form, "prefix": prefix, "effect": None}
+    if form.is_valid():
+        icp = _target_icp(request, form.cleaned_data["icp"])
+        candidate = _suggested_criterion(form, icp)
+        try:
+            candidate.clean()
+        except ValidationError as error:
+            context["error"] = " ".join(error.messages)
+        else:
+            context["effect"] = selectors.suggestion_effect(
+                icp=icp,
+                criterion=criterion_spec(candidate),
+                owner=request.user,
+                new_icp_name=NEW_ICP_NAME,
+            )
+    else:
+        context["error"] = " ".join(form_error_messages(form))
+    if not wants_partial(request):
+        context["title"] = "Preview a suggested criterion"
+        return render_region(
+            request, SUGGESTIONS_PAGE, "suggestion-list", {**context, "standalone_preview": True}
+        )
+    return render_region(request, SUGGESTIONS_PAGE, "suggestion-effect", context)
+
+
+@require_POST
+def icp_suggestion_add(request: AuthenticatedHttpRequest) -> HttpResponse:
+    """Add the suggested criterion to the chosen ICP (or a new one); its leads are rescored."""
+    prefix = request.POST.get("prefix", "")
+    form = _suggestion_form(request, request.POST, prefix=prefix or None)
+    if not form.is_valid():
+        messages.error(request, " ".join(form_error_messages(form)))
+        return redirect("icp-suggestions")
+    data = form.cleaned_data
+    icp = _target_icp(request, data["icp"])
+    try:
+        if icp is None:
+            criterion = services.criterion_create_in_new_icp(
+                owner=request.user,
+                icp_name=NEW_ICP_NAME,
+                field=data["field"],
+                operator=data["operator"],
+                value=data["json_value"],
+                weight=data["weight"],
+            )
+        else:
+            criterion = services.criterion_create(
+                icp=icp,
+                field=data["field"],
+                operator=data["operator"],
+                value=data["json_value"],
+                weight=data["weight"],
+            )
+    except ValidationError as error:
+        messages.error(request, " ".join(error.messages))
+        return redirect("icp-suggestions")
+    messages.success(
+        request, f"Added “{criterion.label}” to {criterion.icp.name}. Leads are being rescored."
+    )
+    return redirect("icp-detail", pk=criterion.icp_id)

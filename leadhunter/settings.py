@@ -77,6 +77,7 @@ INSTALLED_APPS = [
     "leads",
     "referrals",
     "icp",
+    "forecast",
     "reminders",
     "reports",
     "api",

@@ -21,6 +21,7 @@ urlpatterns = [
     path("icp/", include("icp.urls")),
     path("prospecting/", include("prospecting.urls")),
     path("reports/", include("reports.urls")),
+    path("forecast/", include("forecast.urls")),
     path("import/", include("imports.urls")),
     path("settings/emails/", include("reminders.settings_urls")),
     path("settings/public-page/", include("handraise.settings_urls")),

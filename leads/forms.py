@@ -241,11 +241,15 @@ class LeadDealForm(forms.ModelForm):
             "source_detail",
             "expected_value",
             "currency",
+            "expected_close_date",
             "tags",
             "do_not_contact",
             "notes",
         ]
-        widgets = {"notes": forms.Textarea(attrs={"rows": 4})}
+        widgets = {
+            "notes": forms.Textarea(attrs={"rows": 4}),
+            "expected_close_date": forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"),
+        }
 
     field_order = ["source", "source_detail", "referred_by"]
 

@@ -202,6 +202,14 @@ class Lead(models.Model):
     )
     expected_value = models.DecimalField(max_digits=12, decimal_places=2, null=True, blank=True)
     currency = models.CharField(max_length=3, default="EUR")
+    # When the salesperson expects the deal to close; blank means the forecast estimates it
+    # from the stage (forecast.probability.estimated_close_date) and says so.
+    expected_close_date = models.DateField(
+        null=True,
+        blank=True,
+        help_text="When you expect to win or lose it. Left blank, the forecast estimates it "
+        "from the stage.",
+    )
     do_not_contact = models.BooleanField(default=False)
     tags = models.JSONField(default=list, blank=True)
     notes = models.TextField(blank=True)

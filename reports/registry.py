@@ -16,6 +16,7 @@ from django.utils.dateformat import format as format_date
 from django.utils.safestring import SafeString
 
 from accounts.models import User
+from forecast.selectors import PipelineForecast, pipeline_forecast
 from leads.models import HAND_RAISE_KINDS, TOUCH_KINDS, ActivityKind
 from reports import charts, selectors
 from reports.charts import Series
@@ -90,6 +91,8 @@ class Report:
     is_empty: Callable[[Any], bool]
     empty_text: str
     help_text: tuple[str, ...] = ()  # how the numbers are counted, under the page's title
+    # False for a report of what is open today (the forecast): the page hides the period.
+    uses_period: bool = True
 
 
 def display(value: object, kind: str) -> str:
@@ -512,6 +515,72 @@ def _speed_figures(report: selectors.SpeedToLeadReport) -> list[Figure]:
     ]
 
 
+# --- 7. Forecast ---------------------------------------------------------------------------
+
+FORECAST_COLUMNS = (
+    Column("Month of expected close", "month", "month", "Month"),
+    Column("Open deals", "leads", "int"),
+    Column("Pipeline value", "pipeline_value", "money"),
+    Column("Weighted value", "weighted_value", "money"),
+    Column("Weighted value, low end of the 80% range", "low", "money", "Low", "80% range"),
+    Column("Weighted value, high end of the 80% range", "high", "money", "High", "80% range"),
+    Column("Close dates estimated from the stage", "estimated", "int", "Dates estimated"),
+)
+
+
+def _forecast_read(user: User, period: Period, rep: User | None) -> PipelineForecast:
+    # The forecast is of the deals open today: the period does not narrow it.
+    return pipeline_forecast(user, owner_id=rep.pk if rep else None)
+
+
+def _forecast_charts(forecast: PipelineForecast) -> list[SafeString]:
+    months = forecast.months
+    return [
+        charts.bar_chart(
+            title="Weighted pipeline by month of expected close, with its 80% range",
+            categories=[_month_label(row.month) for row in months],
+            series=[
+                Series("Low end", [float(row.low) for row in months], "#1f6f5c"),
+                Series(
+                    "Up to the expected value",
+                    [float(row.weighted_value - row.low) for row in months],
+                    "#3a7bd5",
+                ),
+                Series(
+                    "Up to the high end",
+                    [float(row.high - row.weighted_value) for row in months],
+                    "#b9cbe8",
+                ),
+            ],
+            stacked=True,
+            x_label="Month of expected close",
+            y_label="Won value",
+            fmt=_money,
+        )
+    ]
+
+
+def _forecast_figures(forecast: PipelineForecast) -> list[Figure]:
+    return [
+        Figure("Weighted pipeline", display(forecast.weighted_value, "money")),
+        Figure("Open deals", display(forecast.open_leads, "int")),
+        Figure("Closed deals it rests on", display(forecast.closed_deals, "int")),
+        Figure("Close dates estimated", display(forecast.estimated, "int")),
+    ]
+
+
+FORECAST_HELP = (
+    "Each open deal counts for its value times its win probability: a Beta-Binomial estimate "
+    "per stage and source from its owner's own won and lost deals, starting from usual rates "
+    "per stage (docs/forecast.md).",
+    "The range holds the month's won value with 80% probability: it allows for the win rates "
+    "being higher or lower than estimated and for each deal's luck.",
+    "A deal without an expected close date is expected to close a set number of days after it "
+    "entered its stage (21 in Proposal to 90 in New); deals past their date count this month.",
+    "The forecast is of the deals open today: the period does not change it.",
+)
+
+
 def _quoted(labels: Sequence[str]) -> str:
     quoted = [f"“{label}”" for label in labels]
     return f"{', '.join(quoted[:-1])} or {quoted[-1]}"
@@ -606,6 +675,22 @@ REPORTS: dict[str, Report] = {
             is_empty=lambda report: not report.total.hand_raises,
             empty_text=f"No lead raised a hand ({HAND_RAISE_LABELS}) in this period.",
             help_text=SPEED_TO_LEAD_HELP,
+        ),
+        Report(
+            slug="forecast",
+            title="Forecast",
+            description="The open pipeline weighted by win probability, by month of expected "
+            "close, with a low and high end.",
+            read=_forecast_read,
+            tables=lambda forecast: [
+                Table("months", "By month of expected close", FORECAST_COLUMNS, forecast.months)
+            ],
+            charts=_forecast_charts,
+            figures=_forecast_figures,
+            is_empty=lambda forecast: forecast.is_empty,
+            empty_text="No open deals to forecast.",
+            help_text=FORECAST_HELP,
+            uses_period=False,
         ),
     )
 }

@@ -42,6 +42,7 @@ EDITABLE_LEAD_FIELDS = (
     "referred_by",
     "expected_value",
     "currency",
+    "expected_close_date",
     "do_not_contact",
     "tags",
     "notes",

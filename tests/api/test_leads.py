@@ -463,3 +463,12 @@ def test_a_manager_can_change_a_team_members_lead(api_for, manager, salesperson)
     assert response.status_code == 200
     lead.refresh_from_db()
     assert (lead.title, lead.owner) == ("COO", salesperson)
+
+
+def test_the_expected_close_date_is_read_and_written(api, salesperson):
+    lead = LeadFactory(owner=salesperson)
+    response = api.patch(lead_url(lead), {"expected_close_date": "2027-01-31"}, format="json")
+    assert response.status_code == 200, response.content
+    assert response.json()["expected_close_date"] == "2027-01-31"
+    lead.refresh_from_db()
+    assert lead.expected_close_date.isoformat() == "2027-01-31"

@@ -18,6 +18,8 @@ pytestmark = pytest.mark.django_db
 
 HTMX = {"HX-Request": "true"}
 SLUGS = list(REPORTS)
+# The forecast is of the deals open today: a period does not empty it (tests/forecast).
+PERIOD_SLUGS = [slug for slug, report in REPORTS.items() if report.uses_period]
 SPRING = {"start": "2025-01-01", "end": "2025-04-30"}
 EVIL = '=HYPERLINK("http://evil.example","Click")'
 
@@ -102,7 +104,7 @@ def test_each_report_shows_figures_chart_and_table(sam_client, spring_data, slug
     assert f'href="{csv_url(slug)}?start=2025-01-01&amp;end=2025-04-30&amp;table=' in body
 
 
-@pytest.mark.parametrize("slug", SLUGS)
+@pytest.mark.parametrize("slug", PERIOD_SLUGS)
 def test_an_empty_period_shows_an_empty_state(sam_client, spring_data, slug):
     body = html(sam_client.get(page(slug), {"start": "2020-01-01", "end": "2020-02-01"}))
 
