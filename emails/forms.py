@@ -48,7 +48,11 @@ class EmailComposeForm(_MergeFieldsChecked):
     message_id = forms.CharField(
         max_length=MESSAGE_ID_MAX_LENGTH,
         widget=forms.HiddenInput,
-        validators=[RegexValidator(r"\A[^\s<>@]+@[^\s<>@]+\Z", "Reload the page to write again.")],
+        validators=[
+            RegexValidator(
+                r"\A[^\s<>@]+@[^\s<>@]+\Z", "This form came back changed; nothing was sent."
+            )
+        ],
     )
     subject = forms.CharField(max_length=TEMPLATE_SUBJECT_MAX_LENGTH)
     body = forms.CharField(

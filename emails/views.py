@@ -99,11 +99,18 @@ def lead_email_compose(request: AuthenticatedHttpRequest, pk: int) -> HttpRespon
         return render_region(request, COMPOSE_TEMPLATE, "email-compose", context)
 
     form = EmailComposeForm(request.POST)
-    if request.POST.get("action") == "preview" or not form.is_valid():
-        status = 200 if request.POST.get("action") == "preview" else 422
-        return render(
-            request, COMPOSE_TEMPLATE, _compose_context(request, lead, form), status=status
-        )
+    damaged_key = not form.is_valid() and "message_id" in form.errors
+    if damaged_key:
+        # The page's send key came back damaged: nothing is sent, the text stays, and a fresh
+        # key makes the next "Send email" work without reloading.
+        data = request.POST.copy()
+        data["message_id"] = new_message_id(request.user)
+        form = EmailComposeForm(data)
+        form.is_valid()
+    if damaged_key or request.POST.get("action") == "preview" or not form.is_valid():
+        status = 200 if request.POST.get("action") == "preview" and not damaged_key else 422
+        context = {**_compose_context(request, lead, form), "damaged_key": damaged_key}
+        return render(request, COMPOSE_TEMPLATE, context, status=status)
     try:
         email = email_send(
             user=request.user,

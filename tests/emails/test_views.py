@@ -1,5 +1,7 @@
 from __future__ import annotations
 
+import re
+
 import pytest
 from django.urls import reverse
 
@@ -181,8 +183,15 @@ def test_a_message_id_that_is_no_single_token_is_refused(client_sam, sam, dana, 
     response = client_sam.post(compose_url(dana), form)
 
     assert response.status_code == 422
-    assert "This form is out of date" in response.content.decode()
+    page = response.content.decode()
+    assert "This form came back changed, so nothing went out." in page
     assert smtp_server.received == []
+    # The page carries a fresh key, so sending again works without a reload.
+    fresh = re.search(r'name="message_id" value="([^"]+)"', page)[1]
+    assert "Bcc" not in fresh
+    again = client_sam.post(compose_url(dana), {**form, "message_id": fresh})
+    assert again.status_code == 302
+    assert len(smtp_server.received) == 1
 
 
 @pytest.mark.django_db
