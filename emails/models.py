@@ -65,3 +65,12 @@ class Email(models.Model):
 
     def __str__(self) -> str:
         return f"{self.subject or '(no subject)'} · {self.lead}"
+
+
+# The capture side's models live in their own module; imported here so Django finds them.
+from emails.capture_models import (  # noqa: E402, F401
+    CaptureProfile,
+    Mailbox,
+    MailboxFolder,
+    UnmatchedEmail,
+)
