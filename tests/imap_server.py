@@ -1,0 +1,165 @@
+"""A real IMAP server for tests: a throwaway Dovecot on a free loopback port.
+
+Started as root with its own config, run folder, log and users file in a temporary folder
+(no system configuration touched); stopped with `dovecot -c CONF stop`. Tests that need it
+fail, not skip, when Dovecot is not installed (`apt-get install dovecot-imapd`).
+"""
+
+from __future__ import annotations
+
+import imaplib
+import shutil
+import socket
+import subprocess
+import tempfile
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from datetime import UTC, datetime
+from pathlib import Path
+
+CONFIG = """\
+protocols = imap
+listen = 127.0.0.1
+base_dir = {dir}/run
+log_path = {dir}/dovecot.log
+ssl = no
+disable_plaintext_auth = no
+auth_mechanisms = plain login
+first_valid_uid = 1
+default_login_user = nobody
+default_internal_user = nobody
+passdb {{
+  driver = passwd-file
+  args = scheme=PLAIN username_format=%u {dir}/users
+}}
+userdb {{
+  driver = static
+  args = uid=nobody gid=nogroup home={dir}/home/%u
+}}
+mail_location = maildir:~/Maildir
+namespace inbox {{
+  inbox = yes
+  separator = /
+  mailbox Sent {{
+    auto = create
+    special_use = \\Sent
+  }}
+}}
+service imap-login {{
+  chroot =
+  inet_listener imap {{
+    address = 127.0.0.1
+    port = {port}
+  }}
+  inet_listener imaps {{
+    port = 0
+  }}
+}}
+service anvil {{
+  chroot =
+}}
+"""
+
+
+def _free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
+class ImapServer:
+    """A running Dovecot: its port, its users, and helpers to put messages in their folders."""
+
+    def __init__(self, folder: Path, port: int, users: dict[str, str]) -> None:
+        self.folder = folder
+        self.port = port
+        self.users = users
+        self.host = "127.0.0.1"
+
+    def url(self, user: str, folder: str = "INBOX", password: str | None = None) -> str:
+        return f"imap://{user}:{password or self.users[user]}@{self.host}:{self.port}/{folder}"
+
+    @contextmanager
+    def session(self, user: str) -> Iterator[imaplib.IMAP4]:
+        connection = imaplib.IMAP4(self.host, self.port, timeout=10)
+        connection.login(user, self.users[user])
+        try:
+            yield connection
+        finally:
+            connection.logout()
+
+    def append(
+        self, user: str, raw: bytes, *, folder: str = "INBOX", when: datetime | None = None
+    ) -> None:
+        """APPEND a message to a folder of `user`, unread, dated `when` (now)."""
+        moment = imaplib.Time2Internaldate((when or datetime.now(tz=UTC)).timestamp())
+        with self.session(user) as connection:
+            status, data = connection.append(f'"{folder}"', "", moment, raw)
+            assert status == "OK", data
+
+    def seen_flags(self, user: str, folder: str = "INBOX") -> list[bool]:
+        """Whether each message of the folder is marked read."""
+        with self.session(user) as connection:
+            connection.select(f'"{folder}"', readonly=True)
+            status, data = connection.fetch("1:*", "(FLAGS)")
+            return [b"\\Seen" in item for item in data if isinstance(item, bytes)]
+
+    def renumber(self, user: str, folder: str = "INBOX") -> None:
+        """Give the folder a new UIDVALIDITY (as a server migration would), same messages:
+        dovecot keeps UIDs in dovecot-uidlist; removing it makes new ones."""
+        maildir = self.folder / "home" / user / "Maildir"
+        if folder != "INBOX":
+            maildir = maildir / f".{folder}"
+        for name in (
+            "dovecot-uidlist",
+            "dovecot.index",
+            "dovecot.index.cache",
+            "dovecot.index.log",
+        ):
+            (maildir / name).unlink(missing_ok=True)
+        time.sleep(1.1)  # UIDVALIDITY is a timestamp: make sure the next one differs
+
+
+@contextmanager
+def dovecot(users: dict[str, str]) -> Iterator[ImapServer]:
+    binary = shutil.which("dovecot") or (
+        "/usr/sbin/dovecot" if Path("/usr/sbin/dovecot").exists() else None
+    )
+    if binary is None:
+        raise RuntimeError(
+            "Dovecot is not installed: apt-get install -y dovecot-imapd (these tests need a "
+            "real IMAP server)."
+        )
+    folder = Path(tempfile.mkdtemp(prefix="lh-dovecot-"))
+    port = _free_port()
+    (folder / "run").mkdir()
+    (folder / "home").mkdir()
+    (folder / "users").write_text("".join(f"{u}:{{PLAIN}}{p}\n" for u, p in users.items()))
+    config = folder / "dovecot.conf"
+    config.write_text(CONFIG.format(dir=folder, port=port))
+    shutil.chown(folder / "home", "nobody", "nogroup")
+    folder.chmod(0o755)
+    # No pipes: the daemon keeps its inherited stdout open, and run() would wait for it forever.
+    quiet = {"stdout": subprocess.DEVNULL, "stderr": subprocess.DEVNULL}
+    subprocess.run([binary, "-c", str(config)], check=True, **quiet)  # noqa: S603
+    server = ImapServer(folder, port, users)
+    try:
+        _wait_until_listening(port, folder)
+        yield server
+    finally:
+        subprocess.run([binary, "-c", str(config), "stop"], check=False, **quiet)  # noqa: S603
+        time.sleep(0.2)
+        shutil.rmtree(folder, ignore_errors=True)
+
+
+def _wait_until_listening(port: int, folder: Path) -> None:
+    deadline = time.monotonic() + 10
+    while time.monotonic() < deadline:
+        try:
+            with socket.create_connection(("127.0.0.1", port), timeout=1):
+                return
+        except OSError:
+            time.sleep(0.05)
+    log = folder / "dovecot.log"
+    raise RuntimeError(f"Dovecot did not start: {log.read_text() if log.exists() else ''}")
