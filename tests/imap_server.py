@@ -69,21 +69,36 @@ def _free_port() -> int:
 
 
 class ImapServer:
-    """A running Dovecot: its port, its users, and helpers to put messages in their folders."""
+    """A running Dovecot: its port, its users, and helpers to put messages in their folders.
+
+    Users have a name the test uses ("sam") and a login of their own on the server
+    (`login["sam"]`, e.g. "sam-3"): one server serves many tests, each with empty mailboxes.
+    """
 
     def __init__(self, folder: Path, port: int, users: dict[str, str]) -> None:
         self.folder = folder
         self.port = port
         self.users = users
+        self.login = {user: user for user in users}
         self.host = "127.0.0.1"
 
+    def with_fresh_users(self, users: dict[str, str], suffix: str) -> ImapServer:
+        """The same server seen with new, empty mailboxes for `users`: their logins are
+        `<user>-<suffix>`, made when the server started (Dovecot caches its users file)."""
+        fresh = ImapServer(self.folder, self.port, users)
+        fresh.login = {user: f"{user}-{suffix}" for user in users}
+        missing = [login for login in fresh.login.values() if login not in self.users]
+        assert not missing, f"start the server with the users {missing}"
+        return fresh
+
     def url(self, user: str, folder: str = "INBOX", password: str | None = None) -> str:
-        return f"imap://{user}:{password or self.users[user]}@{self.host}:{self.port}/{folder}"
+        secret = password or self.users[user]
+        return f"imap://{self.login[user]}:{secret}@{self.host}:{self.port}/{folder}"
 
     @contextmanager
     def session(self, user: str) -> Iterator[imaplib.IMAP4]:
         connection = imaplib.IMAP4(self.host, self.port, timeout=10)
-        connection.login(user, self.users[user])
+        connection.login(self.login[user], self.users[user])
         try:
             yield connection
         finally:
@@ -108,7 +123,7 @@ class ImapServer:
     def renumber(self, user: str, folder: str = "INBOX") -> None:
         """Give the folder a new UIDVALIDITY (as a server migration would), same messages:
         dovecot keeps UIDs in dovecot-uidlist; removing it makes new ones."""
-        maildir = self.folder / "home" / user / "Maildir"
+        maildir = self.folder / "home" / self.login[user] / "Maildir"
         if folder != "INBOX":
             maildir = maildir / f".{folder}"
         for name in (
