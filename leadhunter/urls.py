@@ -24,6 +24,7 @@ urlpatterns = [
     path("settings/public-page/", include("handraise.settings_urls")),
     path("settings/", include("accounts.urls")),
     path("settings/", include("api.settings_urls")),
+    path("emails/", include("emails.capture_urls")),
     path("team/", include("team.urls")),
     path("accounts/", include("accounts.auth_urls")),
     path("status/", include("ops.urls")),

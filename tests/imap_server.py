@@ -117,7 +117,7 @@ class ImapServer:
         """Whether each message of the folder is marked read."""
         with self.session(user) as connection:
             connection.select(f'"{folder}"', readonly=True)
-            status, data = connection.fetch("1:*", "(FLAGS)")
+            _status, data = connection.fetch("1:*", "(FLAGS)")
             return [b"\\Seen" in item for item in data if isinstance(item, bytes)]
 
     def renumber(self, user: str, folder: str = "INBOX") -> None:
