@@ -37,7 +37,8 @@ def capture_settings_of(
     address = capture.capture_address_of(profile)
     capture_mailbox = Mailbox.objects.filter(kind=MailboxKind.CAPTURE).first() if address else None
     mailbox = capture_selectors.personal_mailbox_of(user)
-    if mailbox_form is None:
+    # A form the page did not pass resolves to "" in a template, not None.
+    if not isinstance(mailbox_form, MailboxConnectForm):
         initial = {"username": user.email} if user.email else {}
         mailbox_form = MailboxConnectForm(initial=initial)
     return CaptureSettings(
@@ -45,7 +46,9 @@ def capture_settings_of(
         capture_mailbox=capture_mailbox,
         mailbox=mailbox,
         mailbox_form=mailbox_form,
-        never_log_form=never_log_form or NeverLogForm(initial={"never_log": profile.never_log}),
+        never_log_form=never_log_form
+        if isinstance(never_log_form, NeverLogForm)
+        else NeverLogForm(initial={"never_log": profile.never_log}),
         unmatched_count=capture_selectors.unmatched_count_of(user),
         can_connect=credentials_configured(),
     )

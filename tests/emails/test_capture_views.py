@@ -51,6 +51,7 @@ def test_settings_shows_the_personal_capture_address_with_a_copy_button(
     assert f'value="crm+{token}@example.com"' in page
     assert 'data-copy-from="capture-address"' in page
     assert "BCC or forward emails here" in page
+    assert 'name="password"' in page  # the mailbox form, ready to connect
 
 
 def test_settings_without_a_capture_mailbox_says_what_the_administrator_sets(sam_client):
