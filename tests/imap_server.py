@@ -8,6 +8,7 @@ fail, not skip, when Dovecot is not installed (`apt-get install dovecot-imapd`).
 from __future__ import annotations
 
 import imaplib
+import itertools
 import shutil
 import socket
 import subprocess
@@ -17,6 +18,8 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import UTC, datetime
 from pathlib import Path
+
+import pytest
 
 CONFIG = """\
 protocols = imap
@@ -178,3 +181,33 @@ def _wait_until_listening(port: int, folder: Path) -> None:
             time.sleep(0.05)
     log = folder / "dovecot.log"
     raise RuntimeError(f"Dovecot did not start: {log.read_text() if log.exists() else ''}")
+
+
+# --- Fixtures (conftest.py files import them: tests/emails, tests/e2e) ---------------------
+
+IMAP_USERS = {"capture": "capture-pass", "sam": "sam-mail-pass"}
+# Logins for this many tests per run (each test takes a fresh pair).
+LOGINS = 1000
+_numbers = itertools.count()
+
+
+@pytest.fixture(scope="session")
+def dovecot_server() -> ImapServer:
+    """One Dovecot for the whole run (starting one takes seconds), with a pool of logins."""
+    logins = {f"{user}-{n}": pw for n in range(LOGINS) for user, pw in IMAP_USERS.items()}
+    with dovecot(logins) as server:
+        yield server
+
+
+@pytest.fixture
+def imap_server(dovecot_server) -> ImapServer:
+    """The server with empty mailboxes of this test's own for `capture` and `sam`."""
+    return dovecot_server.with_fresh_users(IMAP_USERS, str(next(_numbers)))
+
+
+@pytest.fixture
+def capture_mailbox_settings(settings, imap_server, fresh_cache):
+    """The install's capture mailbox is the Dovecot user `capture`, address crm@example.com."""
+    settings.CAPTURE_IMAP_URL = imap_server.url("capture")
+    settings.CAPTURE_ADDRESS = "crm@example.com"
+    return imap_server

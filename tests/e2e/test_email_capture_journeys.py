@@ -20,11 +20,6 @@ from emails.capture_models import Mailbox, UnmatchedEmail
 from emails.models import Email
 from leads.models import Lead
 from tests.emails import messages
-from tests.emails.conftest import (  # noqa: F401 - fixtures used by these tests
-    capture_mailbox_settings,
-    dovecot_server,
-    imap_server,
-)
 from tests.factories import LeadFactory
 
 pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True)]
@@ -139,7 +134,7 @@ def test_a_salesperson_connects_their_own_mailbox_and_only_lead_emails_are_store
     live_server,
     sam,
     imap_server,
-    console_errors,  # noqa: F811
+    console_errors,
 ):
     LeadFactory(owner=sam, first_name="Dana", last_name="Buyer", email=messages.DANA)
     imap_server.append("sam", dated_now(messages.reply_from_lead()))
