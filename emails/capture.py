@@ -22,6 +22,7 @@ from dataclasses import dataclass, field
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
+from django.utils import timezone
 
 from accounts.models import User
 from emails.capture_models import (
@@ -171,7 +172,9 @@ def message_log(
 ) -> CaptureOutcome:
     """Log one parsed message for `owner` (steps 2 to 5 of the module docstring)."""
     entries = never_log_entries(owner)
-    everyone = {person.address for person in people_of(parsed, set())}
+    # The salesperson's own addresses never count: "my company's domain" on the list means
+    # emails with colleagues, not every email.
+    everyone = {person.address for person in people_of(parsed, own)}
     if any(never_logged(address, entries) for address in everyone):
         return CaptureOutcome(skipped="an address on the never-log list")
     if parsed.is_bounce:
@@ -207,12 +210,15 @@ def facts_of(parsed: ParsedEmail, *, source: str, own: set[str]) -> EmailFacts:
     """The email to log: a forward's original message, else the message itself."""
     shown = parsed.original or parsed
     sender = shown.from_.address if shown.from_ else ""
+    # A Date header in the future (a wrong clock, spam) would be refused by the timeline
+    # (activity_log allows a day ahead at most): it was sent by now at the latest.
+    sent_at = min(shown.sent_at, timezone.now())
     return EmailFacts(
         message_id=shown.message_id,
         direction=Direction.OUTBOUND if sender in own else Direction.INBOUND,
         source=source,
         from_address=sender,
-        sent_at=shown.sent_at,
+        sent_at=sent_at,
         subject=shown.subject,
         body_text=shown.body_text,
         to_addresses=[person.address for person in shown.to],

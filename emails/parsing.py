@@ -170,7 +170,10 @@ def _header(message: Message, name: str) -> str:
 
 
 def _raw_items(message: Message) -> list[tuple[str, str]]:
-    return [(key, str(value)) for key, value in message._headers]
+    # The headers as received (policy.default's parsing skipped): raw_items() is part of the
+    # email package's API (email.message.EmailMessage), though typeshed lacks it on Message.
+    raw_items = getattr(message, "raw_items", None)
+    return [(key, str(value)) for key, value in raw_items()] if raw_items else []
 
 
 def _addresses(message: Message, name: str) -> list[Address]:
@@ -265,7 +268,7 @@ def _is_auto_reply(message: Message, subject: str) -> bool:
 def _bounce(message: Message, sender: Address | None) -> tuple[bool, list[str]]:
     is_report = (
         message.get_content_type() == "multipart/report"
-        and message.get_param("report-type", "").lower() == "delivery-status"
+        and str(message.get_param("report-type", "")).lower() == "delivery-status"
     )
     from_daemon = sender is not None and bool(MAILER_DAEMON.match(sender.address))
     if not is_report and not from_daemon:

@@ -194,3 +194,19 @@ def test_the_status_page_says_when_the_capture_mailbox_cannot_be_read(capture_co
 
 def test_the_status_page_has_no_email_capture_check_when_none_is_set_up():
     assert "email capture" not in [check.name for check in system_checks()]
+
+
+def test_the_lead_page_shows_a_bouncing_address_until_the_address_changes(sam_client, salesperson):
+    from leads.services import lead_update, leads_mark_email_bouncing
+
+    lead = LeadFactory(owner=salesperson, email="gone@buyer.example")
+    leads_mark_email_bouncing(owner=salesperson, addresses=["Gone@Buyer.example"], at=SENT_AT)
+
+    page = sam_client.get(f"/leads/{lead.pk}/").content.decode()
+
+    assert "Bouncing" in page
+    lead.refresh_from_db()
+    lead = lead_update(lead=lead, user=salesperson, email="new@buyer.example")
+    lead.refresh_from_db()
+    assert lead.email_bounced_at is None
+    assert "Bouncing" not in sam_client.get(f"/leads/{lead.pk}/").content.decode()

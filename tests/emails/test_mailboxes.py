@@ -20,6 +20,7 @@ from emails.models import Email, EmailSource
 from leads.models import Activity, ActivityKind, Direction, Lead
 from tests.emails import messages
 from tests.factories import LeadFactory
+from tests.waiting import wait_for
 
 pytestmark = pytest.mark.django_db
 
@@ -468,3 +469,47 @@ def test_a_mailbox_waiting_out_its_backoff_is_not_due(settings, sam, fresh_cache
 
     assert mailboxes_due() == []
     assert Lead.objects.count() == 0
+
+
+def test_a_date_in_the_future_is_logged_as_sent_by_now(capture, sam, dana):
+    server, address = capture
+    server.append(
+        "capture",
+        messages.bcc_to_lead(bcc=address).replace(
+            b"Date: Tue, 01 Dec 2026 10:00:00 +0100", b"Date: Fri, 01 Jan 2049 10:00:00 +0000"
+        ),
+    )
+
+    result = poll_capture()
+
+    assert result.logged == 1
+    assert Email.objects.get().sent_at <= timezone.now()
+
+
+def test_the_salespersons_own_domain_on_the_never_log_list_keeps_their_lead_emails(
+    capture, sam, dana
+):
+    server, address = capture
+    never_log_update(owner=sam, text="seller.example")  # colleagues: never; Sam's own: yes
+    server.append("capture", messages.bcc_to_lead(bcc=address))
+    server.append(
+        "capture",
+        messages.bcc_to_lead(bcc=address, message_id="<cc-boss@x>").replace(
+            b"Bcc:", b"Cc: Boss <boss@seller.example>\r\nBcc:"
+        ),
+    )
+
+    assert poll_capture().logged == 1
+
+
+@pytest.mark.django_db(transaction=True)
+def test_the_beat_task_has_a_real_worker_read_each_mailbox(capture, sam, dana, celery_worker):
+    from emails import tasks
+
+    server, address = capture
+    server.append("capture", messages.bcc_to_lead(bcc=address))
+
+    assert tasks.poll_mailboxes() == 1  # one poll_mailbox task per mailbox, via the broker
+
+    assert wait_for(lambda: Email.objects.filter(lead=dana).exists())
+    assert tasks.poll_mailbox(capture_mailbox().pk + 1000) == {"messages": 0}  # removed since

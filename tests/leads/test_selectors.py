@@ -452,3 +452,20 @@ def test_today_shows_how_long_a_hand_raiser_has_waited_since_the_first_unanswere
         "Days": ("hand_raiser", timedelta(days=2, hours=5)),
         "Due": ("follow_up", None),
     }
+
+
+@pytest.mark.django_db
+def test_a_hand_raiser_whose_last_word_was_an_email_reply_shows_replied(salesperson):
+    replied = lead_of(salesperson, stage="engaged", last_inbound_at=NOW - timedelta(hours=1))
+    ActivityFactory(
+        lead=replied, kind="replied", direction="inbound", occurred_at=NOW - timedelta(hours=1)
+    )
+    asked = lead_of(salesperson, stage="engaged", last_inbound_at=NOW - timedelta(hours=2))
+    ActivityFactory(
+        lead=asked, kind="asked_for_info", direction="inbound", occurred_at=NOW - timedelta(hours=2)
+    )
+
+    items = {item.lead: item for item in selectors.today_queue(salesperson, now=NOW).items}
+
+    assert items[replied].reason == "Replied"
+    assert items[asked].reason == "Raised a hand"
