@@ -69,7 +69,7 @@ def test_a_bcc_to_the_capture_address_lands_on_the_timeline_and_a_reply_tops_tod
     address = page.evaluate("navigator.clipboard.readText()")
     assert address.startswith("crm+")
     assert address.endswith("@example.com")
-    screenshot(section, "settings-capture-address")
+    screenshot(page, "settings-capture-address", full_page=True)
 
     # Sam writes to Dana from their own mail program and BCCs the address just copied.
     server.append("capture", dated_now(messages.bcc_to_lead(bcc=address), minutes_ago=30))
@@ -161,8 +161,7 @@ def test_a_salesperson_connects_their_own_mailbox_and_only_lead_emails_are_store
     error = page.locator("#id_password_error")
     expect(error).to_contain_text("refused the username or password")
     expect(error).to_contain_text("app password")
-    page.locator("#email-capture").scroll_into_view_if_needed()
-    screenshot(page.locator("#email-capture"), "settings-mailbox-error")
+    screenshot(page, "settings-mailbox-error", full_page=True)
     assert not Mailbox.objects.exists()
 
     form = page.get_by_role("form", name="Your mailbox")
