@@ -55,7 +55,7 @@ logger = logging.getLogger(__name__)
 
 # Longer than the poll task's time limit: a lock outlives the run that holds it only when that
 # worker died, and then it frees itself.
-LOCK_SECONDS = 600
+LOCK_SECONDS = 360
 # A poll reads at most this many messages; the next minute's poll goes on from there.
 MESSAGES_PER_POLL = 200
 BACKFILL_DAYS = 30

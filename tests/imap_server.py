@@ -116,6 +116,14 @@ class ImapServer:
             status, data = connection.append(f'"{folder}"', "", moment, raw)
             assert status == "OK", data
 
+    def append_many(self, user: str, raws: list[bytes], *, folder: str = "INBOX") -> None:
+        """APPEND many messages over one connection."""
+        moment = imaplib.Time2Internaldate(datetime.now(tz=UTC).timestamp())
+        with self.session(user) as connection:
+            for raw in raws:
+                status, data = connection.append(f'"{folder}"', "", moment, raw)
+                assert status == "OK", data
+
     def seen_flags(self, user: str, folder: str = "INBOX") -> list[bool]:
         """Whether each message of the folder is marked read."""
         with self.session(user) as connection:

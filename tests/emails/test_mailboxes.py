@@ -513,3 +513,61 @@ def test_the_beat_task_has_a_real_worker_read_each_mailbox(capture, sam, dana, c
 
     assert wait_for(lambda: Email.objects.filter(lead=dana).exists())
     assert tasks.poll_mailbox(capture_mailbox().pk + 1000) == {"messages": 0}  # removed since
+
+
+def _database_url() -> str:
+    from django.db import connection
+
+    database = connection.settings_dict
+    if connection.vendor == "sqlite":
+        return f"sqlite:///{database['NAME']}"
+    user = database["USER"] or "postgres"
+    return f"postgres://{user}@{database['HOST']}:{database['PORT']}/{database['NAME']}"
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_poll_killed_mid_batch_logs_each_message_once_when_run_again(capture, sam, dana):
+    import os
+    import signal
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    from django.conf import settings as django_settings
+
+    server, address = capture
+    count = 150
+    server.append_many(
+        "capture",
+        [messages.bcc_to_lead(bcc=address, message_id=f"<k{n}@x>") for n in range(count)],
+    )
+    environ = {
+        **os.environ,
+        "DEBUG": "true",
+        "DATABASE_URL": _database_url(),
+        "CAPTURE_IMAP_URL": django_settings.CAPTURE_IMAP_URL,
+        "CAPTURE_ADDRESS": django_settings.CAPTURE_ADDRESS,
+    }
+    worker = subprocess.Popen(  # our own manage.py
+        [sys.executable, "manage.py", "capture_email", "--once"],
+        cwd=Path(__file__).resolve().parents[2],
+        env=environ,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    try:
+        assert wait_for(lambda: Email.objects.count() >= 5, timeout=60, step=0.01)
+        worker.send_signal(signal.SIGKILL)  # mid-batch: no chance to clean up
+    finally:
+        worker.wait(timeout=30)
+    logged_before = Email.objects.count()
+    assert logged_before < count, "the poll finished before it could be killed"
+
+    # Its lock stays in the cache until it expires (LOCK_SECONDS); this test's cache keys have
+    # a prefix of their own (fresh_cache), so the next poll is not kept waiting for it.
+    result = poll_capture()
+
+    assert result.logged == count - logged_before
+    assert Email.objects.count() == count
+    assert Activity.objects.filter(lead=dana).count() == count
+    assert MailboxFolder.objects.get().last_uid == count
