@@ -39,7 +39,15 @@ def capture_settings_of(
     mailbox = capture_selectors.personal_mailbox_of(user)
     # A form the page did not pass resolves to "" in a template, not None.
     if not isinstance(mailbox_form, MailboxConnectForm):
-        initial = {"username": user.email} if user.email else {}
+        initial: dict[str, object] = {"username": user.email} if user.email else {}
+        if mailbox is not None:  # "Connect again" starts from what is connected
+            initial = {
+                "host": mailbox.host,
+                "port": mailbox.port,
+                "use_ssl": mailbox.use_ssl,
+                "username": mailbox.username,
+                "folders": ", ".join(mailbox.folders),
+            }
         mailbox_form = MailboxConnectForm(initial=initial)
     return CaptureSettings(
         address=address,

@@ -210,3 +210,26 @@ def test_the_lead_page_shows_a_bouncing_address_until_the_address_changes(sam_cl
     lead.refresh_from_db()
     assert lead.email_bounced_at is None
     assert "Bouncing" not in sam_client.get(f"/leads/{lead.pk}/").content.decode()
+
+
+def test_settings_shows_why_the_connected_mailbox_is_not_read_and_offers_to_connect_again(
+    sam_client, salesperson
+):
+    Mailbox.objects.create(
+        kind=MailboxKind.PERSONAL,
+        owner=salesperson,
+        host="imap.example.com",
+        username="sam@seller.example",
+        password_encrypted="gAAAA-encrypted-secret",
+        folders=["INBOX", "Sent"],
+        last_error="The mail server refused the username or password.",
+    )
+
+    page = sam_client.get("/settings/").content.decode()
+
+    assert "Your mailbox could not be read:" in page
+    assert "The mail server refused the username or password." in page
+    assert 'value="imap.example.com"' in page
+    assert 'value="INBOX, Sent"' in page
+    assert "gAAAA-encrypted-secret" not in page
+    assert "Remove mailbox" in page

@@ -571,3 +571,18 @@ def test_a_poll_killed_mid_batch_logs_each_message_once_when_run_again(capture, 
     assert Email.objects.count() == count
     assert Activity.objects.filter(lead=dana).count() == count
     assert MailboxFolder.objects.get().last_uid == count
+
+
+def test_forwarding_ones_own_sent_email_logs_it_outbound(capture, sam, dana):
+    server, address = capture
+    own_sent = messages.ATTACHED_FORWARD.replace(
+        b"From: Finn Prospect <finn@prospect.example>\r\nTo: Sam Seller <sam@seller.example>",
+        b"From: Sam Seller <sam@seller.example>\r\nTo: Dana Buyer <dana@buyer.example>",
+    )
+    server.append("capture", with_token(own_sent, address))
+
+    poll_capture()
+
+    email = Email.objects.get(lead=dana)
+    assert email.direction == Direction.OUTBOUND
+    assert email.message_id == "original-intro@prospect.example"
