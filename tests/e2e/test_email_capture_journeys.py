@@ -117,6 +117,10 @@ def test_an_email_to_a_stranger_waits_in_unmatched_and_one_click_makes_them_a_le
     row = page.locator(".unmatched-row", has_text="eve@prospect.example")
     expect(row).to_contain_text("Your rollout plan")
     screenshot(page, "unmatched-emails", full_page=True)
+    page.set_viewport_size({"width": 390, "height": 844})
+    expect(row.get_by_role("button", name="Create lead Eve Example")).to_be_in_viewport()
+    screenshot(page, "unmatched-emails-phone", full_page=True)
+    page.set_viewport_size({"width": 1280, "height": 900})
 
     row.get_by_role("button", name="Create lead Eve Example").click()
 
