@@ -7,6 +7,7 @@ message a salesperson can act on (wrong password, unreachable server, missing fo
 
 from __future__ import annotations
 
+import base64
 import imaplib
 import socket
 import ssl
@@ -57,8 +58,31 @@ def _text(data: object) -> str:
     return data.decode("utf-8", "replace") if isinstance(data, bytes) else str(data)
 
 
+def imap_folder_name(folder: str) -> str:
+    """A folder name as IMAP spells it: modified UTF-7 (RFC 3501 5.1.3), so "Éléments envoyés"
+    (Outlook's Sent folder in French) is "&AMk-l&AOk-ments envoy&AOk-s"."""
+    spelled: list[str] = []
+    pending: list[str] = []
+
+    def flush() -> None:
+        if pending:
+            encoded = base64.b64encode("".join(pending).encode("utf-16-be")).decode()
+            spelled.append("&" + encoded.rstrip("=").replace("/", ",") + "-")
+            pending.clear()
+
+    for char in folder:
+        if 0x20 <= ord(char) <= 0x7E:
+            flush()
+            spelled.append("&-" if char == "&" else char)
+        else:
+            pending.append(char)
+    flush()
+    return "".join(spelled)
+
+
 def _quote(folder: str) -> str:
-    return '"' + folder.replace("\\", "\\\\").replace('"', '\\"') + '"'
+    name = imap_folder_name(folder)
+    return '"' + name.replace("\\", "\\\\").replace('"', '\\"') + '"'
 
 
 class ImapSession:

@@ -586,3 +586,35 @@ def test_forwarding_ones_own_sent_email_logs_it_outbound(capture, sam, dana):
     email = Email.objects.get(lead=dana)
     assert email.direction == Direction.OUTBOUND
     assert email.message_id == "original-intro@prospect.example"
+
+
+def test_a_folder_with_accents_is_read(imap_server, sam, dana, fresh_cache):
+    from emails.imap import imap_folder_name
+
+    sent = "Éléments envoyés"  # Outlook's Sent folder in French
+    with imap_server.session("sam") as connection:
+        assert connection.create(f'"{imap_folder_name(sent)}"')[0] == "OK"
+    imap_server.append("sam", messages.bcc_to_lead(), folder=imap_folder_name(sent))
+    mailbox = mailbox_connect(
+        owner=sam,
+        host="127.0.0.1",
+        port=imap_server.port,
+        use_ssl=False,
+        username=imap_server.login["sam"],
+        password=imap_server.users["sam"],
+        folders=["INBOX", sent],
+    )
+
+    result = mailbox_poll(mailbox=mailbox)
+
+    assert (result.error, result.logged) == ("", 1)
+    assert Email.objects.get().direction == Direction.OUTBOUND  # sent by Sam, from Sent
+    assert MailboxFolder.objects.filter(name=sent).exists()
+
+
+def test_imap_folder_names_are_modified_utf7():
+    from emails.imap import imap_folder_name
+
+    assert imap_folder_name("台北") == "&U,BTFw-"  # RFC 3501's own example
+    assert imap_folder_name("Tom & Jerry") == "Tom &- Jerry"
+    assert imap_folder_name("[Gmail]/Sent Mail") == "[Gmail]/Sent Mail"
