@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import base64
 import imaplib
+import re
 import socket
 import ssl
 from collections.abc import Iterator
@@ -18,6 +19,10 @@ from datetime import date
 from urllib.parse import unquote, urlsplit
 
 TIMEOUT_SECONDS = 30
+# Larger messages are read in part (`ImapSession.fetch`).
+MAX_MESSAGE_BYTES = 50 * 1024 * 1024
+PARTIAL_TEXT_BYTES = 2 * 1024 * 1024
+RFC822_SIZE = re.compile(rb"RFC822\.SIZE (\d+)")
 MONTHS = ("Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec")
 
 
@@ -118,8 +123,28 @@ class ImapSession:
         return sorted(int(uid) for uid in _text(data).split() if int(uid) > after_uid)
 
     def fetch(self, uid: int) -> bytes | None:
-        """The whole message, without setting \\Seen (BODY.PEEK); None if it is gone."""
-        status, data = self.connection.uid("FETCH", str(uid), "(BODY.PEEK[])")
+        """The whole message, without setting \\Seen (BODY.PEEK); None if it is gone.
+
+        A message over MAX_MESSAGE_BYTES (a video attached, say) is read as its header and
+        the first PARTIAL_TEXT_BYTES of its text: enough for the body LeadHunter keeps,
+        without holding hundreds of megabytes in a worker's memory.
+        """
+        size = self._size(uid)
+        if size is not None and size > MAX_MESSAGE_BYTES:
+            header = self._fetch_part(uid, "BODY.PEEK[HEADER]")
+            text = self._fetch_part(uid, f"BODY.PEEK[TEXT]<0.{PARTIAL_TEXT_BYTES}>")
+            return None if header is None else header + (text or b"")
+        return self._fetch_part(uid, "BODY.PEEK[]")
+
+    def _size(self, uid: int) -> int | None:
+        status, data = self.connection.uid("FETCH", str(uid), "(RFC822.SIZE)")
+        if status != "OK":
+            raise ImapError(f"The server refused to hand over message {uid}.")
+        found = RFC822_SIZE.search(_text(data).encode())
+        return int(found.group(1)) if found else None
+
+    def _fetch_part(self, uid: int, part: str) -> bytes | None:
+        status, data = self.connection.uid("FETCH", str(uid), f"({part})")
         if status != "OK":
             raise ImapError(f"The server refused to hand over message {uid}.")
         for item in data:

@@ -618,3 +618,20 @@ def test_imap_folder_names_are_modified_utf7():
     assert imap_folder_name("台北") == "&U,BTFw-"  # RFC 3501's own example
     assert imap_folder_name("Tom & Jerry") == "Tom &- Jerry"
     assert imap_folder_name("[Gmail]/Sent Mail") == "[Gmail]/Sent Mail"
+
+
+def test_a_message_over_50_mb_is_read_in_part_and_still_logged(capture, sam, dana):
+    from emails.imap import MAX_MESSAGE_BYTES
+
+    server, address = capture
+    raw = with_token(messages.huge_with_attachment(55), address)
+    assert len(raw) > MAX_MESSAGE_BYTES
+    server.append("capture", raw)
+
+    result = poll_capture()
+
+    assert (result.error, result.logged) == ("", 1)
+    email = Email.objects.get()
+    assert email.subject == "Proposal"
+    assert email.body_text.startswith("All the details are in the attached proposal.")
+    assert email.body_truncated
