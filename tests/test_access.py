@@ -28,6 +28,7 @@ from django.utils import timezone
 
 from api import services as api_services
 from api.models import ApiToken
+from emails.capture_models import UnmatchedEmail
 from icp.models import ICP, Criterion
 from imports import services as import_services
 from imports.models import ImportJob
@@ -113,6 +114,7 @@ ID_KINDS_BY_NAME_PREFIX = {
     "import-": "import_job",
     "company-": "company",
     "team-member-": "user",  # a manager's page about one person of the team
+    "unmatched-email-": "unmatched_email",
 }
 ID_KINDS_BY_KWARG = {"criterion_pk": "criterion", "other_pk": "lead"}
 # GET and POST for the pages; PATCH and DELETE too, which an API's detail routes answer.
@@ -264,6 +266,14 @@ def records_of(user) -> dict[str, object]:
         "lead_merge": merge_writes.lead_merge(
             survivor=LeadFactory(owner=user), duplicate=LeadFactory(owner=user), by=user
         ),
+        "unmatched_email": UnmatchedEmail.objects.create(
+            owner=user,
+            person_address="eve@prospect.example",
+            message_id=f"unmatched-of-{user.pk}@x",
+            direction="inbound",
+            from_address="eve@prospect.example",
+            sent_at=timezone.now(),
+        ),
         "user": user,
     }
 
@@ -283,6 +293,7 @@ def snapshot(user) -> dict[str, list[dict]]:
         "API tokens": ApiToken.objects.filter(user=user),
         "imports": ImportJob.objects.filter(owner=user),
         "lead merges": LeadMerge.objects.filter(owner=user),
+        "unmatched emails": UnmatchedEmail.objects.filter(owner=user),
     }
     return {name: list(queryset.order_by("pk").values()) for name, queryset in rows.items()}
 
