@@ -68,6 +68,22 @@ class Email(models.Model):
 
 
 # Templates live in their own module; imported here so Django finds their models.
+# The capture side's models live in their own module; imported here so Django finds them.
+from emails.capture_models import (  # noqa: E402
+    CaptureProfile,
+    Mailbox,
+    MailboxFolder,
+    UnmatchedEmail,
+)
 from emails.templates_models import EmailTemplate, EmailTemplateDefaults  # noqa: E402
 
-__all__ = ["Email", "EmailSource", "EmailTemplate", "EmailTemplateDefaults"]
+__all__ = [
+    "CaptureProfile",
+    "Email",
+    "EmailSource",
+    "EmailTemplate",
+    "EmailTemplateDefaults",
+    "Mailbox",
+    "MailboxFolder",
+    "UnmatchedEmail",
+]

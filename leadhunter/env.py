@@ -6,6 +6,9 @@ value into one clear line naming the variable, instead of a traceback at start-u
 
 from __future__ import annotations
 
+import base64
+import binascii
+import hashlib
 import os
 import secrets
 import sys
@@ -171,6 +174,56 @@ def email(prefix: str = "EMAIL_URL") -> dict[str, object]:
             EMAIL_TIMEOUT=20,
         )
     return config
+
+
+def imap_url(name: str) -> str:
+    """An IMAP mailbox as imaps://user:password@host[:port]/FOLDER (imap:// without TLS), or ""."""
+    url = text(name)
+    if not url:
+        return ""
+    parts = urlsplit(url)
+    if parts.scheme not in {"imap", "imaps"} or not parts.hostname or not parts.username:
+        raise ConfigError(
+            f"{name} must look like imaps://user:password@imap.example.com/INBOX, "
+            f"got {redact(url)!r}"
+        )
+    try:
+        parts.port  # noqa: B018 - urlsplit validates the port lazily
+    except ValueError:
+        raise ConfigError(f"{name} has an invalid port: {redact(url)!r}") from None
+    return url
+
+
+def capture_address(name: str) -> str:
+    """The capture mailbox's address (crm@example.com), lower-cased; "" when unset."""
+    address = text(name).lower()
+    if address and (address.count("@") != 1 or "+" in address or " " in address):
+        raise ConfigError(f"{name} must be a plain address like crm@example.com, got {address!r}")
+    return address
+
+
+def fernet_key(name: str, *, debug: bool, secret_key: str) -> str:
+    """A Fernet key (32 url-safe base64 bytes); in development one derived from SECRET_KEY.
+
+    Without DEBUG an unset key is "": the mailbox connection then says it is not configured
+    instead of encrypting passwords with a key that changes with SECRET_KEY.
+    """
+    key = text(name)
+    if key:
+        try:
+            valid = len(base64.urlsafe_b64decode(key.encode())) == 32
+        except (binascii.Error, ValueError):
+            valid = False
+        if not valid:
+            raise ConfigError(
+                f"{name} must be a Fernet key (44 characters), e.g. python3 -c "
+                "'import base64, os; print(base64.urlsafe_b64encode(os.urandom(32)).decode())'"
+            )
+        return key
+    if not debug:
+        return ""
+    digest = hashlib.sha256(f"email-credentials:{secret_key}".encode()).digest()
+    return base64.urlsafe_b64encode(digest).decode()
 
 
 def redact(url: str) -> str:

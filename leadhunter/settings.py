@@ -47,6 +47,13 @@ try:
     if WORKER_HEARTBEAT_INTERVAL < 1:
         raise env.ConfigError("WORKER_HEARTBEAT_INTERVAL must be at least 1 (seconds)")
     IMPORT_MAX_BYTES = env.integer("IMPORT_MAX_MB", default=20) * 1024 * 1024
+    CAPTURE_IMAP_URL = env.imap_url("CAPTURE_IMAP_URL")
+    CAPTURE_ADDRESS = env.capture_address("CAPTURE_ADDRESS")
+    if CAPTURE_IMAP_URL and not CAPTURE_ADDRESS:
+        raise env.ConfigError("CAPTURE_ADDRESS must be set with CAPTURE_IMAP_URL")
+    EMAIL_CREDENTIALS_KEY = env.fernet_key(
+        "EMAIL_CREDENTIALS_KEY", debug=DEBUG, secret_key=SECRET_KEY
+    )
 except env.ConfigError as error:
     env.fail(error)
 

@@ -28,6 +28,7 @@ urlpatterns = [
     path("settings/email-templates/", include("emails.settings_urls")),
     path("settings/", include("accounts.urls")),
     path("settings/", include("api.settings_urls")),
+    path("emails/", include("emails.capture_urls")),
     path("team/", include("team.urls")),
     path("accounts/", include("accounts.auth_urls")),
     path("status/", include("ops.urls")),

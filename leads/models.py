@@ -238,6 +238,9 @@ class Lead(models.Model):
     last_inbound_at = models.DateTimeField(null=True, blank=True)
     unanswered_touches = models.PositiveSmallIntegerField(default=0)
     first_unanswered_at = models.DateTimeField(null=True, blank=True)
+    # When mail to `email` last bounced (a delivery-status report read from a captured or
+    # connected mailbox); cleared when the address changes.
+    email_bounced_at = models.DateTimeField(null=True, blank=True)
 
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
@@ -246,7 +249,9 @@ class Lead(models.Model):
 
     # Who changed what: scores and the denormalised fields are left out, so rescoring and
     # follow-up bookkeeping don't flood the history (rescoring writes with UPDATEs anyway).
-    history = AuditHistory(excluded_fields=[*DERIVED_LEAD_FIELDS, "score_digest", "updated_at"])
+    history = AuditHistory(
+        excluded_fields=[*DERIVED_LEAD_FIELDS, "score_digest", "email_bounced_at", "updated_at"]
+    )
 
     # Who made a change and why, for its history row: a write sets them on the instance just
     # before save() or delete(), and simple-history's hooks read them. Annotations only (no

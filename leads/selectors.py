@@ -54,6 +54,7 @@ from leads.models import (
     STAGE_LIMIT_DAYS,
     TOUCH_KINDS,
     Activity,
+    ActivityKind,
     Company,
     FollowUp,
     FollowUpKind,
@@ -321,6 +322,20 @@ def first_unanswered_hand_raise() -> Subquery:
     )
 
 
+def last_unanswered_hand_raise_kind() -> Subquery:
+    """The kind of the lead's latest hand-raise not yet answered (Today says "Replied" for an
+    email reply, "Raised a hand" for the others)."""
+    return Subquery(
+        Activity.objects.filter(
+            lead=OuterRef("pk"),
+            kind__in=HAND_RAISE_KINDS,
+            occurred_at__gt=Coalesce(OuterRef("last_contacted_at"), Value(BEFORE_ANY_TOUCH)),
+        )
+        .order_by("-occurred_at")
+        .values("kind")[:1]
+    )
+
+
 def waiting_since(lead: Lead) -> datetime | None:
     """Since when a hand-raiser has waited: its first unanswered hand-raise when the row
     was read with `first_unanswered_hand_raise`, else (an inbound email, a row read alone)
@@ -428,6 +443,7 @@ def today_rows(
             # For the hand-raisers' "waiting 3 h": a subquery per row shown, on the hand-raise
             # index, in this same query.
             hand_raised_at=first_unanswered_hand_raise(),
+            hand_raise_kind=last_unanswered_hand_raise_kind(),
         )
         # django-stubs does not know FilteredRelation's names (`pending`) in select_related.
         .select_related("company", "pending")  # type: ignore[misc]
@@ -488,7 +504,8 @@ def _queue_item(
         follow_up.lead = lead  # the row reads the lead through its follow-up too: no query
         reason = follow_up.get_kind_display()
     elif kind == QueueKind.HAND_RAISER:
-        reason = "Raised a hand"
+        replied = getattr(lead, "hand_raise_kind", None) == ActivityKind.REPLIED
+        reason = "Replied" if replied else "Raised a hand"
     elif kind == QueueKind.GOING_COLD:
         reason = f"Going cold in {lead.get_stage_display()}"
     elif kind == QueueKind.MISSING_REFERRER:

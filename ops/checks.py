@@ -20,6 +20,7 @@ from django.db.models import Max
 from django.utils import timezone
 from django_celery_beat.models import PeriodicTask
 
+from emails.capture_selectors import mailboxes_health
 from leads.models import Lead
 from ops import health, selectors
 from ops.backups import backup_folder, backup_newest
@@ -70,10 +71,14 @@ def system_checks(*, now: datetime | None = None) -> list[Check]:
         ("last rescore", lambda: _last_rescore(now)),
         ("pending emails", lambda: _pending_emails(outbox, now)),
         ("failed emails", lambda: _failed_emails(outbox)),
+        ("email capture", lambda: _email_capture(now)),
         ("migrations", _migrations),
         ("backup", lambda: _backup(now)),
     ]
-    return [*checks, worker, *(_guarded(name, step) for name, step in steps)]
+    results = [_guarded(name, step) for name, step in steps]
+    # No capture mailbox and no connected mailbox: nothing to say about email capture.
+    results = [check for check in results if check.name != "email capture" or check.found]
+    return [*checks, worker, *results]
 
 
 def _guarded(name: str, step: Callable[[], Check]) -> Check:
@@ -262,6 +267,39 @@ def _failed_emails(outbox: OutboxCounts) -> Check:
         f"{outbox.failed} failed in the last 24 h (last: {outbox.last_failed_error[:160]})",
         "Fix the address or the mail server (EMAIL_URL); Admin → Reminders lists each one.",
     )
+
+
+def _email_capture(now: datetime) -> Check:
+    capture, connected, failing = mailboxes_health()
+    if not settings.CAPTURE_IMAP_URL and not connected:
+        return Check("email capture", State.OK, "")
+    if capture is not None and capture.last_error:
+        since = (
+            f" (last read {ago(capture.last_success_at, now)})" if capture.last_success_at else ""
+        )
+        return Check(
+            "email capture",
+            State.PROBLEM,
+            f"the capture mailbox cannot be read{since}: {capture.last_error[:200]}",
+            "Fix CAPTURE_IMAP_URL (host, user, app password) and restart the worker; nothing is "
+            "lost, the messages are read once it works.",
+        )
+    parts = []
+    if settings.CAPTURE_IMAP_URL:
+        read = capture.last_success_at if capture is not None else None
+        parts.append(
+            f"capture mailbox read {ago(read, now)}" if read else "capture mailbox not read yet"
+        )
+    if connected:
+        parts.append(f"{connected} connected mailbox(es), {failing} failing")
+    if failing:
+        return Check(
+            "email capture",
+            State.WARNING,
+            ", ".join(parts),
+            "Their owners see the error on Settings and can connect again (a changed password).",
+        )
+    return Check("email capture", State.OK, ", ".join(parts))
 
 
 # --- Is it safe ----------------------------------------------------------------------------

@@ -28,6 +28,7 @@ from django.utils import timezone
 
 from api import services as api_services
 from api.models import ApiToken
+from emails.capture_models import UnmatchedEmail
 from emails.models import Email, EmailTemplate
 from emails.templates_services import email_template_create
 from icp.models import ICP, Criterion
@@ -119,6 +120,7 @@ ID_KINDS_BY_NAME_PREFIX = {
     "team-member-": "user",  # a manager's page about one person of the team
     "email-template-": "email_template",
     "api-email-": "email",
+    "unmatched-email-": "unmatched_email",
 }
 ID_KINDS_BY_KWARG = {"criterion_pk": "criterion", "other_pk": "lead"}
 # GET and POST for the pages; PATCH and DELETE too, which an API's detail routes answer.
@@ -279,6 +281,14 @@ def records_of(user) -> dict[str, object]:
         "lead_merge": merge_writes.lead_merge(
             survivor=LeadFactory(owner=user), duplicate=LeadFactory(owner=user), by=user
         ),
+        "unmatched_email": UnmatchedEmail.objects.create(
+            owner=user,
+            person_address="eve@prospect.example",
+            message_id=f"unmatched-of-{user.pk}@x",
+            direction="inbound",
+            from_address="eve@prospect.example",
+            sent_at=timezone.now(),
+        ),
         "user": user,
         "email_template": email_template_create(
             owner=user, name=f"Hello {lead.pk}", subject="", body="Hi"
@@ -315,6 +325,7 @@ def snapshot(user) -> dict[str, list[dict]]:
         "lead merges": LeadMerge.objects.filter(owner=user),
         "email templates": EmailTemplate.objects.filter(owner=user),
         "emails": Email.objects.filter(lead__owner=user),
+        "unmatched emails": UnmatchedEmail.objects.filter(owner=user),
     }
     return {name: list(queryset.order_by("pk").values()) for name, queryset in rows.items()}
 

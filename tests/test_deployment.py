@@ -25,11 +25,16 @@ DOCKER_COMPOSE = "/usr/bin/docker-compose"
 APP_SERVICES = ("web", "worker", "beat")
 INFRA_SERVICES = ("postgres", "redis")
 
-# env.text("X", env.boolean("X", env.integer("X", env.word_list("X", os.environ.get("X",
+# env.text("X", env.boolean("X", env.integer("X", env.word_list("X", env.imap_url("X", …,
+# os.environ.get("X",
 # and a parameter default naming the variable: def email(prefix: str = "EMAIL_URL").
 _READ_PATTERNS = (
-    re.compile(r"""\benv\.(?:text|boolean|integer|word_list)\(\s*["']([A-Z][A-Z0-9_]*)["']"""),
-    re.compile(r"""\b(?:text|boolean|integer|word_list)\(\s*["']([A-Z][A-Z0-9_]*)["']"""),
+    re.compile(
+        r"""\benv\.(?:text|boolean|integer|word_list|imap_url|capture_address|fernet_key)\(\s*["']([A-Z][A-Z0-9_]*)["']"""
+    ),
+    re.compile(
+        r"""\b(?:text|boolean|integer|word_list|imap_url|capture_address|fernet_key)\(\s*["']([A-Z][A-Z0-9_]*)["']"""
+    ),
     re.compile(r"""\bos\.environ\.get\(\s*["']([A-Z][A-Z0-9_]*)["']"""),
     re.compile(r"""\bos\.environ\[\s*["']([A-Z][A-Z0-9_]*)["']\s*\]"""),
     re.compile(r""":\s*str\s*=\s*["']([A-Z][A-Z0-9_]*)["']"""),

@@ -49,6 +49,7 @@ from leads.services.leads import (
     lead_quick_add,
     lead_update,
     leads_bulk_action,
+    leads_mark_email_bouncing,
 )
 from leads.services.reassign import (
     CompaniesReassignResult,
@@ -98,6 +99,7 @@ __all__ = [
     "leads_bulk_action",
     "leads_bulk_create",
     "leads_bulk_fill_empty_fields",
+    "leads_mark_email_bouncing",
     "leads_reassign",
     "reconnect_slots",
     "reconnects_plan",

@@ -23,6 +23,7 @@ from leads.models import (
     Stage,
     StageChange,
 )
+from leads.normalize import normalize_email
 from leads.referrers import ReferrerChoice, resolve_referrer
 from leads.seniority import seniority_from_title
 from leads.services.companies import company_create, company_find_or_create, company_update
@@ -188,9 +189,14 @@ def lead_update(*, lead: Lead, user: User, rescore_now: bool = False, **fields: 
         seniority = fields.get("seniority", lead.seniority)
         if seniority == lead.seniority and seniority in ("", seniority_from_title(lead.title)):
             fields["seniority"] = seniority_from_title(str(fields["title"] or ""))
+    old_email = lead.email
     for name, value in fields.items():
         setattr(lead, name, value)
     normalise_lead(lead)
+    if lead.email != old_email and lead.email_bounced_at is not None:
+        # The bounce was about the old address.
+        lead.email_bounced_at = None
+        fields["email_bounced_at"] = None
     check_same_owner(lead)
     validate(lead)
     lead._history_user = user
@@ -213,3 +219,15 @@ def lead_delete(*, lead: Lead, user: User) -> None:
     # The change history names who deleted it, with or without a request around.
     lead._history_user = user
     lead.delete()
+
+
+def leads_mark_email_bouncing(*, owner: User, addresses: list[str], at: datetime) -> int:
+    """Note that mail to these addresses bounced, on the owner's leads that have them.
+
+    One UPDATE, no history row (like the other derived fields): a bounce is a fact about the
+    address, not an edit by a person. Returns how many leads were marked.
+    """
+    emails = {normalize_email(address) for address in addresses if address.strip()}
+    if not emails:
+        return 0
+    return Lead.objects.filter(owner=owner, email__in=emails).update(email_bounced_at=at)

@@ -7,6 +7,11 @@ import shutil
 import pytest
 
 from tests.factories import TEST_PASSWORD
+from tests.imap_server import (  # noqa: F401 - the emails journeys' real IMAP server
+    capture_mailbox_settings,
+    dovecot_server,
+    imap_server,
+)
 from tests.smtp_server import smtp_server  # noqa: F401 -- a real SMTP server, for journeys
 
 CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"

@@ -45,6 +45,9 @@ def run_manage(*args: str, tmp_path: Path, **environ: str) -> subprocess.Complet
         ("REDIS_URL", "http://localhost:6379", "REDIS_URL must look like redis://host:6379/0"),
         ("REDIS_URL", "redis://localhost:notaport/0", "REDIS_URL has an invalid port"),
         ("DEBUG", "maybe", "DEBUG must be true or false"),
+        ("CAPTURE_IMAP_URL", "pop3://crm:pw@mail.example.com", "CAPTURE_IMAP_URL must look like"),
+        ("CAPTURE_ADDRESS", "crm+sam@example.com", "CAPTURE_ADDRESS must be a plain address"),
+        ("EMAIL_CREDENTIALS_KEY", "too-short", "EMAIL_CREDENTIALS_KEY must be a Fernet key"),
     ],
 )
 def test_bad_configuration_stops_start_up_with_one_line(tmp_path, variable, value, message):
@@ -182,3 +185,31 @@ def test_error_messages_never_print_a_password(monkeypatch, tmp_path):
         env.database(data_dir=tmp_path)
 
     assert "hunter2" not in str(error.value)
+
+
+def test_a_capture_mailbox_needs_its_address(tmp_path):
+    result = run_manage(
+        "check",
+        tmp_path=tmp_path,
+        DEBUG="true",
+        CAPTURE_IMAP_URL="imaps://crm:secret-pw@imap.example.com/INBOX",
+    )
+
+    assert result.returncode == 2
+    assert "CAPTURE_ADDRESS must be set with CAPTURE_IMAP_URL" in result.stderr
+    assert "secret-pw" not in result.stderr
+
+
+def test_a_capture_imap_url_error_never_prints_its_password(tmp_path):
+    result = run_manage(
+        "check", tmp_path=tmp_path, DEBUG="true", CAPTURE_IMAP_URL="ftp://crm:secret-pw@x/INBOX"
+    )
+
+    assert result.returncode == 2
+    assert "secret-pw" not in result.stderr
+
+
+def test_without_debug_no_credentials_key_is_made_up():
+    assert env.fernet_key("NO_SUCH_VARIABLE_SET", debug=False, secret_key="k" * 50) == ""
+    derived = env.fernet_key("NO_SUCH_VARIABLE_SET", debug=True, secret_key="k" * 50)
+    assert len(derived) == 44

@@ -481,3 +481,19 @@ def test_a_deep_page_starts_the_index_scan_at_its_cursor_on_postgresql(manager, 
     # applied to every row before it.
     assert "lead_score" in plan
     assert "Index Cond: (ROW(" in plan
+
+
+def test_a_hand_raiser_whose_last_word_was_an_email_reply_shows_replied(salesperson):
+    replied = lead_of(salesperson, stage="engaged", last_inbound_at=NOW - timedelta(hours=1))
+    ActivityFactory(
+        lead=replied, kind="replied", direction="inbound", occurred_at=NOW - timedelta(hours=1)
+    )
+    asked = lead_of(salesperson, stage="engaged", last_inbound_at=NOW - timedelta(hours=2))
+    ActivityFactory(
+        lead=asked, kind="asked_for_info", direction="inbound", occurred_at=NOW - timedelta(hours=2)
+    )
+
+    items = {item.lead: item for item in selectors.today_queue(salesperson, now=NOW).items}
+
+    assert items[replied].reason == "Replied"
+    assert items[asked].reason == "Raised a hand"
