@@ -284,7 +284,7 @@ def records_of(user) -> dict[str, object]:
         "unmatched_email": UnmatchedEmail.objects.create(
             owner=user,
             person_address="eve@prospect.example",
-            message_id=f"unmatched-of-{user.pk}@x",
+            message_id=f"unmatched-{lead.pk}@x",  # one per call, as the other records
             direction="inbound",
             from_address="eve@prospect.example",
             sent_at=timezone.now(),
