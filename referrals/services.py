@@ -169,6 +169,9 @@ def referral_link_lead(
         raise ValidationError({"referral_ask": "That ask was made to another source."})
     if source.lead_id == lead.pk:
         raise ValidationError({"referred_by": "A lead can't refer themselves."})
+    # Read again, locked: the audit history records every field of the instance saved, so a
+    # stale one (its stage moved since it was read) would record a stage change nobody made.
+    lead = Lead.objects.select_for_update().get(pk=lead.pk)
     lead.referred_by = source
     lead.referral_ask = ask
     lead.source = Source.REFERRAL

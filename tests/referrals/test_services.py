@@ -8,6 +8,7 @@ import time_machine
 from django.core.exceptions import ValidationError
 
 from leads import services as lead_services
+from leads.models import Lead
 from referrals import services
 from referrals.models import ReferralAsk
 from tests.factories import LeadFactory, ReferralSourceFactory
@@ -97,6 +98,21 @@ def test_linking_a_referred_lead_credits_the_source_and_the_ask(salesperson):
     ask.refresh_from_db()
     assert (lead.referred_by, lead.referral_ask, lead.source) == (source, ask, "referral")
     assert (ask.outcome, ask.referrals_given) == ("gave", 1)
+
+
+@pytest.mark.django_db
+def test_crediting_a_stale_lead_records_no_stage_change_nobody_made(salesperson):
+    lead = LeadFactory(owner=salesperson, stage="new")
+    source = ReferralSourceFactory(owner=salesperson)
+    stale = Lead.objects.get(pk=lead.pk)  # read before the lead moves on
+    lead_services.lead_change_stage(lead=lead, to_stage="qualified", user=salesperson)
+
+    services.referral_link_lead(lead=stale, source=source, user=salesperson)
+
+    lead.refresh_from_db()
+    latest = lead.history.order_by("-history_id").first()
+    assert lead.stage == "qualified"
+    assert (latest.stage, latest.referred_by_id) == ("qualified", source.pk)
 
 
 @pytest.mark.django_db

@@ -110,3 +110,21 @@ def test_demo_reports_agree_on_referred_leads_and_a_few_ask_who_referred(demo):
     assert sources_row.created == referral_total == leads.referred().count()
     assert leads.referred().count() > leads.filter(source=Source.REFERRAL).count() - 4
     assert 1 <= leads.referrer_unknown().count() <= 3
+
+
+@pytest.mark.django_db
+def test_each_demo_leads_last_history_record_is_what_the_lead_is(demo):
+    """The Change history diffs consecutive records: a record saved from a stale instance would
+    show, at the next real edit, a stage change nobody made (found by a new user's trial)."""
+    latest = {}
+    for record in Lead.history.order_by("id", "history_id").values(
+        "id", "stage", "referred_by_id", "source"
+    ):
+        latest[record["id"]] = (record["stage"], record["referred_by_id"], record["source"])
+    leads = {
+        lead["id"]: (lead["stage"], lead["referred_by_id"], lead["source"])
+        for lead in Lead.objects.values("id", "stage", "referred_by_id", "source")
+    }
+
+    assert leads
+    assert {pk: latest.get(pk) for pk in leads} == leads
