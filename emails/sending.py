@@ -78,6 +78,12 @@ def merge_values(*, user: User, lead: Lead) -> dict[str, str]:
     }
 
 
+def mail_is_delivered() -> bool:
+    """Whether an email sent here reaches a mail server. Without `EMAIL_URL` (the embedded
+    default, `make run`) Django prints emails to the server's console instead."""
+    return settings.EMAIL_BACKEND == "django.core.mail.backends.smtp.EmailBackend"
+
+
 def new_message_id(user: User) -> str:
     """A Message-ID for an email `user` will send (without the angle brackets), on the
     domain of their address so replies thread in their mailbox."""

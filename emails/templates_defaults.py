@@ -22,8 +22,10 @@ DEFAULT_TEMPLATES = (
             "Hi {{first_name}},\n\n"
             "I work with teams like {{company}} and thought a short conversation could be "
             "useful to both of us.\n\n"
-            "Would you have 20 minutes in the next couple of weeks? You can pick a time "
-            "that suits you here: {{booking_link}}\n\n"
+            # The link stands alone: without a public page it is empty, and no sentence is
+            # left pointing at nothing.
+            "Would you have 20 minutes in the next couple of weeks?\n"
+            "{{booking_link}}\n\n"
             "Best,\n{{my_name}}"
         ),
     ),

@@ -12,7 +12,14 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 from accounts.http import AuthenticatedHttpRequest
 from emails import selectors
 from emails.forms import EmailComposeForm, EmailTemplateForm
-from emails.sending import EmailNotSent, email_draft, email_send, merge_values, new_message_id
+from emails.sending import (
+    EmailNotSent,
+    email_draft,
+    email_send,
+    mail_is_delivered,
+    merge_values,
+    new_message_id,
+)
 from emails.templates_merge import MERGE_FIELDS, fields_used
 from emails.templates_models import EmailTemplate
 from emails.templates_services import (
@@ -68,6 +75,7 @@ def _compose_context(
         "email_templates": selectors.email_templates_of(request.user),
         "chosen": chosen,
         "send_error": send_error,
+        "mail_is_delivered": mail_is_delivered(),
         # What the send will plan, as the log form shows it: an email is a touch.
         "next_step": activity_log_preview(
             lead=lead, kind=ActivityKind.EMAIL, direction=Direction.OUTBOUND
@@ -127,7 +135,14 @@ def lead_email_compose(request: AuthenticatedHttpRequest, pk: int) -> HttpRespon
         return render(
             request, COMPOSE_TEMPLATE, context, status=REFUSED if error.refused else SERVER_FAILED
         )
-    messages.success(request, f"Email sent to {lead}: “{email.subject}”.")
+    if mail_is_delivered():
+        messages.success(request, f"Email sent to {lead}: “{email.subject}”.")
+    else:
+        messages.warning(
+            request,
+            f"“{email.subject}” is logged on {lead}'s timeline but was not delivered: no mail "
+            "server is set up (EMAIL_URL), so it was printed to the server's console.",
+        )
     return redirect(reverse("lead-detail", args=[lead.pk]) + "#lead-timeline")
 
 

@@ -214,3 +214,17 @@ def test_a_lead_with_a_phone_but_no_email_address_still_offers_email_to_say_how(
 
     assert f'href="{compose_url(lead)}"' in html
     assert "no address yet" in html
+
+
+@pytest.mark.django_db
+def test_without_a_mail_server_the_page_says_emails_are_printed_not_delivered(
+    client_sam, sam, dana, settings
+):
+    settings.EMAIL_BACKEND = "django.core.mail.backends.console.EmailBackend"
+
+    compose = client_sam.get(compose_url(dana)).content.decode()
+    sent = client_sam.post(compose_url(dana), sent_form(sam), follow=True).content.decode()
+
+    assert "No mail server is set up" in compose
+    assert "was not delivered: no mail server is set up (EMAIL_URL)" in sent
+    assert "Email sent to" not in sent
