@@ -8,7 +8,7 @@ is a name and a title: the rows are read with those columns only.
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 from decimal import Decimal
 from functools import reduce
@@ -57,10 +57,17 @@ class WarmPaths:
     paths: list[warm.Path]
     sharing: bool
     truncated: bool
+    # Your companies whose name holds what was typed ("Helix" → Helix Bio), offered when
+    # nothing is called exactly that.
+    near: list[MatchedCompany] = field(default_factory=list)
 
     @property
     def own_companies(self) -> list[MatchedCompany]:
         return [company for company in self.companies if company.own]
+
+
+# Companies offered for a partial name when none is called exactly what was typed.
+NEAR_SHOWN = 5
 
 
 def _name(first: str, last: str, email: str = "") -> str:
@@ -99,12 +106,15 @@ def warm_paths(
     )
     how: dict[int, str] = {}
     names: dict[int, tuple[int, str, str]] = {}
+    near: list[MatchedCompany] = []
     for pk, owner_id, name, domain in rows:
         if domain and domain in domains:
             how[pk] = "domain"
         elif key and normalise_company_name(name) == key:
             how[pk] = "name"
         else:
+            if key and owner_id == user.pk and key in normalise_company_name(name):
+                near.append(MatchedCompany(pk, name, domain, "part of the name", True))
             continue
         names[pk] = (owner_id, name, domain)
     # 2. One step further, still one query: a company found by name brings the others at its
@@ -303,6 +313,7 @@ def warm_paths(
         paths=warm.ranked(found_paths),
         sharing=sharing,
         truncated=truncated,
+        near=[] if companies else sorted(near, key=lambda c: c.name.casefold())[:NEAR_SHOWN],
     )
 
 

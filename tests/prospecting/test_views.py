@@ -32,6 +32,19 @@ def test_a_search_with_nothing_found_says_what_to_try(sam_client):
     assert "try its web domain" in response.text
 
 
+def test_part_of_a_name_offers_the_companies_that_hold_it(
+    sam_client, salesperson, other_salesperson
+):
+    helix = CompanyFactory(owner=salesperson, name="Helix Bio GmbH")
+    CompanyFactory(owner=other_salesperson, name="Helix Labs")  # not theirs to offer
+
+    response = sam_client.get(WARM, {"q": "Helix"})
+
+    assert "No company called “Helix” among your contacts" in response.text
+    assert f'Did you mean <a href="{WARM}?company={helix.pk}">Helix Bio GmbH</a>?' in response.text
+    assert "Helix Labs" not in response.text
+
+
 def test_a_company_with_nobody_known_says_what_to_do(sam_client, salesperson):
     company = CompanyFactory(owner=salesperson, name="Empty Ltd")
     LeadFactory(owner=UserFactory(), company=CompanyFactory(name="Empty Ltd"))
