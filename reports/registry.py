@@ -572,7 +572,7 @@ def _forecast_figures(forecast: PipelineForecast) -> list[Figure]:
 FORECAST_HELP = (
     "Each open deal counts for its value times its win probability: a Beta-Binomial estimate "
     "per stage and source from its owner's own won and lost deals, starting from usual rates "
-    "per stage (docs/forecast.md).",
+    "per stage.",
     "The range holds the month's won value with 80% probability: it allows for the win rates "
     "being higher or lower than estimated and for each deal's luck.",
     "A deal without an expected close date is expected to close a set number of days after it "
