@@ -271,7 +271,8 @@ def test_make_run_ends_its_start_up_with_one_banner_with_the_address_and_the_log
         ("morgan", "manager"),
     ]:
         assert re.search(rf"^\s+{username}\s+.*{role}", banner, re.MULTILINE), banner
-    assert "Emails (reminders, digests, password resets) are printed here, not sent" in banner
+    printed = "Emails (to leads, reminders, digests, password resets) are printed here, not sent"
+    assert printed in banner
     # What came before is a few lines, not a screenful per task: the demo data alone queues
     # hundreds of rescores, whose lines used to push the logins out of sight.
     start_up = output[: output.index(RULE)]

@@ -70,7 +70,8 @@ def test_without_demo_accounts_it_says_how_to_log_in(db):
 
 def test_it_says_where_emails_go(db, settings):
     settings.EMAIL_BACKEND = "django.core.mail.backends.console.EmailBackend"
-    assert "Emails (reminders, digests, password resets) are printed here, not sent" in banner()
+    printed = "Emails (to leads, reminders, digests, password resets) are printed here, not sent"
+    assert printed in banner()
 
     settings.EMAIL_BACKEND = "django.core.mail.backends.smtp.EmailBackend"
     settings.EMAIL_HOST, settings.EMAIL_PORT = "mail.example.com", 587

@@ -23,7 +23,7 @@ def emails_go() -> str:
     backend = settings.EMAIL_BACKEND.rsplit(".", 2)[-2]
     if backend == "console":
         return (
-            "Emails (reminders, digests, password resets) are printed here, not sent;\n"
+            "Emails (to leads, reminders, digests, password resets) are printed here, not sent;\n"
             "  set EMAIL_URL=smtp://user:password@host:587 to send them (README, Configuration)."
         )
     if backend == "filebased":
