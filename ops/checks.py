@@ -273,16 +273,19 @@ def _email_capture(now: datetime) -> Check:
     capture, connected, failing = mailboxes_health()
     if not settings.CAPTURE_IMAP_URL and not connected:
         return Check("email capture", State.OK, "")
+    connected_part = f"{connected} connected mailbox(es), {failing} failing" if connected else ""
     if capture is not None and capture.last_error:
         since = (
             f" (last read {ago(capture.last_success_at, now)})" if capture.last_success_at else ""
         )
+        found = f"the capture mailbox cannot be read{since}: {capture.last_error[:200]}"
         return Check(
             "email capture",
             State.PROBLEM,
-            f"the capture mailbox cannot be read{since}: {capture.last_error[:200]}",
-            "Fix CAPTURE_IMAP_URL (host, user, app password) and restart the worker; nothing is "
-            "lost, the messages are read once it works.",
+            f"{found}; {connected_part}" if connected_part else found,
+            "It is tried again by itself (nothing is lost: the messages are read once it works). "
+            "If the server is up, check CAPTURE_IMAP_URL (host, user, app password) and restart "
+            "the worker after changing it.",
         )
     parts = []
     if settings.CAPTURE_IMAP_URL:
@@ -290,8 +293,8 @@ def _email_capture(now: datetime) -> Check:
         parts.append(
             f"capture mailbox read {ago(read, now)}" if read else "capture mailbox not read yet"
         )
-    if connected:
-        parts.append(f"{connected} connected mailbox(es), {failing} failing")
+    if connected_part:
+        parts.append(connected_part)
     if failing:
         return Check(
             "email capture",

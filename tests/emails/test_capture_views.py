@@ -190,6 +190,29 @@ def test_the_status_page_says_when_the_capture_mailbox_cannot_be_read(capture_co
 
     assert check.state == State.PROBLEM
     assert "The mail server refused it." in check.found
+    assert "It is tried again by itself" in check.todo
+
+
+def test_a_failing_connected_mailbox_still_shows_while_the_capture_mailbox_fails(
+    capture_configured, salesperson
+):
+    Mailbox.objects.create(
+        kind=MailboxKind.CAPTURE, folders=["INBOX"], last_error="Could not reach the server."
+    )
+    Mailbox.objects.create(
+        kind=MailboxKind.PERSONAL,
+        owner=salesperson,
+        host="imap.example.com",
+        username="sam@seller.example",
+        password_encrypted="gAAAA-encrypted-secret",
+        folders=["INBOX"],
+        last_error="The mail server refused the username or password.",
+    )
+
+    check = next(check for check in system_checks() if check.name == "email capture")
+
+    assert check.state == State.PROBLEM
+    assert "1 connected mailbox(es), 1 failing" in check.found
 
 
 def test_the_status_page_has_no_email_capture_check_when_none_is_set_up():
