@@ -177,8 +177,16 @@ def imap_session(account: ImapAccount) -> Iterator[ImapSession]:
         else:
             connection = imaplib.IMAP4(account.host, account.port, timeout=TIMEOUT_SECONDS)
     except ssl.SSLError as error:
+        # The usual cause: SSL asked of a port that speaks plain IMAP (143, or a test server).
+        hint = (
+            " The server did not answer in SSL on this port: use its SSL port (usually 993), "
+            "or untick SSL if it only offers plain IMAP."
+            if "WRONG_VERSION_NUMBER" in str(error)
+            else ""
+        )
         raise ImapError(
             f"Could not start a secure connection to {account.host}:{account.port} ({error})."
+            + hint
         ) from error
     except (OSError, imaplib.IMAP4.error) as error:
         reason = "timed out" if isinstance(error, socket.timeout) else str(error) or "refused"

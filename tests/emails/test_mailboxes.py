@@ -411,6 +411,16 @@ def test_an_unreachable_server_is_an_error_that_names_it(settings, sam, fresh_ca
     assert mailbox.last_error == result.error
 
 
+def test_ssl_asked_of_a_plain_imap_port_says_which_port_to_use(capture, settings, sam):
+    server, _address = capture
+    settings.CAPTURE_IMAP_URL = server.url("capture").replace("imap://", "imaps://", 1)
+
+    result = poll_capture()
+
+    assert "Could not start a secure connection to 127.0.0.1:" in result.error
+    assert "use its SSL port (usually 993), or untick SSL" in result.error
+
+
 def test_one_poll_at_a_time_per_mailbox(capture, sam, dana):
     server, address = capture
     server.append("capture", messages.bcc_to_lead(bcc=address))
