@@ -95,7 +95,7 @@ def test_researching_the_company_moves_the_score_without_a_reload(
     assert Lead.objects.get(pk=dana.pk).total_score == 60
 
     # The company as a whole: its contacts, open value and won value.
-    company_card.get_by_role("link", name="Acme").click()
+    company_card.get_by_role("link", name="Acme", exact=True).click()
     expect(page).to_have_title("Acme · LeadHunter")
     contacts = page.locator("#company-leads")
     expect(contacts).to_contain_text("Contacts 2")
