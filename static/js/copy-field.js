@@ -1,6 +1,7 @@
-// Settings → Email capture: the "Copy" button puts the capture address on the clipboard.
+// A "Copy" button (data-copy-from="<field id>") puts its field's text on the clipboard: the
+// public page's address on Settings → Public page, the capture address on Settings.
 document.addEventListener("click", async (event) => {
-  const button = event.target.closest("#email-capture [data-copy-from]");
+  const button = event.target.closest("[data-copy-from]");
   if (!button) return;
   const field = document.getElementById(button.dataset.copyFrom);
   if (!field) return;
