@@ -118,3 +118,20 @@ def test_another_salespersons_template_answers_404(sam_client):
     assert sam_client.get(reverse("email-template-update", args=[theirs.pk])).status_code == 404
     assert sam_client.post(reverse("email-template-delete", args=[theirs.pk])).status_code == 404
     assert EmailTemplate.objects.filter(pk=theirs.pk).exists()
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("extra", [0, 30])
+def test_the_templates_page_reads_the_same_queries_however_many_templates(
+    client_of, salesperson, django_assert_num_queries, extra
+):
+    client = client_of(salesperson)
+    client.get(reverse("email-template-list"))  # the defaults are given on the first visit
+    for number in range(extra):
+        email_template_create(owner=salesperson, name=f"Template {number}", subject="", body="Hi")
+
+    with django_assert_num_queries(5):
+        response = client.get(reverse("email-template-list"))
+
+    assert response.status_code == 200
+    assert response.text.count("Template ") >= extra
