@@ -48,15 +48,29 @@ def normalize_linkedin_url(url: str) -> str:
     return f"https://www.linkedin.com/{kind.lower()}/{slug.lower()}"
 
 
+# E.164 strings this process has produced. Normalising one again gives itself whatever the
+# region (a number starting with + ignores it), so the second pass an import makes over each
+# phone (the row's candidate, then the lead service's own normalising) skips phonenumbers'
+# parse, which is most of that cost. Bounded: cleared when full.
+_E164_PRODUCED: dict[str, None] = {}
+_E164_REMEMBERED = 50_000
+
+
 def normalize_phone(phone: str, *, region: str = "") -> str:
     """E.164 ('+442071234567') when the number can be parsed, else the trimmed input."""
     phone = phone.strip()
     if not phone:
         return ""
+    if phone in _E164_PRODUCED:
+        return phone
     try:
         parsed = phonenumbers.parse(phone, region.upper() or None)
     except phonenumbers.NumberParseException:
         return phone
     if not phonenumbers.is_possible_number(parsed):
         return phone
-    return phonenumbers.format_number(parsed, phonenumbers.PhoneNumberFormat.E164)
+    e164 = phonenumbers.format_number(parsed, phonenumbers.PhoneNumberFormat.E164)
+    if len(_E164_PRODUCED) >= _E164_REMEMBERED:
+        _E164_PRODUCED.clear()
+    _E164_PRODUCED[e164] = None
+    return e164
