@@ -156,6 +156,9 @@ def test_a_do_not_contact_lead_offers_no_send_and_a_forced_post_is_refused(
         "Noah Quiet asked not to be contacted: this email was not sent."
     )
     expect(page.get_by_role("button", name="Send email")).to_have_count(0)
+    # What Sam wrote is still on the page, to copy.
+    expect(page.get_by_label("Body")).to_have_value("Hi Noah")
+    expect(page.get_by_label("Subject")).to_have_value("Hello {{first_name}}")
     # The lead page offers no Email button any more, and the compose page no form.
     page.goto(f"{live_server.url}/leads/{lead.pk}/")
     expect(page.locator("#lead-contact-actions")).to_contain_text("asked not to be contacted")

@@ -123,6 +123,9 @@ def test_a_do_not_contact_lead_offers_no_send_and_a_forced_post_is_refused(
     assert "Dana Reyes asked not to be contacted: this email was not sent." in (
         response.content.decode()
     )
+    # What was typed is not lost: it is on the page, read-only, to copy.
+    assert 'id="kept-body" readonly' in response.content.decode()
+    assert sent_form(sam)["body"] in response.content.decode()
     assert smtp_server.received == []
     assert not Email.objects.exists()
     assert not Activity.objects.filter(lead=dana).exists()
