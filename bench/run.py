@@ -112,6 +112,11 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     )
     parser.add_argument("--reuse", action="store_true", help="Skip the load: use the data there.")
     parser.add_argument(
+        "--pages",
+        help="Comma-separated words: time only the pages whose name contains one of them "
+        "(case-insensitive), e.g. --pages today,referrals.",
+    )
+    parser.add_argument(
         "--reset-scores",
         action="store_true",
         help="Before the sections, unscore every lead (and VACUUM FULL the table), so that the "
@@ -553,7 +558,10 @@ def run_pages(args: argparse.Namespace) -> list[dict]:
 
     clients: dict[str, Client] = {}
     results = []
+    words = [word.strip().lower() for word in (args.pages or "").split(",") if word.strip()]
     for item in page_items(args):
+        if words and not any(word in item.name.lower() for word in words):
+            continue
         if item.username not in clients:
             clients[item.username] = Client()
             clients[item.username].force_login(User.objects.get(username=item.username))
