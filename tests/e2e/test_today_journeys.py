@@ -281,3 +281,53 @@ def test_a_today_panel_that_does_not_load_says_so_next_to_its_button(
     assert step.snooze_count == 1
     unexpected = [error for error in console_errors if "502" not in error and "htmx:" not in error]
     assert unexpected == []
+
+
+def test_today_with_panels_on_demand_on_a_desk_and_on_a_phone(
+    logged_in_page, live_server, salesperson, console_errors
+):
+    now = timezone.now()
+    names = [
+        ("Nora", "Quinn", 88),
+        ("Omar", "Reyes", 74),
+        ("Pam", "Stone", 61),
+        ("Raj", "Tell", 47),
+    ]
+    steps = []
+    for first_name, last_name, score in names:
+        lead = LeadFactory(
+            owner=salesperson,
+            first_name=first_name,
+            last_name=last_name,
+            total_score=score,
+            expected_value=score * 500,
+        )
+        steps.append(FollowUpFactory(lead=lead, kind="follow_up", due_at=now - timedelta(hours=1)))
+    LeadFactory(
+        owner=salesperson,
+        first_name="Hana",
+        last_name="Raised",
+        stage="engaged",
+        total_score=95,
+        last_inbound_at=now - timedelta(minutes=20),
+    )
+    page = logged_in_page(salesperson)
+    rows = page.locator("[data-queue-row]")
+    expect(rows).to_have_count(5)
+    screenshot(page, "panels-on-demand-desktop")
+
+    first_follow_up = page.locator(f"#queue-follow_up-{steps[0].pk}")
+    first_follow_up.get_by_text("Done", exact=True).click()
+    expect(first_follow_up.get_by_role("button", name="c Connected")).to_be_visible()
+    screenshot(page, "panels-on-demand-desktop-done-open")
+
+    page.set_viewport_size({"width": 390, "height": 844})
+    page.reload()
+    expect(rows).to_have_count(5)
+    assert page.evaluate("document.scrollingElement.scrollWidth") <= 390
+    screenshot(page, "panels-on-demand-phone")
+    first_follow_up.get_by_text("Snooze", exact=True).click()
+    expect(first_follow_up.get_by_role("button", name="w 1 week")).to_be_in_viewport()
+    assert page.evaluate("document.scrollingElement.scrollWidth") <= 390
+    screenshot(page, "panels-on-demand-phone-snooze-open")
+    assert console_errors == []
