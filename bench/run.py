@@ -112,6 +112,11 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     )
     parser.add_argument("--reuse", action="store_true", help="Skip the load: use the data there.")
     parser.add_argument(
+        "--pages",
+        help="Comma-separated words: time only the pages whose name contains one of them "
+        "(case-insensitive), e.g. --pages today,referrals.",
+    )
+    parser.add_argument(
         "--reset-scores",
         action="store_true",
         help="Before the sections, unscore every lead (and VACUUM FULL the table), so that the "
@@ -368,6 +373,7 @@ def page_items(args: argparse.Namespace) -> list[Item]:
             12,
             same_queries_as="Today: salesperson (10k leads)",
         ),
+        *_today_panel_items(sam),
         Item("Lead list stage+source by score p1: salesperson", SALESPERSON, _q(filtered), 150),
         Item(
             "Lead list stage+source by score last page: salesperson",
@@ -446,6 +452,28 @@ def page_items(args: argparse.Namespace) -> list[Item]:
     items.extend(_prospecting_items(sam))
     items += forecast_items(sam, manager)
     return items
+
+
+def _today_panel_items(sam) -> list[Item]:
+    """Issue 20: a Today row's Done and Snooze panels load when opened (htmx), on the
+    salesperson's first row that has a follow-up."""
+    from bench.data import SALESPERSON
+    from leads.selectors import today_queue
+
+    row = next((item for item in today_queue(sam).items if item.follow_up), None)
+    if row is None:
+        return []
+    query = urlencode({"row_id": row.row_id})
+    return [
+        Item(
+            f"Today panel ({panel}): salesperson",
+            SALESPERSON,
+            f"/today/follow-ups/{row.follow_up.pk}/{panel}-form/?{query}",
+            50,
+            headers={"HX-Request": "true"},
+        )
+        for panel in ("done", "snooze")
+    ]
 
 
 def _prospecting_items(sam) -> list[Item]:
@@ -553,7 +581,10 @@ def run_pages(args: argparse.Namespace) -> list[dict]:
 
     clients: dict[str, Client] = {}
     results = []
+    words = [word.strip().lower() for word in (args.pages or "").split(",") if word.strip()]
     for item in page_items(args):
+        if words and not any(word in item.name.lower() for word in words):
+            continue
         if item.username not in clients:
             clients[item.username] = Client()
             clients[item.username].force_login(User.objects.get(username=item.username))

@@ -10,6 +10,17 @@ urlpatterns = [
     path("today/leads/<int:pk>/log/", views.today_log, name="today-log"),
     path("today/leads/<int:pk>/log-form/", views.today_log_form, name="today-log-form"),
     path("today/leads/<int:pk>/done/", views.today_done, name="today-done"),
+    path("today/leads/<int:pk>/done-form/", views.today_done_form, name="today-done-form"),
+    path(
+        "today/follow-ups/<int:pk>/done-form/",
+        views.today_follow_up_done_form,
+        name="today-follow-up-done-form",
+    ),
+    path(
+        "today/follow-ups/<int:pk>/snooze-form/",
+        views.today_follow_up_snooze_form,
+        name="today-follow-up-snooze-form",
+    ),
     path("follow-ups/<int:pk>/complete/", views.follow_up_complete, name="follow-up-complete"),
     path("follow-ups/<int:pk>/snooze/", views.follow_up_snooze, name="follow-up-snooze"),
     path("leads/", views.lead_list, name="lead-list"),

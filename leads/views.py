@@ -163,6 +163,51 @@ def today_log_form(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
     return render_region(request, "leads/today.html", "queue-row-log", context)
 
 
+@require_GET
+def today_done_form(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
+    """The Done choices (how did it go?) of a Today row without a follow-up, loaded when its
+    panel opens."""
+    lead = get_object_or_404(selectors.leads_visible_to(request.user), pk=pk)
+    if not wants_partial(request):
+        return redirect(reverse("lead-detail", args=[pk]) + "#lead-log")
+    return _today_panel(request, "queue-row-done", lead=lead, follow_up=None)
+
+
+@require_GET
+def today_follow_up_done_form(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
+    """A Today row's Done choices for its follow-up, loaded when the panel opens."""
+    return _follow_up_panel(request, pk, "queue-row-done")
+
+
+@require_GET
+def today_follow_up_snooze_form(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
+    """A Today row's Snooze choices for its follow-up, loaded when the panel opens."""
+    return _follow_up_panel(request, pk, "queue-row-snooze")
+
+
+def _follow_up_panel(request: AuthenticatedHttpRequest, pk: int, region: str) -> HttpResponse:
+    follow_up = get_object_or_404(selectors.follow_ups_visible_to(request.user), pk=pk)
+    if not wants_partial(request):
+        return redirect(reverse("lead-detail", args=[follow_up.lead_id]) + "#lead-follow-up")
+    if follow_up.done_at is not None:
+        # Done in another tab or by a teammate: the panel's slot shows this sentence.
+        return HttpResponse(
+            "this follow-up is already done.", status=409, content_type="text/plain"
+        )
+    return _today_panel(request, region, lead=None, follow_up=follow_up)
+
+
+def _today_panel(
+    request: AuthenticatedHttpRequest, region: str, *, lead: Lead | None, follow_up
+) -> HttpResponse:
+    row_id = request.GET.get("row_id", "")
+    if not TODAY_ROW_ID.fullmatch(row_id):
+        return HttpResponseBadRequest("Which Today row is this for? (row_id)")
+    # The panels read only the ids of the lead and the follow-up.
+    item = {"row_id": row_id, "lead": lead, "follow_up": follow_up}
+    return render_region(request, "leads/today.html", region, {"item": item})
+
+
 @require_POST
 def today_log(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
     """Log a touch from a Today row; the row shows what happened and the goal bar moves."""

@@ -104,7 +104,7 @@ def _weekly_referrals(user: User, now: datetime) -> Content | None:
     # reminder was planned is left out of it, and an email with nobody left is not sent.
     ranked = [
         item
-        for item in referral_asks_due(user, now=now)
+        for item in referral_asks_due(user, now=now, with_lead=True)
         if not (item.source.lead and item.source.lead.do_not_contact)
     ]
     if not ranked:

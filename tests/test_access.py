@@ -101,6 +101,7 @@ ID_KINDS_BY_NAME_PREFIX = {
     "lead-stage-undo": "stage_change",
     "today-log": "lead",
     "today-done": "lead",
+    "today-follow-up-": "follow_up",
     "follow-up-": "follow_up",
     "referral-": "referral_source",
     "referral-ask-": "referral_ask",

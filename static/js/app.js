@@ -3,7 +3,8 @@
 // Errors show where they happen. A form that did not validate comes back as 422 with its errors
 // next to its fields (htmx-config in _base.html swaps it); focus moves to the first one. A request
 // that failed outright (offline, timeout, server error) swaps nothing, so what was typed stays,
-// and the form that sent it says the change was not saved.
+// and the form that sent it says the change was not saved. A slot that loads a panel on demand
+// (class panel-slot, e.g. Today's Done, Snooze and Log) says in itself that it did not load.
 document.addEventListener("htmx:afterSwap", (event) => {
   if (event.detail.xhr?.status !== 422) return;
   const target = event.detail.target;
@@ -28,7 +29,7 @@ function failureText(detail) {
   const xhr = detail.xhr;
   const saving = (detail.requestConfig?.verb || "post") !== "get";
   // A form with nothing typed into it names its own outcome (data-not-done="Not moved").
-  const own = sourceForm(detail)?.dataset.notDone;
+  const own = failureSpot(detail)?.dataset.notDone;
   const what = own || (saving ? "Not saved" : "Could not load this");
   const kept = saving && !own ? " What you typed is still here." : "";
   if (!xhr || xhr.status === 0) {
@@ -43,19 +44,21 @@ function failureText(detail) {
   return what + ": something went wrong on our side." + kept + " Try again in a moment.";
 }
 
-function sourceForm(detail) {
-  return (detail.requestConfig?.elt || detail.elt)?.closest?.("form") || null;
+function failureSpot(detail) {
+  return (detail.requestConfig?.elt || detail.elt)?.closest?.("form, .panel-slot") || null;
 }
 
 function sayNotDone(event, text) {
-  const form = sourceForm(event.detail);
+  const form = failureSpot(event.detail);
   if (form?.isConnected) {
     let note = form.querySelector(":scope > .form-failure");
     if (!note) {
       note = document.createElement("p");
       note.className = "form-failure";
       note.setAttribute("role", "alert");
-      form.append(note);
+      // A loading region's note goes first, before what it says while loading.
+      if (form.matches("form")) form.append(note);
+      else form.prepend(note);
     }
     note.textContent = text;
     // Under the button may be below the window's edge: the person must see it was not saved.
@@ -75,7 +78,7 @@ document.addEventListener("htmx:responseError", (event) => sayNotDone(event, fai
 document.addEventListener("htmx:sendError", (event) => sayNotDone(event, failureText({ ...event.detail, xhr: null })));
 document.addEventListener("htmx:timeout", (event) => {
   const saving = (event.detail.requestConfig?.verb || "post") !== "get";
-  const own = sourceForm(event.detail)?.dataset.notDone;
+  const own = failureSpot(event.detail)?.dataset.notDone;
   sayNotDone(event, own
     ? own + ": LeadHunter took too long to answer. Try again."
     : saving
@@ -86,7 +89,7 @@ document.addEventListener("htmx:timeout", (event) => {
 // A later request from the same form that got an answer clears the "not saved" note.
 document.addEventListener("htmx:afterRequest", (event) => {
   if (!event.detail.successful) return;
-  sourceForm(event.detail)?.querySelector(":scope > .form-failure")?.remove();
+  failureSpot(event.detail)?.querySelector(":scope > .form-failure")?.remove();
 });
 
 // "Select all" checkboxes in tables with bulk actions.

@@ -55,6 +55,10 @@
     return row.querySelector("[data-row-keys]")?.dataset.rowKeys || "l";
   }
 
+  // A panel that is still loading: which row, which key opened it, and a choice key pressed
+  // before it arrived (d then c typed quickly), to be picked once it is there.
+  let loading = null;
+
   function act(key) {
     const row = currentRow();
     if (!row) {
@@ -73,6 +77,20 @@
     }
     closeChoices(details);
     details.open = true;
+    const slot = details.querySelector(".panel-slot");
+    if (slot && !slot.querySelector(".form-failure")) {
+      // Opening the panel asked for it (the slot's toggle trigger); htmx:load below enters it.
+      // Focus stays in the panel (on its summary), so keys typed meanwhile reach choiceKey.
+      loading = { rowId: row.id, key, choice: null };
+      details.querySelector("summary")?.focus();
+      say(`${rowName(row)}: loading ${KEY_NAMES[key]}…`);
+      return;
+    }
+    enterPanel(row, details, key);
+  }
+
+  // Focus the panel's first choice or field, and say what its keys do.
+  function enterPanel(row, details, key) {
     const first = details.querySelector("[data-choice-key], select, input:not([type=hidden]), button");
     first?.focus();
     if (key === "d" && details.querySelector("[data-choice-key]")) {
@@ -97,6 +115,13 @@
       return true;
     }
     if (typing(event.target)) return false;
+    // Until htmx:load the panel is not ready, even once in the page: htmx has not yet wired
+    // its forms, and a click then would post the whole page.
+    if (loading && row?.id === loading.rowId && event.key.length === 1 && !"jk?dsl".includes(event.key)) {
+      event.preventDefault();
+      loading.choice = event.key;
+      return true;
+    }
     const pick = details.querySelector(`[data-choice-key="${CSS.escape(event.key)}"]`);
     if (pick) {
       event.preventDefault();
@@ -186,16 +211,37 @@
     if (!next) say(`${swapped.querySelector("[role=status], [role=alert]")?.textContent.trim() || ""} That was the last row.`);
   });
 
-  // A row's Log form arrives when its panel opens (l or a click): its first field takes the
-  // focus, unless the salesperson has already moved on.
+  // A row's Done, Snooze or Log panel arrives when it opens (its key or a click): its first
+  // choice or field takes the focus, unless the salesperson has already moved on; a choice key
+  // pressed while it loaded is picked now.
   document.addEventListener("htmx:load", (event) => {
-    const form = event.detail.elt;
-    if (!form.matches?.(".log-form")) return;
-    const details = form.closest("details[open]");
+    const panel = event.detail.elt;
+    if (!panel.matches?.(".choice-panel, .log-form")) return;
+    const row = panel.closest(ROW);
+    const waiting = loading && row && loading.rowId === row.id ? loading : null;
+    if (waiting) loading = null;
+    const details = panel.closest("details[open]");
     const active = document.activeElement;
-    if (!details || !(active === document.body || details.contains(active) || active === details.closest(ROW))) return;
-    form.querySelector("select, input:not([type=hidden])")?.focus();
+    if (!row || !details || !(active === document.body || details.contains(active) || active === row)) return;
+    enterPanel(row, details, details.querySelector("summary[data-key]")?.dataset.key);
+    if (waiting?.choice) details.querySelector(`[data-choice-key="${CSS.escape(waiting.choice)}"]`)?.click();
   });
+
+  // A panel that did not load says why in its slot (app.js writes the sentence there) and
+  // offers to try again; the link to the lead page stays beside it.
+  const offerRetry = (event) => {
+    const slot = event.detail.elt;
+    if (!slot?.matches?.(".panel-slot") || !slot.isConnected) return;
+    if (loading && slot.closest(ROW)?.id === loading.rowId) loading = null;
+    if (slot.querySelector(".panel-retry")) return;
+    const retry = document.createElement("button");
+    retry.type = "button";
+    retry.className = "button button-small panel-retry";
+    retry.textContent = "Try again";
+    retry.addEventListener("click", () => slot.dispatchEvent(new Event("retry")));
+    slot.querySelector(".form-failure")?.after(retry);
+  };
+  ["htmx:responseError", "htmx:sendError", "htmx:timeout"].forEach((name) => document.addEventListener(name, offerRetry));
 
   document.addEventListener("click", (event) => {
     if (event.target.closest("[data-help-open]")) document.getElementById("help")?.showModal();

@@ -3,6 +3,7 @@ the referral leads whose referrer is still to be named (issue 13, point 2)."""
 
 from __future__ import annotations
 
+import re
 from datetime import timedelta
 from pathlib import Path
 
@@ -193,4 +194,140 @@ def test_the_next_step_a_today_row_shows_for_the_outcome_picked_is_the_one_saved
     pending = FollowUp.objects.get(lead=lead, done_at__isnull=True)
     saved = timezone.localtime(pending.due_at, salesperson.zone).date().isoformat()
     assert saved == shown, (before, shown, saved)
+    assert console_errors == []
+
+
+def test_done_and_snooze_with_the_keyboard_on_panels_that_load_when_opened(
+    logged_in_page, live_server, salesperson, console_errors
+):
+    now = timezone.now()
+    first = LeadFactory(owner=salesperson, first_name="Ada", last_name="Keys", total_score=90)
+    second = LeadFactory(owner=salesperson, first_name="Bo", last_name="Keys", total_score=60)
+    third = LeadFactory(owner=salesperson, first_name="Cy", last_name="Keys", total_score=30)
+    first_step = FollowUpFactory(lead=first, kind="follow_up", due_at=now - timedelta(hours=3))
+    second_step = FollowUpFactory(lead=second, kind="follow_up", due_at=now - timedelta(hours=2))
+    third_step = FollowUpFactory(lead=third, kind="follow_up", due_at=now - timedelta(hours=1))
+    page = logged_in_page(salesperson)
+    rows = page.locator("[data-queue-row]")
+    expect(rows).to_have_count(3)
+    # The page carries no Done or Snooze forms: each panel loads when it opens.
+    expect(page.locator(".choice-panel")).to_have_count(0)
+
+    # d opens the first row's Done panel; once it has arrived the first choice has the focus.
+    page.keyboard.press("j")
+    page.keyboard.press("d")
+    first_row = page.locator(f"#queue-follow_up-{first_step.pk}")
+    expect(first_row.get_by_role("button", name="c Connected")).to_be_focused()
+    expect(page.locator("#queue-status")).to_contain_text("Ada Keys: how did it go?")
+    page.keyboard.press("n")
+    expect(first_row).to_contain_text("Call (no answer) logged. Next:")
+
+    # The next row is highlighted: s, then w for a week.
+    second_row = page.locator(f"#queue-follow_up-{second_step.pk}")
+    expect(second_row).to_have_class(re.compile(r"\bis-current\b"))
+    page.keyboard.press("s")
+    expect(second_row.get_by_role("button", name="1 Tomorrow")).to_be_focused()
+    page.keyboard.press("w")
+    expect(second_row).to_contain_text("Snoozed to")
+
+    # Typed at once, before the panel can have arrived: the choice waits for it.
+    third_row = page.locator(f"#queue-follow_up-{third_step.pk}")
+    expect(third_row).to_have_class(re.compile(r"\bis-current\b"))
+    page.keyboard.press("d")
+    page.keyboard.press("c")
+    expect(third_row).to_contain_text("Call (connected) logged. Next:")
+    expect(page.locator("#queue-status")).to_contain_text("That was the last row.")
+
+    first_step.refresh_from_db()
+    second_step.refresh_from_db()
+    third_step.refresh_from_db()
+    assert first_step.done_at is not None
+    assert third_step.done_at is not None
+    assert second_step.done_at is None
+    assert second_step.snooze_count == 1
+    assert second_step.due_at > now + timedelta(days=6)
+    assert Activity.objects.filter(lead=first, kind="call", outcome="no_answer").count() == 1
+    assert Activity.objects.filter(lead=third, kind="call", outcome="connected").count() == 1
+    assert console_errors == []
+
+
+def test_a_today_panel_that_does_not_load_says_so_next_to_its_button(
+    logged_in_page, live_server, salesperson, console_errors
+):
+    lead = LeadFactory(owner=salesperson, first_name="Flo", last_name="Flaky")
+    step = FollowUpFactory(lead=lead, kind="follow_up", due_at=timezone.now())
+    page = logged_in_page(salesperson)
+    page.route(
+        "**/snooze-form/**",
+        lambda route: route.fulfill(status=502, body="Bad Gateway", content_type="text/html"),
+    )
+
+    page.keyboard.press("j")
+    page.keyboard.press("s")
+
+    row = page.locator(f"#queue-follow_up-{step.pk}")
+    failure = row.locator(".panel-slot [role=alert]")
+    expect(failure).to_have_text(
+        "Could not load this: something went wrong on our side. Try again in a moment."
+    )
+    expect(row.get_by_role("link", name="Snooze it on the lead page")).to_be_visible()
+    expect(page.locator("#messages")).not_to_contain_text("Could not load")
+
+    page.unroute("**/snooze-form/**")
+    row.get_by_role("button", name="Try again").click()
+    row.get_by_role("button", name="3 3 days").click()
+    expect(row).to_contain_text("Snoozed to")
+    step.refresh_from_db()
+    assert step.snooze_count == 1
+    unexpected = [error for error in console_errors if "502" not in error and "htmx:" not in error]
+    assert unexpected == []
+
+
+def test_today_with_panels_on_demand_on_a_desk_and_on_a_phone(
+    logged_in_page, live_server, salesperson, console_errors
+):
+    now = timezone.now()
+    names = [
+        ("Nora", "Quinn", 88),
+        ("Omar", "Reyes", 74),
+        ("Pam", "Stone", 61),
+        ("Raj", "Tell", 47),
+    ]
+    steps = []
+    for first_name, last_name, score in names:
+        lead = LeadFactory(
+            owner=salesperson,
+            first_name=first_name,
+            last_name=last_name,
+            total_score=score,
+            expected_value=score * 500,
+        )
+        steps.append(FollowUpFactory(lead=lead, kind="follow_up", due_at=now - timedelta(hours=1)))
+    LeadFactory(
+        owner=salesperson,
+        first_name="Hana",
+        last_name="Raised",
+        stage="engaged",
+        total_score=95,
+        last_inbound_at=now - timedelta(minutes=20),
+    )
+    page = logged_in_page(salesperson)
+    rows = page.locator("[data-queue-row]")
+    expect(rows).to_have_count(5)
+    screenshot(page, "panels-on-demand-desktop")
+
+    first_follow_up = page.locator(f"#queue-follow_up-{steps[0].pk}")
+    first_follow_up.get_by_text("Done", exact=True).click()
+    expect(first_follow_up.get_by_role("button", name="c Connected")).to_be_visible()
+    screenshot(page, "panels-on-demand-desktop-done-open")
+
+    page.set_viewport_size({"width": 390, "height": 844})
+    page.reload()
+    expect(rows).to_have_count(5)
+    assert page.evaluate("document.scrollingElement.scrollWidth") <= 390
+    screenshot(page, "panels-on-demand-phone")
+    first_follow_up.get_by_text("Snooze", exact=True).click()
+    expect(first_follow_up.get_by_role("button", name="w 1 week")).to_be_in_viewport()
+    assert page.evaluate("document.scrollingElement.scrollWidth") <= 390
+    screenshot(page, "panels-on-demand-phone-snooze-open")
     assert console_errors == []

@@ -221,7 +221,7 @@ def test_today_rows_load_their_log_form_when_it_is_opened(sam_client, salesperso
 
     page = html(sam_client.get(reverse("today")))
     # The page carries a slot that loads the form, not 40 forms.
-    assert 'class="log-form-slot"' in page
+    assert 'class="log-form-slot panel-slot muted"' in page
     assert 'class="log-form"' not in page
     assert f"{reverse('today-log-form', args=[lead.pk])}?row_id={row_id}" in page
 
@@ -235,6 +235,121 @@ def test_today_rows_load_their_log_form_when_it_is_opened(sam_client, salesperso
     assert f'hx-target="#{row_id}"' in form
     assert f'name="row_id" value="{row_id}"' in form
     assert "Your cadence plans:" in form  # the next step is filled in, not loaded again
+
+
+@pytest.mark.django_db
+def test_today_rows_load_their_done_and_snooze_panels_when_opened(sam_client, salesperson):
+    lead = LeadFactory(owner=salesperson, first_name="Pia", last_name="Panel")
+    step = FollowUpFactory(lead=lead, kind="follow_up", due_at=timezone.now() - timedelta(hours=1))
+    row_id = f"queue-follow_up-{step.pk}"
+    done_url = reverse("today-follow-up-done-form", args=[step.pk])
+    snooze_url = reverse("today-follow-up-snooze-form", args=[step.pk])
+
+    page = html(sam_client.get(reverse("today")))
+    # The row carries two slots that load the panels, not their three forms.
+    assert f'hx-get="{done_url}?row_id={row_id}"' in page
+    assert f'hx-get="{snooze_url}?row_id={row_id}"' in page
+    assert "choice-panel" not in page
+    assert reverse("follow-up-snooze", args=[step.pk]) not in page
+    # Without JavaScript each slot is a link to the lead page, where the follow-up card is.
+    assert f'<a href="/leads/{lead.pk}/#lead-follow-up">Mark it done on the lead page</a>' in page
+
+    done = sam_client.get(done_url, {"row_id": row_id}, headers=HTMX)
+    snooze = sam_client.get(snooze_url, {"row_id": row_id}, headers=HTMX)
+
+    assert done.status_code == snooze.status_code == 200
+    done_panel, snooze_panel = html(done).strip(), html(snooze).strip()
+    assert done_panel.startswith(f'<form id="{row_id}-done"')
+    assert f'action="{reverse("follow-up-complete", args=[step.pk])}"' in done_panel
+    assert f'hx-target="#{row_id}"' in done_panel
+    assert f'name="row_id" value="{row_id}"' in done_panel
+    assert 'data-choice-key="c"' in done_panel
+    assert "csrfmiddlewaretoken" in done_panel  # a real form, as on the page before
+    assert snooze_panel.startswith(f'<div id="{row_id}-snooze" class="choice-panel"')
+    assert snooze_panel.count(f'action="{reverse("follow-up-snooze", args=[step.pk])}"') == 2
+    assert 'data-choice-key="w"' in snooze_panel
+    assert f'id="until-{row_id}"' in snooze_panel
+
+
+@pytest.mark.django_db
+def test_a_hand_raisers_done_panel_logs_the_answering_touch(sam_client, salesperson):
+    lead = LeadFactory(
+        owner=salesperson, stage="engaged", last_inbound_at=timezone.now() - timedelta(hours=1)
+    )
+    row_id = f"queue-hand_raiser-{lead.pk}"
+    url = reverse("today-done-form", args=[lead.pk])
+
+    page = html(sam_client.get(reverse("today")))
+    assert f'hx-get="{url}?row_id={row_id}"' in page
+    panel = html(sam_client.get(url, {"row_id": row_id}, headers=HTMX)).strip()
+
+    assert panel.startswith(f'<form id="{row_id}-done"')
+    assert f'action="{reverse("today-done", args=[lead.pk])}"' in panel
+    assert 'data-choice-key="n"' in panel
+
+
+@pytest.mark.django_db
+def test_a_today_panel_needs_its_row_and_the_salespersons_own_follow_up(
+    sam_client, salesperson, other_salesperson
+):
+    own = FollowUpFactory(lead=LeadFactory(owner=salesperson), due_at=timezone.now())
+    theirs = FollowUpFactory(lead=LeadFactory(owner=other_salesperson), due_at=timezone.now())
+    row = {"row_id": "queue-follow_up-1"}
+    for name in ("today-follow-up-done-form", "today-follow-up-snooze-form"):
+        url = reverse(name, args=[own.pk])
+        assert sam_client.get(url, headers=HTMX).status_code == 400
+        assert sam_client.get(url, {"row_id": '"><b>'}, headers=HTMX).status_code == 400
+        other = reverse(name, args=[theirs.pk])
+        assert sam_client.get(other, row, headers=HTMX).status_code == 404
+        # Without htmx: the lead page's follow-up card does the same.
+        response = sam_client.get(url, row)
+        assert response.status_code == 302
+        assert response["Location"] == f"/leads/{own.lead_id}/#lead-follow-up"
+    their_lead = reverse("today-done-form", args=[theirs.lead_id])
+    assert sam_client.get(their_lead, row, headers=HTMX).status_code == 404
+
+
+@pytest.mark.django_db
+def test_a_today_panel_of_a_follow_up_done_meanwhile_says_so(sam_client, salesperson):
+    step = FollowUpFactory(lead=LeadFactory(owner=salesperson), due_at=timezone.now())
+    step.done_at = timezone.now()
+    step.save()
+
+    response = sam_client.get(
+        reverse("today-follow-up-snooze-form", args=[step.pk]),
+        {"row_id": f"queue-follow_up-{step.pk}"},
+        headers=HTMX,
+    )
+
+    # Plain text: the slot shows it in words next to the Snooze button (static/js/app.js).
+    assert response.status_code == 409
+    assert response["Content-Type"].startswith("text/plain")
+    assert html(response) == "this follow-up is already done."
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("other_follow_ups", [0, 12])
+def test_today_panels_query_count_is_constant(
+    sam_client, salesperson, django_assert_num_queries, other_follow_ups
+):
+    lead = LeadFactory(owner=salesperson)
+    step = FollowUpFactory(lead=lead, due_at=timezone.now())
+    for _ in range(other_follow_ups):
+        FollowUpFactory(lead=LeadFactory(owner=salesperson), due_at=timezone.now())
+    row = {"row_id": f"queue-follow_up-{step.pk}"}
+    sam_client.get(reverse("today"))  # the session is warm, as when a panel opens
+
+    # Session, user, whether the user is a manager (visibility), the follow-up or the lead; the
+    # Log form also plans the next step from the lead's cadence.
+    for url in (
+        reverse("today-follow-up-done-form", args=[step.pk]),
+        reverse("today-follow-up-snooze-form", args=[step.pk]),
+        reverse("today-done-form", args=[lead.pk]),
+        reverse("today-log-form", args=[lead.pk]),
+    ):
+        expected = 6 if "log-form" in url else 4
+        with django_assert_num_queries(expected):
+            assert sam_client.get(url, row, headers=HTMX).status_code == 200
 
 
 @pytest.mark.django_db
@@ -893,7 +1008,9 @@ def test_rows_say_which_keys_they_take(sam_client, salesperson):
     assert page.count('data-row-keys="d s l"') == 1
     assert page.count('data-row-keys="d l"') == 1
     assert "A hand-raiser or a lead going cold with nothing due" in page
-    assert page.count('data-choice-key="c"') == 2  # both rows ask how the touch went
+    # Both rows ask how the touch went, in a Done panel each loads when it opens.
+    assert page.count('data-key="d" title="Done (d), then say how it went"') == 2
+    assert page.count("/done-form/?row_id=") == 2
 
 
 @pytest.mark.django_db
@@ -1022,7 +1139,9 @@ def test_a_refused_log_on_a_follow_up_row_shows_that_row_again(sam_client, sales
     assert page.lstrip().startswith(f'<li id="{row_id}" class="queue-row')
     assert '<details class="log-touch" open>' in page
     assert "Select a valid choice. telepathy is not one of the available choices." in page
-    assert f'action="/follow-ups/{follow_up.pk}/snooze/"' in page  # its actions are all there
+    # Its other actions are all there, loading their panels when opened.
+    assert f'hx-get="/today/follow-ups/{follow_up.pk}/snooze-form/?row_id={row_id}"' in page
+    assert f'hx-get="/today/follow-ups/{follow_up.pk}/done-form/?row_id={row_id}"' in page
 
 
 @pytest.mark.django_db

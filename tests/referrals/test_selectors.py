@@ -74,6 +74,9 @@ def test_referral_tree_follows_the_chain_and_sums_won_value(salesperson):
     assert stats[root.pk].referrals_given == 1
     assert stats[root.pk].won_value_of_tree == Decimal(1500)
     assert stats[bea_as_source.pk].won_value_of_tree == Decimal(500)
+    # A page asks about its own sources only: their whole trees, nobody else's.
+    page = selectors.referral_source_stats([salesperson.pk], source_ids=[root.pk])
+    assert page == {root.pk: stats[root.pk]}
 
 
 @pytest.mark.django_db
