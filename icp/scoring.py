@@ -422,7 +422,7 @@ _json_scalar = lru_cache(maxsize=256, typed=True)(_json_text)
 _NO_ICP_EXPLANATION_JSON = {key: _json_text(value) for key, value in _fit_explanation(None).items()}
 # Each signal kind's entry up to its time, as _json_text prints it: a lead's signals are
 # written by hand around these (json's encoder on ~150,000 signal dicts was ~10% of a run's
-# scoring; tests/icp/test_scoring.py compares the text with json.dumps).
+# scoring; tests/trust/test_properties.py compares the text with json.dumps).
 _SIGNAL_JSON_HEAD = {
     kind: f'{{"kind": {_json_text(kind)}, "label": {_json_text(label)}, "at": '
     for kind, label in _SIGNAL_LABELS.items()
