@@ -276,6 +276,7 @@ def run_rescore() -> dict:
     """The first scoring of every lead (all rows change), then a nightly run (none do)."""
     from django.db import connection
 
+    from bench.cpu import CpuMeter
     from bench.data import analyze
     from icp.rescoring import leads_rescore
 
@@ -288,13 +289,17 @@ def run_rescore() -> dict:
             statements += 1
             return execute(sql, params, many, context)
 
-        with connection.execute_wrapper(count):
+        with CpuMeter(connection.settings_dict["NAME"]) as cpu, connection.execute_wrapper(count):
             summary = leads_rescore(background_writer=True)  # as the nightly task
         runs[name] = {
             "leads": summary.scored,
             "changed": summary.changed,
             "seconds": round(summary.seconds, 2),
             "statements": statements,
+            # CPU seconds: this process's and its database backends' (None if not on this host).
+            "cpu_python": round(cpu.python, 2),
+            "cpu_database": None if cpu.database is None else round(cpu.database, 2),
+            "load_average": os.getloadavg()[0],
         }
         say(f"Rescore ({name}): {runs[name]}", flush=True)
         if name == "first":

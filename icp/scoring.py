@@ -18,7 +18,7 @@ from collections.abc import Callable, Hashable, Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from decimal import ROUND_HALF_UP, Decimal
-from functools import cached_property
+from functools import cached_property, lru_cache
 from operator import attrgetter
 from typing import Literal
 
@@ -165,15 +165,15 @@ class LeadScore:
         signals = lead["signals"]
         # The scores are ints (printed as json prints them); one encoder call a lead at most.
         return (
-            f'{{"total": {lead["total"]:d}, "grade": {_json_text(lead["grade"])}, '
+            f'{{"total": {lead["total"]:d}, "grade": {_json_scalar(lead["grade"])}, '
             f'"fit": {why["fit"]}, "intent": {lead["intent"]:d}, '
             f'"referral_bonus": {lead["referral_bonus"]:d}, '
             f'"icp": {why["icp"]}, "icp_id": {why["icp_id"]}, '
             f'"matched": {why["matched"]}, "unmatched": {why["unmatched"]}, '
             f'"unknown": {why["unknown"]}, "knocked_out_by": {why["knocked_out_by"]}, '
             f'"note": {why["note"]}, '
-            f'"signals": {_json_text(signals) if signals else "[]"}, '
-            f'"half_life_days": {_json_text(lead["half_life_days"])}}}'
+            f'"signals": {_signals_json(signals)}, '
+            f'"half_life_days": {_json_scalar(lead["half_life_days"])}}}'
         )
 
 
@@ -374,7 +374,10 @@ def _tenths_half_up(points: float) -> float:
 
 
 def _age_days(at: datetime, now: datetime) -> float:
-    return max(timedelta(0), now - at) / timedelta(days=1)
+    return max(_NO_TIME, now - at) / _ONE_DAY
+
+
+_NO_TIME, _ONE_DAY = timedelta(0), timedelta(days=1)
 
 
 def grade_for(total: int) -> str:
@@ -413,7 +416,32 @@ def _fit_explanation(best: FitResult | None) -> dict:
 # JSON for explanations: ", " and ": " between items, non-ASCII as is. One encoder for all
 # (json.dumps with options builds a new one per call).
 _json_text = json.JSONEncoder(ensure_ascii=False, separators=(", ", ": ")).encode
+# A grade letter or a half-life: a handful of values a run, printed once each (typed: 14 and
+# 14.0 print differently).
+_json_scalar = lru_cache(maxsize=256, typed=True)(_json_text)
 _NO_ICP_EXPLANATION_JSON = {key: _json_text(value) for key, value in _fit_explanation(None).items()}
+# Each signal kind's entry up to its time, as _json_text prints it: a lead's signals are
+# written by hand around these (json's encoder on ~150,000 signal dicts was ~10% of a run's
+# scoring; tests/trust/test_properties.py compares the text with json.dumps).
+_SIGNAL_JSON_HEAD = {
+    kind: f'{{"kind": {_json_text(kind)}, "label": {_json_text(label)}, "at": '
+    for kind, label in _SIGNAL_LABELS.items()
+}
+
+
+def _signals_json(signals: list[dict]) -> str:
+    """`_json_text(signals)` for the signals intent_score explains: the time is isoformat()
+    text (nothing to escape), the points a float (json prints its repr)."""
+    if not signals:
+        return "[]"
+    return (
+        "["
+        + ", ".join(
+            f'{_SIGNAL_JSON_HEAD[signal["kind"]]}"{signal["at"]}", "points": {signal["points"]!r}}}'
+            for signal in signals
+        )
+        + "]"
+    )
 
 
 def _text_matches(texts: frozenset[str], criterion: CriterionSpec) -> bool:

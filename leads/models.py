@@ -360,6 +360,35 @@ class Lead(models.Model):
         return self.source == Source.REFERRAL and self.referred_by_id is None
 
 
+class LeadSearchEntry(models.Model):
+    """A lead's search text (first name, last name and email joined by spaces) in a table of
+    its own, for the trigram index the lead search uses on PostgreSQL (`lead_search_trgm`).
+
+    PostgreSQL only, and kept by the database itself: triggers on leads_lead write it when a
+    lead is inserted or its name or email changes, and remove it with the lead
+    (leads/migrations/0017). Beside the lead, that index was rewritten by every score write
+    (a changed score is never a HOT update, so each index of leads_lead gets a new entry):
+    ~25% of a bulk rescore's UPDATE. SQLite has no such index and no such table: there the
+    search reads the lead's own columns. Never written from Python.
+    """
+
+    lead = models.OneToOneField(
+        Lead,
+        primary_key=True,
+        on_delete=models.DO_NOTHING,  # the database's trigger removes it with the lead
+        db_constraint=False,
+        related_name="+",
+    )
+    text = models.TextField()
+
+    class Meta:
+        managed = False
+        db_table = "leads_lead_search"
+
+    def __str__(self) -> str:
+        return self.text
+
+
 class StageChange(models.Model):
     """One move of a lead through the pipeline; the basis of time-in-stage and cycle time."""
 

@@ -38,7 +38,6 @@ from django.db.models import (
     QuerySet,
     Subquery,
     Sum,
-    TextField,
     Value,
     When,
 )
@@ -60,6 +59,7 @@ from leads.models import (
     FollowUpKind,
     Lead,
     LeadQuerySet,
+    LeadSearchEntry,
     Source,
     Stage,
     StageChange,
@@ -598,26 +598,16 @@ class LeadPage:
     is_first: bool
 
 
-class LeadSearchText(Func):
-    """First name, last name and email joined by spaces: the expression the PostgreSQL trigram
-    index lead_search_trgm covers (leads/migrations/0006). A search word never contains a
-    space, so matching it in the joined text is matching it in one of the three fields."""
-
-    arg_joiner = " || ' ' || "
-    template = "(%(expressions)s)"
-    output_field = TextField()
-
-    def __init__(self) -> None:
-        super().__init__(F("first_name"), F("last_name"), F("email"))
-
-
 def lead_search(word: str) -> Q:
     """Leads whose first name, last name, email or company name contains `word`, any case.
 
     On PostgreSQL each side is a subquery the trigram GIN indexes answer (lead_search_trgm,
     company_name_trgm), instead of UPPER(…) LIKE on four columns of every visible lead and its
-    company; words of 3+ characters use them. SQLite has no trigram index and gets the plain
-    conditions (same results).
+    company; words of 3+ characters use them. The person side reads `LeadSearchEntry`, the
+    lead's first name, last name and email joined by spaces, kept by the database beside the
+    lead (a search word never contains a space, so matching it in the joined text is matching
+    it in one of the three fields). SQLite has no trigram index and gets the plain conditions
+    (same results).
     """
     if connection.vendor != "postgresql":
         return (
@@ -626,17 +616,17 @@ def lead_search(word: str) -> Q:
             | Q(email__icontains=word)
             | Q(company__name__icontains=word)
         )
-    by_person = Lead.objects.alias(search_text=LeadSearchText()).filter(search_text__icontains=word)
+    by_person = LeadSearchEntry.objects.filter(text__icontains=word)
     by_company = Company.objects.filter(name__icontains=word)
     # Looking a person up, the usual search, matches a handful of leads; PostgreSQL can't
     # tell that from the subqueries and walked every lead in score order looking for them
     # (~75 ms at 100k for no match). So the trigram indexes are asked first (two quick
     # queries); few matches become lists of ids, which the planner reads as few.
-    people = list(by_person.order_by().values_list("pk", flat=True)[: SEARCH_FEW_LEADS + 1])
+    people = list(by_person.order_by().values_list("lead_id", flat=True)[: SEARCH_FEW_LEADS + 1])
     companies = list(by_company.order_by().values_list("pk", flat=True)[: SEARCH_FEW_COMPANIES + 1])
     if len(people) <= SEARCH_FEW_LEADS and len(companies) <= SEARCH_FEW_COMPANIES:
         return Q(pk__in=people) | Q(company__in=companies)
-    return Q(pk__in=by_person.values("pk")) | Q(company__in=by_company.values("pk"))
+    return Q(pk__in=by_person.values("lead_id")) | Q(company__in=by_company.values("pk"))
 
 
 # Up to this many matching leads and companies, a search word becomes lists of ids.

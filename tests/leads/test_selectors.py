@@ -6,6 +6,7 @@ from zoneinfo import ZoneInfo
 
 import pytest
 from django.db import connection, transaction
+from django.db.migrations.executor import MigrationExecutor
 from django.test.utils import CaptureQueriesContext
 
 from leads import selectors, services
@@ -355,6 +356,90 @@ def test_a_search_word_never_spans_two_fields(salesperson):
 
     assert not selectors.leads_filtered(salesperson, {"q": "nnak"}).exists()
     assert selectors.leads_filtered(salesperson, {"q": "ann"}).count() == 1
+
+
+@pytest.mark.django_db
+def test_search_follows_a_lead_renamed_emailed_updated_in_bulk_and_deleted(
+    salesperson, search_path
+):
+    plain = CompanyFactory(owner=salesperson, name="Plain Co")
+    lead = LeadFactory(owner=salesperson, first_name="Ann", last_name="Poe", company=plain)
+
+    def found(query: str) -> list[int]:
+        return [found.pk for found in selectors.leads_filtered(salesperson, {"q": query})]
+
+    assert found("poe") == [lead.pk]
+    lead.last_name = "Okafor"
+    lead.save()
+    assert (found("poe"), found("okafor")) == ([], [lead.pk])
+    Lead.objects.filter(pk=lead.pk).update(email="zed.q@example.org")
+    assert found("zed.q") == [lead.pk]
+    Lead.objects.filter(pk=lead.pk).update(first_name="Bea")
+    assert (found("ann"), found("bea"), found("zed.q")) == ([], [lead.pk], [lead.pk])
+    Lead.objects.filter(pk=lead.pk).delete()
+    assert found("bea") == []
+
+
+@pytest.mark.django_db
+@pytest.mark.skipif(connection.vendor != "postgresql", reason="the table is PostgreSQL's only")
+def test_the_search_text_is_the_leads_own_and_a_score_write_leaves_it_alone(salesperson):
+    lead = LeadFactory(owner=salesperson, first_name="Ann", last_name="Poe", email="a@b.org")
+    other = LeadFactory(owner=salesperson, first_name="Bo", last_name="", email="bo@b.org")
+
+    def search_rows() -> list[tuple]:
+        with connection.cursor() as cursor:
+            # xmin: the transaction that last wrote the row, i.e. whether anything rewrote it.
+            cursor.execute("SELECT lead_id, text, xmin::text FROM leads_lead_search ORDER BY 1")
+            return cursor.fetchall()
+
+    before = search_rows()
+    assert [(lead_id, text) for lead_id, text, _ in before] == [
+        (lead.pk, "Ann Poe a@b.org"),
+        (other.pk, "Bo  bo@b.org"),
+    ]
+    with transaction.atomic():  # a new transaction id for whatever it writes
+        Lead.objects.filter(pk=lead.pk).update(total_score=77, fit_score=80, grade="A")
+        lead.refresh_from_db()
+        lead.save()  # every column set, the text unchanged
+    assert search_rows() == before
+
+
+@pytest.mark.django_db(transaction=True)
+@pytest.mark.skipif(connection.vendor != "postgresql", reason="the table is PostgreSQL's only")
+def test_emptying_the_leads_table_empties_the_search_text(salesperson):
+    LeadFactory(owner=salesperson, first_name="Ann")
+    with connection.cursor() as cursor:
+        cursor.execute("TRUNCATE leads_lead CASCADE")  # what `manage.py flush` does
+        cursor.execute("SELECT COUNT(*) FROM leads_lead_search")
+        assert cursor.fetchone() == (0,)
+
+
+@pytest.mark.django_db(transaction=True)
+@pytest.mark.skipif(connection.vendor != "postgresql", reason="the table is PostgreSQL's only")
+def test_the_search_table_migration_carries_the_text_there_and_back(salesperson):
+    lead = LeadFactory(owner=salesperson, first_name="Ann", last_name="Poe", email="")
+    before, after = ("leads", "0016_lead_email_bounced_at"), ("leads", "0017_lead_search_table")
+
+    def where_the_index_is() -> tuple:
+        with connection.cursor() as cursor:
+            cursor.execute(
+                "SELECT to_regclass('leads_lead_search') IS NOT NULL, "
+                "(SELECT indrelid::regclass::text FROM pg_index "
+                " WHERE indexrelid = to_regclass('lead_search_trgm'))"
+            )
+            return cursor.fetchone()
+
+    try:
+        MigrationExecutor(connection).migrate([before])
+        assert where_the_index_is() == (False, "leads_lead")
+        Lead.objects.filter(pk=lead.pk).update(last_name="Okafor")  # no trigger any more
+        MigrationExecutor(connection).migrate([after])
+    finally:
+        executor = MigrationExecutor(connection)
+        executor.migrate(executor.loader.graph.leaf_nodes())
+    assert where_the_index_is() == (True, "leads_lead_search")
+    assert [lead.pk for lead in selectors.leads_filtered(salesperson, {"q": "okafor"})] == [lead.pk]
+    assert not selectors.leads_filtered(salesperson, {"q": "poe"}).exists()
 
 
 @pytest.mark.django_db

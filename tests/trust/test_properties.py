@@ -16,7 +16,7 @@ from django.db.models import Count, Q
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from icp.scoring import CriterionSpec, IcpSpec, LeadFacts, grade_for, score_lead
+from icp.scoring import SIGNAL_POINTS, CriterionSpec, IcpSpec, LeadFacts, grade_for, score_lead
 from imports import engine
 from imports.parsing import read_file
 from leads.cadence import CadenceState, add_business_days, due_follow_up
@@ -37,8 +37,10 @@ facts = st.builds(
     is_referred=st.booleans(),
     signals=st.lists(
         st.tuples(
-            st.sampled_from(["replied", "asked_for_info", "asked_for_demo", "attended_event"]),
-            st.integers(0, 400).map(lambda days: NOW - timedelta(days=days)),
+            st.sampled_from(sorted(SIGNAL_POINTS)),
+            st.integers(0, 400 * 86_400_000_000).map(
+                lambda microseconds: NOW - timedelta(microseconds=microseconds)
+            ),
         ),
         max_size=6,
     ).map(tuple),
