@@ -120,6 +120,11 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
         help="Before the sections, unscore every lead (and VACUUM FULL the table), so that the "
         "'first' rescore of reused data is a first scoring.",
     )
+    parser.add_argument(
+        "--pages-matching",
+        default="",
+        help="Only the pages whose name contains this text (case-insensitive), e.g. 'report'.",
+    )
     parser.add_argument("--output", type=Path, help="Default bench/results.json (PostgreSQL).")
     parser.add_argument("--data-dir", type=Path, default=BASE_DIR / "var" / "bench")
     args = parser.parse_args(argv)
@@ -557,6 +562,8 @@ def run_pages(args: argparse.Namespace) -> list[dict]:
     clients: dict[str, Client] = {}
     results = []
     for item in page_items(args):
+        if args.pages_matching.lower() not in item.name.lower():
+            continue
         if item.username not in clients:
             clients[item.username] = Client()
             clients[item.username].force_login(User.objects.get(username=item.username))
