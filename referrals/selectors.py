@@ -112,7 +112,7 @@ def referral_source_stats(owner_ids: list[int]) -> dict[int, SourceStats]:
     Two queries for any number of sources and owners: the graph is walked in memory.
     """
     stats: dict[int, SourceStats] = {}
-    leads_by_source, source_of_lead = _referral_graph(owner_ids)
+    leads_by_source, source_of_lead = _referral_graph(owner_ids, fields=_STATS_FIELDS)
     for source_id in set(leads_by_source) | set(source_of_lead.values()):
         nodes = _children(source_id, leads_by_source, source_of_lead, seen=set())
         stats[source_id] = SourceStats(
@@ -207,12 +207,24 @@ def _days_since(moment: datetime | None, now: datetime) -> int | None:
     return max(0, (now - moment).days) if moment is not None else None
 
 
-def _referral_graph(owner_ids: list[int]):
+# What the tree shows of each referred lead; the counts need no names, and without them the
+# read is an index-only scan of `lead_referred_by_rows` (the referrals report, issue 20).
+_TREE_FIELDS = (
+    "id",
+    "first_name",
+    "last_name",
+    "email",
+    "stage",
+    "expected_value",
+    "referred_by_id",
+)
+_STATS_FIELDS = ("id", "stage", "expected_value", "referred_by_id")
+
+
+def _referral_graph(owner_ids: list[int], *, fields: tuple[str, ...] = _TREE_FIELDS):
     leads_by_source: dict[int, list[dict]] = defaultdict(list)
     referred = Lead.objects.filter(owner_id__in=owner_ids).referred().order_by("id")
-    for lead in referred.values(
-        "id", "first_name", "last_name", "email", "stage", "expected_value", "referred_by_id"
-    ):
+    for lead in referred.values(*fields):
         leads_by_source[lead["referred_by_id"]].append(lead)
     source_of_lead = dict(
         ReferralSource.objects.filter(owner_id__in=owner_ids, lead__isnull=False).values_list(
@@ -228,7 +240,8 @@ def _children(source_id, leads_by_source, source_of_lead, *, seen: set[int]) -> 
         if lead["id"] in seen:
             continue  # a referral loop (A referred B who referred A) must not recurse forever
         seen.add(lead["id"])
-        name = f"{lead['first_name']} {lead['last_name']}".strip() or lead["email"]
+        name = f"{lead.get('first_name', '')} {lead.get('last_name', '')}".strip()
+        name = name or lead.get("email", "")
         node = TreeNode(lead["id"], name, lead["stage"], lead["expected_value"] or Decimal(0))
         child_source = source_of_lead.get(lead["id"])
         if child_source is not None:
