@@ -114,12 +114,30 @@ def referral_source_stats(owner_ids: list[int]) -> dict[int, SourceStats]:
     stats: dict[int, SourceStats] = {}
     leads_by_source, source_of_lead = _referral_graph(owner_ids, fields=_STATS_FIELDS)
     for source_id in set(leads_by_source) | set(source_of_lead.values()):
-        nodes = _children(source_id, leads_by_source, source_of_lead, seen=set())
         stats[source_id] = SourceStats(
             referrals_given=len(leads_by_source.get(source_id, [])),
-            won_value_of_tree=sum((_won_value(node) for node in nodes), Decimal(0)),
+            won_value_of_tree=_won_value_of_tree(
+                source_id, leads_by_source, source_of_lead, seen=set()
+            ),
         )
     return stats
+
+
+def _won_value_of_tree(source_id, leads_by_source, source_of_lead, *, seen: set[int]) -> Decimal:
+    """The won value of the tree `_children` builds (as `referral_tree_totals` sums it),
+    walked in the same order without building its nodes: the referrals report walks every
+    source's tree (issue 20)."""
+    total = Decimal(0)
+    for lead in leads_by_source.get(source_id, []):
+        if lead["id"] in seen:
+            continue  # a referral loop, as in _children
+        seen.add(lead["id"])
+        if lead["stage"] == Stage.WON:
+            total += lead["expected_value"] or Decimal(0)
+        child_source = source_of_lead.get(lead["id"])
+        if child_source is not None:
+            total += _won_value_of_tree(child_source, leads_by_source, source_of_lead, seen=seen)
+    return total
 
 
 @dataclass(frozen=True)
@@ -248,11 +266,6 @@ def _children(source_id, leads_by_source, source_of_lead, *, seen: set[int]) -> 
             node.children = _children(child_source, leads_by_source, source_of_lead, seen=seen)
         nodes.append(node)
     return nodes
-
-
-def _won_value(node: TreeNode) -> Decimal:
-    own = node.value if node.stage == Stage.WON else Decimal(0)
-    return own + sum((_won_value(child) for child in node.children), Decimal(0))
 
 
 # --- "Referred by" type-ahead --------------------------------------------------------------
