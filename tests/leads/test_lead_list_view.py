@@ -6,9 +6,10 @@ import re
 
 import pytest
 from django.core.cache import caches
+from django.http import QueryDict
 from django.urls import reverse
 
-from leads.forms import QuickAddLeadForm
+from leads.forms import LeadFilterForm, QuickAddLeadForm
 from tests.factories import LeadFactory
 
 HTMX = {"HX-Request": "true"}
@@ -99,3 +100,38 @@ def test_a_quick_add_with_errors_is_drawn_with_them_after_a_blank_one(sam_client
     assert response.status_code == 422
     assert "Give the lead a name or an email address." in response.content.decode()
     assert 'value="Acme"' in response.content.decode()
+
+
+@pytest.mark.django_db
+def test_the_filters_show_what_each_request_asked_for_when_drawn_from_the_cache(sam_client):
+    caches["fragments"].clear()
+
+    def page(**filters):
+        return sam_client.get(reverse("lead-list"), filters).content.decode()
+
+    first, other, again = (
+        page(stage="won", q="acme"),
+        page(stage="lost"),
+        page(stage="won", q="acme"),
+    )
+
+    assert '<option value="won" selected>' in first
+    assert '<option value="lost" selected>' in other
+    assert '<option value="won" selected>' not in other
+    assert 'value="acme"' not in other
+    assert again == first.replace(_csrf(first), _csrf(again))
+    assert 'aria-invalid="true"' in page(stage="no-such-stage")
+    assert 'aria-invalid="true"' not in page(stage="won")
+
+
+def _csrf(page: str) -> str:
+    return re.search(r'name="csrfmiddlewaretoken" value="([^"]+)"', page).group(1)
+
+
+def test_the_filters_cache_key_tells_apart_values_that_run_together():
+    def key(query: str) -> str:
+        return LeadFilterForm(QueryDict(query), owners=None).fields_key
+
+    assert key("q=a%26stage%3Dwon") != key("q=a&stage=won")
+    assert key("q=a&stage=won") == key("stage=won&q=a&sort=name")
+    assert LeadFilterForm(owners=None).fields_key == "blank"
