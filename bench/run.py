@@ -22,6 +22,7 @@ import http.client
 import json
 import os
 import platform
+import resource
 import secrets
 import subprocess
 import sys
@@ -33,6 +34,8 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
 from urllib.parse import urlencode, urlsplit, urlunsplit
+
+from bench.cpu import ProcessGroupCpu, children_of, machine_busy_seconds
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 DEFAULT_PG_URL = "postgres://postgres@127.0.0.1:5432/leadhunter_bench"
@@ -699,6 +702,8 @@ def run_throughput(args: argparse.Namespace, *, threads: int = 8, total: int = 1
                 with lock:
                     counts["ok" if status == 200 else "errors"] += 1
 
+        load_before = os.getloadavg()
+        cpu = CpuSplit.start(server.pid)
         started = time.perf_counter()
         pool = [threading.Thread(target=worker) for _ in range(threads)]
         for thread in pool:
@@ -706,6 +711,7 @@ def run_throughput(args: argparse.Namespace, *, threads: int = 8, total: int = 1
         for thread in pool:
             thread.join()
         elapsed = time.perf_counter() - started
+        cpu.stop()
     finally:
         server.terminate()
         server.wait(timeout=30)
@@ -718,9 +724,104 @@ def run_throughput(args: argparse.Namespace, *, threads: int = 8, total: int = 1
         "seconds": round(elapsed, 2),
         "requests_per_second": round(counts["ok"] / elapsed, 1),
         "target_requests_per_second": 100,
+        "load_average_before": load_before,
+        "load_average_after": os.getloadavg(),
+        **cpu.result(requests=counts["ok"] + counts["errors"], seconds=elapsed),
     }
     say(f"Throughput: {result}", flush=True)
     return result
+
+
+class CpuSplit:
+    """Who used the CPU during the throughput run: gunicorn's workers, the database backends
+    serving them, this process (the client, and the sampler below) and the rest of the machine
+    (other processes, gunicorn's master, kernel work not charged to a process).
+
+    Backends come and go (a connection is replaced after CONN_MAX_AGE), so a thread looks them
+    up four times a second through a connection of its own, which it leaves out.
+    """
+
+    SAMPLE_SECONDS = 0.25
+
+    def __init__(self, server_pid: int) -> None:
+        self.server_pid = server_pid
+        self.workers = ProcessGroupCpu.start(children_of(server_pid))
+        self.backends: ProcessGroupCpu | None = None
+        self.client_before = _own_cpu_seconds()
+        self.client_seconds = 0.0
+        self.machine_before = machine_busy_seconds()
+        self.machine_after: float | None = None
+        self._stopping = threading.Event()
+        self._sampler: threading.Thread | None = None
+        url = os.environ.get("DATABASE_URL", "")
+        if urlsplit(url).scheme in {"postgres", "postgresql", "pgsql"}:
+            import psycopg
+
+            self._database = psycopg.connect(url, autocommit=True)
+            self.backends = ProcessGroupCpu.start(self._backend_pids())
+            self._sampler = threading.Thread(target=self._sample, daemon=True)
+            self._sampler.start()
+
+    @classmethod
+    def start(cls, server_pid: int) -> CpuSplit:
+        return cls(server_pid)
+
+    def _backend_pids(self) -> list[int]:
+        rows = self._database.execute(
+            "SELECT pid FROM pg_stat_activity WHERE datname = current_database() "
+            "AND backend_type = 'client backend' AND pid <> pg_backend_pid()"
+        ).fetchall()
+        return [row[0] for row in rows]
+
+    def _sample(self) -> None:
+        backends = self.backends or ProcessGroupCpu()
+        while not self._stopping.wait(self.SAMPLE_SECONDS):
+            backends.observe(self._backend_pids())
+
+    def stop(self) -> None:
+        self.machine_after = machine_busy_seconds()
+        self.client_seconds = _own_cpu_seconds() - self.client_before
+        self.workers.stop(children_of(self.server_pid))
+        if self._sampler is not None and self.backends is not None:
+            self._stopping.set()
+            self._sampler.join()
+            self.backends.stop(self._backend_pids())
+            self._database.close()
+
+    def result(self, *, requests: int, seconds: float) -> dict:
+        """CPU seconds and milliseconds per request of each share; None where unreadable."""
+        machine = None
+        if self.machine_before is not None and self.machine_after is not None:
+            machine = self.machine_after - self.machine_before
+        shares = {
+            "server_workers": self.workers.seconds if self.workers.last else None,
+            "database_backends": self.backends.seconds if self.backends else None,
+            "client": self.client_seconds,
+        }
+        if machine is not None:
+            known = sum(value for value in shares.values() if value is not None)
+            shares["rest_of_machine"] = max(0.0, machine - known)
+            shares["machine_busy"] = machine
+        per_request = {
+            name: None if value is None else round(value * 1000 / max(requests, 1), 2)
+            for name, value in shares.items()
+        }
+        return {
+            "cpu_seconds": {
+                name: None if value is None else round(value, 2) for name, value in shares.items()
+            },
+            "cpu_ms_per_request": per_request,
+            "cores": os.cpu_count(),
+            "machine_busy_share": None
+            if machine is None
+            else round(machine / ((os.cpu_count() or 1) * seconds), 2),
+            "backends_seen": len(self.backends.last) if self.backends else None,
+        }
+
+
+def _own_cpu_seconds() -> float:
+    usage = resource.getrusage(resource.RUSAGE_SELF)
+    return usage.ru_utime + usage.ru_stime
 
 
 def _get(port: int, path: str, cookie: str) -> int:
@@ -846,6 +947,20 @@ def report(results: dict) -> None:
             f"Throughput: {put['requests_per_second']} requests/s over {put['requests']} "
             f"requests, {put['errors']} errors ({put['server']}, {put['client_threads']} threads)"
         )
+        if put.get("cpu_ms_per_request"):
+            say(
+                "  CPU ms per request: "
+                + ", ".join(
+                    f"{name.replace('_', ' ')} {value}"
+                    for name, value in put["cpu_ms_per_request"].items()
+                    if value is not None
+                )
+                + (
+                    f" (machine {put['machine_busy_share']:.0%} busy of {put['cores']} cores)"
+                    if put.get("machine_busy_share") is not None
+                    else ""
+                )
+            )
     if "import" in results:
         imp = results["import"]
         say(

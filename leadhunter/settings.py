@@ -160,6 +160,13 @@ else:
             "LOCATION": str(DATA_DIR / "cache"),
         }
     }
+# Per process, in memory: template fragments that are the same for every request while the
+# process runs (the lead list's blank quick-add form), drawn once instead of per request.
+# A restart (each deploy) empties it. https://docs.djangoproject.com/en/5.2/topics/cache/#template-fragment-caching
+CACHES["fragments"] = {
+    "BACKEND": "django.core.cache.backends.locmem.LocMemCache",
+    "LOCATION": "fragments",
+}
 
 # ---------------------------------------------------------------------------------------------
 # Authentication — https://docs.djangoproject.com/en/5.2/topics/auth/customizing/

@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 from datetime import datetime, time
+from urllib.parse import urlencode
 
 from django import forms
 from django.utils import timezone
@@ -352,6 +353,10 @@ class LeadFilterForm(forms.Form):
     after = forms.CharField(required=False, widget=forms.HiddenInput)
     before = forms.CharField(required=False, widget=forms.HiddenInput)
 
+    # The fields whose HTML depends only on what was typed or picked in them (fixed choices):
+    # the lead list caches their HTML by these values (`fields_key`).
+    FIXED_FIELDS = ("q", "stage", "source", "grade", "follow_up", "cold")
+
     def __init__(self, *args, owners=None, **kwargs):
         super().__init__(*args, **kwargs)
         if owners is None:
@@ -361,6 +366,21 @@ class LeadFilterForm(forms.Form):
                 ("", "Anyone"),
                 *[(user.pk, str(user)) for user in owners],
             ]
+
+    @property
+    def fields_key(self) -> str:
+        """The submitted values of FIXED_FIELDS, whole and unambiguous (URL-encoded pairs):
+        equal keys draw equal HTML, errors included, since those fields' choices are fixed."""
+        if not self.is_bound:
+            return "blank"
+        pairs = [
+            (
+                name,
+                self.data.getlist(name) if hasattr(self.data, "getlist") else self.data.get(name),
+            )
+            for name in self.FIXED_FIELDS
+        ]
+        return urlencode(pairs, doseq=True)
 
 
 class BulkActionForm(forms.Form):

@@ -300,10 +300,14 @@ class Lead(models.Model):
             models.Index(fields=["-total_score", "-id"], name="lead_score"),
             # Rescoring rewrites every index entry of a lead whose score changed: partial
             # indexes on these mostly empty links cost nothing for the leads without one.
+            # The referred leads' columns the referrals report counts are included, so its two
+            # reads of them are index-only scans instead of two reads of the whole table
+            # (issue 20; no score column in it).
             models.Index(
                 fields=["referred_by"],
+                include=["id", "owner", "created_at", "stage", "expected_value"],
                 condition=Q(referred_by__isnull=False),
-                name="lead_referred_by",
+                name="lead_referred_by_rows",
             ),
             models.Index(
                 fields=["referral_ask"],
@@ -312,6 +316,9 @@ class Lead(models.Model):
             ),
             models.Index(fields=["owner", "next_follow_up_at"], name="lead_owner_next_follow_up"),
             models.Index(fields=["owner", "-created_at"], name="lead_owner_created"),
+            # The funnel report's leads created in a period, team-wide: an index-only scan of
+            # their ids and stages instead of a read of the whole table (issue 20).
+            models.Index(fields=["created_at"], include=["id", "stage"], name="lead_created"),
             models.Index(fields=["stage", "stage_changed_at"], name="lead_stage_changed"),
             # A manager's list filtered by stage and the pipeline's columns, best first; with
             # the value included, the board's per-stage count and sum is an index-only scan.

@@ -133,17 +133,35 @@ def referral_source_stats(
     sources asked about only (a page of 50 need not walk an owner's 500 trees).
     """
     stats: dict[int, SourceStats] = {}
-    leads_by_source, source_of_lead = _referral_graph(owner_ids)
+    leads_by_source, source_of_lead = _referral_graph(owner_ids, fields=_STATS_FIELDS)
     roots = set(leads_by_source) | set(source_of_lead.values())
     if source_ids is not None:
         roots &= set(source_ids)
     for source_id in roots:
-        nodes = _children(source_id, leads_by_source, source_of_lead, seen=set())
         stats[source_id] = SourceStats(
             referrals_given=len(leads_by_source.get(source_id, [])),
-            won_value_of_tree=sum((_won_value(node) for node in nodes), Decimal(0)),
+            won_value_of_tree=_won_value_of_tree(
+                source_id, leads_by_source, source_of_lead, seen=set()
+            ),
         )
     return stats
+
+
+def _won_value_of_tree(source_id, leads_by_source, source_of_lead, *, seen: set[int]) -> Decimal:
+    """The won value of the tree `_children` builds (as `referral_tree_totals` sums it),
+    walked in the same order without building its nodes: the referrals report walks every
+    source's tree (issue 20)."""
+    total = Decimal(0)
+    for lead in leads_by_source.get(source_id, []):
+        if lead["id"] in seen:
+            continue  # a referral loop, as in _children
+        seen.add(lead["id"])
+        if lead["stage"] == Stage.WON:
+            total += lead["expected_value"] or Decimal(0)
+        child_source = source_of_lead.get(lead["id"])
+        if child_source is not None:
+            total += _won_value_of_tree(child_source, leads_by_source, source_of_lead, seen=seen)
+    return total
 
 
 @dataclass(frozen=True)
@@ -234,12 +252,24 @@ def _days_since(moment: datetime | None, now: datetime) -> int | None:
     return max(0, (now - moment).days) if moment is not None else None
 
 
-def _referral_graph(owner_ids: list[int]):
+# What the tree shows of each referred lead; the counts need no names, and without them the
+# read is an index-only scan of `lead_referred_by_rows` (the referrals report, issue 20).
+_TREE_FIELDS = (
+    "id",
+    "first_name",
+    "last_name",
+    "email",
+    "stage",
+    "expected_value",
+    "referred_by_id",
+)
+_STATS_FIELDS = ("id", "stage", "expected_value", "referred_by_id")
+
+
+def _referral_graph(owner_ids: list[int], *, fields: tuple[str, ...] = _TREE_FIELDS):
     leads_by_source: dict[int, list[dict]] = defaultdict(list)
     referred = Lead.objects.filter(owner_id__in=owner_ids).referred().order_by("id")
-    for lead in referred.values(
-        "id", "first_name", "last_name", "email", "stage", "expected_value", "referred_by_id"
-    ):
+    for lead in referred.values(*fields):
         leads_by_source[lead["referred_by_id"]].append(lead)
     source_of_lead = dict(
         ReferralSource.objects.filter(owner_id__in=owner_ids, lead__isnull=False).values_list(
@@ -255,18 +285,14 @@ def _children(source_id, leads_by_source, source_of_lead, *, seen: set[int]) -> 
         if lead["id"] in seen:
             continue  # a referral loop (A referred B who referred A) must not recurse forever
         seen.add(lead["id"])
-        name = f"{lead['first_name']} {lead['last_name']}".strip() or lead["email"]
+        name = f"{lead.get('first_name', '')} {lead.get('last_name', '')}".strip()
+        name = name or lead.get("email", "")
         node = TreeNode(lead["id"], name, lead["stage"], lead["expected_value"] or Decimal(0))
         child_source = source_of_lead.get(lead["id"])
         if child_source is not None:
             node.children = _children(child_source, leads_by_source, source_of_lead, seen=seen)
         nodes.append(node)
     return nodes
-
-
-def _won_value(node: TreeNode) -> Decimal:
-    own = node.value if node.stage == Stage.WON else Decimal(0)
-    return own + sum((_won_value(child) for child in node.children), Decimal(0))
 
 
 # --- "Referred by" type-ahead --------------------------------------------------------------

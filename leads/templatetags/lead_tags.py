@@ -7,8 +7,9 @@ from decimal import Decimal
 
 from django import template
 from django.urls import reverse
+from django.utils import timezone
 from django.utils.dates import MONTHS_3, WEEKDAYS_ABBR
-from django.utils.html import format_html
+from django.utils.html import escape
 from django.utils.safestring import SafeString
 
 register = template.Library()
@@ -106,7 +107,7 @@ def company_link(company) -> SafeString | str:
     if company is None:
         return ""
     prefix, suffix = _company_url_parts()
-    return format_html('<a href="{}{}{}">{}</a>', prefix, company.pk, suffix, company.name)
+    return SafeString(f'<a href="{prefix}{int(company.pk)}{suffix}">{escape(company.name)}</a>')
 
 
 @functools.cache
@@ -122,11 +123,62 @@ def grade_badge(lead) -> SafeString:
     A tag rather than an included template: it is drawn on every row of the lead list and
     every pipeline card, where an include per row was a tenth of the page's rendering time.
     """
-    return format_html(
-        '<span class="grade grade-{grade}" title="Score {total} (fit {fit}, intent {intent})"'
-        ' aria-label="Grade {grade}, score {total}">{grade}</span>',
-        grade=lead.grade,
-        total=lead.total_score,
-        fit=lead.fit_score,
-        intent=lead.intent_score,
+    grade = escape(lead.grade)
+    total = escape(lead.total_score)
+    return SafeString(
+        f'<span class="grade grade-{grade}" title="Score {total} (fit {escape(lead.fit_score)},'
+        f' intent {escape(lead.intent_score)})" aria-label="Grade {grade}, score {total}">'
+        f"{grade}</span>"
     )
+
+
+@register.simple_tag
+def lead_row(lead, now: datetime, is_manager: bool) -> SafeString:
+    """One `<tr>` of the lead list: the checkbox, grade, name and title, company, stage,
+    source, value, next follow-up (marked overdue before `now`), date added, and the owner
+    for a manager.
+
+    Python rather than template markup: the 50 rows were most of the page's rendering, and
+    the lead list is the most requested page (issue 20: 200 requests/s on two cores). Every
+    value goes through `escape`, as `{{ }}` would (one f-string: `format_html` per cell cost
+    half as much again); dates are in the user's time zone, as the filters print them.
+    """
+    name = escape(str(lead))
+    follow_up = lead.next_follow_up_at
+    if follow_up:
+        overdue = ' class="overdue"' if follow_up < now else ""
+        follow_up_cell = f"<span{overdue}>{weekday_day_month(timezone.localtime(follow_up))}</span>"
+    else:
+        follow_up_cell = '<span class="muted">—</span>'
+    title = f'<div class="muted small">{escape(lead.title)}</div>' if lead.title else ""
+    owner = (
+        f'<td class="cell-owner" data-label="Owner">{escape(str(lead.owner))}</td>'
+        if is_manager
+        else ""
+    )
+    prefix, suffix = _lead_url_parts()
+    pk = int(lead.pk)
+    return SafeString(
+        "<tr>\n"
+        f'<td class="cell-select"><input type="checkbox" name="lead_ids" value="{pk}"'
+        f' aria-label="Select {name}"></td>\n'
+        f'<td class="cell-grade">{grade_badge(lead)}</td>\n'
+        f'<td class="cell-name"><a href="{prefix}{pk}{suffix}" class="strong">{name}</a>'
+        f"{title}</td>\n"
+        f'<td class="cell-company">{company_link(lead.company)}</td>\n'
+        f'<td class="cell-stage" data-label="Stage"><span class="badge stage-{escape(lead.stage)}">'
+        f"{escape(lead.get_stage_display())}</span></td>\n"
+        f'<td class="cell-source" data-label="Source">{escape(lead.get_source_display())}</td>\n'
+        f'<td class="num cell-value" data-label="Value">'
+        f"{escape(money(lead.expected_value, lead.currency))}</td>\n"
+        f'<td class="cell-follow-up" data-label="Follow-up">{follow_up_cell}</td>\n'
+        f'<td class="muted cell-added" data-label="Added">'
+        f"{day_month_year(timezone.localtime(lead.created_at))}</td>\n"
+        f"{owner}</tr>"
+    )
+
+
+@functools.cache
+def _lead_url_parts() -> tuple[str, str]:
+    prefix, _, suffix = reverse("lead-detail", args=[987654321]).partition("987654321")
+    return prefix, suffix

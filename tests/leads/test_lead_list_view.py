@@ -2,9 +2,14 @@
 
 from __future__ import annotations
 
+import re
+
 import pytest
+from django.core.cache import caches
+from django.http import QueryDict
 from django.urls import reverse
 
+from leads.forms import LeadFilterForm, QuickAddLeadForm
 from tests.factories import LeadFactory
 
 HTMX = {"HX-Request": "true"}
@@ -59,3 +64,74 @@ def test_the_table_refreshes_the_page_it_shows_not_page_one(sam_client, salesper
     table = response.content.decode()
     assert table.lstrip().startswith('<div id="lead-table"')
     assert f'hx-get="/leads/?sort=score&amp;after={first.next_cursor}"' in table
+
+
+@pytest.mark.django_db
+def test_the_blank_quick_add_form_is_drawn_once_per_process(sam_client, monkeypatch):
+    """Its HTML is the same for everyone, so the lead list draws it from the fragment cache."""
+    caches["fragments"].clear()
+    drawn = []
+    iterate = QuickAddLeadForm.__iter__
+
+    def counting_iter(form):
+        drawn.append(form.is_bound)
+        return iterate(form)
+
+    monkeypatch.setattr(QuickAddLeadForm, "__iter__", counting_iter)
+
+    first = sam_client.get(reverse("lead-list")).content.decode()
+    second = sam_client.get(reverse("lead-list")).content.decode()
+
+    assert drawn == [False]
+    quick_add = re.compile(r'<div class="quick-add-fields">.*?</form>', re.DOTALL)
+    assert quick_add.search(first).group() == quick_add.search(second).group()
+    assert 'id="quick_first_name"' in second
+
+
+@pytest.mark.django_db
+def test_a_quick_add_with_errors_is_drawn_with_them_after_a_blank_one(sam_client):
+    caches["fragments"].clear()
+    sam_client.get(reverse("lead-list"))
+
+    response = sam_client.post(
+        reverse("lead-create"), {"company_name": "Acme", "source": "referral"}, headers=HTMX
+    )
+
+    assert response.status_code == 422
+    assert "Give the lead a name or an email address." in response.content.decode()
+    assert 'value="Acme"' in response.content.decode()
+
+
+@pytest.mark.django_db
+def test_the_filters_show_what_each_request_asked_for_when_drawn_from_the_cache(sam_client):
+    caches["fragments"].clear()
+
+    def page(**filters):
+        return sam_client.get(reverse("lead-list"), filters).content.decode()
+
+    first, other, again = (
+        page(stage="won", q="acme"),
+        page(stage="lost"),
+        page(stage="won", q="acme"),
+    )
+
+    assert '<option value="won" selected>' in first
+    assert '<option value="lost" selected>' in other
+    assert '<option value="won" selected>' not in other
+    assert 'value="acme"' not in other
+    assert again == first.replace(_csrf(first), _csrf(again))
+    assert 'aria-invalid="true"' in page(stage="no-such-stage")
+    assert 'aria-invalid="true"' not in page(stage="won")
+
+
+def _csrf(page: str) -> str:
+    return re.search(r'name="csrfmiddlewaretoken" value="([^"]+)"', page).group(1)
+
+
+def test_the_filters_cache_key_tells_apart_values_that_run_together():
+    def key(query: str) -> str:
+        return LeadFilterForm(QueryDict(query), owners=None).fields_key
+
+    assert key("q=a%26stage%3Dwon") != key("q=a&stage=won")
+    assert key("q=a&stage=won") == key("stage=won&q=a&sort=name")
+    assert LeadFilterForm(owners=None).fields_key == "blank"

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import re
 from datetime import UTC, datetime, timedelta
+from decimal import Decimal
 
 import pytest
 from django.template import Context, Template
@@ -10,8 +12,15 @@ from django.utils import timezone
 from hypothesis import given
 from hypothesis import strategies as st
 
-from leads.models import Lead, Source, Stage
-from leads.templatetags.lead_tags import day_month_year, grade_badge, waiting, weekday_day_month
+from accounts.models import User
+from leads.models import Company, Lead, Source, Stage
+from leads.templatetags.lead_tags import (
+    day_month_year,
+    grade_badge,
+    lead_row,
+    waiting,
+    weekday_day_month,
+)
 
 ZONES = ["UTC", "Europe/Berlin", "America/Los_Angeles", "Asia/Kolkata", "Pacific/Kiritimati"]
 
@@ -100,3 +109,85 @@ def test_an_unknown_stage_prints_as_stored():
 )
 def test_a_hand_raisers_wait_is_rounded_down_to_minutes_hours_or_days(duration, shown):
     assert waiting(duration) == shown
+
+
+# The lead list's row as the template drew it before `lead_row` (issue 20): the tag must print
+# the same, but for the whitespace between tags.
+TEMPLATE_ROW = """{% load lead_tags %}
+<tr>
+  <td class="cell-select"><input type="checkbox" name="lead_ids" value="{{ lead.pk }}" aria-label="Select {{ lead }}"></td>
+  <td class="cell-grade">{% grade_badge lead %}</td>
+  <td class="cell-name"><a href="{% url 'lead-detail' lead.pk %}" class="strong">{{ lead }}</a>{% if lead.title %}<div class="muted small">{{ lead.title }}</div>{% endif %}</td>
+  <td class="cell-company">{% company_link lead.company %}</td>
+  <td class="cell-stage" data-label="Stage"><span class="badge stage-{{ lead.stage }}">{{ lead.get_stage_display }}</span></td>
+  <td class="cell-source" data-label="Source">{{ lead.get_source_display }}</td>
+  <td class="num cell-value" data-label="Value">{{ lead.expected_value|money:lead.currency }}</td>
+  <td class="cell-follow-up" data-label="Follow-up">{% if lead.next_follow_up_at %}<span{% if lead.next_follow_up_at < now %} class="overdue"{% endif %}>{{ lead.next_follow_up_at|weekday_day_month }}</span>{% else %}<span class="muted">—</span>{% endif %}</td>
+  <td class="muted cell-added" data-label="Added">{{ lead.created_at|day_month_year }}</td>
+  {% if is_manager %}<td class="cell-owner" data-label="Owner">{{ lead.owner }}</td>{% endif %}
+</tr>"""  # noqa: E501
+
+NOW = datetime(2026, 11, 29, 23, 30, tzinfo=UTC)
+
+
+def _between_tags(html: str) -> str:
+    return re.sub(r">\s+<", "><", html.strip())
+
+
+def _lead(**overrides) -> Lead:
+    fields = {
+        "pk": 4217,
+        "first_name": "Ada",
+        "last_name": "Lovelace",
+        "title": "Head of Ops",
+        "company": Company(pk=88, name="Acme & Sons"),
+        "owner": User(username="sam", first_name="Sam", last_name="O'Neil"),
+        "stage": Stage.CONTACTED,
+        "source": Source.REFERRAL,
+        "grade": "B",
+        "total_score": 64,
+        "fit_score": 70,
+        "intent_score": 55,
+        "expected_value": Decimal("12000"),
+        "currency": "EUR",
+        "next_follow_up_at": NOW - timedelta(hours=1),
+        "created_at": NOW - timedelta(days=400),
+    }
+    return Lead(**{**fields, **overrides})
+
+
+@pytest.mark.parametrize(
+    "overrides",
+    [
+        {},
+        {"next_follow_up_at": NOW + timedelta(minutes=1)},
+        {"next_follow_up_at": None},
+        {"title": "", "company": None, "expected_value": None},
+        {"expected_value": Decimal("1234567.50"), "currency": "CHF"},
+        {"first_name": '<script>alert("x")</script>', "title": "R&D <b>", "last_name": "'"},
+        {"company": Company(pk=3, name='"><img src=x>'), "stage": "archived", "source": "fax"},
+        {"first_name": "", "last_name": "", "email": "ada@example.com", "grade": '"><i>'},
+    ],
+)
+@pytest.mark.parametrize("is_manager", [False, True])
+@pytest.mark.parametrize("zone", ["UTC", "Pacific/Kiritimati", "America/Los_Angeles"])
+def test_a_lead_list_row_prints_what_the_rows_template_printed(overrides, is_manager, zone):
+    lead = _lead(**overrides)
+    context = {"lead": lead, "now": NOW, "is_manager": is_manager}
+
+    with timezone.override(zone):
+        expected = Template(TEMPLATE_ROW).render(Context(context))
+        row = lead_row(lead, NOW, is_manager)
+
+    assert _between_tags(row) == _between_tags(expected)
+
+
+def test_a_lead_list_row_escapes_what_people_typed():
+    lead = _lead(first_name="<script>", title="<b>", company=Company(pk=1, name="<i>"))
+
+    row = lead_row(lead, NOW, is_manager=True)
+
+    assert "<script>" not in row
+    assert "<b>" not in row
+    assert "<i>" not in row
+    assert "&lt;script&gt;" in row

@@ -80,6 +80,32 @@ def test_referral_tree_follows_the_chain_and_sums_won_value(salesperson):
 
 
 @pytest.mark.django_db
+def test_the_won_value_of_each_tree_is_what_the_tree_itself_totals(salesperson):
+    """The stats walk the graph without drawing the tree; a loop (Ana referred Bea, who
+    referred Ana) stops where the tree stops."""
+    root = ReferralSourceFactory(owner=salesperson, name="Root")
+    ana = LeadFactory(owner=salesperson, referred_by=root, stage="won", expected_value=700)
+    ana_source = ReferralSourceFactory(owner=salesperson, name="Ana", lead=ana)
+    bea = LeadFactory(owner=salesperson, referred_by=ana_source, stage="won", expected_value=300)
+    bea_source = ReferralSourceFactory(owner=salesperson, name="Bea", lead=bea)
+    ana.referred_by = bea_source
+    ana.save()
+    LeadFactory(owner=salesperson, referred_by=bea_source, stage="won", expected_value=None)
+    LeadFactory(owner=salesperson, referred_by=bea_source, stage="lost", expected_value=5000)
+    LeadFactory(owner=salesperson, referred_by=root, stage="won", expected_value=40)
+    sources = [root, ana_source, bea_source]
+
+    stats = selectors.referral_source_stats([salesperson.pk])
+
+    totals = {
+        source.pk: selectors.referral_tree_totals(selectors.referral_tree(source)).won_value
+        for source in sources
+    }
+    assert {source.pk: stats[source.pk].won_value_of_tree for source in sources} == totals
+    assert totals[bea_source.pk] == Decimal(1000)  # Ana 700 + Bea 300, each once
+
+
+@pytest.mark.django_db
 def test_sources_are_visible_to_their_owner_and_managers(salesperson, other_salesperson, manager):
     mine = ReferralSourceFactory(owner=salesperson)
     theirs = ReferralSourceFactory(owner=other_salesperson)
