@@ -483,6 +483,88 @@ def test_a_deep_page_starts_the_index_scan_at_its_cursor_on_postgresql(manager, 
     assert "Index Cond: (ROW(" in plan
 
 
+def _page_plan(leads, *, sort: str = "score") -> tuple[str, selectors.LeadPage]:
+    """The EXPLAIN of the second page's query (one lead a page), with scans and sorts of the
+    tiny test tables forbidden to see what the indexes serve."""
+    first = selectors.lead_page(leads, sort=sort, size=1)
+    with transaction.atomic(), connection.cursor() as cursor:
+        cursor.execute("ANALYZE leads_lead")
+        cursor.execute("SET LOCAL enable_seqscan = off")
+        cursor.execute("SET LOCAL enable_bitmapscan = off")
+        with CaptureQueriesContext(connection) as queries:
+            second = selectors.lead_page(leads, sort=sort, after=first.next_cursor, size=1)
+        [page_sql] = [q["sql"] for q in queries.captured_queries]
+        cursor.execute(f"EXPLAIN {page_sql}")
+        return "\n".join(row[0] for row in cursor.fetchall()), second
+
+
+@pytest.mark.django_db
+def test_a_filtered_deep_page_reads_its_ids_from_the_index_alone_on_postgresql(
+    manager, salesperson
+):
+    """Issue 20: a manager's list by stage + source, best first. The cursor bounds score and
+    id in lead_stage_score, and the source is tested on the index entry (it is included): no
+    table row is read for the leads skipped. (The salesperson's lead_owner_stage_score works
+    the same; on a tiny table PostgreSQL picks either index, so the bench shows that plan.)"""
+    if connection.vendor != "postgresql":
+        pytest.skip("PostgreSQL only (CI runs it on PostgreSQL): the plan is PostgreSQL's")
+    for source in ("referral", "referral", "referral", "marketing", "event"):
+        LeadFactory(owner=salesperson, stage="contacted", source=source)
+    leads = selectors.leads_filtered(manager, {"stage": "contacted", "source": "referral"})
+
+    plan, second = _page_plan(leads)
+
+    assert "Index Only Scan using lead_stage_score" in plan
+    assert "ROW(total_score, id) < ROW(" in plan.split("Index Cond:")[1].split("\n")[0]
+    assert [(lead.source, lead.stage) for lead in second.leads] == [("referral", "contacted")]
+
+
+@pytest.mark.django_db
+def test_a_search_walks_the_score_index_alone_on_postgresql(manager, salesperson):
+    """A manager's search matching many leads tests each lead's id and company on the score
+    index's entries (lead_score includes the company), not on the table's rows."""
+    if connection.vendor != "postgresql":
+        pytest.skip("PostgreSQL only (CI runs it on PostgreSQL): the plan is PostgreSQL's")
+    acme = CompanyFactory(owner=salesperson, name="Nguyen Logistics")
+    LeadFactory(owner=salesperson, company=acme)
+    LeadFactory(owner=salesperson, last_name="Nguyen")
+    LeadFactory(owner=salesperson, last_name="Other")
+    leads = selectors.leads_filtered(manager, {"q": "nguyen"})
+
+    plan, second = _page_plan(leads)
+
+    assert "Index Only Scan using lead_score" in plan
+    assert len(second.leads) == 1
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("sort", list(selectors.LEAD_SORTS))
+def test_every_sort_pages_through_each_lead_once(salesperson, sort):
+    """The page's ids come from a subquery and its rows from a second read of them: the
+    order and the cursors must still agree, missing values (no follow-up, no value) last."""
+    for number in range(7):
+        LeadFactory(
+            owner=salesperson,
+            last_name=f"Poe{number % 3}",
+            total_score=number % 2 * 50,
+            expected_value=None if number % 3 == 0 else Decimal(1000 * (number % 2)),
+            next_follow_up_at=None if number % 2 else NOW + timedelta(days=number % 3),
+        )
+    leads = selectors.leads_visible_to(salesperson)
+    expected = [lead.pk for lead in selectors.lead_page(leads, sort=sort, size=100).leads]
+
+    seen, after = [], ""
+    while True:
+        page = selectors.lead_page(leads, sort=sort, after=after, size=2)
+        seen += [lead.pk for lead in page.leads]
+        if page.next_cursor is None:
+            break
+        after = page.next_cursor
+
+    assert seen == expected
+    assert sorted(seen) == sorted(Lead.objects.filter(owner=salesperson).values_list("pk", flat=True))
+
+
 def test_a_hand_raiser_whose_last_word_was_an_email_reply_shows_replied(salesperson):
     replied = lead_of(salesperson, stage="engaged", last_inbound_at=NOW - timedelta(hours=1))
     ActivityFactory(
