@@ -855,6 +855,9 @@ def pipeline_cards(
 
 # --- Lead detail ---------------------------------------------------------------------------
 
+# The lead page opens on the latest TIMELINE_FIRST entries (issue 20: drawing 100 entries was
+# most of the page's time for a long history); "Show older entries" shows up to TIMELINE_LIMIT.
+TIMELINE_FIRST = 25
 TIMELINE_LIMIT = 100
 
 
@@ -894,18 +897,21 @@ def timeline_source_register(source: TimelineSource) -> None:
 
 
 def lead_detail_extras(
-    lead: Lead, *, merged_history: Mapping[int, str] | None = None
+    lead: Lead,
+    *,
+    merged_history: Mapping[int, str] | None = None,
+    timeline_limit: int = TIMELINE_FIRST,
 ) -> dict[str, object]:
     """What the lead page shows besides the lead: the timeline (activities and stage changes,
-    newest first, capped), the pending follow-up, the referrals this lead has given and the
-    change history (`merged_history`: see lead_history). Five queries, however long the
-    lead's history, and each registered timeline source's own (emails: one)."""
+    newest first, the latest `timeline_limit`), the pending follow-up, the referrals this lead
+    has given and the change history (`merged_history`: see lead_history). Five queries,
+    however long the lead's history, and each registered timeline source's own (emails: one)."""
     activities = list(
-        lead.activities.select_related("user").order_by("-occurred_at", "-id")[:TIMELINE_LIMIT]
+        lead.activities.select_related("user").order_by("-occurred_at", "-id")[:timeline_limit]
     )
     changes = list(
         lead.stage_changes.select_related("changed_by").order_by("-changed_at", "-id")[
-            :TIMELINE_LIMIT
+            :timeline_limit
         ]
     )
     parts = [source(lead) for source in _timeline_sources]
@@ -921,8 +927,10 @@ def lead_detail_extras(
     source = getattr(lead, "as_referral_source", None)
     referrals_given = list(source.referred_leads.order_by("-created_at")[:50]) if source else []
     return {
-        "timeline": timeline[:TIMELINE_LIMIT],
-        "timeline_truncated": len(activities) == TIMELINE_LIMIT,
+        "timeline": timeline[:timeline_limit],
+        # Older entries may exist: a read stopped at the limit, or the merged entries passed it.
+        "timeline_truncated": len(timeline) > timeline_limit
+        or timeline_limit in (len(activities), len(changes)),
         "pending_follow_up": lead.follow_ups.filter(done_at__isnull=True).first(),
         "referrals_given": referrals_given,
         "history": lead_history(lead, merged_history=merged_history),

@@ -562,7 +562,9 @@ def test_every_sort_pages_through_each_lead_once(salesperson, sort):
         after = page.next_cursor
 
     assert seen == expected
-    assert sorted(seen) == sorted(Lead.objects.filter(owner=salesperson).values_list("pk", flat=True))
+    assert sorted(seen) == sorted(
+        Lead.objects.filter(owner=salesperson).values_list("pk", flat=True)
+    )
 
 
 def test_a_hand_raiser_whose_last_word_was_an_email_reply_shows_replied(salesperson):
