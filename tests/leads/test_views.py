@@ -533,7 +533,7 @@ def test_the_lead_page_opens_on_the_latest_entries_and_shows_older_ones_on_reque
     assert len(shown) == selectors.TIMELINE_FIRST
     assert shown == sorted(shown)  # newest first: entry 00 is the latest
     assert "Show older entries" in opened
-    assert 'hx-get="/leads/%d/?region=lead-timeline&amp;timeline=all"' % lead.pk in opened
+    assert f'hx-get="/leads/{lead.pk}/?region=lead-timeline&amp;timeline=all"' in opened
     assert 'id="lead-timeline"' in html(older)[:200]  # the region alone
     assert len(re.findall(r"Entry (\d\d)", html(older))) == 40
     assert "Show older entries" not in html(older)
