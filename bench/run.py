@@ -325,6 +325,9 @@ def counting_queries() -> Callable[[], int]:
 
 
 def page_items(args: argparse.Namespace) -> list[Item]:
+    from django.db.models import F, Value
+    from django.db.models.functions import Coalesce
+
     from accounts.models import User
     from bench.data import (
         LONG_HISTORY_LEAD_ID,
@@ -335,17 +338,25 @@ def page_items(args: argparse.Namespace) -> list[Item]:
     )
     from bench.data import TINY_SALESPERSON as TINY
     from leads.models import Lead
-    from leads.selectors import _make_cursor, today_queue
+    from leads.selectors import LEAD_SORTS, _make_cursor, today_queue
 
     manager = MANAGER_USERNAMES[0]
     filtered = {"stage": "contacted", "source": "referral", "sort": "score"}
     everyone = Lead.objects.order_by("-total_score", "-id")
 
-    def deep_cursor(leads, page: int) -> str:
+    def deep_cursor(leads, page: int, sort: str = "score") -> str:
         """The cursor the list's "next" link carries on page `page` (50 leads a page)."""
+        field, descending, missing = LEAD_SORTS[sort]
+        key = Coalesce(field, Value(missing)) if missing is not None else F(field)
+        leads = leads.annotate(key=key).order_by(
+            *(("-key", "-id") if descending else ("key", "id"))
+        )
         offset = max(0, min(leads.count() - 1, (page - 1) * 50 - 1))
-        last = leads.values_list("total_score", "id")[offset]
+        last = leads.values_list("key", "id")[offset]
         return _make_cursor(*last)
+
+    def page_count(leads) -> int:
+        return max(1, -(-leads.count() // 50))
 
     sam = User.objects.get(username=SALESPERSON)
     sam_filtered = everyone.filter(owner=sam, stage="contacted", source="referral")
@@ -404,6 +415,24 @@ def page_items(args: argparse.Namespace) -> list[Item]:
             _q({"sort": "score", "after": deep_cursor(everyone, page_2000)}),
             150,
         ),
+    ]
+    # Issue 20: every sort the list offers, its first and last page (a deep page within 20% of
+    # page 1), for a salesperson's 10k leads and a manager's everyone.
+    sam_leads = Lead.objects.filter(owner=sam)
+    for sort in ("name", "created", "follow_up", "value"):
+        for who, leads in ((SALESPERSON, sam_leads), (manager, Lead.objects.all())):
+            role = "salesperson" if who == SALESPERSON else "manager"
+            last = page_count(leads)
+            items += [
+                Item(f"Lead list by {sort} p1: {role}", who, _q({"sort": sort}), 150),
+                Item(
+                    f"Lead list by {sort} p{last} (last): {role}",
+                    who,
+                    _q({"sort": sort, "after": deep_cursor(leads, last, sort)}),
+                    150,
+                ),
+            ]
+    items += [
         Item("Search 'nguyen' (last name): manager", manager, _q({"q": "nguyen"}), 200),
         Item("Search 'ngu' (3 letters): manager", manager, _q({"q": "ngu"}), 200),
         Item("Search '48213' (email): manager", manager, _q({"q": "48213"}), 200),

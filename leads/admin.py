@@ -20,6 +20,8 @@ from django.db.models import QuerySet
 from django.http import HttpRequest, StreamingHttpResponse
 from django.template.response import TemplateResponse
 from django.utils import timezone
+from django.utils.html import format_html
+from django.utils.translation import gettext
 from simple_history.admin import SimpleHistoryAdmin
 
 from accounts.admin_bases import ServiceWrittenAdmin
@@ -235,7 +237,10 @@ class LeadAdmin(ReadOnlyHistoryAdmin):
     ]
     search_fields = ["first_name", "last_name", "email", "phone", "company__name"]
     list_select_related = ["owner", "company"]
-    list_per_page = 100
+    # Issue 20: drawing a row is most of the page's time (Django's admin renders each cell
+    # through its display helpers); 50 rows, as the app's own list, halve it. A manager narrows
+    # the list with a filter, or acts on "all N matching", rather than reading page after page.
+    list_per_page = 50
     show_full_result_count = False
     paginator = EstimatedCountPaginator
     show_facets = admin.ShowFacets.NEVER  # "Show counts" would COUNT once per filter choice
@@ -262,6 +267,17 @@ class LeadAdmin(ReadOnlyHistoryAdmin):
         )
         ordering = self.get_ordering(request)
         return leads.order_by(*ordering) if ordering else leads
+
+    def action_checkbox(self, lead: Lead) -> str:
+        """Django's row checkbox, the same HTML written directly: Django renders it through the
+        form widget templates, a template render per row (a fifth of the changelist's time)."""
+        label = format_html(gettext("Select this object for an action - {}"), str(lead))
+        return format_html(
+            '<input type="checkbox" name="{}" value="{}" class="action-select" aria-label="{}">',
+            ACTION_CHECKBOX_NAME,
+            lead.pk,
+            label,
+        )
 
     def has_add_permission(self, request: HttpRequest) -> bool:
         # Leads come in through the app, where lead_create plans the first follow-up.

@@ -293,11 +293,22 @@ class Lead(models.Model):
             ),
         ]
         indexes = [
-            models.Index(fields=["owner", "stage", "-total_score"], name="lead_owner_stage_score"),
+            # The id ends every score index the lead list walks, so a deep page's cursor (a row
+            # comparison on score and id) is where the scan starts; the INCLUDEd columns are
+            # the list's filters, read from the index without the table by lead_page's id query
+            # (issue 20: a stage + source filter walked ~11,000 rows of the table to its last
+            # page). Widening an index costs a rescoring write a few bytes; another index would
+            # cost it ~5% at 1M (docs/performance.md, sections 11 and 17.d).
+            models.Index(
+                fields=["owner", "stage", "-total_score", "-id"],
+                include=["source"],
+                name="lead_owner_stage_score",
+            ),
             models.Index(fields=["owner", "-total_score", "-id"], name="lead_owner_score"),
             # A manager's lead list as it opens (everyone's leads, best first): without it,
-            # page 1 sorted every lead (~80 ms at 100k, ~1 s at 1M).
-            models.Index(fields=["-total_score", "-id"], name="lead_score"),
+            # page 1 sorted every lead (~80 ms at 100k, ~1 s at 1M). The company is included
+            # for the search's "or their company matches" test (lead_search).
+            models.Index(fields=["-total_score", "-id"], include=["company_id"], name="lead_score"),
             # Rescoring rewrites every index entry of a lead whose score changed: partial
             # indexes on these mostly empty links cost nothing for the leads without one.
             # The referred leads' columns the referrals report counts are included, so its two
@@ -324,7 +335,7 @@ class Lead(models.Model):
             # the value included, the board's per-stage count and sum is an index-only scan.
             models.Index(
                 fields=["stage", "-total_score", "-id"],
-                include=["expected_value"],
+                include=["expected_value", "source"],
                 name="lead_stage_score",
             ),
             # Today's "Best leads not yet contacted": without it PostgreSQL walked the global

@@ -501,10 +501,16 @@ def _lead_for(request: AuthenticatedHttpRequest, pk: int):
 def _detail_context(request: AuthenticatedHttpRequest, lead) -> dict:
     merges = merging.lead_merges(lead)
     history_origins = merging.merged_history_origins(merges)
+    # "Show older entries" (?timeline=all): the timeline up to its limit, not only the latest.
+    timeline_all = request.GET.get("timeline") == "all"
+    timeline_limit = selectors.TIMELINE_LIMIT if timeline_all else selectors.TIMELINE_FIRST
     return {
         "title": str(lead),
         "lead": lead,
-        **selectors.lead_detail_extras(lead, merged_history=history_origins),
+        **selectors.lead_detail_extras(
+            lead, merged_history=history_origins, timeline_limit=timeline_limit
+        ),
+        "timeline_all": timeline_all,
         "merges": merges,
         "going_cold": selectors.is_going_cold(lead),
         "activity_form": _watching(ActivityForm(), lead),

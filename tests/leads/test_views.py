@@ -624,6 +624,47 @@ def test_lead_detail_shows_score_explanation_and_timeline(sam_client, salesperso
 
 
 @pytest.mark.django_db
+def test_the_lead_page_opens_on_the_latest_entries_and_shows_older_ones_on_request(
+    sam_client, salesperson
+):
+    """Issue 20: a long history drew 100 entries on every opening of the lead page."""
+    lead = LeadFactory(owner=salesperson)
+    now = timezone.now()
+    for number in range(40):
+        ActivityFactory(
+            lead=lead,
+            kind="note",
+            text=f"Entry {number:02}",
+            occurred_at=now - timedelta(hours=number),
+        )
+    url = reverse("lead-detail", args=[lead.pk])
+
+    opened = html(sam_client.get(url))
+    older = sam_client.get(
+        url, {"region": "lead-timeline", "timeline": "all"}, HTTP_HX_REQUEST="true"
+    )
+
+    shown = re.findall(r"Entry (\d\d)", opened)
+    assert len(shown) == selectors.TIMELINE_FIRST
+    assert shown == sorted(shown)  # newest first: entry 00 is the latest
+    assert "Show older entries" in opened
+    assert f'hx-get="/leads/{lead.pk}/?region=lead-timeline&amp;timeline=all"' in opened
+    assert 'id="lead-timeline"' in html(older)[:200]  # the region alone
+    assert len(re.findall(r"Entry (\d\d)", html(older))) == 40
+    assert "Show older entries" not in html(older)
+    # Refreshed after a change (leadChanged), the region keeps showing the older entries.
+    assert "region=lead-timeline&amp;timeline=all" in html(older)[:300]
+
+
+@pytest.mark.django_db
+def test_a_short_history_has_no_older_entries_link(sam_client, salesperson):
+    lead = LeadFactory(owner=salesperson)
+    ActivityFactory.create_batch(3, lead=lead)
+
+    assert "Show older entries" not in html(sam_client.get(reverse("lead-detail", args=[lead.pk])))
+
+
+@pytest.mark.django_db
 @pytest.mark.parametrize("activities", [1, 60])
 def test_lead_detail_query_count_does_not_depend_on_activities(
     sam_client, salesperson, django_assert_num_queries, activities
