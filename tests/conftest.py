@@ -34,9 +34,9 @@ REDIS_DATABASES = 16
 def worker_environment(worker: str, environ: dict[str, str]) -> dict[str, str]:
     """The settings an xdist worker (`make test` runs `pytest -n`) gets on top of the run's:
     a DATA_DIR of its own (filesystem broker, file cache, SQLite test database) and, on Redis,
-    the database number REDIS_URL's plus the worker's number (broker queues, unacked set, cache, and the
-    FLUSHDB of the outage tests). Its PostgreSQL test database pytest-django already suffixes
-    (test_<name>_gw<N>). Ports are free ones picked per server, so need nothing here."""
+    the database number REDIS_URL's plus the worker's number (broker queues, unacked set,
+    cache, and the FLUSHDB of the outage tests). pytest-django already gives it a PostgreSQL
+    test database of its own (test_<name>_gw<N>); servers pick free ports, so need nothing."""
     data_dir = Path(environ.get("DATA_DIR") or Path(__file__).resolve().parents[1] / "var")
     extra = {"DATA_DIR": str(data_dir / worker)}
     if redis := environ.get("REDIS_URL"):
