@@ -37,9 +37,14 @@ run: $(VENV)/.installed
 	@echo "Starting the web server, the worker and beat…"
 	@bin/serve
 
-## test: the whole suite (pytest-django); DATA_DIR keeps test broker/cache files apart from run's
+## test: the whole suite (pytest-django); DATA_DIR keeps test broker/cache files apart from run's.
+## It runs in TEST_WORKERS processes (pytest-xdist; TEST_WORKERS=0: one process): most of its
+## time is spent waiting on browsers, worker threads and servers, so more than the cores pay.
+## Each worker has its own data folder, Redis database and test database (tests/conftest.py);
+## worksteal hands the queued tests of a busy worker to an idle one.
+TEST_WORKERS ?= 4
 test: $(VENV)/.installed-dev
-	DATA_DIR=$(TEST_DATA_DIR) $(BIN)/pytest $(PYTEST_ARGS)
+	DATA_DIR=$(TEST_DATA_DIR) $(BIN)/pytest -n $(TEST_WORKERS) --dist worksteal $(PYTEST_ARGS)
 
 lint: $(VENV)/.installed-dev
 	$(BIN)/ruff check .

@@ -6,6 +6,8 @@ import uuid
 from collections.abc import Callable, Iterator
 from contextlib import AbstractContextManager, contextmanager
 from datetime import datetime
+from pathlib import Path
+from urllib.parse import urlsplit, urlunsplit
 
 import pytest
 from celery.contrib.testing.worker import start_worker
@@ -23,6 +25,38 @@ os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
 # that fails, fails every run. No example database: nothing carries over between runs.
 hypothesis_settings.register_profile("ci", derandomize=True, database=None, deadline=None)
 hypothesis_settings.load_profile("ci")
+
+
+# Redis keeps 16 numbered databases unless configured otherwise.
+REDIS_DATABASES = 16
+
+
+def worker_environment(worker: str, environ: dict[str, str]) -> dict[str, str]:
+    """The settings an xdist worker (`make test` runs `pytest -n`) gets on top of the run's:
+    a DATA_DIR of its own (filesystem broker, file cache, SQLite test database) and, on Redis,
+    the database number REDIS_URL's plus the worker's number (broker queues, unacked set,
+    cache, and the FLUSHDB of the outage tests). pytest-django already gives it a PostgreSQL
+    test database of its own (test_<name>_gw<N>); servers pick free ports, so need nothing."""
+    data_dir = Path(environ.get("DATA_DIR") or Path(__file__).resolve().parents[1] / "var")
+    extra = {"DATA_DIR": str(data_dir / worker)}
+    if redis := environ.get("REDIS_URL"):
+        parts = urlsplit(redis)
+        number = int(parts.path.strip("/") or 0) + int(worker.removeprefix("gw"))
+        if number >= REDIS_DATABASES:
+            raise pytest.UsageError(
+                f"REDIS_URL {redis} leaves no Redis database for worker {worker}: use a lower "
+                "database number or fewer workers (-n)"
+            )
+        extra["REDIS_URL"] = urlunsplit(parts._replace(path=f"/{number}"))
+    return extra
+
+
+def pytest_xdist_setupnodes(config, specs):
+    """Give each worker process its own environment before it loads the Django settings
+    (execnet sets `env:` of a worker's spec in its os.environ first). Subprocesses the tests
+    start (Celery workers, `bin/serve`) inherit it."""
+    for spec in specs:
+        spec.env.update(worker_environment(spec.id, dict(os.environ)))
 
 
 @pytest.fixture(autouse=True)
@@ -69,7 +103,8 @@ def celery_worker(transactional_db):
     """A real Celery worker in a thread, consuming from the configured broker.
 
     Redis in the PostgreSQL CI run, the embedded filesystem broker on the SQLite default.
-    Leftover messages from earlier runs are purged so the test sees only its own tasks.
+    Leftover messages from earlier runs are purged so the test sees only its own tasks; under
+    xdist the queue is this worker's own (worker_environment), not another worker's.
     """
     with celery_app.connection_for_write() as connection:
         connection.default_channel.queue_purge(celery_app.conf.task_default_queue)
