@@ -87,3 +87,33 @@ def test_add_right_after_typing_does_not_count_the_criterion_twice(
     page.reload()
     assert page.locator("#icp-preview").inner_text() == after_add
     assert console_errors == []
+
+
+def test_a_draft_preview_answered_after_the_add_does_not_count_the_criterion_twice(
+    logged_in_page, live_server, salesperson, saas_icp, console_errors
+):
+    """A slow server: the preview of the typed draft is still on its way when Add saves the
+    criterion; when it lands, after the fresh preview, it is dropped."""
+    page = logged_in_page(salesperson)
+    held = []
+    page.route(
+        lambda url: "/preview" in url and "value=GB" in url, lambda route: held.append(route)
+    )
+    page.goto(f"{live_server.url}/icp/{saas_icp.pk}/")
+    form = page.locator("#criterion-form")
+    form.get_by_label("Field").select_option("country")
+    form.get_by_label("Value").fill("GB")
+    page.wait_for_timeout(800)  # the typing's refresh has been sent, and is held
+    assert held, "the draft's preview was not requested"
+
+    form.get_by_role("button", name="Add").click()
+    expect(page.locator("#icp-criteria")).to_contain_text("Country equals GB")
+    preview = page.locator("#icp-preview")
+    expect(preview).to_contain_text("3 of 3 leads match")  # the fresh preview, after the add
+    for route in held:
+        route.continue_()
+    page.wait_for_timeout(800)
+
+    expect(preview).not_to_contain_text("Including the criterion")
+    expect(preview).to_contain_text("3 of 3 leads match")
+    assert console_errors == []
