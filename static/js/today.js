@@ -97,6 +97,8 @@
       say(`${rowName(row)}: how did it go? c connected, v voicemail, n no answer, e emailed. Esc to cancel.`);
     } else if (key === "s") {
       say(`${rowName(row)}: snooze until? 1 tomorrow, 3 in 3 days, w in a week, or pick a day. Esc to cancel.`);
+    } else {
+      say(`${rowName(row)}: ${KEY_NAMES[key]} form open.`);
     }
   }
 

@@ -251,6 +251,23 @@ def test_done_and_snooze_with_the_keyboard_on_panels_that_load_when_opened(
     assert console_errors == []
 
 
+def test_l_opens_the_log_form_and_the_status_line_says_it_is_open(
+    logged_in_page, live_server, salesperson, console_errors
+):
+    lead = LeadFactory(owner=salesperson, first_name="Lu", last_name="Logger")
+    step = FollowUpFactory(lead=lead, kind="follow_up", due_at=timezone.now())
+    page = logged_in_page(salesperson)
+
+    page.keyboard.press("j")
+    page.keyboard.press("l")
+
+    form = page.locator(f"#queue-follow_up-{step.pk} form")
+    expect(form).to_be_visible()
+    expect(form.locator("select").first).to_be_focused()
+    expect(page.locator("#queue-status")).to_have_text("Lu Logger: Log form open.")
+    assert console_errors == []
+
+
 def test_a_today_panel_that_does_not_load_says_so_next_to_its_button(
     logged_in_page, live_server, salesperson, console_errors
 ):
