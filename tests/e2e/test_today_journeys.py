@@ -47,7 +47,8 @@ def test_a_busy_monday_opens_with_the_best_scored_warm_lead_first(
     FollowUp.objects.bulk_create(
         FollowUp(lead=lead, kind="follow_up", due_at=lead.next_follow_up_at) for lead in weak
     )
-    # …and three strong ones are due later today; the best is a warm referral.
+    # …and three strong ones are due today, not overdue; the best is a warm referral. Due
+    # now rather than "in 30 minutes", which after 23:30 is tomorrow (not today's work).
     referrer = ReferralSourceFactory(owner=salesperson, name="Ana Ortiz")
     warm = LeadFactory(
         owner=salesperson,
@@ -60,7 +61,7 @@ def test_a_busy_monday_opens_with_the_best_scored_warm_lead_first(
     good = LeadFactory(owner=salesperson, first_name="Gus", last_name="Good", total_score=80)
     fair = LeadFactory(owner=salesperson, first_name="Fay", last_name="Fair", total_score=70)
     for lead in (warm, good, fair):
-        FollowUpFactory(lead=lead, due_at=now + timedelta(minutes=30))
+        FollowUpFactory(lead=lead, due_at=now)
 
     page = logged_in_page(salesperson)
 
