@@ -23,6 +23,7 @@
     listbox.hidden = true;
     input.setAttribute("aria-expanded", "false");
     input.removeAttribute("aria-activedescendant");
+    picker.dataset.activeOption = "";
   }
 
   function activate(picker, option) {
@@ -35,7 +36,11 @@
     if (option) {
       input.setAttribute("aria-activedescendant", option.id);
       option.scrollIntoView({ block: "nearest" });
+    } else {
+      input.removeAttribute("aria-activedescendant");
     }
+    // Token and name: "+ Add … as new" has the token "new" whatever was typed.
+    picker.dataset.activeOption = option ? `${option.dataset.token} ${option.dataset.name}` : "";
   }
 
   function pick(picker, option) {
@@ -51,10 +56,14 @@
     input.focus();
   }
 
-  // Typing makes the earlier pick void: the name typed is matched again on save.
+  // Typing makes the earlier pick void: the name typed is matched again on save, and the
+  // options that come back start with none highlighted.
   document.addEventListener("input", (event) => {
     const picker = pickerOf(event.target);
-    if (picker && event.target.matches("[role=combobox]")) partsOf(picker).token.value = "";
+    if (picker && event.target.matches("[role=combobox]")) {
+      partsOf(picker).token.value = "";
+      picker.dataset.activeOption = "";
+    }
   });
 
   document.addEventListener("keydown", (event) => {
@@ -100,5 +109,18 @@
       if (picker.contains(document.activeElement)) open(picker);
       else close(picker);
     }
+  });
+
+  // An answer to an earlier keystroke can land after the arrow keys highlighted an option:
+  // keep that option highlighted so Enter still picks it rather than submitting the form.
+  // After settling: htmx puts an option's class back as the server sent it when it settles.
+  document.addEventListener("htmx:afterSettle", (event) => {
+    const picker = pickerOf(event.detail.target);
+    if (!picker || !event.detail.target.matches("[role=listbox]")) return;
+    const active = picker.dataset.activeOption;
+    const same = options(event.detail.target).find(
+      (each) => active && `${each.dataset.token} ${each.dataset.name}` === active,
+    );
+    activate(picker, same || null);
   });
 })();

@@ -48,6 +48,35 @@ def test_a_referral_is_credited_from_quick_add_and_grows_the_referrers_tree(
     assert console_errors == []
 
 
+def test_an_answer_landing_after_the_arrow_key_keeps_the_option_enter_picks(
+    logged_in_page, live_server, salesperson, console_errors
+):
+    # Under load the answer to an earlier keystroke can land after ArrowDown highlighted an
+    # option; Enter then found nothing highlighted and submitted the quick add uncredited.
+    LeadFactory(owner=salesperson, first_name="Carla", last_name="Customer", stage="won")
+    page = logged_in_page(salesperson)
+    page.goto(f"{live_server.url}/leads/")
+    quick_add = page.locator("#quick-add")
+    quick_add.get_by_label("First name").fill("Rita")
+    referred_by = quick_add.get_by_label("Referred by")
+    referred_by.press_sequentially("carla cu", delay=30)
+    options = quick_add.get_by_role("listbox")
+    expect(options.get_by_role("option").first).to_contain_text("Carla Customer")
+    referred_by.press("ArrowDown")
+    expect(options.get_by_role("option").first).to_have_attribute("aria-selected", "true")
+
+    with page.expect_response(lambda response: "/referrers/" in response.url):
+        page.evaluate("htmx.trigger(document.activeElement, 'focus')")  # the late answer
+    expect(options.get_by_role("option").first).to_have_attribute("aria-selected", "true")
+    referred_by.press("Enter")
+
+    expect(referred_by).to_have_value("Carla Customer")
+    expect(options).to_be_hidden()
+    expect(quick_add).not_to_contain_text("Added Rita")
+    assert not Lead.objects.filter(first_name="Rita").exists()
+    assert console_errors == []
+
+
 def test_gave_two_referrals_then_add_them_now_credits_both_to_the_source(
     logged_in_page, live_server, salesperson, console_errors
 ):
