@@ -40,6 +40,7 @@ from django.db.models import (
     Sum,
     Value,
     When,
+    Window,
 )
 from django.db.models.expressions import Combinable
 from django.db.models.functions import Cast, Coalesce, Least
@@ -243,8 +244,7 @@ class TodayQueue:
 # The Today page shows the best this many; "see all" shows up to the second number.
 TODAY_QUEUE_LIMIT = 40
 TODAY_QUEUE_ALL_LIMIT = 500
-# Counting stops here ("1000+ due"): past it the number changes nothing for the salesperson,
-# and counting every going-cold lead of a 10k-lead book read all of them a second time.
+# Today says "1000+ due" past this: beyond it the number changes nothing for the salesperson.
 TODAY_COUNT_CAP = 1000
 # A hand-raiser stays in the queue this long unanswered (then the cadence's follow-up has it).
 HAND_RAISE_WINDOW = timedelta(days=7)
@@ -427,16 +427,23 @@ def today_work(user: User, *, now: datetime) -> QuerySet[WithAnnotations[Lead, Q
 
 def today_rows(
     work: QuerySet[WithAnnotations[Lead, QueueRanking]], *, limit: int
-) -> list[tuple[Lead, str, float]]:
+) -> tuple[list[tuple[Lead, str, float]], int]:
     """The best `limit` leads of `today_work`, each with its company and pending follow-up,
-    with its queue kind and priority.
+    with its queue kind and priority; and how many leads `work` has in all.
 
     Two queries: the ranking reads the owner's leads' own columns only, then the rows it
     picked are fetched with their joins. Joining in the ranking query hashed every company and
     pending follow-up of the database on each Today (~100 ms at 100k leads); repeating the
-    ranking's expressions in one query cost more Python than the second query costs.
+    ranking's expressions in one query cost more Python than the second query costs. The
+    ranking counts what it ranks (a window over the rows it has to read to sort them anyway):
+    a separate count built and ran the whole condition a second time.
     """
-    ranked = list(work.values_list("pk", "queue_kind", "queue_priority")[:limit])
+    ranked = list(
+        work.annotate(queue_total=Window(Count("pk"))).values_list(
+            "pk", "queue_kind", "queue_priority", "queue_total"
+        )[:limit]
+    )
+    total = ranked[0][3] if ranked else 0
     leads = (
         Lead.objects.annotate(
             pending=FilteredRelation("follow_ups", condition=Q(follow_ups__done_at__isnull=True)),
@@ -448,10 +455,11 @@ def today_rows(
         # django-stubs does not know FilteredRelation's names (`pending`) in select_related.
         .select_related("company", "pending")  # type: ignore[misc]
         .defer("score_explanation")
-        .in_bulk([pk for pk, _kind, _priority in ranked])
+        .in_bulk([pk for pk, _kind, _priority, _total in ranked])
     )
     # A lead deleted between the two queries is left out.
-    return [(leads[pk], kind, priority) for pk, kind, priority in ranked if pk in leads]
+    rows = [(leads[pk], kind, priority) for pk, kind, priority, _total in ranked if pk in leads]
+    return rows, total
 
 
 def today_queue(
@@ -464,10 +472,7 @@ def today_queue(
     """
     now = now or timezone.now()
     start, end = local_day_bounds(user, now)
-    work = today_work(user, now=now)
-    rows = today_rows(work, limit=limit)
-    # Without the ranking: counting up to the cap must not sort (or score) anything.
-    total = work.order_by().values("pk")[: TODAY_COUNT_CAP + 1].count()
+    rows, total = today_rows(today_work(user, now=now), limit=limit)
     items = [
         _queue_item(lead, kind=kind, priority=priority, start=start, end=end, now=now)
         for lead, kind, priority in rows

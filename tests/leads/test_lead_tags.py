@@ -8,6 +8,7 @@ from decimal import Decimal
 
 import pytest
 from django.template import Context, Template
+from django.urls import reverse, set_script_prefix
 from django.utils import timezone
 from hypothesis import given
 from hypothesis import strategies as st
@@ -18,6 +19,7 @@ from leads.templatetags.lead_tags import (
     day_month_year,
     grade_badge,
     lead_row,
+    pk_url,
     waiting,
     weekday_day_month,
 )
@@ -191,3 +193,26 @@ def test_a_lead_list_row_escapes_what_people_typed():
     assert "<b>" not in row
     assert "<i>" not in row
     assert "&lt;script&gt;" in row
+
+
+@given(pk=st.integers(min_value=1, max_value=2**63 - 1))
+@pytest.mark.parametrize(
+    "name",
+    ["lead-detail", "company-detail", "today-log-form", "follow-up-complete", "follow-up-snooze"],
+)
+def test_a_pk_url_is_what_url_reverses(name, pk):
+    assert pk_url(name, pk) == reverse(name, args=[pk])
+    assert render(f"{{% pk_url '{name}' pk %}}", pk=pk) == reverse(name, args=[pk])
+
+
+def test_a_pk_url_keeps_the_prefix_of_an_app_served_under_a_path():
+    from leads.templatetags import lead_tags
+
+    lead_tags._pk_url_parts.cache_clear()
+    set_script_prefix("/crm/")
+    try:
+        assert pk_url("lead-detail", 7) == reverse("lead-detail", args=[7])
+        assert pk_url("lead-detail", 7).startswith("/crm/")
+    finally:
+        set_script_prefix("/")
+        lead_tags._pk_url_parts.cache_clear()
