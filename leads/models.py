@@ -326,10 +326,11 @@ class Lead(models.Model):
                 name="lead_referral_ask",
             ),
             models.Index(fields=["owner", "next_follow_up_at"], name="lead_owner_next_follow_up"),
-            models.Index(fields=["owner", "-created_at"], name="lead_owner_created"),
-            # The funnel report's leads created in a period, team-wide: an index-only scan of
-            # their ids and stages instead of a read of the whole table (issue 20).
-            models.Index(fields=["created_at"], include=["id", "stage"], name="lead_created"),
+            # The lead list sorted by date added, a salesperson's and the team's, one page after
+            # another (keyset on created_at, id); the second also answers the funnel report's
+            # leads created in a period with an index-only scan of their ids and stages.
+            models.Index(fields=["owner", "-created_at", "-id"], name="lead_owner_created"),
+            models.Index(fields=["created_at", "id"], include=["stage"], name="lead_created"),
             models.Index(fields=["stage", "stage_changed_at"], name="lead_stage_changed"),
             # A manager's list filtered by stage and the pipeline's columns, best first; with
             # the value included, the board's per-stage count and sum is an index-only scan.

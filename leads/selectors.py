@@ -565,7 +565,8 @@ def queue_item_for(*, lead: Lead, follow_up: FollowUp | None, now: datetime | No
 LEAD_SORTS: dict[str, tuple[str, bool, object]] = {
     "score": ("total_score", True, None),
     "name": ("last_name", False, None),
-    "created": ("id", True, None),
+    # The date the list shows as "Added" (an import can give an earlier one than the id's).
+    "created": ("created_at", True, None),
     "follow_up": ("next_follow_up_at", False, datetime(9999, 12, 31, tzinfo=UTC)),
     "value": ("expected_value", True, Decimal(-1)),
 }
