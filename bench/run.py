@@ -488,7 +488,34 @@ def page_items(args: argparse.Namespace) -> list[Item]:
         items.append(Item(f"Report {slug} (12 months): manager", manager, f"/reports/{slug}/", 500))
     items.extend(_prospecting_items(sam))
     items += forecast_items(sam, manager)
+    for item in items:
+        item.target_ms = issue_20_target_ms(item)
     return items
+
+
+# Issue 20's targets (p95): the daily pages within 50 ms, the reports within 150 ms. Today's
+# "see all N due" draws every row on purpose and keeps its own target; so do the pages the
+# issue does not name (prospecting, forecast cards, ICP suggestions).
+DAILY_PAGE_TARGET_MS = 50
+REPORT_TARGET_MS = 150
+DAILY_PAGES = (
+    "Today:",
+    "Today panel",
+    "Lead list",
+    "Search",
+    "Lead detail",
+    "Pipeline",
+    "Referrals:",
+    "Admin lead changelist",
+)
+
+
+def issue_20_target_ms(item: Item) -> float | None:
+    if item.name.startswith(DAILY_PAGES):
+        return DAILY_PAGE_TARGET_MS
+    if item.name.startswith("Report "):
+        return REPORT_TARGET_MS
+    return item.target_ms
 
 
 def _today_panel_items(sam) -> list[Item]:
