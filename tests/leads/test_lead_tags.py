@@ -8,13 +8,15 @@ from decimal import Decimal
 
 import pytest
 from django.template import Context, Template
+from django.template.loader import get_template
 from django.urls import reverse, set_script_prefix
 from django.utils import timezone
 from hypothesis import given
 from hypothesis import strategies as st
 
 from accounts.models import User
-from leads.models import Company, Lead, Source, Stage
+from leads.models import Company, FollowUp, FollowUpKind, Lead, Source, Stage
+from leads.selectors import QueueItem, QueueKind
 from leads.templatetags.lead_tags import (
     day_month_year,
     grade_badge,
@@ -216,3 +218,56 @@ def test_a_pk_url_keeps_the_prefix_of_an_app_served_under_a_path():
     finally:
         set_script_prefix("/")
         lead_tags._pk_url_parts.cache_clear()
+
+
+def _follow_up(kind: str, note: str, due_at: datetime) -> FollowUp:
+    return FollowUp(pk=9931, kind=kind, note=note, due_at=due_at)
+
+
+@given(
+    kind=st.sampled_from([kind.value for kind in QueueKind]),
+    follow_up_kind=st.none() | st.sampled_from([kind.value for kind in FollowUpKind]),
+    note=st.sampled_from(["", "Ask about <budget> & timing"]),
+    overdue=st.booleans(),
+    waited=st.none() | st.timedeltas(min_value=timedelta(0), max_value=timedelta(days=9)),
+    lead=st.fixed_dictionaries(
+        {
+            "first_name": st.sampled_from(["Ada", '<script>"x"</script>', ""]),
+            "title": st.sampled_from(["", "Head of R&D"]),
+            "company": st.sampled_from([None, Company(pk=88, name="Acme & <Sons>")]),
+            "do_not_contact": st.booleans(),
+            "expected_value": st.sampled_from([None, Decimal(0), Decimal("12000.40")]),
+            "currency": st.sampled_from(["EUR", "CHF"]),
+            "source": st.sampled_from([Source.REFERRAL, Source.EVENT]),
+            "stage": st.sampled_from([Stage.CONTACTED, Stage.WON]),
+            "referred_by_id": st.sampled_from([None, 5]),
+            "email": st.just("ada@example.com"),
+        }
+    ),
+    zone=st.sampled_from(ZONES),
+    csrf_token=st.sampled_from(["", "Tok3n"]),
+)
+def test_a_today_row_prints_what_the_queue_row_partial_prints(
+    kind, follow_up_kind, note, overdue, waited, lead, zone, csrf_token
+):
+    item = QueueItem(
+        kind=kind,
+        lead=_lead(**lead),
+        follow_up=None if follow_up_kind is None else _follow_up(follow_up_kind, note, NOW),
+        reason="Going cold in <Contacted>",
+        overdue=overdue,
+        priority=80.0,
+        waiting=waited,
+    )
+    context = {"item": item, "csrf_token": csrf_token}
+
+    with timezone.override(zone):
+        expected = get_template("leads/today.html#queue-row").render(context)
+        row = Template("{% load lead_tags %}{% today_row item %}").render(Context(context))
+
+    # A run of spaces and line breaks shows as one space: only where there is one matters.
+    assert _one_space(row) == _one_space(expected)
+
+
+def _one_space(html: str) -> str:
+    return re.sub(r"\s+", " ", html.strip())
