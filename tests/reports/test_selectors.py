@@ -118,6 +118,27 @@ def test_a_salespersons_rep_filter_is_ignored(salesperson, other_salesperson, ma
 # --- 2. By source --------------------------------------------------------------------------
 
 
+@pytest.mark.django_db
+@pytest.mark.parametrize(
+    "duration",
+    [
+        timedelta(0),
+        timedelta(seconds=1),
+        timedelta(hours=36, microseconds=250),
+        timedelta(days=731),
+    ],
+)
+def test_the_days_between_two_moments_are_what_python_counts(salesperson, duration):
+    won = lead(salesperson, stage="won", created="2025-03-30 23:59")
+    Lead.objects.filter(pk=won.pk).update(won_at=won.created_at + duration)
+
+    [days] = Lead.objects.filter(pk=won.pk).values_list(
+        selectors.DaysBetween("created_at", "won_at"), flat=True
+    )
+
+    assert days == pytest.approx(duration.total_seconds() / 86400, abs=1e-8)
+
+
 def test_by_source_win_rate_deal_size_and_median_cycle(salesperson, other_salesperson):
     ada = ReferralSourceFactory(owner=salesperson)
     # Referral: won after 10, 20 and 45 days; one lost in the period → 3 of 4.
