@@ -13,12 +13,8 @@ def cyclic_gc_paused(*, collect_after: bool = False) -> Iterator[None]:
 
     A batch of a bulk run allocates a few hundred thousand short-lived dicts and tuples, all
     freed by reference counting; the collector's passes over them took ~20% of a 100k-lead
-    rescore (measured) and found no garbage. `collect_after` runs one collection at the end
-    instead, for work that does leave cycles behind (an import's model instances): of the
-    youngest generation, which holds every object made while the collector was off (nothing
-    was collected, so nothing was promoted). A full collection would walk every other object
-    of the process too, for nothing: ~130k once Django is loaded, 40-70 ms, in a Celery
-    worker or a command (and ~90 ms in a test process, after each of the suite's imports).
+    rescore (measured) and found no garbage. `collect_after` runs one full collection at the
+    end instead, for work that does leave cycles behind (an import's model instances).
     Nested pauses are free: only the outermost switches the collector back on.
     """
     was_enabled = gc.isenabled()
@@ -29,4 +25,4 @@ def cyclic_gc_paused(*, collect_after: bool = False) -> Iterator[None]:
         if was_enabled:
             gc.enable()
             if collect_after:
-                gc.collect(generation=0)
+                gc.collect()
