@@ -24,7 +24,16 @@ from icp.models import ICP
 from leads.models import Activity, FollowUp, Lead
 from referrals.models import ReferralSource
 from tests.factories import LeadFactory
-from tests.test_access import records_of
+
+# walk_*: the fixtures that make Sam's and Alex's records once for this module (and hand the
+# tests `salesperson`, `other_salesperson`, `mine` and `theirs`), as for tests/test_access.py.
+from tests.test_access import (  # noqa: F401
+    walk_mine,
+    walk_other_salesperson,
+    walk_people,
+    walk_salesperson,
+    walk_theirs,
+)
 
 pytestmark = pytest.mark.django_db
 
@@ -71,9 +80,8 @@ PERSONAL_KINDS = {"import_job", "email_template"}
 
 @pytest.mark.parametrize(("url_name", "kind", "extra"), DETAIL_VIEWS, ids=lambda v: str(v))
 def test_reads_by_id_follow_the_matrix(
-    client, salesperson, other_salesperson, manager, url_name, kind, extra
+    client, salesperson, other_salesperson, manager, mine, theirs, url_name, kind, extra
 ):
-    mine, theirs = records_of(salesperson), records_of(other_salesperson)
     cases = {
         ("own", "salesperson"): (salesperson, mine[kind]),
         ("other salesperson's", "salesperson"): (salesperson, theirs[kind]),
@@ -106,10 +114,9 @@ def test_every_api_detail_route_is_in_the_matrix():
 
 
 @pytest.fixture
-def two_books(salesperson, other_salesperson):
+def two_books(salesperson, other_salesperson, mine, theirs):
     """A lead, referral source and ICP for each salesperson, named so a page shows whose."""
-    for user, name in ((salesperson, MINE), (other_salesperson, THEIRS)):
-        records = records_of(user)
+    for records, name in ((mine, MINE), (theirs, THEIRS)):
         source = records["referral_source"]
         Lead.objects.filter(pk=records["lead"].pk).update(
             first_name=name, last_name="Lead", referred_by=source

@@ -1,29 +1,88 @@
 from __future__ import annotations
 
+from collections.abc import Iterator
+from dataclasses import dataclass
 from datetime import timedelta
 
 import pytest
+from django.apps import apps
 from django.core.management import call_command
-from django.db import transaction
+from django.db import connection, transaction
 from django.utils import timezone
 
+from accounts import services as account_services
 from accounts.models import User
+from api import services as api_services
 from icp.models import ICP
+from leads import services as lead_services
 from leads.models import OPEN_STAGES, STAGE_LIMIT_DAYS, Activity, Lead, Source, Stage
 from leads.selectors import going_cold_condition
+from referrals import services as referral_services
 from referrals.models import ReferralSource
 from referrals.selectors import referral_asks_due, referral_tree
 from reports.selectors import Period, by_source, referral_months_total, referrals
+from team import services
+from team.selectors import demo_data
+from tests.factories import ActivityFactory, CriterionFactory, FollowUpFactory, LeadFactory
+
+Rows = dict[str, dict[object, dict]]
+
+
+def every_row() -> Rows:
+    """Every row of every table, by model and primary key (the leads' search table, which
+    only PostgreSQL has, included there)."""
+    tables = set(connection.introspection.table_names())
+    return {
+        model._meta.label: {
+            row["pk"]: row
+            for row in model._base_manager.values(
+                "pk", *[f.attname for f in model._meta.concrete_fields]
+            )
+        }
+        for model in apps.get_models(include_auto_created=True)
+        if model._meta.db_table in tables
+    }
+
+
+def add_real_team() -> dict[str, object]:
+    """A real manager and salesperson beside the demo, with the records real use makes."""
+    manager = account_services.user_create(
+        username="real-manager", password="x" * 20, email="boss@real.example", is_manager=True
+    )
+    rep = account_services.user_create(
+        username="real-rep", password="x" * 20, email="rep@real.example"
+    )
+    lead = lead_services.lead_create(
+        owner=rep, first_name="Real", last_name="Customer", email="real@customer.example"
+    )
+    lead_services.activity_log(lead=lead, user=rep, kind="call", outcome="connected")
+    other = LeadFactory(owner=rep, first_name="Second", last_name="Real")
+    FollowUpFactory(lead=other)
+    ActivityFactory(lead=other, user=manager)
+    source = referral_services.referral_source_create(
+        owner=rep, name="Real Partner", email="partner@real.example", kind="partner"
+    )
+    referral_services.referral_ask_record(source=source, user=rep, channel="email")
+    CriterionFactory(icp__owner=rep)
+    api_services.api_token_create(user=rep, name="Zapier")
+    return {"manager": manager, "rep": rep, "lead": lead}
+
+
+@dataclass(frozen=True)
+class Demo:
+    before_demo: Rows  # every row before the demo was loaded
+    with_demo: Rows  # and after
 
 
 @pytest.fixture(scope="module")
-def demo(django_db_setup, django_db_blocker):
+def demo(django_db_setup, django_db_blocker) -> Iterator[Demo]:
     """The demo database, loaded once for this module (it takes several seconds)."""
     # In one transaction rolled back at the end: everything the demo wrote goes, history and
     # audit events included, and the rows migrations made stay. Each test nests inside it.
     with django_db_blocker.unblock(), transaction.atomic():
+        before_demo = every_row()
         call_command("seed_demo")
-        yield
+        yield Demo(before_demo, every_row())
         transaction.set_rollback(True)
 
 
@@ -128,3 +187,27 @@ def test_each_demo_leads_last_history_record_is_what_the_lead_is(demo):
 
     assert leads
     assert {pk: latest.get(pk) for pk in leads} == leads
+
+
+@pytest.mark.django_db
+def test_removing_the_demo_leaves_every_other_row_exactly_as_it_was(demo):
+    """On the demo of this module (the test's writes are rolled back with its savepoint; the
+    deferred foreign keys are checked at its end, as for every test, so a row left pointing
+    at a removed one fails it as a commit would)."""
+    real = add_real_team()
+    before = every_row()
+    assert demo_data().leads == 260
+
+    removal = services.demo_remove(by=real["manager"])
+
+    after = every_row()
+    assert sorted(removal.users) == ["Jordan Blake", "Morgan Lee", "Sam Rivera"]
+    assert removal.deleted["leads.Lead"] == 260
+    for label, rows in after.items():
+        demo_pks = set(demo.with_demo[label]) - set(demo.before_demo[label])
+        expected = {pk: row for pk, row in before[label].items() if pk not in demo_pks}
+        # Rows the migrations made (groups, permissions, schedules) and the real team's rows
+        # are all there, unchanged; not one demo row is left.
+        assert rows == expected, f"{label} changed"
+    assert not User.objects.filter(is_demo=True).exists()
+    assert User.objects.filter(username__in=["real-manager", "real-rep"]).count() == 2

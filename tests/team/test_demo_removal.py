@@ -1,100 +1,25 @@
 """Removing the demo data: exactly the demo accounts' records go, everyone else's stay as they
-were, row for row."""
+were, row for row (on the real demo: tests/team/test_demo.py, whose module loads it once)."""
 
 from __future__ import annotations
 
-import time
-
 import pytest
-from django.apps import apps
 from django.core.exceptions import PermissionDenied
 from django.core.management import CommandError, call_command
-from django.db import connection
 
 from accounts import services as account_services
 from accounts.models import User
-from api import services as api_services
 from leads import services as lead_services
 from leads.models import Activity, Lead
-from referrals import services as referral_services
 from referrals.models import ReferralSource
 from team import services
-from team.selectors import demo_data
 from tests.factories import (
     ActivityFactory,
-    CriterionFactory,
-    FollowUpFactory,
     LeadFactory,
     ManagerFactory,
     ReferralSourceFactory,
     UserFactory,
 )
-
-
-def every_row() -> dict[str, dict[object, dict]]:
-    """Every row of every table, by model and primary key (the leads' search table, which
-    only PostgreSQL has, included there)."""
-    tables = set(connection.introspection.table_names())
-    return {
-        model._meta.label: {
-            row["pk"]: row
-            for row in model._base_manager.values(
-                "pk", *[f.attname for f in model._meta.concrete_fields]
-            )
-        }
-        for model in apps.get_models(include_auto_created=True)
-        if model._meta.db_table in tables
-    }
-
-
-def add_real_team() -> dict[str, object]:
-    """A real manager and salesperson beside the demo, with the records real use makes."""
-    manager = account_services.user_create(
-        username="real-manager", password="x" * 20, email="boss@real.example", is_manager=True
-    )
-    rep = account_services.user_create(
-        username="real-rep", password="x" * 20, email="rep@real.example"
-    )
-    lead = lead_services.lead_create(
-        owner=rep, first_name="Real", last_name="Customer", email="real@customer.example"
-    )
-    lead_services.activity_log(lead=lead, user=rep, kind="call", outcome="connected")
-    other = LeadFactory(owner=rep, first_name="Second", last_name="Real")
-    FollowUpFactory(lead=other)
-    ActivityFactory(lead=other, user=manager)
-    source = referral_services.referral_source_create(
-        owner=rep, name="Real Partner", email="partner@real.example", kind="partner"
-    )
-    referral_services.referral_ask_record(source=source, user=rep, channel="email")
-    CriterionFactory(icp__owner=rep)
-    api_services.api_token_create(user=rep, name="Zapier")
-    return {"manager": manager, "rep": rep, "lead": lead}
-
-
-@pytest.mark.django_db(transaction=True)
-def test_removing_the_demo_leaves_every_other_row_exactly_as_it_was():
-    before_demo = every_row()
-    started = time.monotonic()
-    call_command("seed_demo")
-    seeded_in = time.monotonic() - started
-    with_demo = every_row()
-    real = add_real_team()
-    before = every_row()
-    assert demo_data().leads == 260
-
-    removal = services.demo_remove(by=real["manager"])
-
-    after = every_row()
-    assert sorted(removal.users) == ["Jordan Blake", "Morgan Lee", "Sam Rivera"]
-    assert removal.deleted["leads.Lead"] == 260
-    for label, rows in after.items():
-        demo_pks = set(with_demo[label]) - set(before_demo[label])
-        expected = {pk: row for pk, row in before[label].items() if pk not in demo_pks}
-        # Rows the migrations made (groups, permissions, schedules) and the real team's rows
-        # are all there, unchanged; not one demo row is left.
-        assert rows == expected, f"{label} changed ({seeded_in:.0f} s to seed)"
-    assert not User.objects.filter(is_demo=True).exists()
-    assert User.objects.filter(username__in=["real-manager", "real-rep"]).count() == 2
 
 
 @pytest.mark.django_db
