@@ -3,7 +3,8 @@
 // or a click, and keeps the hidden token in step with the visible name. Without it the input
 // is a plain text field, matched by name when the form is saved.
 (() => {
-  const pickerOf = (element) => element.closest?.("[data-referrer-picker]");
+  // htmx restoring a page from history sends swap events without a target.
+  const pickerOf = (element) => element?.closest?.("[data-referrer-picker]");
   const partsOf = (picker) => ({
     input: picker.querySelector("[role=combobox]"),
     token: picker.querySelector("[data-referrer-token]"),
