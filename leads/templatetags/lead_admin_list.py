@@ -12,12 +12,9 @@ from __future__ import annotations
 import functools
 
 from django import template
-from django.contrib.admin.templatetags.admin_list import (
-    ResultList,
-    _boolean_icon,
-    result_headers,
-)
+from django.contrib.admin.templatetags.admin_list import ResultList, result_headers
 from django.contrib.admin.templatetags.admin_urls import add_preserved_filters
+from django.contrib.admin.utils import display_for_value
 from django.utils import formats, timezone
 from django.utils.html import escape
 from django.utils.safestring import SafeString
@@ -52,6 +49,7 @@ def lead_cells(cl, lead: Lead, change_url: str | None = None) -> list[SafeString
     stages, sources = _labels()
     company = escape(str(lead.company)) if lead.company_id else empty
     link = f'<a href="{escape(url)}">{escape(str(lead))}</a>'
+    cold = display_for_value(admin.going_cold(lead), empty, boolean=True)
     return [
         SafeString(f'<td class="action-checkbox">{admin.action_checkbox(lead)}</td>'),
         SafeString(f'<th class="field-__str__">{link}</th>'),
@@ -62,7 +60,7 @@ def lead_cells(cl, lead: Lead, change_url: str | None = None) -> list[SafeString
         SafeString(f'<td class="field-score">{escape(admin.score(lead))}</td>'),
         _moment_cell("next_follow_up_at", lead.next_follow_up_at, empty),
         _moment_cell("last_contacted_at", lead.last_contacted_at, empty),
-        SafeString(f'<td class="field-going_cold">{_boolean_icon(admin.going_cold(lead))}</td>'),
+        SafeString(f'<td class="field-going_cold">{cold}</td>'),
     ]
 
 
