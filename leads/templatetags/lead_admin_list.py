@@ -20,10 +20,9 @@ from django.utils.html import escape
 from django.utils.safestring import SafeString
 
 from leads.models import Lead
+from leads.templatetags.lead_tags import PK_PLACEHOLDER
 
 register = template.Library()
-
-PK_PLACEHOLDER = "987654321"
 
 
 @register.inclusion_tag("admin/change_list_results.html")
@@ -45,7 +44,7 @@ def lead_cells(cl, lead: Lead, change_url: str | None = None) -> list[SafeString
     admin = cl.model_admin
     empty = escape(admin.get_empty_value_display())
     # The key's first place is the path's (the preserved filters come after it).
-    url = (change_url or _change_url(cl)).replace(PK_PLACEHOLDER, str(int(lead.pk)), 1)
+    url = (change_url or _change_url(cl)).replace(str(PK_PLACEHOLDER), str(int(lead.pk)), 1)
     stages, sources = _labels()
     company = escape(str(lead.company)) if lead.company_id else empty
     link = f'<a href="{escape(url)}">{escape(str(lead))}</a>'
@@ -73,7 +72,7 @@ def _moment_cell(name: str, moment, empty: str) -> SafeString:
 def _change_url(cl) -> str:
     """The change page's URL with a placeholder key and the list's filters preserved:
     `cl.url_for_result` and `add_preserved_filters` once per page, not once per row."""
-    url = cl.url_for_result(Lead(pk=int(PK_PLACEHOLDER)))
+    url = cl.url_for_result(Lead(pk=PK_PLACEHOLDER))
     return add_preserved_filters({"preserved_filters": cl.preserved_filters, "opts": cl.opts}, url)
 
 
