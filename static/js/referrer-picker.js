@@ -107,7 +107,9 @@
   document.addEventListener("htmx:afterSwap", (event) => {
     const picker = pickerOf(event.detail.target);
     if (picker && event.detail.target.matches("[role=listbox]")) {
-      if (picker.contains(document.activeElement)) open(picker);
+      // An answer queued before a pick lands after it: a picked name keeps the list closed.
+      const picked = partsOf(picker).token.value !== "";
+      if (picker.contains(document.activeElement) && !picked) open(picker);
       else close(picker);
     }
   });
