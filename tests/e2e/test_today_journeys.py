@@ -11,6 +11,7 @@ import pytest
 from django.utils import timezone
 from playwright.sync_api import expect
 
+from leads import services
 from leads.models import Activity, FollowUp, Lead
 from referrals.models import ReferralAsk
 from tests.factories import FollowUpFactory, LeadFactory, ReferralSourceFactory
@@ -184,17 +185,22 @@ def test_the_next_step_a_today_row_shows_for_the_outcome_picked_is_the_one_saved
     plan = form.locator(".next-step")
     expect(plan).to_contain_text("Your cadence plans:")
     before = plan.get_by_label("Next follow-up").input_value()
-    form.get_by_label("Outcome").select_option("connected")
-    # The preview is asked again for "no answer" and its fields come back filled.
-    expect(plan.get_by_label("Next follow-up")).not_to_have_value("")
-    page.wait_for_load_state("networkidle")
-    shown = plan.get_by_label("Next follow-up").input_value()
+    connected = services.activity_log_preview(lead=lead, kind="call", outcome="connected")
+    planned = timezone.localtime(connected.due_at, salesperson.zone).date().isoformat()
+    # A connected call plans later than no answer (three business days against two), so the
+    # fields must change; waiting for the answer, not for the old value, keeps the test from
+    # reading the plan before it is replaced (it did once under a loaded CI run).
+    assert planned != before
+    with page.expect_response(lambda answer: "outcome=connected" in answer.url):
+        form.get_by_label("Outcome").select_option("connected")
+    expect(plan.get_by_label("Next follow-up")).to_have_value(planned)
+    expect(plan).to_contain_text(connected.due_at.astimezone(salesperson.zone).strftime("%A"))
     form.get_by_role("button", name="Save").click()
 
     expect(row).to_contain_text("logged. Next:")
     pending = FollowUp.objects.get(lead=lead, done_at__isnull=True)
     saved = timezone.localtime(pending.due_at, salesperson.zone).date().isoformat()
-    assert saved == shown, (before, shown, saved)
+    assert saved == planned, (before, planned, saved)
     assert console_errors == []
 
 
