@@ -5,6 +5,7 @@ from __future__ import annotations
 import shutil
 
 import pytest
+from playwright.sync_api import expect
 
 from tests.factories import TEST_PASSWORD
 from tests.imap_server import (  # noqa: F401 - the emails journeys' real IMAP server
@@ -15,6 +16,13 @@ from tests.imap_server import (  # noqa: F401 - the emails journeys' real IMAP s
 from tests.smtp_server import smtp_server  # noqa: F401 -- a real SMTP server, for journeys
 
 CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
+
+# How long an `expect` waits for the page to show what it should. Playwright's 5 s is short
+# for `make test`: eight test processes share two cores with their browsers, Celery workers and
+# servers, and an htmx round trip (a debounced preview queued behind another) has taken longer
+# (the ICP preview journey failed so in a CI run). Waiting longer changes only how long a
+# failing test takes to fail, never what passes.
+expect.set_options(timeout=15_000)
 
 
 @pytest.fixture(scope="session")
