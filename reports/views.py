@@ -47,7 +47,6 @@ def report_detail(request: AuthenticatedHttpRequest, slug: str) -> HttpResponse:
         "oob_errors": wants_partial(request),
         "long_table": LONG_TABLE_ROWS,
         "max_rows": MAX_TABLE_ROWS,
-        "max_rows_slice": f":{MAX_TABLE_ROWS}",
     }
     if form.is_valid():
         result = report.read(request.user, form.period, form.selected_rep)

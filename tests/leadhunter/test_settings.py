@@ -213,3 +213,19 @@ def test_without_debug_no_credentials_key_is_made_up():
     assert env.fernet_key("NO_SUCH_VARIABLE_SET", debug=False, secret_key="k" * 50) == ""
     derived = env.fernet_key("NO_SUCH_VARIABLE_SET", debug=True, secret_key="k" * 50)
     assert len(derived) == 44
+
+
+@pytest.mark.django_db
+def test_postgresql_sessions_sort_in_memory_and_compile_no_jit():
+    """The reports' year-long aggregates sort within 16 MB (4 MB spilled them to disk) and
+    skip JIT compilation, which cost more than it saved on page queries."""
+    from django.db import connection
+
+    if connection.vendor != "postgresql":
+        pytest.skip("PostgreSQL only (CI runs it on PostgreSQL): the settings are PostgreSQL's")
+    with connection.cursor() as cursor:
+        cursor.execute("SHOW work_mem")
+        work_mem = cursor.fetchone()[0]
+        cursor.execute("SHOW jit")
+        jit = cursor.fetchone()[0]
+    assert (work_mem, jit) == ("16MB", "off")
