@@ -663,7 +663,8 @@ def referrals(user: User, period: Period, rep: User | None = None) -> ReferralsR
     leaderboard = []
     no_stats = SourceStats(referrals_given=0, won_value_of_tree=ZERO)
     owner_names: dict[int, str] = {}
-    kind_labels = dict(SourceKind.choices)
+    # Each label translated once, not once a row (a team's leaderboard has thousands).
+    kind_labels = {kind: str(label) for kind, label in SourceKind.choices}
     for source in source_rows:
         if not in_period.get(source["id"]):
             continue
@@ -676,7 +677,7 @@ def referrals(user: User, period: Period, rep: User | None = None) -> ReferralsR
             Referrer(
                 source_id=source["id"],
                 name=source["name"],
-                kind=str(kind_labels[source["kind"]]),
+                kind=kind_labels[source["kind"]],
                 owner=owner_names[owner_id],
                 referred_in_period=in_period[source["id"]],
                 referrals_given=source_stats.referrals_given,
