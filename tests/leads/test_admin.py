@@ -8,11 +8,13 @@ import pytest
 from django.contrib.admin.helpers import ACTION_CHECKBOX_NAME
 from django.contrib.messages import get_messages
 from django.db import connection
+from django.test.utils import CaptureQueriesContext
 from django.urls import resolve, reverse
 from django.utils import timezone
 
 from audit.models import AuditAction, AuditEvent
 from leads import admin as lead_admin
+from leads import selectors
 from leads.admin import EstimatedCountPaginator
 from leads.models import Lead, StageChange
 from tests.factories import (
@@ -225,6 +227,17 @@ def test_a_filtered_count_stops_at_the_cap(monkeypatch, salesperson):
     monkeypatch.setattr(EstimatedCountPaginator, "COUNT_CAP", 2)
 
     assert EstimatedCountPaginator(Lead.objects.filter(owner=salesperson), 1).count == 2
+
+
+def test_a_filtered_count_reads_no_annotation_of_the_rows(salesperson):
+    LeadFactory.create_batch(3, owner=salesperson)
+    leads = Lead.objects.filter(owner=salesperson).annotate(in_pool=selectors.in_network_pool())
+
+    with CaptureQueriesContext(connection) as queries:
+        count = EstimatedCountPaginator(leads, 1).count
+
+    assert count == 3
+    assert [query["sql"] for query in queries if "leads_followup" in query["sql"]] == []
 
 
 # --- Bulk actions -----------------------------------------------------------------------------
