@@ -78,6 +78,22 @@ def not_matched(explanation: dict | None) -> list[str]:
     return [label for label in explanation.get("unmatched") or () if label not in unknown]
 
 
+@register.filter
+def knockouts(explanation: dict | None) -> dict[str, list[str]]:
+    """A score explanation's knock-outs split in two: `failed`, required criteria the lead
+    does not meet, and `missing`, required criteria nobody knows yet (the engine counts them
+    as not met, so the fit is 0 until someone looks them up). The score card words them apart:
+    "knocked out by" a criterion it also lists as unknown read as a contradiction."""
+    if not isinstance(explanation, dict):
+        return {"failed": [], "missing": []}
+    unknown = set(explanation.get("unknown") or ())
+    knocked_out = explanation.get("knocked_out_by") or ()
+    return {
+        "failed": [label for label in knocked_out if label not in unknown],
+        "missing": [label for label in knocked_out if label in unknown],
+    }
+
+
 # "ext. 12", "x12", "#12": an extension after the number as people type it.
 EXTENSION = re.compile(r"\s*(?:ext\.?|extension|x|#)\s*(\d+)\s*$", re.IGNORECASE)
 

@@ -107,6 +107,40 @@ def test_researching_the_company_moves_the_score_without_a_reload(
     assert console_errors == []
 
 
+def test_a_required_fact_nobody_knows_says_so_until_the_salesperson_fills_it_in(
+    logged_in_page, live_server, salesperson, console_errors
+):
+    icp = software_icp(salesperson)
+    icp.criteria.filter(field="employee_count").update(required=True)
+    acme = CompanyFactory(
+        owner=salesperson, name="Acme", industry="Software", employee_count=None, country="GB"
+    )
+    dana = LeadFactory(owner=salesperson, first_name="Dana", last_name="Lee", company=acme)
+    lead_rescore(lead_id=dana.pk)
+    page = logged_in_page(salesperson)
+    page.goto(f"{live_server.url}/leads/{dana.pk}/")
+
+    # The size is required and unknown: the card says the fit waits for it, not that the
+    # lead failed it.
+    score = page.locator("#lead-score")
+    expect(score.locator(".explain-bad")).to_have_text(
+        f"Fit is 0 until this required fact is known: {STAFF}"
+    )
+    expect(score).not_to_contain_text("Knocked out by")
+    expect(score.locator(".explain-unknown")).to_contain_text(STAFF)
+
+    company_card = page.locator("#lead-company")
+    company_card.get_by_role("link", name="Edit").click()
+    expect(company_card.get_by_label("Industry")).to_be_focused()
+    company_card.get_by_label("Employees").fill("120")
+    company_card.get_by_role("button", name="Save").click()
+
+    expect(score.get_by_role("heading", level=2)).to_contain_text("Score 60")
+    expect(score.locator(".explain-bad")).to_have_count(0)
+    expect(score.locator(".explain-good")).to_contain_text(STAFF)
+    assert console_errors == []
+
+
 def test_a_company_edited_on_its_page_rescores_every_contact(
     logged_in_page, live_server, salesperson, console_errors
 ):

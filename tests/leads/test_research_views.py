@@ -416,3 +416,44 @@ def test_a_company_name_in_the_lead_list_is_escaped(sam_client, salesperson):
 
     company_url = reverse("company-detail", args=[lead.company.pk])
     assert f'<a href="{company_url}">&lt;b&gt;Acme&lt;/b&gt; &amp; Co</a>' in page
+
+
+def score_card_notes(page: str) -> list[str]:
+    """The score card's red notes (knock-outs), as read."""
+    card = page[page.index('id="lead-score"') :]
+    card = card[: card.index("</section>")]
+    return re.findall(r'<p class="explain-bad">([^<]*)</p>', card)
+
+
+@pytest.mark.django_db
+def test_a_required_fact_nobody_knows_reads_as_missing_not_as_a_knock_out(sam_client, salesperson):
+    icp = ICPFactory(owner=salesperson, name="Software scale-ups")
+    CriterionFactory(icp=icp, field="industry", value="Software", weight=10, required=True)
+    CriterionFactory(
+        icp=icp,
+        field="employee_count",
+        operator="range",
+        value={"min": 50, "max": 500},
+        weight=10,
+        required=True,
+    )
+    lead = researched_lead(salesperson)  # industry and size unknown
+    score_url = reverse("lead-detail", args=[lead.pk]) + "?region=lead-score"
+
+    before = html(sam_client.get(score_url, headers=HTMX))
+    sam_client.post(
+        reverse("lead-company-edit", args=[lead.pk]),
+        {**COMPANY_FACTS, "industry": "Retail", "employee_count": ""},
+        headers=HTMX,
+    )
+    after = html(sam_client.get(score_url, headers=HTMX))
+
+    assert score_card_notes(before) == [
+        f"Fit is 0 until this required fact is known: {INDUSTRY}, {STAFF}"
+    ]
+    assert score_card_lists(before)["Unknown — worth researching"] == [INDUSTRY, STAFF]
+    # Known now, and not met: a knock-out; the size is still to be found.
+    assert score_card_notes(after) == [
+        f"Knocked out by: {INDUSTRY}",
+        f"Fit is 0 until this required fact is known: {STAFF}",
+    ]
