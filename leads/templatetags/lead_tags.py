@@ -267,6 +267,12 @@ def today_row(context: template.Context, item) -> SafeString:
             '      <button type="submit" class="button button-small" data-key="d"'
             ' title="Done (d)">Done</button>\n    </form>'
         )
+    elif not follow_up and item.kind == "missing_referrer":
+        # Naming the referrer is the whole task: the lead page's "Who referred this?" form.
+        done = (
+            f'\n    <a class="button button-small" href="{lead_url}#who-referred" data-key="d"'
+            ' title="Name who referred them (d)">Name the referrer</a>'
+        )
     else:
         if follow_up:
             form_url = pk_url("today-follow-up-done-form", follow_up.pk)

@@ -143,6 +143,35 @@ def test_a_referral_lead_without_a_referrer_asks_who_referred_them_on_today(
     assert console_errors == []
 
 
+def test_naming_the_referrer_from_a_today_row_with_the_keyboard(
+    logged_in_page, live_server, salesperson, console_errors
+):
+    """The row's task is naming the referrer: d goes to that form, not to "how did it go?"."""
+    ReferralSourceFactory(owner=salesperson, name="Pat Partner", kind="partner")
+    lead = LeadFactory(
+        owner=salesperson, first_name="Nina", last_name="Nameless", source="referral"
+    )
+    page = logged_in_page(salesperson)
+    row = page.locator(f"#queue-missing_referrer-{lead.pk}")
+    expect(row.get_by_role("link", name="Name the referrer")).to_be_visible()
+    expect(row.get_by_text("Done", exact=True)).to_have_count(0)
+
+    page.keyboard.press("j")
+    page.keyboard.press("d")
+
+    expect(page).to_have_url(f"{live_server.url}/leads/{lead.pk}/#who-referred")
+    prompt = page.locator("#who-referred")
+    prompt.get_by_label("Referred by").press_sequentially("pat", delay=30)
+    prompt.get_by_role("option", name="Pat Partner").click()
+    prompt.get_by_role("button", name="Credit them").click()
+    expect(prompt).to_contain_text("Credited to Pat Partner")
+
+    page.goto(f"{live_server.url}/")
+    expect(page.locator("#today-queue")).to_be_visible()
+    expect(page.locator(f"#queue-missing_referrer-{lead.pk}")).to_have_count(0)
+    assert console_errors == []
+
+
 def test_logging_a_touch_from_a_today_row_with_the_mouse(
     logged_in_page, live_server, salesperson, console_errors
 ):
