@@ -93,6 +93,11 @@
   function enterPanel(row, details, key) {
     const first = details.querySelector("[data-choice-key], select, input:not([type=hidden]), button");
     first?.focus();
+    describe(row, details, key);
+  }
+
+  // Say what an open panel's keys do.
+  function describe(row, details, key) {
     if (key === "d" && details.querySelector("[data-choice-key]")) {
       say(`${rowName(row)}: how did it go? c connected, v voicemail, n no answer, e emailed. Esc to cancel.`);
     } else if (key === "s") {
@@ -228,6 +233,24 @@
     enterPanel(row, details, details.querySelector("summary[data-key]")?.dataset.key);
     if (waiting?.choice) details.querySelector(`[data-choice-key="${CSS.escape(waiting.choice)}"]`)?.click();
   });
+
+  // A panel opened or closed with the mouse: the status line follows it (the keys say it in
+  // act and choiceKey). It said the last panel's keys after that one was closed.
+  document.addEventListener(
+    "toggle",
+    (event) => {
+      const details = event.target;
+      if (!details.matches?.(".queue-row details")) return;
+      if (!details.open) {
+        if (!document.querySelector(".queue-row details[open]")) say("");
+        return;
+      }
+      // Still loading: htmx:load says it once the panel is there.
+      if (details.querySelector(".panel-slot")) return;
+      describe(details.closest(ROW), details, details.querySelector("summary[data-key]")?.dataset.key);
+    },
+    true, // toggle does not bubble
+  );
 
   // A panel that did not load says why in its slot (app.js writes the sentence there) and
   // offers to try again; the link to the lead page stays beside it.

@@ -172,6 +172,33 @@ def test_naming_the_referrer_from_a_today_row_with_the_keyboard(
     assert console_errors == []
 
 
+def test_the_status_line_follows_the_panels_opened_and_closed_with_the_mouse(
+    logged_in_page, live_server, salesperson, console_errors
+):
+    lead = LeadFactory(owner=salesperson, first_name="Max", last_name="Mouse")
+    step = FollowUpFactory(lead=lead, kind="follow_up", due_at=timezone.now() - timedelta(hours=1))
+    page = logged_in_page(salesperson)
+    row = page.locator(f"#queue-follow_up-{step.pk}")
+    status = page.locator("#queue-status")
+    done, snooze = (
+        row.locator("summary", has_text="Done"),
+        row.locator("summary", has_text="Snooze"),
+    )
+
+    done.click()
+    expect(row.get_by_role("button", name="c Connected")).to_be_visible()
+    expect(status).to_contain_text("Max Mouse: how did it go?")
+    done.click()  # closed again
+    expect(status).to_have_text("")
+    snooze.click()
+    expect(row.get_by_role("button", name="1 Tomorrow")).to_be_visible()
+    expect(status).to_contain_text("Max Mouse: snooze until?")
+    snooze.click()
+    done.click()  # its panel is there already: nothing loads, the line still follows
+    expect(status).to_contain_text("Max Mouse: how did it go?")
+    assert console_errors == []
+
+
 def test_logging_a_touch_from_a_today_row_with_the_mouse(
     logged_in_page, live_server, salesperson, console_errors
 ):
