@@ -619,7 +619,8 @@ REPORTS: dict[str, Report] = {
         Report(
             slug="sources",
             title="Sources",
-            description="Which lead sources close: win rate, deal size and days to win per source.",
+            description="Which lead sources close: win rate (won of the deals closed, won or "
+            "lost; open deals do not count), deal size and days to win per source.",
             read=selectors.by_source,
             tables=lambda rows: [Table("sources", "By source", SOURCE_COLUMNS, rows)],
             charts=_source_charts,

@@ -112,6 +112,12 @@ def test_an_empty_period_shows_an_empty_state(sam_client, spring_data, slug):
     assert '<svg class="chart"' not in body
 
 
+def test_the_sources_report_says_what_its_win_rate_counts(sam_client, spring_data):
+    body = html(sam_client.get(page("sources"), SPRING))
+
+    assert "win rate (won of the deals closed, won or lost; open deals do not count)" in body
+
+
 def test_unknown_report_is_404_and_reports_are_read_only(sam_client):
     assert sam_client.get(page("pipeline-magic")).status_code == 404
     assert sam_client.get(csv_url("pipeline-magic")).status_code == 404
