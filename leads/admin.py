@@ -297,9 +297,10 @@ class LeadAdmin(ReadOnlyHistoryAdmin):
     def score(self, lead: Lead) -> str:
         return f"{lead.grade} · {lead.total_score}"
 
-    @admin.display(description="cold", boolean=True)
-    def going_cold(self, lead: Lead) -> bool:
-        return selectors.is_going_cold(lead)
+    # Words, not Django's ✓/✗ icons: a red ✗ on every lead not going cold read as an error.
+    @admin.display(description="going cold")
+    def going_cold(self, lead: Lead) -> str:
+        return "Going cold" if selectors.is_going_cold(lead) else ""
 
     # --- Actions -------------------------------------------------------------------------
 

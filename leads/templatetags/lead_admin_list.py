@@ -48,7 +48,7 @@ def lead_cells(cl, lead: Lead, change_url: str | None = None) -> list[SafeString
     stages, sources = _labels()
     company = escape(str(lead.company)) if lead.company_id else empty
     link = f'<a href="{escape(url)}">{escape(str(lead))}</a>'
-    cold = display_for_value(admin.going_cold(lead), empty, boolean=True)
+    cold = display_for_value(admin.going_cold(lead), empty)
     return [
         SafeString(f'<td class="action-checkbox">{admin.action_checkbox(lead)}</td>'),
         SafeString(f'<th class="field-__str__">{link}</th>'),
