@@ -426,17 +426,10 @@ def score_card_notes(page: str) -> list[str]:
 
 
 @pytest.mark.django_db
-def test_a_required_fact_nobody_knows_reads_as_missing_not_as_a_knock_out(sam_client, salesperson):
-    icp = ICPFactory(owner=salesperson, name="Software scale-ups")
-    CriterionFactory(icp=icp, field="industry", value="Software", weight=10, required=True)
-    CriterionFactory(
-        icp=icp,
-        field="employee_count",
-        operator="range",
-        value={"min": 50, "max": 500},
-        weight=10,
-        required=True,
-    )
+def test_a_required_fact_nobody_knows_reads_as_missing_not_as_a_knock_out(
+    sam_client, salesperson, software_icp
+):
+    software_icp.criteria.update(required=True)
     lead = researched_lead(salesperson)  # industry and size unknown
     score_url = reverse("lead-detail", args=[lead.pk]) + "?region=lead-score"
 
