@@ -127,11 +127,19 @@ document.addEventListener("click", (event) => {
 
 // A time-zone select marked data-guess-time-zone starts at the browser's own zone (the first
 // account, a new salesperson), unless the page came back with a choice already made.
-document.addEventListener("DOMContentLoaded", () => {
+window.addEventListener("load", () => {
   const zone = Intl.DateTimeFormat().resolvedOptions().timeZone;
   for (const select of document.querySelectorAll("select[data-guess-time-zone]")) {
     if (select.dataset.guessTimeZone !== "keep" && select.querySelector(`option[value="${CSS.escape(zone)}"]`)) {
       select.value = zone;
     }
   }
+});
+
+// Arriving at a card by its #anchor (Today's "Name the referrer"), a card marked
+// data-focus-on-arrival puts the cursor in its first field: the task there is typing.
+window.addEventListener("load", () => {
+  const card = location.hash ? document.getElementById(decodeURIComponent(location.hash.slice(1))) : null;
+  if (!card?.hasAttribute("data-focus-on-arrival")) return;
+  card.querySelector("input:not([type=hidden]), select, textarea")?.focus({ preventScroll: true });
 });

@@ -124,7 +124,7 @@ def test_a_required_fact_nobody_knows_says_so_until_the_salesperson_fills_it_in(
     # lead failed it.
     score = page.locator("#lead-score")
     expect(score.locator(".explain-bad")).to_have_text(
-        f"Fit is 0 until this required fact is known: {STAFF}"
+        f"Fit is 0 until this knock-out criterion is known: {STAFF}"
     )
     expect(score).not_to_contain_text("Knocked out by")
     expect(score.locator(".explain-unknown")).to_contain_text(STAFF)

@@ -161,6 +161,11 @@ def test_naming_the_referrer_from_a_today_row_with_the_keyboard(
 
     expect(page).to_have_url(f"{live_server.url}/leads/{lead.pk}/#who-referred")
     prompt = page.locator("#who-referred")
+    # The card's heading shows below the sticky top bar, and the cursor is in its field.
+    expect(prompt.get_by_label("Referred by")).to_be_focused()
+    heading_top = prompt.get_by_role("heading", name="Who referred this?").bounding_box()["y"]
+    topbar = page.locator(".topbar").bounding_box()
+    assert heading_top >= topbar["y"] + topbar["height"]
     prompt.get_by_label("Referred by").press_sequentially("pat", delay=30)
     prompt.get_by_role("option", name="Pat Partner").click()
     prompt.get_by_role("button", name="Credit them").click()

@@ -442,11 +442,11 @@ def test_a_required_fact_nobody_knows_reads_as_missing_not_as_a_knock_out(
     after = html(sam_client.get(score_url, headers=HTMX))
 
     assert score_card_notes(before) == [
-        f"Fit is 0 until this required fact is known: {INDUSTRY}, {STAFF}"
+        f"Fit is 0 until this knock-out criterion is known: {INDUSTRY}, {STAFF}"
     ]
     assert score_card_lists(before)["Unknown — worth researching"] == [INDUSTRY, STAFF]
     # Known now, and not met: a knock-out; the size is still to be found.
     assert score_card_notes(after) == [
         f"Knocked out by: {INDUSTRY}",
-        f"Fit is 0 until this required fact is known: {STAFF}",
+        f"Fit is 0 until this knock-out criterion is known: {STAFF}",
     ]
