@@ -127,7 +127,7 @@ document.addEventListener("click", (event) => {
 
 // A time-zone select marked data-guess-time-zone starts at the browser's own zone (the first
 // account, a new salesperson), unless the page came back with a choice already made.
-window.addEventListener("load", () => {
+document.addEventListener("DOMContentLoaded", () => {
   const zone = Intl.DateTimeFormat().resolvedOptions().timeZone;
   for (const select of document.querySelectorAll("select[data-guess-time-zone]")) {
     if (select.dataset.guessTimeZone !== "keep" && select.querySelector(`option[value="${CSS.escape(zone)}"]`)) {
