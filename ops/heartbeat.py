@@ -5,6 +5,12 @@ every WORKER_HEARTBEAT_INTERVAL seconds, also while the broker is away, and dele
 clean shutdown. `Consuming` (a consumer step) tells it whether the worker is taking tasks: the
 consumer starts its steps once connected to the broker and stops them when the connection is
 lost, so the row says `consuming=False` for as long as the worker is reconnecting.
+
+The worker's main process forks pool processes whenever one is replaced (after a task was
+terminated, e.g. on a broker connection loss). A process forked while this thread is inside a
+SQLite write transaction inherits the lock in SQLite's in-memory state and can never write
+("database is locked" after the busy timeout; sqlite.org/howtocorrupt.html, 2.6). So each beat
+opens its own connection and closes it, and a fork waits until the beat is done.
 """
 
 from __future__ import annotations
@@ -15,7 +21,7 @@ import threading
 
 from celery import bootsteps
 from django.conf import settings
-from django.db import close_old_connections, connection
+from django.db import connection
 from django.utils import timezone
 
 logger = logging.getLogger(__name__)
@@ -30,6 +36,11 @@ class _State:
 
 
 state = _State()
+
+_beating = threading.Lock()
+os.register_at_fork(
+    before=_beating.acquire, after_in_parent=_beating.release, after_in_child=_beating.release
+)
 
 
 class Heartbeat(bootsteps.StartStopStep):
@@ -70,24 +81,27 @@ class Heartbeat(bootsteps.StartStopStep):
     terminate = stop  # the worker blueprint's cold shutdown (consumer steps get `shutdown`)
 
     def _run(self) -> None:
+        while not self._stop.is_set():
+            state.changed.clear()
+            try:
+                self._beat()
+            except Exception as error:  # the database is away: try again next beat
+                logger.warning("Could not write the worker heartbeat: %r", error)
+            state.changed.wait(settings.WORKER_HEARTBEAT_INTERVAL)
+
+    def _beat(self) -> None:
         from ops.services import worker_heartbeat_record
 
-        try:
-            while not self._stop.is_set():
-                state.changed.clear()
-                try:
-                    close_old_connections()  # a connection the database dropped is replaced
-                    worker_heartbeat_record(
-                        hostname=self._hostname,
-                        pid=os.getpid(),
-                        started_at=self._started_at,
-                        consuming=state.consuming,
-                    )
-                except Exception as error:  # the database is away: try again next beat
-                    logger.warning("Could not write the worker heartbeat: %r", error)
-                state.changed.wait(settings.WORKER_HEARTBEAT_INTERVAL)
-        finally:
-            connection.close()
+        with _beating:
+            try:
+                worker_heartbeat_record(
+                    hostname=self._hostname,
+                    pid=os.getpid(),
+                    started_at=self._started_at,
+                    consuming=state.consuming,
+                )
+            finally:
+                connection.close()
 
 
 class Consuming(bootsteps.StartStopStep):
