@@ -35,7 +35,8 @@ from django.db.models import (
     Value,
     When,
 )
-from django.db.models.functions import Coalesce, Greatest, TruncMonth, TruncWeek
+from django.db.models.functions import Coalesce, Greatest, TruncMonth
+from django.db.models.lookups import LessThan
 
 from accounts.models import User
 from leads.models import (
@@ -95,10 +96,44 @@ class Period:
         monday = self.start - timedelta(days=self.start.weekday())
         return [monday + timedelta(weeks=n) for n in range((self.end - monday).days // 7 + 1)]
 
+    def midnights(self, days: Iterable[date]) -> list[datetime]:
+        return [datetime.combine(day, time.min, tzinfo=self.zone) for day in days]
+
     def business_days_in_week(self, monday: date) -> int:
         """Weekdays of that week inside the period: the touch goal of a cut-off week shrinks."""
         first, last = max(monday, self.start), min(monday + timedelta(days=4), self.end)
         return max(0, (last - first).days + 1)
+
+
+class Bucket(Func):
+    """Which of a period's weeks or months a moment falls in: the index of the last of their
+    `starts` (local midnights, ascending) at or before it.
+
+    Grouping by TruncWeek(tzinfo=…) means the same, but converts each row's time to the reader's
+    zone and truncates it; PostgreSQL's width_bucket() is one binary search over the starts (a
+    year of a team's touches: 235 → 131 ms in EXPLAIN ANALYZE). SQLite has no width_bucket: a CASE.
+    """
+
+    output_field = IntegerField()
+
+    def __init__(self, field_name: str, starts: list[datetime]) -> None:
+        super().__init__(F(field_name))
+        self.starts = starts
+
+    def as_sql(self, compiler, connection, **extra_context):
+        moment = self.get_source_expressions()[0]
+        case = Case(
+            *(
+                When(LessThan(moment, Value(start)), then=Value(index))
+                for index, start in enumerate(self.starts[1:])
+            ),
+            default=Value(len(self.starts) - 1),
+        )
+        return compiler.compile(case.resolve_expression(compiler.query))
+
+    def as_postgresql(self, compiler, connection, **extra_context):
+        sql, params = compiler.compile(self.get_source_expressions()[0])
+        return f"width_bucket({sql}, %s::timestamptz[]) - 1", (*params, self.starts)
 
 
 def _leads(user: User, rep: User | None) -> LeadQuerySet:
@@ -529,10 +564,11 @@ def activity(user: User, period: Period, rep: User | None = None) -> list[WeekTo
         touches = touches.filter(user=user)
     elif rep is not None:
         touches = touches.filter(user=rep)
+    weeks = period.weeks()
     counts = {
-        (group["user_id"], group["week"].date()): group["count"]
+        (group["user_id"], weeks[group["week"]]): group["count"]
         for group in touches.order_by()
-        .annotate(week=TruncWeek("occurred_at", tzinfo=period.zone))
+        .annotate(week=Bucket("occurred_at", period.midnights(weeks)))
         .values("user_id", "week")
         # COUNT(*), not COUNT(id): the touch index holds no id, so it stays an index-only scan.
         .annotate(count=Count("*"))
@@ -556,7 +592,7 @@ def activity(user: User, period: Period, rep: User | None = None) -> list[WeekTo
             touches=counts.get((person.pk, monday), 0),
             goal=person.daily_touch_goal * period.business_days_in_week(monday),
         )
-        for monday in period.weeks()
+        for monday in weeks
         for person in reps
     ]
 

@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
-from datetime import date, timedelta
+from datetime import UTC, date, datetime, time, timedelta
 from decimal import Decimal
 from zoneinfo import ZoneInfo
 
 import pytest
 
-from leads.models import Lead
+from leads.models import Activity, Lead
 from referrals.models import ReferralAsk
 from reports import selectors
 from tests.factories import ActivityFactory, ReferralSourceFactory, UserFactory
@@ -320,6 +320,37 @@ def touches(salesperson, other_salesperson):
     ActivityFactory.create_batch(
         5, lead=theirs, user=other_salesperson, kind="linkedin", occurred_at=at("2025-03-12 10:00")
     )
+
+
+@pytest.mark.parametrize(
+    "zone", ["Europe/London", "America/New_York", "Asia/Kolkata", "Pacific/Chatham"]
+)
+def test_a_moment_is_in_the_week_of_its_date_in_the_readers_zone(salesperson, zone):
+    # March and April 2025: each zone's clocks change in them (Kolkata's never do).
+    reader = selectors.Period(date(2025, 3, 3), date(2025, 4, 13), ZoneInfo(zone))
+    weeks = reader.weeks()
+    days = [weeks[0] + timedelta(days=number) for number in range(7 * len(weeks))]
+    # In UTC: a local time in the spring gap is the same instant as one an hour later.
+    moments = {
+        datetime.combine(day, clock, tzinfo=reader.zone).astimezone(UTC)
+        for day in days
+        for clock in (time.min, time(1, 30), time(2, 30), time(12), time.max)
+    }
+    mine = lead(salesperson, created="2025-02-01 09:00")
+    for moment in moments:
+        ActivityFactory(lead=mine, user=salesperson, kind="call", occurred_at=moment)
+
+    buckets = Activity.objects.filter(lead=mine).annotate(
+        week=selectors.Bucket("occurred_at", reader.midnights(weeks))
+    )
+
+    def monday_of(moment: datetime) -> date:
+        local_day = moment.astimezone(reader.zone).date()
+        return local_day - timedelta(days=local_day.weekday())
+
+    assert {activity.occurred_at: weeks[activity.week] for activity in buckets} == {
+        moment: monday_of(moment) for moment in moments
+    }
 
 
 def test_activity_touches_per_week_against_the_goal(salesperson, touches):
