@@ -48,6 +48,7 @@ from leads.models import (
     Source,
     Stage,
     StageChange,
+    furthest_stage,
 )
 from referrals.models import ReferralAsk, ReferralSource
 
@@ -903,9 +904,9 @@ class _Generator:
         columns = [
             "id", "owner_id", "first_name", "last_name", "title", "seniority", "email", "phone",
             "linkedin_url", "company_id", "stage", "stage_changed_at", "lost_reason", "won_at",
-            "source", "source_detail", "referred_by_id", "referral_ask_id", "expected_value",
-            "currency", "do_not_contact", "tags", "notes", "fit_score", "intent_score",
-            "total_score", "grade", "best_icp_id", "score_explanation", "scored_at",
+            "furthest_stage", "source", "source_detail", "referred_by_id", "referral_ask_id",
+            "expected_value", "currency", "do_not_contact", "tags", "notes", "fit_score",
+            "intent_score", "total_score", "grade", "best_icp_id", "score_explanation", "scored_at",
             "next_follow_up_at", "last_contacted_at", "last_inbound_at", "unanswered_touches",
             "first_unanswered_at", "created_at", "updated_at",
         ]  # fmt: skip
@@ -942,6 +943,7 @@ class _Generator:
                     changed,
                     "No budget" if stage == Stage.LOST else "",
                     changed if stage == Stage.WON else None,
+                    furthest_stage(Stage.NEW, stage),  # its history: New, then its stage
                     source,
                     "",
                     rng.choice(sources) if source == Source.REFERRAL else None,

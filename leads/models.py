@@ -26,6 +26,15 @@ class Stage(models.TextChoices):
 
 OPEN_STAGES = (Stage.NEW, Stage.CONTACTED, Stage.ENGAGED, Stage.QUALIFIED, Stage.PROPOSAL)
 CLOSED_STAGES = (Stage.WON, Stage.LOST)
+# The way to a sale, in order (Lost and Nurture are off it): the funnel report's steps.
+PATH_STAGES = (*OPEN_STAGES, Stage.WON)
+
+
+def furthest_stage(*stages: str) -> str:
+    """The stage furthest along the path among `stages`; "" when none of them is on it."""
+    steps = [PATH_STAGES.index(stage) for stage in stages if stage in PATH_STAGES]
+    return PATH_STAGES[max(steps)] if steps else ""
+
 
 # A lead that sits in an open stage longer than this many days is "going cold".
 STAGE_LIMIT_DAYS: dict[str, int] = {
@@ -141,6 +150,7 @@ DERIVED_LEAD_FIELDS = (
     "last_inbound_at",
     "unanswered_touches",
     "first_unanswered_at",
+    "furthest_stage",
 )
 
 
@@ -180,6 +190,10 @@ class Lead(models.Model):
     stage_changed_at = models.DateTimeField()
     lost_reason = models.CharField(max_length=200, blank=True)
     won_at = models.DateTimeField(null=True, blank=True)
+    # The furthest stage on the path the lead has been in (its current stage and its stage
+    # history), kept by the stage services: the funnel report counts leads by it instead of
+    # grouping a year's history per lead (docs/performance.md, section 21).
+    furthest_stage = models.CharField(max_length=20, choices=Stage.choices, blank=True, default="")
     source = models.CharField(max_length=20, choices=Source.choices, default=Source.OTHER)
     source_detail = models.CharField(max_length=200, blank=True)
     # Indexed only where set (Meta.indexes): most leads have neither.
@@ -328,9 +342,13 @@ class Lead(models.Model):
             models.Index(fields=["owner", "next_follow_up_at"], name="lead_owner_next_follow_up"),
             # The lead list sorted by date added, a salesperson's and the team's, one page after
             # another (keyset on created_at, id); the second also answers the funnel report's
-            # leads created in a period with an index-only scan of their ids and stages.
+            # leads created in a period (their ids, stages and furthest stages) from the index.
             models.Index(fields=["owner", "-created_at", "-id"], name="lead_owner_created"),
-            models.Index(fields=["created_at", "id"], include=["stage"], name="lead_created"),
+            models.Index(
+                fields=["created_at", "id"],
+                include=["stage", "furthest_stage"],
+                name="lead_created",
+            ),
             models.Index(fields=["stage", "stage_changed_at"], name="lead_stage_changed"),
             # A manager's list filtered by stage and the pipeline's columns, best first; with
             # the value included, the board's per-stage count and sum is an index-only scan.

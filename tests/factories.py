@@ -6,6 +6,7 @@ from django.contrib.auth.models import Group
 from django.utils import timezone
 
 from accounts.models import User
+from leads.models import furthest_stage
 
 TEST_PASSWORD = "correct-horse-battery-staple"
 
@@ -58,6 +59,8 @@ class LeadFactory(factory.django.DjangoModelFactory):
     stage = "new"
     source = "own_network"
     stage_changed_at = factory.LazyFunction(timezone.now)
+    # As lead_create keeps it: the stage a lead starts in is the furthest it has been.
+    furthest_stage = factory.LazyAttribute(lambda lead: furthest_stage(lead.stage))
     company = factory.SubFactory(CompanyFactory, owner=factory.SelfAttribute("..owner"))
 
 

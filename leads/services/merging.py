@@ -57,6 +57,7 @@ from leads.models import (
     StageChange,
 )
 from leads.services.schedule import reschedule, sync_next_follow_up_at
+from leads.services.stages import leads_furthest_stage_recount
 from leads.services.validation import validate
 
 # What the cadence reads about contact; the merged lead takes the latest of both.
@@ -175,7 +176,8 @@ def lead_merge(
         reschedule(survivor, user=by, now=now, replace_manual=False)
     else:
         sync_next_follow_up_at([survivor.pk])
-    survivor.refresh_from_db(fields=["next_follow_up_at"])
+    leads_furthest_stage_recount([survivor.pk])  # the duplicate's history is the survivor's now
+    survivor.refresh_from_db(fields=["next_follow_up_at", "furthest_stage"])
     request_rescore(survivor.pk)
     survivor_after = field_values(survivor)
     merge = LeadMerge.objects.create(
@@ -316,6 +318,7 @@ def lead_merge_undo(*, merge: LeadMerge, by: User, now: datetime | None = None) 
         if not lead.follow_ups.filter(done_at__isnull=True).exists():
             reschedule(lead, user=by, now=now, replace_manual=False)
     sync_next_follow_up_at([survivor.pk, duplicate.pk])
+    leads_furthest_stage_recount([survivor.pk, duplicate.pk])
 
     merge.undone_at = now
     merge.undone_by = by

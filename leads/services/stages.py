@@ -4,6 +4,8 @@ thank-you follow-up for the referrer when a referred lead qualifies or is won, a
 
 from __future__ import annotations
 
+from collections import defaultdict
+from collections.abc import Iterable
 from datetime import datetime
 
 from django.core.exceptions import ValidationError
@@ -20,6 +22,7 @@ from leads.models import (
     Lead,
     Stage,
     StageChange,
+    furthest_stage,
 )
 from leads.services.schedule import close_pending, reschedule, set_next_follow_up_at
 
@@ -47,8 +50,18 @@ def lead_change_stage(
     lead.lost_reason = reason if to_stage == Stage.LOST else ""
     if to_stage == Stage.WON:
         lead.won_at = now
+    lead.furthest_stage = furthest_stage(lead.furthest_stage, to_stage)
     lead._history_user = user
-    lead.save(update_fields=["stage", "stage_changed_at", "lost_reason", "won_at", "updated_at"])
+    lead.save(
+        update_fields=[
+            "stage",
+            "stage_changed_at",
+            "lost_reason",
+            "won_at",
+            "furthest_stage",
+            "updated_at",
+        ]
+    )
     StageChange.objects.create(
         lead=lead,
         from_stage=from_stage,
@@ -147,3 +160,18 @@ def lead_stage_undo(
         lead=lead, to_stage=stage_change.from_stage, user=user, reason=reason, now=now
     )
     return lead.stage_changes.order_by("-changed_at", "-id").first()
+
+
+def leads_furthest_stage_recount(lead_ids: Iterable[int]) -> None:
+    """Work out the leads' furthest stage again from their stage and whole history: after a
+    merge, or its undo, moved history rows from one lead to another."""
+    lead_ids = list(lead_ids)
+    moves: dict[int, list[str]] = defaultdict(list)
+    for lead_id, to_stage in StageChange.objects.filter(lead_id__in=lead_ids).values_list(
+        "lead_id", "to_stage"
+    ):
+        moves[lead_id].append(to_stage)
+    for lead_id, stage in Lead.objects.filter(pk__in=lead_ids).values_list("pk", "stage"):
+        Lead.objects.filter(pk=lead_id).update(
+            furthest_stage=furthest_stage(stage, *moves[lead_id])
+        )

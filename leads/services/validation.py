@@ -19,6 +19,7 @@ from leads.models import (
     Lead,
     Source,
     Stage,
+    furthest_stage,
 )
 from leads.normalize import (
     normalize_email,
@@ -142,6 +143,7 @@ def unsaved_lead(
     if unknown:
         raise TypeError(f"{caller}() got fields it does not accept: {sorted(unknown)}")
     lead = Lead(owner=owner, stage=stage, stage_changed_at=now, **fields)
+    lead.furthest_stage = furthest_stage(stage)
     if stage == Stage.WON:
         lead.won_at = now
     normalise_lead(lead)

@@ -528,6 +528,24 @@ def test_undo_restores_both_leads_and_their_rows_exactly(salesperson, survivor, 
     assert not merge.can_undo
 
 
+def test_the_survivor_has_been_as_far_as_either_lead_and_an_undo_gives_each_its_own(
+    salesperson, survivor, duplicate
+):
+    services.lead_change_stage(lead=duplicate, to_stage="qualified", user=salesperson)
+    services.lead_change_stage(lead=duplicate, to_stage="lost", user=salesperson, reason="Price")
+    merge = merge_writes.lead_merge(survivor=survivor, duplicate=duplicate, by=salesperson)
+
+    assert Lead.objects.values_list("stage", "furthest_stage").get(pk=survivor.pk) == (
+        "new",
+        "qualified",
+    )
+    merge_writes.lead_merge_undo(merge=merge, by=salesperson)
+    assert dict(Lead.objects.values_list("pk", "furthest_stage")) == {
+        survivor.pk: "new",
+        duplicate.pk: "qualified",
+    }
+
+
 def test_undo_keeps_the_survivors_later_edits(salesperson, survivor, duplicate):
     merge = merge_writes.lead_merge(survivor=survivor, duplicate=duplicate, by=salesperson)
     services.lead_update(lead=survivor, user=salesperson, phone="+44 20 7946 0999")

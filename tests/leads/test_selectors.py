@@ -658,7 +658,7 @@ def test_a_deep_page_by_date_added_can_start_at_its_cursor_in_an_index_on_postgr
         definitions = dict(cursor.fetchall())
 
     assert definitions["lead_owner_created"].endswith("(owner_id, created_at DESC, id DESC)")
-    assert definitions["lead_created"].endswith("(created_at, id) INCLUDE (stage)")
+    assert definitions["lead_created"].endswith("(created_at, id) INCLUDE (stage, furthest_stage)")
 
 
 @pytest.mark.django_db

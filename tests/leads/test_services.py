@@ -103,6 +103,16 @@ class TestLeadUpdate:
 
 @pytest.mark.django_db
 class TestLeadChangeStage:
+    def test_a_lead_keeps_the_furthest_stage_on_the_path_it_has_been_in(self, salesperson):
+        lead = services.lead_create(owner=salesperson, first_name="Dana", stage="nurture")
+        furthest = [lead.furthest_stage]
+        for stage in ("engaged", "contacted", "lost", "nurture", "proposal", "won"):
+            reason = "No budget" if stage == "lost" else ""
+            services.lead_change_stage(lead=lead, to_stage=stage, user=salesperson, reason=reason)
+            furthest.append(Lead.objects.get(pk=lead.pk).furthest_stage)
+
+        assert furthest == ["", "engaged", "engaged", "engaged", "engaged", "proposal", "won"]
+
     def test_records_history_and_refuses_the_same_stage(self, salesperson, monday):
         lead = services.lead_create(owner=salesperson, first_name="Dana")
 
@@ -458,6 +468,7 @@ class TestLeadsBulkCreate:
         "title",
         "source",
         "stage",
+        "furthest_stage",
         "next_follow_up_at",
     )
 

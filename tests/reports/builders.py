@@ -7,6 +7,7 @@ from decimal import Decimal
 from zoneinfo import ZoneInfo
 
 from leads.models import Lead, StageChange
+from leads.services.stages import leads_furthest_stage_recount
 from reports.selectors import Period
 from tests.factories import LeadFactory
 
@@ -62,3 +63,4 @@ def history(lead: Lead, *moves: tuple[str, str]) -> None:
             changed_by=lead.owner,
         )
         previous = to_stage
+    leads_furthest_stage_recount([lead.pk])  # as lead_change_stage keeps it
