@@ -604,7 +604,7 @@ class LeadPage:
     is_first: bool
 
 
-def lead_search(word: str) -> Q:
+def lead_search(word: str, *, owner_id: int | None = None) -> Q:
     """Leads whose first name, last name, email or company name contains `word`, any case.
 
     On PostgreSQL each side is a subquery the trigram GIN indexes answer (lead_search_trgm,
@@ -627,7 +627,13 @@ def lead_search(word: str) -> Q:
     # Looking a person up, the usual search, matches a handful of leads; PostgreSQL can't
     # tell that from the subqueries and walked every lead in score order looking for them
     # (~75 ms at 100k for no match). So the trigram indexes are asked first (two quick
-    # queries); few matches become lists of ids, which the planner reads as few.
+    # queries); few matches become lists of ids, which the planner reads as few. Within one
+    # salesperson's leads (`owner_id`) only theirs are counted: a common name matches ~2,000
+    # of a team's leads but ~200 of theirs, and as a subquery the planner walked the whole
+    # team's score index for them (42 ms) instead of the owner's (5 ms).
+    if owner_id is not None:
+        by_person = by_person.filter(lead__owner_id=owner_id)
+        by_company = by_company.filter(owner_id=owner_id)
     people = list(by_person.order_by().values_list("lead_id", flat=True)[: SEARCH_FEW_LEADS + 1])
     companies = list(by_company.order_by().values_list("pk", flat=True)[: SEARCH_FEW_COMPANIES + 1])
     if len(people) <= SEARCH_FEW_LEADS and len(companies) <= SEARCH_FEW_COMPANIES:
@@ -643,14 +649,15 @@ SEARCH_FEW_COMPANIES = 50
 def leads_filtered(user: User, filters: dict, *, now: datetime | None = None) -> QuerySet[Lead]:
     """The user's visible leads narrowed by the list's filters (all optional)."""
     leads = leads_visible_to(user)
+    owner_id = filters.get("owner") if user.is_manager else user.pk
+    if owner_id and user.is_manager:
+        leads = leads.filter(owner_id=owner_id)
     query = (filters.get("q") or "").strip()
     for word in query.split()[:5]:
-        leads = leads.filter(lead_search(word))
+        leads = leads.filter(lead_search(word, owner_id=owner_id))
     for name in ("stage", "source", "grade"):
         if filters.get(name):
             leads = leads.filter(**{name: filters[name]})
-    if filters.get("owner") and user.is_manager:
-        leads = leads.filter(owner_id=filters["owner"])
     follow_up = filters.get("follow_up")
     if follow_up == "yes":
         leads = leads.filter(next_follow_up_at__isnull=False)

@@ -347,7 +347,7 @@ def referrer_options(
         "company"
     )
     for word in words:
-        leads = leads.filter(lead_search(word))
+        leads = leads.filter(lead_search(word, owner_id=owner.pk))
     if exclude_lead_id is not None:
         leads = leads.exclude(pk=exclude_lead_id)
     won_first = Case(When(stage=Stage.WON, then=0), default=1)
