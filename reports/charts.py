@@ -154,9 +154,24 @@ def hbar_chart(
             )
         )
         for j, one in enumerate(series):
-            value = float(one.values[i] or 0)
-            width = frame.plot_width * value / top
             bar_y = y + j * bar_height
+            if one.values[i] is None:
+                # Nothing to measure (a win rate with no deals closed): a dash, as the table
+                # shows, rather than a bar at 0 that reads as "never wins".
+                parts.append(
+                    format_html(
+                        '<text x="{}" y="{}" font-size="11" fill="{}">—<title>{}, {}: none'
+                        "</title></text>",
+                        frame.left + 4,
+                        _n(bar_y + bar_height - 4),
+                        FAINT,
+                        one.name,
+                        category,
+                    )
+                )
+                continue
+            value = float(one.values[i])
+            width = frame.plot_width * value / top
             parts.append(
                 format_html(
                     '<rect x="{}" y="{}" width="{}" height="{}" fill="{}">'

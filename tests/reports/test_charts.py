@@ -67,6 +67,22 @@ def test_a_bar_chart_has_a_bar_per_value_with_a_tooltip_and_a_legend():
     assert ">New leads</text>" in svg
 
 
+def test_a_missing_value_is_a_dash_not_a_bar_at_zero():
+    svg = str(
+        charts.hbar_chart(
+            title="Win rate by source",
+            categories=["Referral", "Event"],
+            series=[Series("Win rate", [0, None])],
+            fmt=charts.percent,
+        )
+    )
+
+    assert "<title>Win rate, Referral: 0%</title>" in svg
+    assert "<title>Win rate, Event: none</title>" in svg
+    assert svg.count("<rect") == 1 + 1  # the bar at 0% and the legend swatch
+    _parse(svg)
+
+
 def test_a_missing_value_breaks_the_line():
     svg = str(
         charts.line_chart(
