@@ -243,6 +243,8 @@ class TodayQueue:
 
 # The Today page shows the best this many; "see all" shows up to the second number.
 TODAY_QUEUE_LIMIT = 40
+# A referral whose referrer nobody named: Today's reason, and the Sources report's row of them.
+MISSING_REFERRER_REASON = "Referral, referrer not named"
 TODAY_QUEUE_ALL_LIMIT = 500
 # Today says "1000+ due" past this: beyond it the number changes nothing for the salesperson.
 TODAY_COUNT_CAP = 1000
@@ -514,7 +516,7 @@ def _queue_item(
     elif kind == QueueKind.GOING_COLD:
         reason = f"Going cold in {lead.get_stage_display()}"
     elif kind == QueueKind.MISSING_REFERRER:
-        reason = "Referral, referrer not named"
+        reason = MISSING_REFERRER_REASON
     else:
         reason = "Follow-up due"
     return QueueItem(
@@ -547,7 +549,7 @@ def queue_item_for(*, lead: Lead, follow_up: FollowUp | None, now: datetime | No
             return QueueItem(QueueKind.HAND_RAISER, lead, None, "Raised a hand", False, 0, waiting)
         if lead.is_open and lead.source == Source.REFERRAL and lead.referred_by_id is None:
             return QueueItem(
-                QueueKind.MISSING_REFERRER, lead, None, "Referral, referrer not named", False, 0
+                QueueKind.MISSING_REFERRER, lead, None, MISSING_REFERRER_REASON, False, 0
             )
         return QueueItem(
             QueueKind.GOING_COLD, lead, None, f"Going cold in {lead.get_stage_display()}", False, 0

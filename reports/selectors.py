@@ -51,7 +51,7 @@ from leads.models import (
     Stage,
     StageChange,
 )
-from leads.selectors import activities_visible_to, leads_visible_to
+from leads.selectors import MISSING_REFERRER_REASON, activities_visible_to, leads_visible_to
 from referrals.models import SourceKind
 from referrals.selectors import (
     SourceStats,
@@ -331,7 +331,7 @@ def by_source(user: User, period: Period, rep: User | None = None) -> list[Sourc
     rows = []
     for key, label in [
         (Source.REFERRAL.value, Source.REFERRAL.label),
-        (REFERRER_UNKNOWN_ROW, "Referral, referrer not recorded"),
+        (REFERRER_UNKNOWN_ROW, MISSING_REFERRER_REASON),
         *[(source.value, source.label) for source in Source if source != Source.REFERRAL],
     ]:
         group = closed.get(key, {})

@@ -76,6 +76,8 @@ def test_reports_referral_pages_and_weekly_email_count_the_same_referred_leads(s
     assert by_name_on_page == by_name_in_email == {"Carla": 3, "Pat Partner": 2}
     # The leads marked Referral with no referrer are on a row of their own, not lost.
     assert sources_report["referral_unknown"].created == 4
+    # In the words Today uses for each of them.
+    assert sources_report["referral_unknown"].label == "Referral, referrer not named"
     assert sources_report["event"].created == 2
 
 
