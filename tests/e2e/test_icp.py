@@ -1,12 +1,52 @@
 from __future__ import annotations
 
+import re
+
 import pytest
-from playwright.sync_api import expect
+from playwright.sync_api import Route, expect
 
 from icp.models import ICP, Criterion
 from tests.factories import CompanyFactory, LeadFactory
 
 pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True)]
+
+
+def test_a_change_made_while_the_last_preview_is_on_its_way_is_the_one_shown(
+    logged_in_page, live_server, salesperson, console_errors
+):
+    icp = ICP.objects.create(owner=salesperson, name="EU SaaS")
+    Criterion.objects.create(
+        icp=icp, field="industry", operator="equals", value="Software", weight=50
+    )
+    for country in ("GB", "GB", "DE"):
+        LeadFactory(
+            owner=salesperson,
+            company=CompanyFactory(owner=salesperson, industry="Software", country=country),
+        )
+    page = logged_in_page(salesperson)
+    page.goto(f"{live_server.url}/icp/{icp.pk}/")
+    expect(page.locator("[data-preview-matching]")).to_have_text("3")
+    held: list[Route] = []
+
+    def hold_the_first_draft(route: Route) -> None:
+        if held:
+            route.continue_()
+        else:
+            held.append(route)  # a slow server: answered after the next change is made
+
+    page.route(re.compile(r"/icp/\d+/preview/\?"), hold_the_first_draft)
+    form = page.locator("#criterion-form")
+    form.get_by_label("Field").select_option("country")
+    form.get_by_label("Operator").select_option("equals")
+    with page.expect_request(lambda request: "value=GB" in request.url):
+        form.get_by_label("Value").fill("GB")
+    form.get_by_label("Knock-out").check()
+    page.wait_for_timeout(500)  # the change is made while the first draft's answer is held
+    held[0].continue_()
+
+    expect(page.locator("[data-preview-matching]")).to_have_text("2")
+    expect(page.locator("#icp-preview")).to_contain_text("Including the criterion you're typing")
+    assert console_errors == []
 
 
 def test_typing_a_criterion_updates_the_preview_then_adding_saves_it(
