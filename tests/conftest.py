@@ -16,8 +16,9 @@ from django.core.mail.backends import locmem
 from django.db.backends.postgresql.operations import DatabaseOperations as PostgresOperations
 from hypothesis import settings as hypothesis_settings
 
+from icp.models import ICP, Criterion
 from leadhunter.celery import app as celery_app
-from tests.factories import ManagerFactory, UserFactory
+from tests.factories import CompanyFactory, LeadFactory, ManagerFactory, UserFactory
 
 # Playwright's sync API runs an event loop in the test thread; the live server's ORM calls
 # from that thread are safe because each test owns its own database connection.
@@ -219,3 +220,19 @@ def fresh_cache(settings):
         **settings.CACHES,
         "default": {**settings.CACHES["default"], "KEY_PREFIX": f"test-{uuid.uuid4().hex}"},
     }
+
+
+@pytest.fixture
+def saas_icp(salesperson):
+    """The salesperson's ICP "EU SaaS" (industry Software) and three Software leads: two in GB,
+    one in DE; the ICP editor's journeys start from it."""
+    icp = ICP.objects.create(owner=salesperson, name="EU SaaS")
+    Criterion.objects.create(
+        icp=icp, field="industry", operator="equals", value="Software", weight=50
+    )
+    for country in ("GB", "GB", "DE"):
+        LeadFactory(
+            owner=salesperson,
+            company=CompanyFactory(owner=salesperson, industry="Software", country=country),
+        )
+    return icp

@@ -5,24 +5,13 @@ import re
 import pytest
 from playwright.sync_api import Route, expect
 
-from icp.models import ICP, Criterion
-from tests.factories import CompanyFactory, LeadFactory
-
 pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True)]
 
 
 def test_a_change_made_while_the_last_preview_is_on_its_way_is_the_one_shown(
-    logged_in_page, live_server, salesperson, console_errors
+    logged_in_page, live_server, salesperson, saas_icp, console_errors
 ):
-    icp = ICP.objects.create(owner=salesperson, name="EU SaaS")
-    Criterion.objects.create(
-        icp=icp, field="industry", operator="equals", value="Software", weight=50
-    )
-    for country in ("GB", "GB", "DE"):
-        LeadFactory(
-            owner=salesperson,
-            company=CompanyFactory(owner=salesperson, industry="Software", country=country),
-        )
+    icp = saas_icp
     page = logged_in_page(salesperson)
     page.goto(f"{live_server.url}/icp/{icp.pk}/")
     expect(page.locator("[data-preview-matching]")).to_have_text("3")
@@ -50,17 +39,9 @@ def test_a_change_made_while_the_last_preview_is_on_its_way_is_the_one_shown(
 
 
 def test_typing_a_criterion_updates_the_preview_then_adding_saves_it(
-    logged_in_page, live_server, salesperson, console_errors
+    logged_in_page, live_server, salesperson, saas_icp, console_errors
 ):
-    icp = ICP.objects.create(owner=salesperson, name="EU SaaS")
-    Criterion.objects.create(
-        icp=icp, field="industry", operator="equals", value="Software", weight=50
-    )
-    for country in ("GB", "GB", "DE"):
-        LeadFactory(
-            owner=salesperson,
-            company=CompanyFactory(owner=salesperson, industry="Software", country=country),
-        )
+    icp = saas_icp
     page = logged_in_page(salesperson)
     page.goto(f"{live_server.url}/icp/{icp.pk}/")
 

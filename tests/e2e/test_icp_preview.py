@@ -5,24 +5,7 @@ from __future__ import annotations
 import pytest
 from playwright.sync_api import expect
 
-from icp.models import ICP, Criterion
-from tests.factories import CompanyFactory, LeadFactory
-
 pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True)]
-
-
-@pytest.fixture
-def saas_icp(salesperson):
-    icp = ICP.objects.create(owner=salesperson, name="EU SaaS")
-    Criterion.objects.create(
-        icp=icp, field="industry", operator="equals", value="Software", weight=50
-    )
-    for country in ("GB", "GB", "DE"):
-        LeadFactory(
-            owner=salesperson,
-            company=CompanyFactory(owner=salesperson, industry="Software", country=country),
-        )
-    return icp
 
 
 def preview_requests(page) -> list[str]:

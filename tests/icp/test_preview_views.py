@@ -9,9 +9,6 @@ import re
 import pytest
 from django.urls import reverse
 
-from icp.models import ICP, Criterion
-from tests.factories import CompanyFactory, LeadFactory
-
 HTMX = {"HX-Request": "true"}
 
 # What the browser sends for the untouched "Add a criterion" form: its selects always carry
@@ -24,20 +21,6 @@ EMPTY_DRAFT = {
     "maximum": "",
     "weight": "10",
 }
-
-
-@pytest.fixture
-def saas_icp(salesperson):
-    icp = ICP.objects.create(owner=salesperson, name="EU SaaS")
-    Criterion.objects.create(
-        icp=icp, field="industry", operator="equals", value="Software", weight=50
-    )
-    for country in ("GB", "GB", "DE"):
-        LeadFactory(
-            owner=salesperson,
-            company=CompanyFactory(owner=salesperson, industry="Software", country=country),
-        )
-    return icp
 
 
 def preview(client, icp, params):
