@@ -10,7 +10,9 @@ The worker's main process forks pool processes whenever one is replaced (after a
 terminated, e.g. on a broker connection loss). A process forked while this thread is inside a
 SQLite write transaction inherits the lock in SQLite's in-memory state and can never write
 ("database is locked" after the busy timeout; sqlite.org/howtocorrupt.html, 2.6). So each beat
-opens its own connection and closes it, and a fork waits until the beat is done.
+opens its own connection and closes it, and a fork waits until the beat is done, for a while:
+a beat stuck on a database that does not answer must not stop the worker replacing its pool
+processes (nor can a fork made while another is being prepared wait on itself).
 """
 
 from __future__ import annotations
@@ -37,9 +39,32 @@ class _State:
 
 state = _State()
 
-_beating = threading.Lock()
+# A beat takes milliseconds; SQLite's busy timeout is 30 s.
+FORK_WAITS_FOR_A_BEAT_SECONDS = 10.0
+
+
+class _ForkGuard:
+    """Keeps forks out of a beat: a beat holds the lock, a fork waits for it, boundedly."""
+
+    def __init__(self) -> None:
+        self.lock = threading.Lock()
+        self._forking = threading.local()  # per forking thread: did each pending fork get it?
+
+    def before_fork(self) -> None:
+        held = self.lock.acquire(timeout=FORK_WAITS_FOR_A_BEAT_SECONDS)
+        self._forking.held = [*getattr(self._forking, "held", []), held]
+
+    def after_fork(self) -> None:
+        # In the parent and in the child alike (the child's copy of the lock is held too).
+        if self._forking.held.pop():
+            self.lock.release()
+
+
+fork_guard = _ForkGuard()
 os.register_at_fork(
-    before=_beating.acquire, after_in_parent=_beating.release, after_in_child=_beating.release
+    before=fork_guard.before_fork,
+    after_in_parent=fork_guard.after_fork,
+    after_in_child=fork_guard.after_fork,
 )
 
 
@@ -92,7 +117,7 @@ class Heartbeat(bootsteps.StartStopStep):
     def _beat(self) -> None:
         from ops.services import worker_heartbeat_record
 
-        with _beating:
+        with fork_guard.lock:
             try:
                 worker_heartbeat_record(
                     hostname=self._hostname,

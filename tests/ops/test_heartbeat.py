@@ -10,8 +10,9 @@ from types import SimpleNamespace
 from django.contrib.auth.models import Group
 from django.db import connection, transaction
 
+from ops import heartbeat as heartbeat_module
 from ops import services
-from ops.heartbeat import Heartbeat
+from ops.heartbeat import Heartbeat, fork_guard
 from ops.models import WorkerHeartbeat
 
 
@@ -60,3 +61,35 @@ def test_a_pool_process_forked_during_a_beat_can_write(transactional_db, monkeyp
     assert exit_code == 0
     assert Group.objects.filter(name="written-by-a-forked-process").exists()
     assert not WorkerHeartbeat.objects.exists()  # a clean stop forgets the worker
+
+
+def test_a_fork_waits_for_a_stuck_beat_no_longer_than_its_bound(transactional_db, monkeypatch):
+    inside_the_beat = threading.Event()
+    record = services.worker_heartbeat_record
+
+    def stuck_record(**beat):
+        heartbeat = record(**beat)
+        inside_the_beat.set()
+        time.sleep(5)  # a database that does not answer, say
+        return heartbeat
+
+    monkeypatch.setattr(services, "worker_heartbeat_record", stuck_record)
+    monkeypatch.setattr(heartbeat_module, "FORK_WAITS_FOR_A_BEAT_SECONDS", 0.5)
+    worker = SimpleNamespace(hostname="stuck-beat@host")
+    step = Heartbeat(worker)
+    step.start(worker)
+    try:
+        assert inside_the_beat.wait(timeout=10)
+        started = time.monotonic()
+        pid = os.fork()
+        if pid == 0:
+            os._exit(0)
+        waited = time.monotonic() - started
+        _, status = os.waitpid(pid, 0)
+    finally:
+        step.stop(worker)
+
+    assert os.waitstatus_to_exitcode(status) == 0
+    assert 0.4 < waited < 3
+    assert fork_guard.lock.acquire(timeout=1)  # the beat let go of it after all
+    fork_guard.lock.release()

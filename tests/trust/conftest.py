@@ -14,6 +14,7 @@ import signal
 import socket
 import subprocess
 import sys
+import time
 import uuid
 from collections.abc import Callable, Iterator
 from pathlib import Path
@@ -143,6 +144,14 @@ class WorkerProcess:
 
     def output(self) -> str:
         return self.log.read_text(errors="replace")
+
+    def output_with_stacks(self) -> str:
+        """The log once the worker has written every thread's stack into it (Celery's SIGUSR1
+        handler): for the message of a test that found the worker stuck."""
+        if self.alive:
+            os.kill(self.process.pid, signal.SIGUSR1)
+            time.sleep(2)
+        return self.output()
 
 
 class RedisServer:
