@@ -43,7 +43,9 @@ def compact(value: float) -> str:
 
 
 def percent(value: float) -> str:
-    return f"{value:.0f}%"
+    """As the report tables print a percentage (one decimal) but without a trailing ".0": a
+    bar labelled 54% beside a table saying 54.5% read as two different numbers."""
+    return f"{round(value, 1):g}%"
 
 
 def bar_chart(

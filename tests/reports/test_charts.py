@@ -83,6 +83,14 @@ def test_a_missing_value_is_a_dash_not_a_bar_at_zero():
     _parse(svg)
 
 
+@pytest.mark.parametrize(
+    ("value", "label"),
+    [(54.5, "54.5%"), (62.5, "62.5%"), (100.0, "100%"), (0, "0%"), (20.0, "20%")],
+)
+def test_a_percentage_reads_as_the_tables_print_it(value, label):
+    assert charts.percent(value) == label
+
+
 def test_a_missing_value_breaks_the_line():
     svg = str(
         charts.line_chart(
