@@ -69,7 +69,8 @@ def test_a_worker_holding_tasks_rides_out_a_redis_crash_and_runs_each_task_once(
     def all_applied() -> bool:
         return all(lines(log)[f"applied {key}"] for key in keys)
 
-    assert wait_for(all_applied, timeout=90), (lines(log), worker.output_with_stacks())
+    # A string, not a tuple: pytest would shorten the tuple's repr and cut the stacks off.
+    assert wait_for(all_applied, timeout=90), f"{lines(log)}\n{worker.output_with_stacks()}"
     time.sleep(2)  # anything handed out twice would start again now
     runs = lines(log)
     assert {key: runs[f"applied {key}"] for key in keys} == dict.fromkeys(keys, 1)
