@@ -18,7 +18,9 @@ def test_a_change_made_while_the_last_preview_is_on_its_way_is_the_one_shown(
     held: list[Route] = []
 
     def hold_the_first_draft(route: Route) -> None:
-        if held:
+        # Only the draft with the value typed: on a busy machine a draft may go between the
+        # two selects and the typing, and it must be answered for the typed one to be sent.
+        if held or "value=GB" not in route.request.url:
             route.continue_()
         else:
             held.append(route)  # a slow server: answered after the next change is made
