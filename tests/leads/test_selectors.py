@@ -405,6 +405,36 @@ def test_search_follows_a_lead_renamed_emailed_updated_in_bulk_and_deleted(
 
 
 @pytest.mark.django_db
+def test_search_finds_leads_created_many_at_once_and_forgets_those_deleted_together(
+    salesperson, search_path
+):
+    # An import writes its leads 1,000 to a statement (COPY on PostgreSQL), and the search
+    # text of a whole statement's leads is written, or removed, at once.
+    names = [("Ann", "Poe"), ("Bo", "Okafor"), ("Cy", "Poe"), ("Di", "Lund")]
+    created = services.leads_bulk_create(
+        leads=[
+            services.lead_new(owner=salesperson, first_name=first, last_name=last)
+            for first, last in names
+        ],
+        created_by=salesperson,
+    )
+    ann, bo, cy, di = (lead.pk for lead in created)
+
+    def found(query: str) -> set[int]:
+        return {found.pk for found in selectors.leads_filtered(salesperson, {"q": query})}
+
+    assert (found("poe"), found("okafor"), found("lund")) == ({ann, cy}, {bo}, {di})
+    Lead.objects.filter(pk__in=[ann, bo, di]).delete()
+    assert (found("poe"), found("okafor"), found("lund")) == ({cy}, set(), set())
+    if connection.vendor == "postgresql":
+        with connection.cursor() as cursor:
+            cursor.execute(
+                "SELECT lead_id FROM leads_lead_search WHERE lead_id = ANY(%s)", [[ann, bo, cy, di]]
+            )
+            assert cursor.fetchall() == [(cy,)]
+
+
+@pytest.mark.django_db
 @pytest.mark.skipif(connection.vendor != "postgresql", reason="the table is PostgreSQL's only")
 def test_the_search_text_is_the_leads_own_and_a_score_write_leaves_it_alone(salesperson):
     lead = LeadFactory(owner=salesperson, first_name="Ann", last_name="Poe", email="a@b.org")
