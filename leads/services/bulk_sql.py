@@ -129,20 +129,19 @@ def bulk_insert(model: type[_Model], objs: list[_Model]) -> list[_Model]:
             [table, model._meta.pk.column, len(objs)],
         )
         ids = [row[0] for row in cursor.fetchall()]
-        rows = []
-        for obj, pk in zip(objs, ids, strict=True):
-            # What bulk_create does first; a private Django method, not in django-stubs.
-            obj._prepare_related_fields_for_save(operation_name="bulk_create")  # type: ignore[attr-defined]
-            obj.pk = pk
-            for model_field in auto:
-                model_field.pre_save(obj, add=True)
-            row = list(values_of(obj))
-            for index, model_field in adapted:
-                row[index] = model_field.get_db_prep_save(row[index], connection)
-            rows.append(row)
         copy_sql = f"COPY {quote(table)} ({columns}) FROM STDIN"
+        # Each row is sent as it is made: the server writes the rows sent so far (heap,
+        # indexes) while this process makes the next ones.
         with connection.wrap_database_errors, cursor.cursor.copy(copy_sql) as copy:
-            for row in rows:
+            for obj, pk in zip(objs, ids, strict=True):
+                # What bulk_create does first; a private Django method, not in django-stubs.
+                obj._prepare_related_fields_for_save(operation_name="bulk_create")  # type: ignore[attr-defined]
+                obj.pk = pk
+                for model_field in auto:
+                    model_field.pre_save(obj, add=True)
+                row = list(values_of(obj))
+                for index, model_field in adapted:
+                    row[index] = model_field.get_db_prep_save(row[index], connection)
                 copy.write_row(row)
     for obj in objs:
         obj._state.adding = False
