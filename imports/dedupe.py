@@ -61,6 +61,11 @@ class UndoLog:
         """The changes are committed: nothing to take back any more."""
         self._steps.clear()
 
+    def forget_before(self, mark: int) -> None:
+        """The changes before `mark` are committed; those after it (the next batch's plan)
+        can still be taken back, and their marks now count from 0."""
+        del self._steps[:mark]
+
 
 # slots: an import holds one of these per lead the owner has, a hundred thousand or more.
 @dataclass(slots=True, eq=False)

@@ -2,9 +2,11 @@ from __future__ import annotations
 
 import codecs
 import math
+import threading
+import time
 
 import pytest
-from django.db import connection
+from django.db import OperationalError, connection, transaction
 from django.test.utils import CaptureQueriesContext
 
 from imports import engine
@@ -590,6 +592,131 @@ def test_a_field_filled_by_someone_else_meanwhile_is_kept(salesperson, monkeypat
 
     lead.refresh_from_db()
     assert (result.updated, result.skipped_duplicates, lead.phone) == (0, 1, "+15550100")
+
+
+def test_after_a_refused_first_batch_the_owners_companies_are_still_known(salesperson, monkeypatch):
+    acme = CompanyFactory(owner=salesperson, name="Acme", domain="acme.example")
+    written_meanwhile(
+        monkeypatch, lambda owner: lead_create(owner=owner, first_name="X", email="b@example.com")
+    )
+
+    result = import_data(
+        salesperson,
+        csv_text(
+            "First Name,Email,Company", "A,a@example.com,Acme", "B,b@example.com,Acme", "C,,acme"
+        ),
+    )
+
+    # The batch was written again row by row: its rows still find the company read up front.
+    assert (result.created, result.errors) == (2, 1)
+    assert list(Company.objects.filter(owner=salesperson)) == [acme]
+    assert Lead.objects.filter(owner=salesperson, company=acme).count() == 2
+
+
+# Rows for `test_batches_written_in_the_background_end_as_batches_written_in_turn`, three to
+# a batch: a lead of one batch filled in by the next, a company named in one and given its
+# website in the next, a refused batch (row 6's email is taken meanwhile) with the batch
+# after it already planned, companies read up front, a bad row and a duplicate.
+IN_BATCHES = csv_text(
+    "First Name,Last Name,Email,Phone,Company,Website",
+    "Ada,Lovelace,ada@example.com,,Analytical,",
+    "Grace,Hopper,grace@example.com,,Navy,",
+    "Linus,T,linus@example.com,,Known Co,",
+    "Ada,Lovelace,ada@example.com,+44 20 7946 0958,,",  # fills in row 2's lead
+    "Alan,Turing,alan@example.com,,Analytical,analytical.example",  # row 2's company's site
+    "Taken,Meanwhile,taken@example.com,,Navy,",
+    "Bad,Email,not-an-email,,,",
+    "Grace,Hopper,grace@example.com,+1 202 555 0100,,",
+    "Edsger,D,edsger@example.com,,Known Co,known.example",
+    "Barbara,L,barbara@example.com,,Analytical,",
+    "Alan,Turing,alan@example.com,,,",  # nothing new: a duplicate
+)
+
+
+def imported_state(owner) -> dict[str, object]:
+    leads = Lead.objects.filter(owner=owner).select_related("company")
+    return {
+        "leads": sorted(
+            (lead.email, lead.full_name, lead.phone, lead.company.name if lead.company else "")
+            for lead in leads
+        ),
+        "companies": sorted(
+            Company.objects.filter(owner=owner).values_list("name", "domain", "leads__email")
+        ),
+        "stage_changes": StageChange.objects.filter(lead__owner=owner).count(),
+        "follow_ups": FollowUp.objects.filter(lead__owner=owner).count(),
+    }
+
+
+@pytest.mark.django_db(transaction=True)
+def test_batches_written_in_the_background_end_as_batches_written_in_turn(
+    salesperson, other_salesperson, monkeypatch
+):
+    written_meanwhile(
+        monkeypatch,
+        lambda owner: lead_create(owner=owner, first_name="Other", email="taken@example.com"),
+    )
+    writers: dict[int, set[str]] = {}
+    real_bulk_create = engine.leads_bulk_create
+
+    def slow_bulk_create(*, leads, created_by, **kwargs):
+        # A slow database: the next batch is planned while this one is being written.
+        writers.setdefault(created_by.pk, set()).add(threading.current_thread().name)
+        time.sleep(0.2)
+        return real_bulk_create(leads=leads, created_by=created_by, **kwargs)
+
+    monkeypatch.setattr(engine, "leads_bulk_create", slow_bulk_create)
+    for owner in (salesperson, other_salesperson):
+        CompanyFactory(owner=owner, name="Known Co", domain="")
+
+    background = import_data(salesperson, IN_BATCHES, batch_rows=3)
+    with transaction.atomic():  # an open transaction: each batch is written in turn
+        in_turn = import_data(other_salesperson, IN_BATCHES, batch_rows=3)
+
+    assert background.as_dict() == in_turn.as_dict()
+    assert (background.created, background.updated, background.errors) == (6, 2, 2)
+    assert imported_state(salesperson) == imported_state(other_salesperson)
+    assert imported_state(salesperson)["leads"][:2] == [
+        ("ada@example.com", "Ada Lovelace", "+442079460958", "Analytical"),
+        ("alan@example.com", "Alan Turing", "", "Analytical"),
+    ]
+    assert ("Analytical", "analytical.example") in {
+        (name, domain) for name, domain, _ in imported_state(salesperson)["companies"]
+    }
+    # On PostgreSQL the batches go from the writer's thread; the refused batch's rows are
+    # written one by one from the import's own.
+    if connection.vendor == "postgresql":
+        assert writers[salesperson.pk] == {"import-writer_0", "MainThread"}
+    else:
+        assert writers[salesperson.pk] == {"MainThread"}
+    assert writers[other_salesperson.pk] == {"MainThread"}
+
+
+@pytest.mark.django_db(transaction=True)
+def test_an_import_stopped_by_a_failed_write_counts_what_was_committed(salesperson, monkeypatch):
+    real_bulk_create = engine.leads_bulk_create
+    calls = []
+
+    def bulk_create_losing_the_database(**kwargs):
+        calls.append(threading.current_thread().name)
+        if len(calls) == 2:
+            raise OperationalError("server closed the connection unexpectedly")
+        return real_bulk_create(**kwargs)
+
+    monkeypatch.setattr(engine, "leads_bulk_create", bulk_create_losing_the_database)
+    rows = [f"P{n},p{n}@example.com" for n in range(7)]
+    parsed = read_file(csv_text("First Name,Email", *rows).encode(), max_bytes=MAX_BYTES)
+    result = engine.ImportResult()
+
+    with pytest.raises(OperationalError):
+        engine.import_file(
+            parsed, owner=salesperson, options=engine.ImportOptions(), result=result, batch_rows=3
+        )
+
+    # The first batch is in and counted; the rest is for the run that resumes.
+    assert (result.created, result.processed) == (3, 3)
+    assert Lead.objects.filter(owner=salesperson).count() == 3
+    assert not [thread for thread in threading.enumerate() if thread.name.startswith("import-")]
 
 
 def test_preview_marks_new_rows_duplicates_and_errors_without_writing(salesperson):
