@@ -32,12 +32,20 @@ from __future__ import annotations
 import contextvars
 import itertools
 from collections.abc import Callable, Iterable, Iterator
-from concurrent.futures import Future, ThreadPoolExecutor
+from concurrent.futures import Future, ThreadPoolExecutor, wait
 from dataclasses import dataclass, field
 from datetime import datetime
 
 from django.core.exceptions import ValidationError
-from django.db import DataError, IntegrityError, connection, transaction
+from django.db import (
+    DEFAULT_DB_ALIAS,
+    DataError,
+    IntegrityError,
+    connection,
+    connections,
+    transaction,
+)
+from django.db.backends.base.base import BaseDatabaseWrapper
 from django.utils import timezone
 
 from accounts.models import User
@@ -197,7 +205,8 @@ def import_file(
     counts `result` carries on). Importing the same file again creates and changes nothing.
 
     `on_progress` is called with the counts so far inside each batch's transaction, so what it
-    saves is committed with the batch's rows or not at all.
+    saves is committed with the batch's rows or not at all: on PostgreSQL, from the thread and
+    connection that write the batches (see `_BackgroundWriter`).
     """
     result = result or ImportResult()
     # One bulk rescore of the owner's leads at the end instead of a task per imported lead.
@@ -280,6 +289,40 @@ class _Planned:
     written: Future[Exception | None] | None = None
 
 
+# How long a stopping import waits for the batch on its way before cancelling its write.
+STOP_GRACE_SECONDS = 10
+
+
+class _InFlight:
+    """The batch being written, if any: a batch is planned while the one before it is."""
+
+    def __init__(self) -> None:
+        self.planned: _Planned | None = None
+
+    def settle(self) -> None:
+        """Wait for the batch being written; raises _Refused if the database refused it (it
+        is left here, for its rows to be written one by one), or whatever else stopped it."""
+        planned = self.planned
+        if planned is None:
+            return
+        try:
+            refusal = planned.written.result()
+        except BaseException:
+            self.planned = None
+            raise
+        if refusal is not None:
+            raise _Refused
+        self.planned = None
+
+    def writes_company(self, company: Company) -> bool:
+        """Whether the batch being written creates this company or records its domain: the
+        writer sets its id and domain meanwhile."""
+        batch = self.planned.batch if self.planned is not None else None
+        return batch is not None and (
+            id(company) in batch.new_companies or batch.domains.get(company.pk) is company
+        )
+
+
 class _Refused(Exception):
     """The database refused the batch being written: its rows are to be written one by one,
     and what was planned after it planned again."""
@@ -308,25 +351,34 @@ class _Importer:
         self.on_progress = on_progress
         self.undo = UndoLog()
         self.index = DedupeIndex.for_owner(owner, undo=self.undo)
-        self.companies = _Companies(owner, self.undo, wait_for_writes=self._settle)
+        self.flight = _InFlight()
+        self.companies = _Companies(owner, self.undo, self.flight)
         # Into the network pool: where the reconnects go, and the leads this run created.
         self.slots = reconnect_slots(owner=owner) if options.network else None
         self.created_ids: list[int] = []
         self.writer = _writer_for(network=options.network)
-        self.in_flight: _Planned | None = None
 
     def import_batches(self, batches: Iterable[list[RowCandidate]], result: ImportResult) -> None:
         """Plan and write each batch in one transaction with its progress; a batch the
         database refuses is taken back and its rows written one per transaction."""
         with self.writer:
-            for rows in batches:
-                planned = self._plan_next(rows, result)
-                planned.written = self.writer.submit(self._write_planned, planned, result)
-                self.in_flight = planned
             try:
-                self._settle()
-            except _Refused:
-                self._write_refused_one_by_one(result)
+                for rows in batches:
+                    planned = self._plan_next(rows, result)
+                    planned.written = self.writer.submit(self._write_planned, planned, result)
+                    self.flight.planned = planned
+            except BaseException:
+                # Stopping (its time limit, a file that can't be read further): the batch on
+                # its way may be waiting for a lock; past a grace period it is cancelled, and
+                # a resumed run writes it.
+                self.writer.cancel_after(STOP_GRACE_SECONDS)
+                raise
+            finally:
+                # Even when stopping: a refused batch's other rows are written.
+                try:
+                    self.flight.settle()
+                except _Refused:
+                    self._write_refused_one_by_one(result)
             self.undo.forget()
 
     def _plan_next(self, rows: list[RowCandidate], result: ImportResult) -> _Planned:
@@ -334,7 +386,7 @@ class _Importer:
         mark = self.undo.mark()
         try:
             planned = self._plan_rows(rows, mark)
-            self._settle()
+            self.flight.settle()
         except _Refused:
             self._write_refused_one_by_one(result)
             return self._plan_rows(rows, self.undo.mark())
@@ -342,18 +394,8 @@ class _Importer:
         planned.mark = 0
         return planned
 
-    def _settle(self) -> None:
-        """Wait for the batch being written, if any; raises _Refused if it was refused (and
-        whatever else stopped its write)."""
-        planned = self.in_flight
-        if planned is None:
-            return
-        if planned.written.result() is not None:
-            raise _Refused
-        self.in_flight = None
-
     def _write_refused_one_by_one(self, result: ImportResult) -> None:
-        planned, self.in_flight = self.in_flight, None
+        planned, self.flight.planned = self.flight.planned, None
         self.undo.undo_to(planned.mark)  # its plan, and whatever was planned after it
         for candidate in planned.rows:
             self._import_one(candidate, result)
@@ -384,7 +426,8 @@ class _Importer:
 
     def _write_planned(self, planned: _Planned, result: ImportResult) -> Exception | None:
         """Write a planned batch and save the progress, in one transaction; returns the
-        database's refusal (nothing of the batch written), or None. On the writer's thread."""
+        database's refusal (nothing of the batch written), or None. On the background writer's
+        thread and connection when there is one."""
         batch, outcome = planned.batch, planned.outcome
         if batch.writes or self.on_progress is not None:
             try:
@@ -409,7 +452,7 @@ class _Importer:
         mark = self.undo.mark()
         plan = self.index.plan(candidate, self.options.duplicates)
         if plan.action == Action.FILL and _created_by_another_batch(plan.known, batch):
-            self._settle()  # the lead is being written: fill it in once it is
+            self.flight.settle()  # the lead is being written: fill it in once it is
             plan = self.index.plan(candidate, self.options.duplicates)
         try:
             if plan.action == Action.CREATE:
@@ -516,10 +559,10 @@ class _Companies:
     domain, else its name (recording the domain on a company known by name only, as
     `company_find_or_create` does), else planned as a new company for its batch to create."""
 
-    def __init__(self, owner: User, undo: UndoLog, *, wait_for_writes: Callable[[], None]) -> None:
+    def __init__(self, owner: User, undo: UndoLog, flight: _InFlight) -> None:
         self.owner = owner
         self.undo: UndoLog | None = None  # the companies read now are not a batch's to undo
-        self.wait_for_writes = wait_for_writes
+        self.flight = flight
         self.by_domain: dict[str, Company] = {}
         self.by_name: dict[str, Company] = {}
         for company in (
@@ -538,6 +581,8 @@ class _Companies:
         company = self.by_domain.get(domain) if domain else None
         if company is None and candidate.company_name:
             company = self.by_name.get(candidate.company_name.casefold())
+            if company is not None and domain and self.flight.writes_company(company):
+                self.flight.settle()  # its row is being written: add the domain after
             if company is not None and domain and not company.domain:
                 self._set_domain(company, domain, batch)
         if company is None:
@@ -552,8 +597,6 @@ class _Companies:
         return company
 
     def _set_domain(self, company: Company, domain: str, batch: _Batch) -> None:
-        if company.pk is None and id(company) not in batch.new_companies:
-            self.wait_for_writes()  # the batch being written creates it: add the domain after
         company.domain = domain
         self.undo.add(lambda: setattr(company, "domain", ""))
         self._add(self.by_domain, domain, company)
@@ -595,7 +638,9 @@ def _created_by_another_batch(known: Known, batch: _Batch) -> bool:
 def _writer_for(*, network: bool) -> _InlineWriter | _BackgroundWriter:
     """In the background on PostgreSQL when the caller has no transaction open: the writer's
     connection can't see what an open transaction wrote, and would wait for what it locked.
-    An import into the network pool plans its reconnects as it writes: written inline."""
+    An import into the network pool is written inline: its write takes the pool's next free
+    places and notes the leads it created, each with an undo step, which must not land in the
+    middle of the next batch's plan."""
     if (
         connection.vendor == "postgresql"
         and connection.get_autocommit()
@@ -615,10 +660,15 @@ class _InlineWriter:
     def __exit__(self, *exc_info: object) -> None:
         return None
 
-    def submit(self, write: Callable[..., Exception | None], *args: object) -> Future:
+    def submit(
+        self, write: Callable[..., Exception | None], *args: object
+    ) -> Future[Exception | None]:
         future: Future[Exception | None] = Future()
         future.set_result(write(*args))  # anything but a refusal is raised here
         return future
+
+    def cancel_after(self, seconds: float) -> None:
+        return None  # nothing is on its way
 
 
 class _BackgroundWriter:
@@ -633,22 +683,41 @@ class _BackgroundWriter:
 
     def __init__(self) -> None:
         wrappers = list(connection.execute_wrappers)
+        self._writing: Future[Exception | None] | None = None
+        self._database: BaseDatabaseWrapper | None = None
+
+        def start() -> None:
+            connection.execute_wrappers.extend(wrappers)
+            self._database = connections[DEFAULT_DB_ALIAS]  # this thread's own
+
         self._executor = ThreadPoolExecutor(
-            max_workers=1,
-            thread_name_prefix="import-writer",
-            initializer=lambda: connection.execute_wrappers.extend(wrappers),
+            max_workers=1, thread_name_prefix="import-writer", initializer=start
         )
 
     def __enter__(self) -> _BackgroundWriter:
         return self
 
     def __exit__(self, *exc_info: object) -> None:
-        # After the batch on its way (if the import stopped on an error): its connection goes.
-        self._executor.submit(connection.close)
+        # After the batch on its way (if the import stopped on an error), the writer closes
+        # its connection (`connection` is looked up on its thread, not this one).
+        self._executor.submit(lambda: connection.close())
         self._executor.shutdown(wait=True)
 
-    def submit(self, write: Callable[..., Exception | None], *args: object) -> Future:
-        return self._executor.submit(contextvars.copy_context().run, write, *args)
+    def submit(
+        self, write: Callable[..., Exception | None], *args: object
+    ) -> Future[Exception | None]:
+        self._writing = self._executor.submit(contextvars.copy_context().run, write, *args)
+        return self._writing
+
+    def cancel_after(self, seconds: float) -> None:
+        """Give the batch on its way `seconds` to finish, then cancel its statement (psycopg's
+        cancel is made to be sent from another thread); its transaction is rolled back."""
+        if self._writing is None:
+            return
+        wait([self._writing], timeout=seconds)
+        pg_connection = self._database.connection if self._database is not None else None
+        if not self._writing.done() and pg_connection is not None:
+            pg_connection.cancel_safe()
 
 
 def _restore_new(new: _NewLead, before: tuple[dict[str, object], Lead]) -> None:

@@ -10,12 +10,14 @@ from django.db import OperationalError, connection, transaction
 from django.test.utils import CaptureQueriesContext
 
 from imports import engine
+from imports.decoding import ImportFileError
 from imports.dedupe import DedupeIndex
 from imports.parsing import read_file
 from leads.models import Company, FollowUp, Lead, StageChange
 from leads.services import lead_create, lead_update
 from tests.factories import CompanyFactory, LeadFactory
 from tests.imports.conftest import MAX_BYTES, csv_text, fixture_bytes, import_data
+from tests.waiting import wait_for
 
 pytestmark = pytest.mark.django_db
 
@@ -717,6 +719,96 @@ def test_an_import_stopped_by_a_failed_write_counts_what_was_committed(salespers
     assert (result.created, result.processed) == (3, 3)
     assert Lead.objects.filter(owner=salesperson).count() == 3
     assert not [thread for thread in threading.enumerate() if thread.name.startswith("import-")]
+    assert wait_for(lambda: other_sessions() == 0, timeout=10)  # the writer's connection is closed
+
+
+def other_sessions() -> int:
+    """Connections to the test database besides this test's (PostgreSQL; 0 on SQLite)."""
+    if connection.vendor != "postgresql":
+        return 0
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT COUNT(*) FROM pg_stat_activity "
+            "WHERE datname = current_database() AND pid <> pg_backend_pid()"
+        )
+        return cursor.fetchone()[0]
+
+
+def file_failing_after(monkeypatch, rows: int) -> None:
+    """The file can't be read past its first `rows` data rows (the import stops there)."""
+    real = engine.candidates
+
+    def candidates(parsed, options, *, skip_rows=0):
+        for number, item in enumerate(real(parsed, options, skip_rows=skip_rows)):
+            if number == rows:
+                raise ImportFileError("The file ends in the middle of a row.")
+            yield item
+
+    monkeypatch.setattr(engine, "candidates", candidates)
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_refused_batch_still_on_its_way_when_the_file_fails_keeps_its_other_rows(
+    salesperson, monkeypatch
+):
+    written_meanwhile(
+        monkeypatch, lambda owner: lead_create(owner=owner, first_name="X", email="p1@example.com")
+    )
+    file_failing_after(monkeypatch, 3)
+    rows = [f"P{n},p{n}@example.com" for n in range(6)]
+    parsed = read_file(csv_text("First Name,Email", *rows).encode(), max_bytes=MAX_BYTES)
+    result = engine.ImportResult()
+
+    with pytest.raises(ImportFileError):
+        engine.import_file(
+            parsed, owner=salesperson, options=engine.ImportOptions(), result=result, batch_rows=3
+        )
+
+    assert (result.created, result.errors) == (2, 1)
+    assert set(Lead.objects.filter(owner=salesperson).values_list("email", flat=True)) == {
+        "p0@example.com",
+        "p1@example.com",
+        "p2@example.com",
+    }
+
+
+@pytest.mark.django_db(transaction=True)
+@pytest.mark.skipif(
+    connection.vendor != "postgresql", reason="a batch is written in the background on PostgreSQL"
+)
+def test_a_stopping_import_cancels_a_write_left_waiting_for_a_lock(salesperson, monkeypatch):
+    lead = LeadFactory(owner=salesperson, email="ada@example.com", phone="")
+    locked, release = threading.Event(), threading.Event()
+
+    def hold_the_lead() -> None:  # another request editing the lead, for longer than the limit
+        with transaction.atomic():
+            Lead.objects.select_for_update().get(pk=lead.pk)
+            locked.set()
+            release.wait(60)
+        connection.close()
+
+    holder = threading.Thread(target=hold_the_lead)
+    holder.start()
+    assert locked.wait(10)
+    monkeypatch.setattr(engine, "STOP_GRACE_SECONDS", 0.5)
+    file_failing_after(monkeypatch, 1)  # a time limit, say, while the first batch is written
+    parsed = read_file(
+        csv_text("Email,Phone", "ada@example.com,+44 20 7946 0958", "bo@example.com,").encode(),
+        max_bytes=MAX_BYTES,
+    )
+    started = time.monotonic()
+    try:
+        with pytest.raises(OperationalError):  # the cancelled statement
+            engine.import_file(
+                parsed, owner=salesperson, options=engine.ImportOptions(), batch_rows=1
+            )
+        stopped_after = time.monotonic() - started
+    finally:
+        release.set()
+        holder.join()
+    assert stopped_after < 10
+    lead.refresh_from_db()
+    assert lead.phone == ""  # the batch was rolled back: a resumed run fills it in
 
 
 def test_preview_marks_new_rows_duplicates_and_errors_without_writing(salesperson):
