@@ -694,6 +694,18 @@ def test_batches_written_in_the_background_end_as_batches_written_in_turn(
     assert writers[other_salesperson.pk] == {"MainThread"}
 
 
+def import_stopped_by(error: type[Exception], owner, *, people: int) -> engine.ImportResult:
+    """Import `people` rows, in batches of 3, that `error` stops; the counts it reached."""
+    rows = [f"P{n},p{n}@example.com" for n in range(people)]
+    parsed = read_file(csv_text("First Name,Email", *rows).encode(), max_bytes=MAX_BYTES)
+    result = engine.ImportResult()
+    with pytest.raises(error):
+        engine.import_file(
+            parsed, owner=owner, options=engine.ImportOptions(), result=result, batch_rows=3
+        )
+    return result
+
+
 @pytest.mark.django_db(transaction=True)
 def test_an_import_stopped_by_a_failed_write_counts_what_was_committed(salesperson, monkeypatch):
     real_bulk_create = engine.leads_bulk_create
@@ -706,14 +718,7 @@ def test_an_import_stopped_by_a_failed_write_counts_what_was_committed(salespers
         return real_bulk_create(**kwargs)
 
     monkeypatch.setattr(engine, "leads_bulk_create", bulk_create_losing_the_database)
-    rows = [f"P{n},p{n}@example.com" for n in range(7)]
-    parsed = read_file(csv_text("First Name,Email", *rows).encode(), max_bytes=MAX_BYTES)
-    result = engine.ImportResult()
-
-    with pytest.raises(OperationalError):
-        engine.import_file(
-            parsed, owner=salesperson, options=engine.ImportOptions(), result=result, batch_rows=3
-        )
+    result = import_stopped_by(OperationalError, salesperson, people=7)
 
     # The first batch is in and counted; the rest is for the run that resumes.
     assert (result.created, result.processed) == (3, 3)
@@ -755,14 +760,7 @@ def test_a_refused_batch_still_on_its_way_when_the_file_fails_keeps_its_other_ro
         monkeypatch, lambda owner: lead_create(owner=owner, first_name="X", email="p1@example.com")
     )
     file_failing_after(monkeypatch, 3)
-    rows = [f"P{n},p{n}@example.com" for n in range(6)]
-    parsed = read_file(csv_text("First Name,Email", *rows).encode(), max_bytes=MAX_BYTES)
-    result = engine.ImportResult()
-
-    with pytest.raises(ImportFileError):
-        engine.import_file(
-            parsed, owner=salesperson, options=engine.ImportOptions(), result=result, batch_rows=3
-        )
+    result = import_stopped_by(ImportFileError, salesperson, people=6)
 
     assert (result.created, result.errors) == (2, 1)
     assert set(Lead.objects.filter(owner=salesperson).values_list("email", flat=True)) == {
