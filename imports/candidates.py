@@ -4,12 +4,10 @@ import will meet — without touching the database."""
 
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass, field
 from datetime import date, datetime
 
 from django.core.exceptions import ValidationError
-from django.core.validators import EmailValidator
 from django.db import models
 
 from imports.columns import Target, squash
@@ -17,11 +15,13 @@ from imports.models import ImportFormat
 from imports.parsing import RawRecord
 from leads.models import Company, Lead, Source
 from leads.normalize import (
+    PLAIN_PROFILE_URL,
     normalize_domain,
     normalize_email,
     normalize_linkedin_url,
     normalize_phone,
 )
+from leads.services import check_email
 
 # Google joins several values of one field with " ::: ".
 MULTI_VALUE_SEPARATOR = ":::"
@@ -99,7 +99,6 @@ LEAD_FIELD_TARGETS = {
     "source_detail": Target.SOURCE,
 }
 SOURCE_DETAIL_MAX = Lead._meta.get_field("source_detail").max_length
-_validate_email = EmailValidator()
 
 
 @dataclass(frozen=True)
@@ -212,7 +211,7 @@ def build_candidate(record: RawRecord, context: CandidateContext) -> Candidate |
         )
     if email:
         try:
-            _validate_email(email)
+            check_email(email)
         except ValidationError:
             error(Target.EMAIL, f"“{raw_email}” is not a valid email address.")
             email = ""
@@ -325,7 +324,6 @@ FIELD_CHECKS = (
     (Company, "name", "company_name"),
     (Company, "domain", "company_domain"),
 )
-_PLAIN_PROFILE_URL = re.compile(r"https://www\.linkedin\.com/(in|pub|company)/[a-z0-9._~%-]+")
 
 
 def _field_errors(candidate: Candidate) -> list[RowError]:
@@ -350,5 +348,5 @@ def _surely_valid(model_field: models.Field, value: str) -> bool:
     if len(value) > model_field.max_length or "\x00" in value:
         return False
     if isinstance(model_field, models.URLField):
-        return _PLAIN_PROFILE_URL.fullmatch(value) is not None
+        return PLAIN_PROFILE_URL.fullmatch(value) is not None
     return type(model_field) is models.CharField

@@ -8,6 +8,9 @@ from urllib.parse import urlsplit
 import phonenumbers
 
 LINKEDIN_PROFILE = re.compile(r"^/(in|pub|company)/([^/?#]+)", re.IGNORECASE)
+# A profile URL as `normalize_linkedin_url` writes it with a plain slug: one that a URL field's
+# validator surely passes, so validating it can be skipped.
+PLAIN_PROFILE_URL = re.compile(r"https://www\.linkedin\.com/(in|pub|company)/[a-z0-9._~%-]+")
 
 
 def normalize_email(email: str) -> str:

@@ -67,7 +67,7 @@ from leads.services.reconnects import (
 )
 from leads.services.schedule import follow_up_schedule
 from leads.services.stages import lead_change_stage, lead_stage_undo
-from leads.services.validation import EDITABLE_LEAD_FIELDS
+from leads.services.validation import EDITABLE_LEAD_FIELDS, check_email
 
 __all__ = [
     "EDITABLE_LEAD_FIELDS",
@@ -77,6 +77,7 @@ __all__ = [
     "ReassignResult",
     "activity_log",
     "activity_log_preview",
+    "check_email",
     "companies_bulk_set_domain",
     "companies_reassign",
     "company_create",

@@ -36,7 +36,6 @@ from leads.services.bulk_sql import (
     bulk_insert,
     history_rows_insert,
     insert_per_lead,
-    passes_clean,
 )
 from leads.services.reconnects import RECONNECT_RULE
 from leads.services.validation import (
@@ -44,6 +43,7 @@ from leads.services.validation import (
     SCORED_FIELDS,
     check_same_owner,
     normalise_lead,
+    passes_clean,
     unsaved_lead,
 )
 
@@ -304,12 +304,18 @@ def _validate_without_queries(lead: Lead, given: set[str]) -> None:
     """`validate` for the fields given, less its queries: foreign keys are left to
     `check_same_owner` and unique constraints to the database."""
     errors: dict[str, list] = {}
-    # Plain text within its length (or one of its choices) passes clean() as it is; checking
-    # that directly halves the cost of validating an import's leads.
-    plain = {name for name in given if passes_clean(Lead, name, getattr(lead, name))}
-    exclude = _not_given(Lead, frozenset(given - plain)) | {"owner", "company"}
+    # Values that surely pass clean() as they are (text within its length, an address already
+    # found valid, …) are not cleaned again: for most of an import's leads that is every
+    # value, and full_clean() was a third of the cost of `lead_new`.
+    left = frozenset(
+        name for name in given if not passes_clean(Lead, name, getattr(lead, name))
+    ) - {"owner", "company"}
     try:
-        lead.full_clean(exclude=exclude, validate_unique=False, validate_constraints=False)
+        if left:
+            exclude = _not_given(Lead, left) | {"owner", "company"}
+            lead.full_clean(exclude=exclude, validate_unique=False, validate_constraints=False)
+        else:
+            lead.clean()  # what full_clean() runs besides the fields' checks
     except ValidationError as error:
         errors = error.update_error_dict(errors)
     if not (lead.first_name or lead.last_name or lead.email):

@@ -7,7 +7,6 @@ Each function says why the ORM's own bulk methods were not enough.
 
 from __future__ import annotations
 
-import functools
 import json
 import operator
 from collections.abc import Mapping, Sequence
@@ -15,11 +14,9 @@ from datetime import datetime
 from typing import TypeVar
 
 from django.conf import settings
-from django.core import validators
 from django.db import connection, models
 
 from accounts.models import User
-from leads.fields import own_field
 from leads.models import FollowUpKind, Lead
 
 _Model = TypeVar("_Model", bound=models.Model)
@@ -196,36 +193,6 @@ def insert_per_lead(
         )
         with connection.cursor() as cursor:
             cursor.execute(sql, [*constants, *chunk])
-
-
-def passes_clean(model: type[models.Model], name: str, value: object) -> bool:
-    """True when `value` is text that the field's clean() would pass unchanged: the field is a
-    plain CharField or TextField (no validators besides its length and the NUL check) and the
-    value is within its length, or one of its choices. False means: run clean()."""
-    choices = _plain_text_field(model, name)
-    if choices is None or type(value) is not str:
-        return False
-    model_field = own_field(model, name)
-    if choices:
-        return value in choices
-    if not value:
-        return model_field.blank
-    max_length = model_field.max_length
-    return (max_length is None or len(value) <= max_length) and "\x00" not in value
-
-
-@functools.cache
-def _plain_text_field(model: type[models.Model], name: str) -> frozenset[str] | None:
-    """The choices of a plain text field (empty if it has none), or None for any other."""
-    model_field = model._meta.get_field(name)
-    plain = (validators.MaxLengthValidator, validators.ProhibitNullCharactersValidator)
-    if (
-        not isinstance(model_field, models.Field)  # a reverse relation
-        or type(model_field) not in (models.CharField, models.TextField)
-        or not all(isinstance(validator, plain) for validator in model_field.validators)
-    ):
-        return None
-    return frozenset(str(value) for value, _label in model_field.flatchoices)
 
 
 def reconnects_move(moves: Sequence[tuple[int, int, datetime]], *, rule: str) -> int:

@@ -11,9 +11,9 @@ from django.db import IntegrityError, transaction
 from leads import services
 from leads.models import Activity, Company, FollowUp, Lead, StageChange
 from leads.selectors import touches_today
-from leads.services import reassign
+from leads.services import reassign, validation
 from referrals.models import ReferralSource
-from tests.factories import CompanyFactory, FollowUpFactory, LeadFactory
+from tests.factories import CompanyFactory, FollowUpFactory, LeadFactory, ReferralSourceFactory
 
 LONDON = ZoneInfo("Europe/London")
 MONDAY = datetime(2026, 11, 23, 10, 0, tzinfo=ZoneInfo("UTC"))
@@ -552,6 +552,10 @@ class TestLeadsBulkCreate:
                 services.lead_new(owner=salesperson, first_name="A", company=theirs)
             with pytest.raises(ValidationError) as bad_profile:
                 services.lead_new(owner=salesperson, first_name="A", linkedin_url="not a url")
+            with pytest.raises(ValidationError) as bad_email:
+                services.lead_new(owner=salesperson, email="ada@example")
+            with pytest.raises(ValidationError) as bad_source:
+                services.lead_new(owner=salesperson, first_name="A", source="radio")
 
         assert "at most 200 characters" in too_long.value.message_dict["title"][0]
         assert nameless.value.message_dict["__all__"] == [
@@ -559,6 +563,50 @@ class TestLeadsBulkCreate:
         ]
         assert "company" in not_theirs.value.message_dict
         assert "linkedin_url" in bad_profile.value.message_dict
+        assert bad_email.value.message_dict["email"] == ["Enter a valid email address."]
+        assert "not a valid choice" in bad_source.value.message_dict["source"][0]
+
+    def test_lead_new_builds_the_lead_that_the_keyword_constructor_builds(
+        self, salesperson, monkeypatch
+    ):
+        acme = CompanyFactory(owner=salesperson, country="IE")
+        pat = ReferralSourceFactory(owner=salesperson)
+        fields = {
+            "first_name": " Zoe ",
+            "last_name": "Müller",
+            "title": "Head of Sales",
+            "email": "Zoe@Example.com",
+            "phone": "01 234 5678",
+            "linkedin_url": "linkedin.com/in/zoe",
+            "company": acme,
+            "source": "other",
+            "referred_by": pat,
+            "expected_value": "1200.50",
+            "currency": "USD",
+            "expected_close_date": date(2027, 1, 31),
+            "do_not_contact": True,
+            "tags": ["vip", " VIP", "board"],
+            "notes": "Met at the fair",
+        }
+        now = datetime(2026, 12, 7, 9, 30, tzinfo=ZoneInfo("UTC"))
+
+        built = services.lead_new(owner=salesperson, stage="won", now=now, **fields)
+        # Defaults made by a call are each lead's own.
+        other = services.lead_new(owner=salesperson, first_name="Al")
+        assert other.score_explanation == {}
+        other.score_explanation["fit"] = 1
+        assert services.lead_new(owner=salesperson, first_name="Bo").score_explanation == {}
+        monkeypatch.setattr(validation, "_new_lead", lambda values: Lead(**values))
+        expected = services.lead_new(owner=salesperson, stage="won", now=now, **fields)
+
+        columns = [field.attname for field in Lead._meta.concrete_fields]
+        assert {name: getattr(built, name) for name in columns} == {
+            name: getattr(expected, name) for name in columns
+        }
+        assert (built.owner, built.company, built.referred_by) == (salesperson, acme, pat)
+        assert (built.source, built.won_at, built.phone) == ("referral", now, "+35312345678")
+        assert built._state.adding
+        assert built.pk is None
 
     def test_only_leads_from_lead_new_are_taken(self, salesperson):
         with pytest.raises(TypeError, match="lead_new"):
