@@ -7,14 +7,16 @@ Each function says why the ORM's own bulk methods were not enough.
 
 from __future__ import annotations
 
+import functools
 import json
 import operator
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from datetime import datetime
 from typing import TypeVar
 
 from django.conf import settings
 from django.db import connection, models
+from django.db.backends.base.base import BaseDatabaseWrapper
 
 from accounts.models import User
 from leads.models import FollowUpKind, Lead
@@ -113,14 +115,14 @@ def bulk_insert(model: type[_Model], objs: list[_Model]) -> list[_Model]:
     auto = [f for f in fields if getattr(f, "auto_now", False) or getattr(f, "auto_now_add", False)]
     # The values of a row in one call; the few that need it (JSON, decimals) are then adapted.
     values_of = operator.attrgetter(*(f.attname for f in fields))
-    adapted = [
-        (index, f)
-        for index, f in enumerate(fields)
-        if not (f.is_relation or f.get_internal_type() in _COPIED_AS_IS)
-    ]
     quote = connection.ops.quote_name
     columns = ", ".join(quote(model_field.column) for model_field in fields)
     with connection.cursor() as cursor:
+        adapted = [
+            (index, _copy_value(f, cursor.db))
+            for index, f in enumerate(fields)
+            if not (f.is_relation or f.get_internal_type() in _COPIED_AS_IS)
+        ]
         cursor.execute(
             "SELECT nextval(pg_get_serial_sequence(%s, %s)) FROM generate_series(1, %s)",
             [table, model._meta.pk.column, len(objs)],
@@ -137,13 +139,23 @@ def bulk_insert(model: type[_Model], objs: list[_Model]) -> list[_Model]:
                 for model_field in auto:
                     model_field.pre_save(obj, add=True)
                 row = list(values_of(obj))
-                for index, model_field in adapted:
-                    row[index] = model_field.get_db_prep_save(row[index], connection)
+                for index, copy_value in adapted:
+                    if row[index] is not None:  # None is NULL whatever the field
+                        row[index] = copy_value(row[index])
                 copy.write_row(row)
     for obj in objs:
         obj._state.adding = False
         obj._state.db = connection.alias
     return objs
+
+
+def _copy_value(model_field: models.Field, db: BaseDatabaseWrapper) -> Callable[[object], object]:
+    """How `bulk_insert` writes a value of a field whose Python value COPY doesn't take as is."""
+    if isinstance(model_field, models.JSONField):
+        # A jsonb column's text in COPY is the JSON text: what the ORM's adapter (psycopg's
+        # Jsonb with the field's encoder) writes, without building an adapter per value.
+        return functools.partial(json.dumps, cls=model_field.encoder)
+    return functools.partial(model_field.get_db_prep_save, connection=db)
 
 
 NOT_GIVEN = object()
