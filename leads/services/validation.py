@@ -247,11 +247,10 @@ def passes_clean(model: type[models.Model], name: str, value: object) -> bool:
 
     clean() is most of the cost of validating an import's leads in memory (`lead_new`).
     """
-    kind_and_choices = _field_kind(model, name)
-    if kind_and_choices is None:
+    known = _field_kind(model, name)
+    if known is None:
         return False
-    kind, choices = kind_and_choices
-    model_field = own_field(model, name)
+    model_field, kind, choices = known
     if kind is _Kind.DATETIME:
         if value is None:
             return model_field.null and model_field.blank
@@ -282,9 +281,11 @@ def passes_clean(model: type[models.Model], name: str, value: object) -> bool:
 
 
 @functools.cache
-def _field_kind(model: type[models.Model], name: str) -> tuple[_Kind, frozenset[str]] | None:
-    """What `passes_clean` knows of a field: its kind and its choices (empty if none), or None
-    for a field whose clean() it does not answer for."""
+def _field_kind(
+    model: type[models.Model], name: str
+) -> tuple[models.Field, _Kind, frozenset[str]] | None:
+    """What `passes_clean` knows of a field: the field, its kind and its choices (empty if
+    none), or None for a field whose clean() it does not answer for."""
     model_field = model._meta.get_field(name)
     if not isinstance(model_field, models.Field):  # a reverse relation
         return None
@@ -310,4 +311,4 @@ def _field_kind(model: type[models.Model], name: str) -> tuple[_Kind, frozenset[
         return None
     if kind in (_Kind.DATETIME, _Kind.JSON) and own_validators:
         return None
-    return kind, choices
+    return model_field, kind, choices
