@@ -8,20 +8,18 @@ from dataclasses import dataclass, field
 from datetime import date, datetime
 
 from django.core.exceptions import ValidationError
-from django.db import models
 
 from imports.columns import Target, squash
 from imports.models import ImportFormat
 from imports.parsing import RawRecord
 from leads.models import Company, Lead, Source
 from leads.normalize import (
-    PLAIN_PROFILE_URL,
     normalize_domain,
     normalize_email,
     normalize_linkedin_url,
     normalize_phone,
 )
-from leads.services import check_email
+from leads.services import check_email, passes_clean
 
 # Google joins several values of one field with " ::: ".
 MULTI_VALUE_SEPARATOR = ":::"
@@ -316,9 +314,8 @@ def _day(day: date) -> str:
     return day.isoformat() if day.year >= 1000 else f"{day:%Y-%m-%d}"
 
 
-# The model fields a candidate fills, checked as the services will check them. A text field
-# within its length (and without NUL) passes clean(), and so does a profile URL in the form
-# `normalize_linkedin_url` writes; only other values go through the field's validators.
+# The model fields a candidate fills, checked as the services will check them: only values
+# that `passes_clean` can't answer for go through the field's validators.
 FIELD_CHECKS = (
     *((Lead, name, name) for name in ("first_name", "last_name", "title", "phone", "linkedin_url")),
     (Company, "name", "company_name"),
@@ -332,7 +329,7 @@ def _field_errors(candidate: Candidate) -> list[RowError]:
     for model, name, attribute in FIELD_CHECKS:
         value = getattr(candidate, attribute)
         model_field = model._meta.get_field(name)
-        if not value or _surely_valid(model_field, value):
+        if not value or passes_clean(model, name, value):
             continue
         try:
             model_field.clean(value, None)
@@ -342,11 +339,3 @@ def _field_errors(candidate: Candidate) -> list[RowError]:
                 column = candidate.columns.get(Target.DOMAIN, "Company website")
             errors.append(RowError(candidate.row, column, " ".join(problem.messages)))
     return errors
-
-
-def _surely_valid(model_field: models.Field, value: str) -> bool:
-    if len(value) > model_field.max_length or "\x00" in value:
-        return False
-    if isinstance(model_field, models.URLField):
-        return PLAIN_PROFILE_URL.fullmatch(value) is not None
-    return type(model_field) is models.CharField

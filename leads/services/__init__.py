@@ -67,7 +67,7 @@ from leads.services.reconnects import (
 )
 from leads.services.schedule import follow_up_schedule
 from leads.services.stages import lead_change_stage, lead_stage_undo
-from leads.services.validation import EDITABLE_LEAD_FIELDS, check_email
+from leads.services.validation import EDITABLE_LEAD_FIELDS, check_email, passes_clean
 
 __all__ = [
     "EDITABLE_LEAD_FIELDS",
@@ -102,6 +102,7 @@ __all__ = [
     "leads_bulk_fill_empty_fields",
     "leads_mark_email_bouncing",
     "leads_reassign",
+    "passes_clean",
     "reconnect_slots",
     "reconnects_plan",
     "reconnects_plan_after_settings",

@@ -300,6 +300,11 @@ def _not_given(model: type[models.Model], given: frozenset[str]) -> frozenset[st
     )
 
 
+# A relation's clean() reads the row it points at; `check_same_owner` checks the company and
+# the referral source without a query, and the foreign keys have the last word.
+_LEAD_RELATIONS = frozenset(field.name for field in Lead._meta.concrete_fields if field.is_relation)
+
+
 def _validate_without_queries(lead: Lead, given: set[str]) -> None:
     """`validate` for the fields given, less its queries: foreign keys are left to
     `check_same_owner` and unique constraints to the database."""
@@ -307,12 +312,13 @@ def _validate_without_queries(lead: Lead, given: set[str]) -> None:
     # Values that surely pass clean() as they are (text within its length, an address already
     # found valid, …) are not cleaned again: for most of an import's leads that is every
     # value, and full_clean() was a third of the cost of `lead_new`.
-    left = frozenset(
-        name for name in given if not passes_clean(Lead, name, getattr(lead, name))
-    ) - {"owner", "company"}
+    left = (
+        frozenset(name for name in given if not passes_clean(Lead, name, getattr(lead, name)))
+        - _LEAD_RELATIONS
+    )
     try:
         if left:
-            exclude = _not_given(Lead, left) | {"owner", "company"}
+            exclude = _not_given(Lead, left) | _LEAD_RELATIONS
             lead.full_clean(exclude=exclude, validate_unique=False, validate_constraints=False)
         else:
             lead.clean()  # what full_clean() runs besides the fields' checks

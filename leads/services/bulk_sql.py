@@ -151,7 +151,7 @@ def bulk_insert(model: type[_Model], objs: list[_Model]) -> list[_Model]:
 
 def _copy_value(model_field: models.Field, db: BaseDatabaseWrapper) -> Callable[[object], object]:
     """How `bulk_insert` writes a value of a field whose Python value COPY doesn't take as is."""
-    if isinstance(model_field, models.JSONField):
+    if type(model_field) is models.JSONField:  # not a subclass, which may prepare its values
         # A jsonb column's text in COPY is the JSON text: what the ORM's adapter (psycopg's
         # Jsonb with the field's encoder) writes, without building an adapter per value.
         return functools.partial(json.dumps, cls=model_field.encoder)

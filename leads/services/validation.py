@@ -163,7 +163,8 @@ def unsaved_lead(
 class _LeadLayout:
     """Where each of a lead's own values goes among `Lead(*values)`'s positional values."""
 
-    position: Mapping[str, int]  # by field name, for the fields that aren't relations
+    position: Mapping[str, int]  # by name (a relation's by its attname: owner_id)
+    relations: frozenset[str]  # set through their descriptors once the lead is built
     defaults: tuple[object, ...]  # a value for every column, in order
     factories: tuple[tuple[int, Callable[[], object]], ...]  # defaults made anew for each lead
 
@@ -173,7 +174,11 @@ def _lead_layout() -> _LeadLayout:
     fields = Lead._meta.concrete_fields
     made = {index for index, field in enumerate(fields) if _default_is_made(field)}
     return _LeadLayout(
-        position={field.name: index for index, field in enumerate(fields) if not field.is_relation},
+        position={
+            (field.attname if field.is_relation else field.name): index
+            for index, field in enumerate(fields)
+        },
+        relations=frozenset(field.name for field in fields if field.is_relation),
         defaults=tuple(
             None if index in made else field.get_default() for index, field in enumerate(fields)
         ),
@@ -188,7 +193,7 @@ def _default_is_made(field: models.Field) -> bool:
 
 def _new_lead(values: Mapping[str, object]) -> Lead:
     """`Lead(**values)`, built from positional values: Django's keyword path looks up each of
-    the model's 41 fields by name and makes its default, which was half the cost of `lead_new`
+    the model's fields by name and makes its default, which was half the cost of `lead_new`
     for an import. Relations (the owner, the company, …) are set through their descriptors, as
     the keyword path sets them, so they are checked and cached the same."""
     layout = _lead_layout()
@@ -198,10 +203,12 @@ def _new_lead(values: Mapping[str, object]) -> Lead:
     related: dict[str, object] = {}
     for name, value in values.items():
         position = layout.position.get(name)
-        if position is None:
+        if position is not None:
+            args[position] = value
+        elif name in layout.relations:
             related[name] = value
         else:
-            args[position] = value
+            raise TypeError(f"Lead() got unexpected keyword arguments: '{name}'")  # as Django
     lead = Lead(*args)
     for name, value in related.items():
         setattr(lead, name, value)
@@ -235,10 +242,6 @@ class _Kind(enum.Enum):
     JSON = "json"
 
 
-# Validators that clean() runs on every text field: its length and the NUL check.
-_TEXT_VALIDATORS = (validators.MaxLengthValidator, validators.ProhibitNullCharactersValidator)
-
-
 def passes_clean(model: type[models.Model], name: str, value: object) -> bool:
     """True when `value` is one that the field's clean() surely passes unchanged, decided
     without running it: text within its length (or one of its choices), an address already
@@ -259,14 +262,14 @@ def passes_clean(model: type[models.Model], name: str, value: object) -> bool:
         return (
             type(value) is list
             and (bool(value) or model_field.blank)
-            and all(type(item) is str for item in value)
+            and all(type(tag) is str for tag in value)
         )
     if not isinstance(value, str):  # choices' members (Stage.NEW) are texts too
         return False
-    if choices:
-        return value in choices
     if not value:
         return model_field.blank
+    if choices:
+        return value in choices
     max_length = model_field.max_length
     if (max_length is not None and len(value) > max_length) or "\x00" in value:
         return False
@@ -289,7 +292,9 @@ def _field_kind(
     model_field = model._meta.get_field(name)
     if not isinstance(model_field, models.Field):  # a reverse relation
         return None
-    choices = frozenset(str(value) for value, _label in model_field.flatchoices)
+    if not all(isinstance(value, str) for value, _label in model_field.flatchoices):
+        return None
+    choices = frozenset(value for value, _label in model_field.flatchoices)
     field_type = type(model_field)
     kind = {
         models.CharField: _Kind.TEXT,
@@ -299,16 +304,24 @@ def _field_kind(
         models.DateTimeField: _Kind.DATETIME,
         models.JSONField: _Kind.JSON,
     }.get(field_type)
-    # Only fields whose validators are the ones clean() runs on any field of their type.
+    if kind is None or (choices and kind is not _Kind.TEXT):
+        return None
+    # Only fields whose validators are the ones clean() runs on any field of their type (the
+    # very objects: a URLValidator with other schemes compares equal to the default one), and
+    # a text field's own length and NUL checks.
     own_validators = [
         validator
         for validator in model_field.validators
-        if validator not in field_type.default_validators
+        if not any(validator is default for default in field_type.default_validators)
     ]
-    if kind is None or (choices and kind is not _Kind.TEXT):
-        return None
-    if not all(isinstance(validator, _TEXT_VALIDATORS) for validator in own_validators):
+    if not all(_checks_only_text(model_field, validator) for validator in own_validators):
         return None
     if kind in (_Kind.DATETIME, _Kind.JSON) and own_validators:
         return None
     return model_field, kind, choices
+
+
+def _checks_only_text(model_field: models.Field, validator: object) -> bool:
+    if isinstance(validator, validators.MaxLengthValidator):
+        return validator.limit_value == model_field.max_length
+    return isinstance(validator, validators.ProhibitNullCharactersValidator)

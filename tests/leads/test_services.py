@@ -542,8 +542,10 @@ class TestLeadsBulkCreate:
         self, salesperson, other_salesperson, django_assert_num_queries
     ):
         theirs = CompanyFactory(owner=other_salesperson)
+        pat = ReferralSourceFactory(owner=salesperson)
 
         with django_assert_num_queries(0):
+            services.lead_new(owner=salesperson, first_name="A", referred_by=pat)
             with pytest.raises(ValidationError) as too_long:
                 services.lead_new(owner=salesperson, first_name="A", title="T" * 201)
             with pytest.raises(ValidationError) as nameless:
@@ -596,6 +598,9 @@ class TestLeadsBulkCreate:
         assert other.score_explanation == {}
         other.score_explanation["fit"] = 1
         assert services.lead_new(owner=salesperson, first_name="Bo").score_explanation == {}
+        assert validation._new_lead({"owner_id": salesperson.pk}).owner == salesperson
+        with pytest.raises(TypeError, match="unexpected keyword arguments: 'nonsense'"):
+            validation._new_lead({"nonsense": 1})
         monkeypatch.setattr(validation, "_new_lead", lambda values: Lead(**values))
         expected = services.lead_new(owner=salesperson, stage="won", now=now, **fields)
 

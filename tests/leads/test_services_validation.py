@@ -7,15 +7,21 @@ from datetime import datetime
 from zoneinfo import ZoneInfo
 
 import pytest
+from django.core import validators
 from django.core.exceptions import ValidationError
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from leads.models import Lead
-from leads.services import check_email
+from leads.services import check_email, validation
 from leads.services.validation import passes_clean
 
 NOW = datetime(2026, 12, 7, 9, 30, tzinfo=ZoneInfo("Europe/Dublin"))
+
+
+@pytest.fixture(autouse=True)
+def nothing_remembered(monkeypatch):
+    monkeypatch.setattr(validation, "_VALID_EMAILS", {})
 
 
 def clean_passes_unchanged(name: str, value: object) -> bool:
@@ -64,12 +70,17 @@ def test_a_value_passes_only_when_clean_passes_it_unchanged(name, value, passes)
 
 @settings(max_examples=300, deadline=None)
 @given(
-    name=st.sampled_from(["first_name", "title", "email", "linkedin_url", "source", "phone"]),
+    name=st.sampled_from(
+        ["first_name", "title", "email", "linkedin_url", "source", "phone", "won_at", "tags"]
+    ),
     value=st.one_of(
         st.text(max_size=40),
         st.emails().map(str.lower),
         st.from_regex(r"https://www\.linkedin\.com/in/[a-z0-9%~._-]{1,30}", fullmatch=True),
         st.sampled_from(["referral", "own_network", "Referral", "+35312345678"]),
+        st.none(),
+        st.datetimes(timezones=st.sampled_from([None, ZoneInfo("UTC"), ZoneInfo("Asia/Tokyo")])),
+        st.lists(st.one_of(st.text(max_size=10), st.integers())),
     ),
 )
 def test_whatever_passes_clean_passes(name, value):
@@ -77,12 +88,28 @@ def test_whatever_passes_clean_passes(name, value):
         assert clean_passes_unchanged(name, value)
 
 
-def test_an_address_is_checked_as_an_email_field_checks_it_and_only_valid_ones_are_remembered():
-    check_email("ada@example.com")
-    check_email("ada@example.com")  # remembered: a look-up
+def test_an_address_is_checked_as_an_email_field_checks_it_and_only_valid_ones_are_remembered(
+    monkeypatch,
+):
+    checked = []
 
+    def validate_email(address):
+        checked.append(address)
+        validators.EmailValidator()(address)
+
+    monkeypatch.setattr(validators, "validate_email", validate_email)
+    monkeypatch.setattr(validation, "_VALID_EMAILS_REMEMBERED", 2)
+
+    check_email("ada@example.com")
+    assert passes_clean(Lead, "email", "ada@example.com")  # remembered: a look-up
     for _ in range(2):  # never remembered
         with pytest.raises(ValidationError):
             check_email("ada@example")
-    assert passes_clean(Lead, "email", "ada@example.com")
     assert not passes_clean(Lead, "email", "ada@example")
+    assert checked == ["ada@example.com", "ada@example", "ada@example", "ada@example"]
+
+    check_email("bo@example.com")
+    check_email("cy@example.com")  # full: what was remembered is forgotten, then this kept
+    check_email("ada@example.com")
+    assert checked[-3:] == ["bo@example.com", "cy@example.com", "ada@example.com"]
+    assert list(validation._VALID_EMAILS) == ["cy@example.com", "ada@example.com"]
