@@ -397,7 +397,10 @@ def lead_list(request: AuthenticatedHttpRequest) -> HttpResponse:
     filters = form.cleaned_data if form.is_valid() else {}
     sort = filters.get("sort") or "score"
     page = selectors.lead_page(
-        selectors.leads_filtered(request.user, filters), sort=sort, after=filters.get("after", "")
+        selectors.leads_filtered(request.user, filters),
+        sort=sort,
+        after=filters.get("after", ""),
+        with_owner=request.user.is_manager,
     )
     context = {
         "title": "Leads",

@@ -6,7 +6,9 @@ import re
 
 import pytest
 from django.core.cache import caches
+from django.db import connection
 from django.http import QueryDict
+from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
 from leads.forms import LeadFilterForm, QuickAddLeadForm
@@ -135,3 +137,44 @@ def test_the_filters_cache_key_tells_apart_values_that_run_together():
     assert key("q=a%26stage%3Dwon") != key("q=a&stage=won")
     assert key("q=a&stage=won") == key("stage=won&q=a&sort=name")
     assert LeadFilterForm(owners=None).fields_key == "blank"
+
+
+def _queries_of_the_list(client) -> int:
+    with CaptureQueriesContext(connection) as queries:
+        assert client.get(reverse("lead-list"), {"sort": "score"}).status_code == 200
+    return len(queries)
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("viewer", ["salesperson", "manager"])
+def test_the_lead_list_takes_the_same_queries_for_3_or_50_leads(
+    client_of, salesperson, other_salesperson, manager, viewer
+):
+    client = client_of(manager if viewer == "manager" else salesperson)
+    LeadFactory.create_batch(2, owner=salesperson)
+    LeadFactory(owner=other_salesperson)
+    few = _queries_of_the_list(client)
+
+    LeadFactory.create_batch(30, owner=salesperson)
+    LeadFactory.create_batch(17, owner=other_salesperson)
+    many = _queries_of_the_list(client)
+
+    assert many == few
+
+
+@pytest.mark.django_db
+def test_a_manager_reads_whose_lead_each_row_is_and_a_salesperson_reads_no_owner_column(
+    client_of, salesperson, other_salesperson, manager
+):
+    salesperson.first_name, salesperson.last_name = "Sam", "Okafor"
+    salesperson.save()
+    LeadFactory(owner=salesperson, first_name="Mine")
+    LeadFactory(owner=other_salesperson, first_name="Theirs")
+
+    managers_rows = client_of(manager).get(reverse("lead-list")).content.decode()
+    own_rows = client_of(salesperson).get(reverse("lead-list")).content.decode()
+
+    owners = re.findall(r'<td class="cell-owner" data-label="Owner">([^<]*)</td>', managers_rows)
+    assert sorted(owners) == sorted(["Sam Okafor", str(other_salesperson)])
+    assert "cell-owner" not in own_rows
+    assert "Mine" in own_rows
