@@ -107,6 +107,8 @@ def database(*, data_dir: Path) -> dict:
         # keeps them in memory. Per sort, so at most a few times that per connection.
         options = parsed.setdefault("OPTIONS", {})
         options["options"] = f"{options.get('options', '')} -c jit=off -c work_mem=16MB".strip()
+        # Django's backend, with psycopg's own (C) timestamp loader: leadhunter/postgresql.
+        parsed["ENGINE"] = "leadhunter.postgresql"
         return parsed
     if scheme == "sqlite":
         path = unquote(urlsplit(url).path)

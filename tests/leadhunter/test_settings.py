@@ -141,7 +141,7 @@ def test_postgres_url_is_parsed(monkeypatch, tmp_path):
 
     database = env.database(data_dir=tmp_path)
 
-    assert database["ENGINE"] == "django.db.backends.postgresql"
+    assert database["ENGINE"] == "leadhunter.postgresql"
     assert (database["HOST"], database["PORT"], database["NAME"]) == (
         "db.internal",
         5433,
