@@ -76,7 +76,10 @@ class User(AbstractUser):
 
     @cached_property
     def is_manager(self) -> bool:
-        """Sales managers see and reassign the whole team's records."""
+        """Sales managers see and reassign the whole team's records.
+
+        The logged-in user has it already: `accounts.backends.UserBackend` reads it with them.
+        """
         if self.is_superuser:
             return True
         return self.groups.filter(name=settings.SALES_MANAGERS_GROUP).exists()

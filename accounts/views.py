@@ -76,7 +76,7 @@ def first_account(request: HttpRequest) -> HttpResponse:
         except ValidationError as error:
             add_service_errors(form, error)
         else:
-            login(request, user, backend="django.contrib.auth.backends.ModelBackend")
+            login(request, user, backend="accounts.backends.UserBackend")
             messages.success(
                 request,
                 f"Welcome, {user}: you are a sales manager. Import your contacts or add a lead "

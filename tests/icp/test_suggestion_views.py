@@ -75,8 +75,8 @@ def test_the_page_is_a_fixed_number_of_queries(
     sam_client, salesperson, wins_and_losses, icp, django_assert_num_queries
 ):
     sam_client.get(reverse("icp-suggestions"))
-    # session, user, manager group, wins, losses, ICPs, criteria, the form's ICP choices.
-    with django_assert_num_queries(8) as first:
+    # session, user with the manager flag, wins, losses, ICPs, criteria, the form's ICP choices.
+    with django_assert_num_queries(7) as first:
         sam_client.get(reverse("icp-suggestions"))
     for industry in ["Logistics"] * 5 + ["Shipping"] * 5:
         deal(salesperson, outcome=Stage.LOST, industry=industry)

@@ -40,7 +40,7 @@ def test_icp_list_query_count_is_constant(client_of, salesperson, django_assert_
         ICP.objects.create(owner=salesperson, name=f"ICP {index}")
     client = client_of(salesperson)
 
-    with django_assert_num_queries(5):
+    with django_assert_num_queries(4):
         client.get(reverse("icp-list"))
 
 
@@ -189,7 +189,7 @@ def test_an_icps_page_needs_the_same_queries_for_1_or_15_criteria(
     LeadFactory.create_batch(criteria, owner=salesperson)
     client = client_of(salesperson)
 
-    with django_assert_num_queries(9):
+    with django_assert_num_queries(8):
         response = client.get(reverse("icp-detail", args=[icp.pk]))
 
     page = response.content.decode()

@@ -263,7 +263,7 @@ def test_the_import_page_needs_the_same_queries_for_1_or_12_past_imports(
             owner=salesperson, data=fixture_bytes("hubspot.csv"), filename=f"list-{index}.csv"
         )
 
-    with django_assert_num_queries(4):
+    with django_assert_num_queries(3):
         response = sam_client.get(reverse("import-start"))
 
     assert response.content.decode().count("list-") == min(imports, 10)

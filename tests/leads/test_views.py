@@ -93,7 +93,7 @@ def test_today_query_count_is_constant(sam_client, salesperson, django_assert_nu
 
     # Session, user, the ranking with how many are due, the ranked leads with their joins,
     # the best uncontacted, the touches.
-    with django_assert_num_queries(7):
+    with django_assert_num_queries(6):
         response = sam_client.get(reverse("today"))
 
     assert html(response).count("data-queue-row") == min(rows, 40)
@@ -124,7 +124,7 @@ def test_today_shows_how_long_hand_raisers_waited_in_the_same_queries(
 
     # Session, user, the ranking with how many are due, the ranked leads with their joins and
     # waits, the best uncontacted, the touches: as many as without hand-raisers.
-    with django_assert_num_queries(7):
+    with django_assert_num_queries(6):
         page = html(sam_client.get(reverse("today")))
 
     assert page.count('class="queue-waiting"') == min(rows, 40)
@@ -347,7 +347,7 @@ def test_today_panels_query_count_is_constant(
         reverse("today-done-form", args=[lead.pk]),
         reverse("today-log-form", args=[lead.pk]),
     ):
-        expected = 6 if "log-form" in url else 4
+        expected = 5 if "log-form" in url else 3
         with django_assert_num_queries(expected):
             assert sam_client.get(url, row, headers=HTMX).status_code == 200
 
@@ -513,7 +513,7 @@ def test_lead_list_query_count_is_constant(
 ):
     LeadFactory.create_batch(rows, owner=salesperson)
 
-    with django_assert_num_queries(4):
+    with django_assert_num_queries(3):
         sam_client.get(reverse("lead-list"))
 
 
@@ -527,7 +527,7 @@ def test_the_managers_lead_list_loads_each_row_in_the_one_query_whatever_the_sor
     LeadFactory.create_batch(3, owner=manager)
     manager_client = client_of(manager)
 
-    with django_assert_num_queries(5):  # + the owner filter's choices
+    with django_assert_num_queries(4):  # + the owner filter's choices
         response = manager_client.get(reverse("lead-list"), {"sort": sort})
 
     assert html(response).count('name="lead_ids"') == 6
@@ -672,9 +672,9 @@ def test_lead_detail_query_count_does_not_depend_on_activities(
     lead = LeadFactory(owner=salesperson)
     ActivityFactory.create_batch(activities, lead=lead)
 
-    # 11: session, user, manager check, lead, its merges, timeline (2, and 1 for its email
+    # 10: session, user with the manager flag, lead, its merges, timeline (2, and 1 for its email
     # threads), follow-up, history, and the follow-ups the log form's next step is planned from.
-    with django_assert_num_queries(11):
+    with django_assert_num_queries(10):
         sam_client.get(reverse("lead-detail", args=[lead.pk]))
 
 
@@ -859,9 +859,9 @@ def test_pipeline_query_count_is_constant(sam_client, salesperson, django_assert
     for index in range(rows):
         LeadFactory(owner=salesperson, stage=["new", "qualified", "won"][index % 3])
 
-    with django_assert_num_queries(4):
+    with django_assert_num_queries(3):
         sam_client.get(reverse("pipeline"))
-    with django_assert_num_queries(4):
+    with django_assert_num_queries(3):
         sam_client.get(reverse("pipeline-cards", args=["qualified"]), headers=HTMX)
 
 
