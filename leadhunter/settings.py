@@ -195,6 +195,8 @@ AUTHENTICATION_BACKENDS = [
 # ---------------------------------------------------------------------------------------------
 # Security — https://docs.djangoproject.com/en/5.2/howto/deployment/checklist/
 # ---------------------------------------------------------------------------------------------
+# Django's database sessions, read without the ORM (leadhunter/sessions.py): every request.
+SESSION_ENGINE = "leadhunter.sessions"
 SESSION_COOKIE_HTTPONLY = True
 SESSION_COOKIE_SAMESITE = "Lax"
 CSRF_COOKIE_SAMESITE = "Lax"

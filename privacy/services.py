@@ -23,12 +23,14 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Iterator
 from datetime import datetime
+from importlib import import_module
 from typing import cast, overload
 
 from django.apps import apps
 from django.conf import settings
 from django.contrib.admin.models import LogEntry
 from django.contrib.contenttypes.models import ContentType
+from django.contrib.sessions.backends.db import SessionStore as DatabaseSessionStore
 from django.contrib.sessions.models import Session
 from django.db import models, transaction
 from django.db.models import Q
@@ -393,9 +395,16 @@ def _erase_from_imports(lead: Lead, needles: list[str]) -> tuple[int, int]:
     )
 
 
+def _sessions_in_the_database() -> bool:
+    """Whether sessions are rows of Django's session table (Django's database store, or
+    leadhunter.sessions, which reads the same rows)."""
+    store = import_module(settings.SESSION_ENGINE).SessionStore
+    return issubclass(store, DatabaseSessionStore)
+
+
 def _scrub_sessions(needles: list[str]) -> int:
     """Drop stored values (pending messages, say) that name the person from live sessions."""
-    if not needles or settings.SESSION_ENGINE != "django.contrib.sessions.backends.db":
+    if not needles or not _sessions_in_the_database():
         return 0
     changed = 0
     for session in Session.objects.filter(expire_date__gt=timezone.now()).iterator():
