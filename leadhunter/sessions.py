@@ -14,14 +14,17 @@ from django.utils import timezone
 
 
 class SessionStore(db.SessionStore):
+    """Django's database store with `load` written out (the one read every request makes)."""
+
     def load(self) -> dict:
-        table = self.model._meta.db_table
+        """The session's data if it exists and has not expired; else {} and a key to make."""
         connection = connections[router.db_for_read(self.model)]
+        quote = connection.ops.quote_name
         now = connection.ops.adapt_datetimefield_value(timezone.now())  # as the ORM sends it
         with connection.cursor() as cursor:
             cursor.execute(
-                f'SELECT "session_data" FROM "{table}"'  # noqa: S608 - the model's own table
-                ' WHERE "session_key" = %s AND "expire_date" > %s',
+                f"SELECT {quote('session_data')} FROM {quote(self.model._meta.db_table)}"  # noqa: S608
+                f" WHERE {quote('session_key')} = %s AND {quote('expire_date')} > %s",
                 [self.session_key, now],
             )
             row = cursor.fetchone()

@@ -30,6 +30,7 @@ from django.apps import apps
 from django.conf import settings
 from django.contrib.admin.models import LogEntry
 from django.contrib.contenttypes.models import ContentType
+from django.contrib.sessions.backends.cached_db import SessionStore as CachedSessionStore
 from django.contrib.sessions.backends.db import SessionStore as DatabaseSessionStore
 from django.contrib.sessions.models import Session
 from django.db import models, transaction
@@ -396,10 +397,11 @@ def _erase_from_imports(lead: Lead, needles: list[str]) -> tuple[int, int]:
 
 
 def _sessions_in_the_database() -> bool:
-    """Whether sessions are rows of Django's session table (Django's database store, or
-    leadhunter.sessions, which reads the same rows)."""
+    """Whether sessions live only in Django's session table: Django's database store, or
+    leadhunter.sessions, which reads the same rows. Not `cached_db`, whose cache would keep
+    (and save back) what the table no longer holds."""
     store = import_module(settings.SESSION_ENGINE).SessionStore
-    return issubclass(store, DatabaseSessionStore)
+    return issubclass(store, DatabaseSessionStore) and not issubclass(store, CachedSessionStore)
 
 
 def _scrub_sessions(needles: list[str]) -> int:

@@ -46,6 +46,9 @@ class UtcTimestamptzLoader:
 
 
 class DatabaseWrapper(base.DatabaseWrapper):
+    """Django's PostgreSQL connection, with psycopg's own timestamptz loader when Django's
+    zone is UTC (the module's docstring says why)."""
+
     def get_connection_params(self) -> dict:
         params = super().get_connection_params()
         if self.timezone == datetime.UTC and "context" in params:

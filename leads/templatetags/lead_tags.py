@@ -88,7 +88,7 @@ def _day_month_year(value: date, names: DateNames) -> str:
 
 
 @functools.lru_cache(maxsize=32)
-def _date_names(language: str) -> DateNames:
+def _date_names(language: str | None) -> DateNames:
     """The short weekday names (Monday first) and month names (1-12, title case, as the `date`
     filter prints them) in `language`, as plain text.
 
@@ -206,8 +206,9 @@ def lead_row(lead, now: datetime, is_manager: bool) -> SafeString:
 
     Python rather than template markup: the 50 rows were most of the page's rendering, and
     the lead list is the most requested page (issue 20: 200 requests/s on two cores). Every
-    value goes through `escape`, as `{{ }}` would (one f-string: `format_html` per cell cost
-    half as much again); dates are in the user's time zone, as the filters print them.
+    value goes through `escape_text`, the text `{{ }}` would print (one f-string: `format_html`
+    per cell cost half as much again); dates are in the user's time zone and language, as the
+    filters print them.
     """
     name = escape_text(str(lead))
     # The zone and the language once a row, not once a date (each a context-local look-up).

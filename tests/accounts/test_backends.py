@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import pytest
+from asgiref.sync import async_to_sync
 from django.contrib.auth.backends import ModelBackend
 from django.contrib.auth.models import Group
 from django.urls import reverse
@@ -82,3 +83,10 @@ def test_the_user_is_every_column_that_djangos_own_backend_reads(everyone):
 
 def test_an_id_that_is_no_number_is_nobody(everyone):
     assert UserBackend().get_user("12; DROP TABLE accounts_user") is None
+
+
+def test_the_async_look_up_carries_the_flag_too(everyone):
+    user = async_to_sync(UserBackend().aget_user)(everyone["manager"].pk)
+
+    assert user == everyone["manager"]
+    assert user.__dict__["is_manager"] is True  # read with the user, not by the property

@@ -81,6 +81,17 @@ def test_a_plain_date_prints_too():
     assert day_month_year((datetime(2026, 1, 5) + timedelta(days=1)).date()) == "6 Jan 2026"
 
 
+def test_a_lead_list_row_names_days_and_months_in_the_active_language():
+    lead = _lead(next_follow_up_at=NOW + timedelta(days=3), created_at=NOW - timedelta(days=40))
+    context = {"lead": lead, "now": NOW, "is_manager": False}
+
+    with translation.override("de"), timezone.override("Europe/Berlin"):
+        expected = Template(TEMPLATE_ROW).render(Context(context))
+        row = lead_row(lead, NOW, False)
+
+    assert _between_tags(row) == _between_tags(expected)
+
+
 def test_the_grade_badge_names_the_grade_and_its_scores():
     lead = Lead(grade="B", total_score=64, fit_score=70, intent_score=55)
 
