@@ -64,8 +64,10 @@ def test_web_and_worker_writing_for_30_seconds_meet_no_locked_database():
     web, worker = reports["web"], reports["worker"]
     assert web["errors"] == []
     assert worker["errors"] == []
-    # Both really wrote, and at the same time.
-    assert web["operations"] >= 50
-    assert worker["operations"] >= 50
+    # Both really wrote, and at the same time. How much depends on the machine's load: ~1,300
+    # web operations alone, ~450 beside six busy loops, 44-46 inside `.ci/run` with both stacks
+    # at once (session 14); 20 still shows each kept writing through the window.
+    assert web["operations"] >= 20
+    assert worker["operations"] >= 20
     assert max(web["started"], worker["started"]) < min(web["ended"], worker["ended"]) - 20
     assert Activity.objects.filter(lead__owner=owner).count() >= web["operations"] * 2 // 3 - 1
