@@ -9,9 +9,11 @@ import pytest
 from django.db import connection, transaction
 from django.db.migrations.executor import MigrationExecutor
 from django.test.utils import CaptureQueriesContext
+from django.utils import timezone
 
 from leads import selectors, services
 from leads.models import Activity, FollowUp, Lead
+from leads.templatetags.lead_tags import lead_row
 from referrals.services import referral_ask_record
 from tests.factories import (
     ActivityFactory,
@@ -19,6 +21,7 @@ from tests.factories import (
     FollowUpFactory,
     LeadFactory,
     ReferralSourceFactory,
+    UserFactory,
 )
 
 NOW = datetime(2026, 11, 23, 10, 0, tzinfo=ZoneInfo("UTC"))
@@ -777,6 +780,50 @@ def test_every_sort_pages_through_each_lead_once(salesperson, sort):
     assert sorted(seen) == sorted(
         Lead.objects.filter(owner=salesperson).values_list("pk", flat=True)
     )
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("with_owner", [False, True])
+def test_a_lead_list_row_holds_and_draws_what_its_lead_does(salesperson, with_owner):
+    """The list's rows are plain values, not `Lead`s: each must read, and draw, as its lead."""
+    nameless = UserFactory(username="nameless.rep", first_name="", last_name="")
+    LeadFactory(owner=salesperson, first_name="Ada", title="", expected_value=Decimal("12000"))
+    LeadFactory(owner=salesperson, first_name="", last_name="", email="who@example.org")
+    LeadFactory(
+        owner=nameless,
+        company=None,
+        stage="won",
+        source="referral",
+        currency="GBP",
+        expected_value=Decimal("1234.56"),
+        next_follow_up_at=NOW + timedelta(days=2),
+        grade="A",
+        total_score=91,
+        fit_score=88,
+        intent_score=95,
+    )
+    LeadFactory(owner=nameless, first_name="<b>", company=CompanyFactory(name="R&D <i>"))
+
+    for sort in selectors.LEAD_SORTS:
+        page = selectors.lead_page(Lead.objects.all(), sort=sort, with_owner=with_owner)
+        leads = Lead.objects.select_related("company", "owner").in_bulk(
+            [row.pk for row in page.leads]
+        )
+        assert len(page.leads) == 4
+        for row in page.leads:
+            lead = leads[row.pk]
+            assert (str(row), row.get_stage_display(), row.get_source_display()) == (
+                str(lead),
+                lead.get_stage_display(),
+                lead.get_source_display(),
+            )
+            assert row.owner == (str(lead.owner) if with_owner else "")
+            if lead.company is None:
+                assert row.company is None
+            else:
+                assert (row.company.pk, row.company.name) == (lead.company.pk, lead.company.name)
+            with timezone.override("America/Los_Angeles"):
+                assert lead_row(row, NOW, with_owner) == lead_row(lead, NOW, with_owner)
 
 
 @pytest.mark.django_db
