@@ -286,6 +286,55 @@ def test_today_queue_takes_the_same_queries_for_3_or_300_items_due(
 
 
 @pytest.mark.django_db
+def test_todays_ranking_built_once_ranks_as_the_orm_at_any_moment(salesperson, other_salesperson):
+    """Today's ranking query is built once per process (`TODAY_RANKING`) and run with each
+    Today's owner, moment and day: its answer must be the ORM's for the same values."""
+    for owner in (salesperson, other_salesperson):
+        for hours in (-30, -2, 0, 5, 20, 60):
+            lead_of(
+                owner, total_score=40 + hours % 50, next_follow_up_at=NOW + timedelta(hours=hours)
+            )
+            lead_of(
+                owner,
+                total_score=50 - hours % 40,
+                last_inbound_at=NOW + timedelta(hours=hours - 12),
+                last_contacted_at=NOW - timedelta(days=2) if hours % 2 else None,
+                expected_value=Decimal(hours * 1000 + 30000),
+            )
+        for days in (5, 15, 40):
+            lead_of(owner, stage="contacted", stage_changed_at=NOW - timedelta(days=days))
+        lead_of(owner, source="referral", total_score=35)
+        snoozed = lead_of(owner, last_inbound_at=NOW - timedelta(hours=3))
+        FollowUpFactory(lead=snoozed, due_at=NOW + timedelta(days=2), snooze_count=1)
+
+    answers = []
+    for owner in (salesperson, other_salesperson, salesperson):
+        for zone in ("Pacific/Auckland", "America/Los_Angeles"):
+            owner.time_zone = zone
+            for moment in (NOW, NOW + timedelta(hours=13), NOW + timedelta(days=3, hours=1)):
+                start, end = selectors.local_day_bounds(owner, moment)
+                for limit in (selectors.TODAY_QUEUE_LIMIT, 3):
+                    values = {
+                        "owner_id": owner.pk,
+                        "now": moment,
+                        "start": start,
+                        "end": end,
+                        "limit": limit,
+                    }
+                    answers.append(
+                        (
+                            selectors.TODAY_RANKING.rows(**values),
+                            list(selectors.today_ranking(**values)),
+                        )
+                    )
+
+    for prepared, expected in answers:
+        assert prepared == expected
+    # The moments, days and owners give different rankings (the check above has teeth).
+    assert len({tuple(expected) for _prepared, expected in answers}) >= 12
+
+
+@pytest.mark.django_db
 def test_referral_asks_count_towards_the_touch_goal_once_each(salesperson, other_salesperson):
     customer = lead_of(salesperson, stage="won")
     customer_source = ReferralSourceFactory(owner=salesperson, kind="customer", lead=customer)
