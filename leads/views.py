@@ -391,6 +391,13 @@ def _owners_for(user):
     return User.objects.filter(is_active=True).order_by("first_name", "username")
 
 
+# The bulk bar's choices: the same on every page, so no form is built to print them.
+BULK_CHOICES = {
+    name: BulkActionForm.base_fields[name].choices  # type: ignore[attr-defined]
+    for name in ("action", "to_stage")
+}
+
+
 @require_GET
 def lead_list(request: AuthenticatedHttpRequest) -> HttpResponse:
     form = LeadFilterForm(request.GET or None, owners=_owners_for(request.user))
@@ -409,8 +416,10 @@ def lead_list(request: AuthenticatedHttpRequest) -> HttpResponse:
         "sort": sort,
         "query": _query_without(request, "after"),
         "sort_query": _query_without(request, "after", "sort"),
-        "quick_add": QuickAddLeadForm(),
-        "bulk_form": BulkActionForm(),
+        # The blank forms are not built: their HTML is cached, or (bulk) fixed choices.
+        "quick_add": None,
+        "new_quick_add": QuickAddLeadForm,
+        "bulk_choices": BULK_CHOICES,
         "is_manager": request.user.is_manager,
         "now": timezone.now(),
     }
@@ -437,7 +446,7 @@ def lead_create(request: AuthenticatedHttpRequest) -> HttpResponse:
                     request,
                     "leads/lead_list.html",
                     "quick-add",
-                    {"quick_add": QuickAddLeadForm(), "created": lead},
+                    {"quick_add": None, "new_quick_add": QuickAddLeadForm, "created": lead},
                 )
                 return trigger(response, "leadsChanged")
             return redirect("lead-detail", pk=lead.pk)

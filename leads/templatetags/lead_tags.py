@@ -9,7 +9,7 @@ from urllib.parse import quote
 
 from django import template
 from django.template.defaulttags import CsrfTokenNode
-from django.urls import reverse
+from django.urls import get_script_prefix, reverse
 from django.utils import timezone, translation
 from django.utils.dates import MONTHS_3, WEEKDAYS_ABBR
 from django.utils.safestring import SafeString
@@ -179,6 +179,19 @@ def pk_url(name: str, pk: int) -> str:
 def _pk_url_parts(name: str) -> tuple[str, str]:
     prefix, _, suffix = reverse(name, args=[PK_PLACEHOLDER]).partition(str(PK_PLACEHOLDER))
     return prefix, suffix
+
+
+@register.simple_tag
+def plain_url(name: str) -> str:
+    """`{% url name %}` for a URL without arguments, reversed once per process (and script
+    prefix): the lead list prints nine of them, where `{% url %}` was 5% of the page's CPU."""
+    return _plain_url(name, get_script_prefix())
+
+
+@functools.cache
+def _plain_url(name: str, _script_prefix: str) -> str:
+    # The prefix is the cache's key only: `reverse` reads the request's own.
+    return reverse(name)
 
 
 @register.simple_tag

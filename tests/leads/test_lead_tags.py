@@ -22,6 +22,7 @@ from leads.templatetags.lead_tags import (
     grade_badge,
     lead_row,
     pk_url,
+    plain_url,
     waiting,
     weekday_day_month,
 )
@@ -243,6 +244,24 @@ def test_a_pk_url_keeps_the_prefix_of_an_app_served_under_a_path():
     finally:
         set_script_prefix("/")
         lead_tags._pk_url_parts.cache_clear()
+
+
+@pytest.mark.parametrize(
+    "name", ["lead-list", "lead-create", "lead-bulk", "lead-export-csv", "import-start", "today"]
+)
+def test_a_plain_url_is_what_url_reverses_under_any_script_prefix(name):
+    assert plain_url(name) == reverse(name)
+    assert render(f"{{% plain_url '{name}' %}}") == reverse(name)
+    # Reversed once per prefix: an app served under a path keeps its prefix, and the root's
+    # URLs stay the root's afterwards.
+    set_script_prefix("/crm/")
+    try:
+        assert plain_url(name) == reverse(name)
+        assert plain_url(name).startswith("/crm/")
+    finally:
+        set_script_prefix("/")
+    assert plain_url(name) == reverse(name)
+    assert not plain_url(name).startswith("/crm/")
 
 
 def _follow_up(kind: str, note: str, due_at: datetime) -> FollowUp:
