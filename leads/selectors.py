@@ -449,21 +449,20 @@ def today_ranking(
 
 # Building and compiling the ranking's conditions was 20 ms of CPU on every Today, running it
 # ~1 ms: its SQL is built once per process (and per limit).
-TODAY_RANKING = PreparedQuery(today_ranking, shape=("limit",))
+TODAY_RANKING = PreparedQuery(today_ranking, sql_keys=("limit",))
 
 
 def today_rows(
-    user: User, *, now: datetime, limit: int
+    user: User, *, now: datetime, start: datetime, end: datetime, limit: int
 ) -> tuple[list[tuple[Lead, str, float]], int]:
     """The best `limit` leads of `today_work`, each with its company and pending follow-up,
-    with its queue kind and priority; and how many leads are due in all.
+    with its queue kind and priority; and how many leads Today has work for in all.
 
     Two queries: the ranking reads the owner's leads' own columns only, then the rows it
     picked are fetched with their joins. Joining in the ranking query hashed every company and
     pending follow-up of the database on each Today (~100 ms at 100k leads); repeating the
     ranking's expressions in one query cost more Python than the second query costs.
     """
-    start, end = local_day_bounds(user, now)
     ranked = TODAY_RANKING.rows(owner_id=user.pk, now=now, start=start, end=end, limit=limit)
     total = ranked[0][3] if ranked else 0
     leads = (
@@ -494,7 +493,7 @@ def today_queue(
     """
     now = now or timezone.now()
     start, end = local_day_bounds(user, now)
-    rows, total = today_rows(user, now=now, limit=limit)
+    rows, total = today_rows(user, now=now, start=start, end=end, limit=limit)
     items = [
         _queue_item(lead, kind=kind, priority=priority, start=start, end=end, now=now)
         for lead, kind, priority in rows
@@ -623,6 +622,8 @@ LEAD_ROW_OWNER_FIELDS = ("owner__first_name", "owner__last_name", "owner__userna
 
 @dataclass(slots=True)
 class CompanyName:
+    """The company of a `LeadRow`: what its cell links to and prints."""
+
     pk: int
     name: str
 
@@ -630,8 +631,10 @@ class CompanyName:
 @dataclass(slots=True)
 class LeadRow:
     """One row of the lead list as plain values: what `lead_row` draws, read without building
-    a `Lead` and its `Company` per row (a tenth of the page's CPU at 200 requests/s). Its
-    name and labels are `Lead`'s own methods, so a row reads as the lead does."""
+    a `Lead` and its `Company` per row (a quarter of the page's instructions). Its name and
+    labels are `Lead`'s own methods, so a row reads as the lead does; `owner` is the owner's
+    name (`str(lead.owner)`), where a `Lead` has the user. The fields up to `owner_id` are
+    `LEAD_ROW_FIELDS`, in that order."""
 
     pk: int
     first_name: str

@@ -215,7 +215,7 @@ def grade_badge(lead) -> SafeString:
 def lead_row(lead, now: datetime, is_manager: bool) -> SafeString:
     """One `<tr>` of the lead list: the checkbox, grade, name and title, company, stage,
     source, value, next follow-up (marked overdue before `now`), date added, and the owner
-    for a manager.
+    for a manager. `lead` is a `LeadRow` (the list's) or a `Lead`.
 
     Python rather than template markup: the 50 rows were most of the page's rendering, and
     the lead list is the most requested page (issue 20: 200 requests/s on two cores). Every

@@ -51,10 +51,10 @@ def two_owners(db):
     return sam, alex
 
 
-def test_the_rows_are_the_querysets_for_any_owner_moment_and_limit(two_owners):
+def test_the_rows_are_the_querysets_for_any_owner_moment_and_limit(on_postgresql, two_owners):
     """Prepared with the first call's values, later calls fill in theirs: each answer is the
-    ORM's own for the same values (on SQLite it is the ORM's query)."""
-    recent = PreparedQuery(_recent, shape=("limit",))
+    ORM's own for the same values."""
+    recent = PreparedQuery(_recent, sql_keys=("limit",))
     calls = [
         {"owner_id": owner.pk, "now": NOW + timedelta(days=shift, minutes=minutes), "limit": limit}
         for owner in two_owners
@@ -71,7 +71,7 @@ def test_the_rows_are_the_querysets_for_any_owner_moment_and_limit(two_owners):
     assert len({tuple(expected) for _prepared, expected in answers}) >= 6
 
 
-def test_the_sql_is_built_once_per_shape(on_postgresql, two_owners):
+def test_the_sql_is_built_once_per_combination_of_its_sql_keys(on_postgresql, two_owners):
     sam, alex = two_owners
     built = []
 
@@ -79,13 +79,13 @@ def test_the_sql_is_built_once_per_shape(on_postgresql, two_owners):
         built.append(values)
         return _recent(**values)
 
-    recent = PreparedQuery(counted, shape=("limit",))
+    recent = PreparedQuery(counted, sql_keys=("limit",))
     recent.rows(owner_id=sam.pk, now=NOW, limit=3)
     preparing = len(built)
     for day in range(5):
         recent.rows(owner_id=alex.pk, now=NOW + timedelta(days=day), limit=3)
 
-    assert preparing == 3  # the first call's values, then each of the two moved once
+    assert preparing == 5  # the first call's values, then each of the two moved twice
     assert len(built) == preparing
     recent.rows(owner_id=sam.pk, now=NOW, limit=4)
     assert len(built) == 2 * preparing
@@ -94,7 +94,7 @@ def test_the_sql_is_built_once_per_shape(on_postgresql, two_owners):
 def test_a_value_that_changes_the_sql_text_must_be_named_in_the_shape(on_postgresql, two_owners):
     recent = PreparedQuery(_recent)
 
-    with pytest.raises(PreparationError, match="'limit' changes the SQL"):
+    with pytest.raises(PreparationError, match="'limit' changes the SQL: name it in `sql_keys`"):
         recent.rows(owner_id=two_owners[0].pk, now=NOW, limit=3)
 
 
@@ -107,16 +107,56 @@ def test_a_parameter_that_is_no_value_moved_by_a_fixed_amount_is_refused(on_post
         PreparedQuery(midnight).rows(owner_id=two_owners[0].pk, now=NOW)
 
 
-def test_columns_in_another_order_than_the_compiled_one_are_refused(on_postgresql, two_owners):
+def test_a_parameter_derived_from_a_value_otherwise_than_by_an_amount_is_refused(
+    on_postgresql, two_owners
+):
+    """`now.hour` does not move with a day and a microsecond more, but with the irregular
+    second move it does: the preparation sees it is not `now` moved by a fixed amount."""
+
+    def scored_by_the_hour(*, owner_id: int, now: datetime):
+        return Lead.objects.filter(owner_id=owner_id, total_score__gte=now.hour).values_list("pk")
+
+    with pytest.raises(PreparationError, match="is not 'now' moved by a fixed amount"):
+        PreparedQuery(scored_by_the_hour).rows(owner_id=two_owners[0].pk, now=NOW)
+
+
+def test_columns_in_any_order_are_the_querysets(on_postgresql, two_owners):
     def reordered(*, owner_id: int):
         return (
             Lead.objects.filter(owner_id=owner_id)
             .annotate(twice=F("total_score") * 2)
-            .values_list("twice", "pk")
+            .order_by("pk")
+            .values_list("twice", "pk", "first_name")
         )
 
-    with pytest.raises(PreparationError, match="compiled order"):
-        PreparedQuery(reordered).rows(owner_id=two_owners[0].pk)
+    owner_id = two_owners[1].pk
+
+    assert PreparedQuery(reordered).rows(owner_id=owner_id) == list(reordered(owner_id=owner_id))
+
+
+@pytest.mark.parametrize(
+    "rows",
+    [
+        lambda leads: leads.values_list("pk", flat=True),
+        lambda leads: leads.values_list("pk", named=True),
+        lambda leads: leads.values("pk"),
+        lambda leads: leads,
+    ],
+    ids=["flat", "named", "values", "instances"],
+)
+def test_only_values_lists_of_tuples_can_be_prepared(on_postgresql, two_owners, rows):
+    def build(*, owner_id: int):
+        return rows(Lead.objects.filter(owner_id=owner_id))
+
+    with pytest.raises(PreparationError, match="Only values_list"):
+        PreparedQuery(build).rows(owner_id=two_owners[0].pk)
+
+
+def test_a_naive_moment_is_refused_before_anything_runs(two_owners):
+    with pytest.raises(ValueError, match="'now' is a naive datetime"):
+        PreparedQuery(_recent, sql_keys=("limit",)).rows(
+            owner_id=two_owners[0].pk, now=NOW.replace(tzinfo=None), limit=3
+        )
 
 
 def test_only_datetimes_and_whole_numbers_can_be_prepared(on_postgresql, two_owners):
