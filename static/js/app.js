@@ -111,6 +111,26 @@ document.addEventListener("click", (event) => {
   link.search = new URLSearchParams(new FormData(form)).toString();
 });
 
+// A filter form that writes its filters into the address (data-filters-in-url: the lead
+// list) shows the address's filters again after Back or Forward. htmx puts back the page's
+// HTML as it was, and that HTML does not hold what a select or a checkbox was changed to, so
+// the list came back filtered under selects saying "Any".
+function showFiltersOfTheAddress() {
+  const query = new URLSearchParams(window.location.search);
+  for (const form of document.querySelectorAll("form[data-filters-in-url]")) {
+    for (const field of form.elements) {
+      if (!field.name || field.type === "hidden" || field.type === "submit") continue;
+      if (field.type === "checkbox") {
+        field.checked = query.getAll(field.name).includes(field.value);
+      } else {
+        field.value = query.get(field.name) ?? "";
+      }
+    }
+  }
+}
+document.addEventListener("htmx:historyRestore", showFiltersOfTheAddress);
+window.addEventListener("pageshow", showFiltersOfTheAddress);
+
 // The phone menu (a <details> in the top bar) opens and closes without JavaScript; this adds
 // what a menu is expected to do besides: Escape closes it and puts focus back on its button,
 // and a tap anywhere outside it closes it.

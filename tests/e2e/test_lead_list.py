@@ -88,3 +88,55 @@ def test_a_filter_change_in_flight_wins_over_a_click_on_the_old_pages_link(
     assert query.get("stage") == ["qualified"]
     assert "after" not in query
     assert console_errors == []
+
+
+def test_back_to_a_filtered_list_shows_its_filters_as_its_address_names_them(
+    logged_in_page, live_server, salesperson, console_errors
+):
+    """Found in a trial: after Back, the list was filtered but the selects said "Any stage" —
+    htmx puts back the page's HTML, in which a select's choice is not kept."""
+    LeadFactory(owner=salesperson, first_name="Quinn", last_name="Qualified", stage="qualified")
+    LeadFactory(
+        owner=salesperson,
+        first_name="Rae",
+        last_name="Referred",
+        stage="qualified",
+        source="referral",
+    )
+    LeadFactory(owner=salesperson, first_name="Nell", last_name="New", stage="new")
+    page = logged_in_page(salesperson)
+    page.goto(f"{live_server.url}/leads/")
+    filters = page.locator("#lead-filters")
+    table = page.locator("#lead-table")
+
+    filters.get_by_label("Stage").select_option("qualified")
+    expect(page).to_have_url(re.compile(r"[?&]stage=qualified"))
+    filters.get_by_label("Source").select_option("referral")
+    expect(page).to_have_url(re.compile(r"[?&]source=referral"))
+    expect(table).not_to_contain_text("Quinn Qualified")
+    filters.get_by_label("Going cold").check()
+    expect(page).to_have_url(re.compile(r"[?&]cold=on"))
+
+    # To a lead's page and back: the filters read as the list is.
+    filters.get_by_label("Going cold").uncheck()
+    expect(page).not_to_have_url(re.compile(r"cold=on"))
+    table.get_by_role("link", name="Rae Referred").click()
+    expect(page.get_by_role("heading", name="Rae Referred")).to_be_visible()
+    page.go_back()
+    expect(table).to_contain_text("Rae Referred")
+    expect(table).not_to_contain_text("Quinn Qualified")
+    expect(filters.get_by_label("Stage")).to_have_value("qualified")
+    expect(filters.get_by_label("Source")).to_have_value("referral")
+    expect(filters.get_by_label("Going cold")).not_to_be_checked()
+
+    # Back through the list's own steps: the source filter goes, then the cold one comes back.
+    page.go_back()
+    expect(filters.get_by_label("Going cold")).to_be_checked()
+    page.go_back()
+    page.go_back()
+    expect(page).to_have_url(re.compile(r"[?&]stage=qualified"))
+    expect(table).to_contain_text("Quinn Qualified")
+    expect(filters.get_by_label("Stage")).to_have_value("qualified")
+    expect(filters.get_by_label("Source")).to_have_value("")
+    expect(filters.get_by_label("Going cold")).not_to_be_checked()
+    assert console_errors == []
