@@ -389,6 +389,9 @@ LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
     "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s: %(message)s"}},
+    "filters": {
+        "without_refusal_tracebacks": {"()": "leadhunter.log_filters.WithoutTracebacksOfRefusals"}
+    },
     "handlers": {"stderr": {"class": "logging.StreamHandler", "formatter": "plain"}},
     "root": {"handlers": ["stderr"], "level": env.text("LOG_LEVEL", "INFO")},
     "loggers": {
@@ -397,6 +400,8 @@ LOGGING = {
         # Django's own console handler (DEBUG only) would print each of its records a second
         # time beside the root's.
         "django": {"handlers": [], "level": "INFO"},
+        # A refused request (403, 404) is one line; leadhunter.log_filters says why.
+        "django.request": {"filters": ["without_refusal_tracebacks"]},
         # Celery logs each task received, succeeded or retried at INFO, and beat each task it
         # sends: hundreds of lines after a bulk edit, burying what matters. A failed task is
         # an ERROR of celery.app.trace and still shows; the bulk jobs log one summary line

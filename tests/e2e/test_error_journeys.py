@@ -229,3 +229,34 @@ def test_lost_from_the_lead_page_asks_in_the_dialog_and_undo_restores_the_stage(
     lead.refresh_from_db()
     assert (lead.stage, lead.lost_reason) == ("engaged", "")
     assert console_errors == []
+
+
+def test_a_page_that_is_not_yours_says_so_in_the_app_and_leads_back_to_today(
+    logged_in_page, live_server, salesperson, other_salesperson, console_errors
+):
+    """A salesperson who follows a manager's link (the Team page) or another rep's lead got
+    Django's bare "403 Forbidden" or "Not Found": no menu, no way back but the address bar."""
+    theirs = LeadFactory(owner=other_salesperson, first_name="Not", last_name="Yours")
+    page = logged_in_page(salesperson)
+
+    response = page.goto(f"{live_server.url}/team/")
+
+    assert response is not None
+    assert response.status == 403
+    expect(page.get_by_role("heading", name="You can't open this page")).to_be_visible()
+    expect(page.get_by_text("Only sales managers manage the team.")).to_be_visible()
+    expect(page.get_by_role("navigation", name="Main")).to_contain_text("Leads")
+    page.get_by_role("link", name="Back to Today").click()
+    expect(page).to_have_url(f"{live_server.url}/")
+    expect(page.get_by_role("heading", name="Today", exact=True)).to_be_visible()
+
+    response = page.goto(f"{live_server.url}/leads/{theirs.pk}/")
+
+    assert response is not None
+    assert response.status == 404
+    expect(page.get_by_role("heading", name="Nothing here")).to_be_visible()
+    expect(page.locator("main")).not_to_contain_text("Not Yours")
+    page.get_by_role("link", name="Your leads").click()
+    expect(page).to_have_url(f"{live_server.url}/leads/")
+    # The browser reports the two refused loads themselves; nothing else may fail.
+    assert [error for error in console_errors if "status of 40" not in error] == []
