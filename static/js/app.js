@@ -156,10 +156,17 @@ document.addEventListener("DOMContentLoaded", () => {
   }
 });
 
-// Arriving at a card by its #anchor (Today's "Name the referrer"), a card marked
-// data-focus-on-arrival puts the cursor in its first field: the task there is typing.
-window.addEventListener("load", () => {
-  const card = location.hash ? document.getElementById(decodeURIComponent(location.hash.slice(1))) : null;
+// Arriving at a card by its #anchor (Today's "Name the referrer", the lead list's "+ Add a
+// lead"), a card marked data-focus-on-arrival puts the cursor in its first field: the task
+// there is typing. From another page on load; on the same page when its link is clicked.
+function focusCardArrivedAt(hash, options) {
+  const card = hash ? document.getElementById(decodeURIComponent(hash.slice(1))) : null;
   if (!card?.hasAttribute("data-focus-on-arrival")) return;
-  card.querySelector("input:not([type=hidden]), select, textarea")?.focus({ preventScroll: true });
+  card.querySelector("input:not([type=hidden]), select, textarea")?.focus(options);
+}
+window.addEventListener("load", () => focusCardArrivedAt(location.hash, { preventScroll: true }));
+document.addEventListener("click", (event) => {
+  const link = event.target.closest?.('a[href^="#"]');
+  // After the click's own jump to the anchor, which moves the focus itself.
+  if (link) setTimeout(() => focusCardArrivedAt(link.hash));
 });

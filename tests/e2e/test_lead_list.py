@@ -140,3 +140,25 @@ def test_back_to_a_filtered_list_shows_its_filters_as_its_address_names_them(
     expect(filters.get_by_label("Source")).to_have_value("")
     expect(filters.get_by_label("Going cold")).not_to_be_checked()
     assert console_errors == []
+
+
+def test_add_a_lead_puts_the_cursor_in_the_quick_add_form(
+    logged_in_page, live_server, salesperson, console_errors
+):
+    """Found in a trial: "+ Add a lead" scrolled to the form and left the cursor where it was."""
+    LeadFactory(owner=salesperson)
+    page = logged_in_page(salesperson)
+    page.goto(f"{live_server.url}/leads/")
+
+    page.get_by_role("link", name="+ Add a lead").click()
+
+    quick_add = page.locator("#quick-add")
+    expect(quick_add.get_by_label("First name")).to_be_focused()
+    page.keyboard.type("Ada")
+    quick_add.get_by_label("Email").fill("ada@example.org")
+    quick_add.get_by_role("button", name="Add lead").click()
+    expect(quick_add).to_contain_text("Added Ada")
+    # The form that comes back can be used the same way again.
+    page.get_by_role("link", name="+ Add a lead").click()
+    expect(page.locator("#quick-add").get_by_label("First name")).to_be_focused()
+    assert console_errors == []
