@@ -27,12 +27,12 @@
     });
   }
 
-  function highlight(row, { focus = true } = {}) {
+  function highlight(row, { focus = true, scroll = true } = {}) {
     rows().forEach((other) => other.classList.toggle("is-current", other === row));
     currentId = row ? row.id : null;
     if (!row) return;
     if (focus) row.focus({ preventScroll: true });
-    row.scrollIntoView({ block: "nearest" });
+    if (scroll) row.scrollIntoView({ block: "nearest" });
   }
 
   function move(step) {
@@ -188,9 +188,11 @@
   });
 
   // A click or Tab into a row makes it the highlighted one, so the keys follow the mouse.
+  // Without scrolling: the focus comes on pressing the button, and a row moved into view
+  // then would take the release, and the click, away from the button (Tab scrolls by itself).
   document.addEventListener("focusin", (event) => {
     const row = event.target.closest?.(ROW);
-    if (row && row.id !== currentId) highlight(row, { focus: false });
+    if (row && row.id !== currentId) highlight(row, { focus: false, scroll: false });
   });
 
   // After a row's action: the row shows its result and the next row is highlighted. A row

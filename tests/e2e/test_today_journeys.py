@@ -265,6 +265,47 @@ def test_the_next_step_a_today_row_shows_for_the_outcome_picked_is_the_one_saved
     assert console_errors == []
 
 
+def test_a_row_at_the_windows_bottom_edge_opens_its_panel_on_the_first_click(
+    logged_in_page, live_server, salesperson, console_errors
+):
+    """Found in a trial: pressing Snooze on a row whose bottom was below the window scrolled
+    the row into view before the button was released, so the click missed and nothing opened."""
+    now = timezone.now()
+    steps = [
+        FollowUpFactory(
+            lead=LeadFactory(owner=salesperson, last_name=f"Edge{number}", total_score=90 - number),
+            kind="follow_up",
+            due_at=now - timedelta(hours=1),
+        )
+        for number in range(12)
+    ]
+    page = logged_in_page(salesperson)
+    page.set_viewport_size({"width": 1280, "height": 700})
+    row = page.locator(f"#queue-follow_up-{steps[-1].pk}")
+    snooze = row.locator("summary", has_text="Snooze")
+    expect(snooze).to_be_attached()
+    # The button's bottom a few pixels above the window's edge, the row's below it.
+    page.evaluate(
+        """([rowId]) => {
+            const row = document.getElementById(rowId);
+            const summaries = [...row.querySelectorAll("summary")];
+            const snooze = summaries.find((summary) => summary.textContent.includes("Snooze"));
+            window.scrollBy(0, snooze.getBoundingClientRect().bottom - window.innerHeight + 3);
+        }""",
+        [f"queue-follow_up-{steps[-1].pk}"],
+    )
+    box = snooze.bounding_box()
+    row_box = row.bounding_box()
+    assert box is not None
+    assert row_box is not None
+    assert row_box["y"] + row_box["height"] > 700 > box["y"] + box["height"]
+
+    page.mouse.click(box["x"] + box["width"] / 2, box["y"] + box["height"] / 2)
+
+    expect(row.get_by_role("button", name="1 Tomorrow")).to_be_visible()
+    assert console_errors == []
+
+
 def test_done_and_snooze_with_the_keyboard_on_panels_that_load_when_opened(
     logged_in_page, live_server, salesperson, console_errors
 ):
