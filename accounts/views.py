@@ -26,6 +26,9 @@ class LoginView(auth_views.LoginView):
     A class, unlike our other views: it extends Django's own login view, which is one.
     """
 
+    # The page's heading (Django's other auth views name theirs; this one does not).
+    extra_context = {"title": "Log in"}
+
     def get(self, request, *args, **kwargs):
         # A fresh database has nobody to log in as: offer the first account instead.
         if services.no_user_exists():

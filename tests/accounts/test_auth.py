@@ -41,6 +41,23 @@ def test_public_pages_do_not_need_login(client, salesperson, url_name):
 
 
 @pytest.mark.django_db
+@pytest.mark.parametrize(
+    ("url_name", "heading"),
+    [
+        ("login", "Log in"),
+        ("password_reset", "Password reset"),
+    ],
+)
+def test_each_login_page_names_itself_in_its_heading(client, salesperson, url_name, heading):
+    """Found in a trial: the login page's heading was empty (Django's login view names no
+    title, its other auth views do)."""
+    page = client.get(reverse(url_name)).content.decode()
+
+    assert f"<h1>{heading}</h1>" in page
+    assert "<h1></h1>" not in page
+
+
+@pytest.mark.django_db
 def test_login_with_the_right_password_lands_on_today(client, salesperson):
     response = client.post(
         reverse("login"), {"username": "sam", "password": TEST_PASSWORD}, follow=True
