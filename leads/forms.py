@@ -211,7 +211,8 @@ class QuickAddLeadForm(forms.Form):
     def clean(self):
         cleaned = super().clean()
         if not (cleaned.get("first_name") or cleaned.get("last_name") or cleaned.get("email")):
-            raise forms.ValidationError("Give the lead a name or an email address.")
+            # Next to the first field to type in, where the cursor goes, not above the form.
+            self.add_error("first_name", "Give the lead a name or an email address.")
         return cleaned
 
 
