@@ -120,10 +120,12 @@ function showFiltersOfTheAddress() {
   for (const form of document.querySelectorAll("form[data-filters-in-url]")) {
     for (const field of form.elements) {
       if (!field.name || field.type === "hidden" || field.type === "submit") continue;
+      const value = query.get(field.name) ?? "";
       if (field.type === "checkbox") {
         field.checked = query.getAll(field.name).includes(field.value);
-      } else {
-        field.value = query.get(field.name) ?? "";
+      } else if (field.tagName !== "SELECT" || [...field.options].some((option) => option.value === value)) {
+        // A value no option has (a hand-edited address) leaves the select as the page drew it.
+        field.value = value;
       }
     }
   }
