@@ -1000,16 +1000,11 @@ def timeline_source_register(source: TimelineSource) -> None:
         _timeline_sources.append(source)
 
 
-def lead_detail_extras(
-    lead: Lead,
-    *,
-    merged_history: Mapping[int, str] | None = None,
-    timeline_limit: int = TIMELINE_FIRST,
-) -> dict[str, object]:
+def lead_detail_extras(lead: Lead, *, timeline_limit: int = TIMELINE_FIRST) -> dict[str, object]:
     """What the lead page shows besides the lead: the timeline (activities and stage changes,
-    newest first, the latest `timeline_limit`), the pending follow-up, the referrals this lead
-    has given and the change history (`merged_history`: see lead_history). Five queries,
-    however long the lead's history, and each registered timeline source's own (emails: one)."""
+    newest first, the latest `timeline_limit`), the pending follow-up and the referrals this
+    lead has given. Four queries, however long the lead's history, and each registered
+    timeline source's own (emails: one). The change history is its own card (lead_history)."""
     activities = list(
         lead.activities.select_related("user").order_by("-occurred_at", "-id")[:timeline_limit]
     )
@@ -1037,7 +1032,6 @@ def lead_detail_extras(
         or timeline_limit in (len(activities), len(changes)),
         "pending_follow_up": lead.follow_ups.filter(done_at__isnull=True).first(),
         "referrals_given": referrals_given,
-        "history": lead_history(lead, merged_history=merged_history),
     }
 
 

@@ -31,6 +31,7 @@ urlpatterns = [
     path("leads/<int:pk>/edit/<str:section>/", views.lead_edit, name="lead-edit"),
     path("leads/<int:pk>/stage/", views.lead_stage, name="lead-stage"),
     path("leads/<int:pk>/referrer/", views.lead_referrer, name="lead-referrer"),
+    path("leads/<int:pk>/history/", views.lead_history, name="lead-history"),
     path("leads/stage-changes/<int:pk>/undo/", views.lead_stage_undo, name="lead-stage-undo"),
     path("leads/<int:pk>/activities/", views.lead_activity_create, name="lead-activity-create"),
     path("leads/<int:pk>/next-step/", views.lead_next_step, name="lead-next-step"),

@@ -511,19 +511,15 @@ def _lead_for(request: AuthenticatedHttpRequest, pk: int):
 
 
 def _detail_context(request: AuthenticatedHttpRequest, lead) -> dict:
-    merges = merging.lead_merges(lead)
-    history_origins = merging.merged_history_origins(merges)
     # "Show older entries" (?timeline=all): the timeline up to its limit, not only the latest.
     timeline_all = request.GET.get("timeline") == "all"
     timeline_limit = selectors.TIMELINE_LIMIT if timeline_all else selectors.TIMELINE_FIRST
     return {
         "title": str(lead),
         "lead": lead,
-        **selectors.lead_detail_extras(
-            lead, merged_history=history_origins, timeline_limit=timeline_limit
-        ),
+        **selectors.lead_detail_extras(lead, timeline_limit=timeline_limit),
         "timeline_all": timeline_all,
-        "merges": merges,
+        "merges": merging.lead_merges(lead),
         "going_cold": selectors.is_going_cold(lead),
         "activity_form": _watching(ActivityForm(), lead),
         "next_form": _next_step_form(request, lead, kind=ActivityKind.CALL, auto_id="lead-%s"),
@@ -531,10 +527,23 @@ def _detail_context(request: AuthenticatedHttpRequest, lead) -> dict:
         # Its own ids: the activity form on the same page also has a "kind" field.
         "follow_up_form": FollowUpForm(user=request.user, auto_id="follow_up_%s"),
         "stage_form": StageForm(initial={"to_stage": lead.stage}),
-        "contact_form": LeadContactForm(instance=lead),
-        "deal_form": LeadDealForm(instance=lead),
         "referrer_form": LeadReferrerForm(lead=lead),
     }
+
+
+@require_GET
+def lead_history(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
+    """The lead page's Change history card, asked for as it scrolls into view: an audit that
+    few visits read, so the page itself does not read and diff the history (issue 20). Whole
+    page without JavaScript (the card's link)."""
+    lead = get_object_or_404(selectors.leads_visible_to(request.user), pk=pk)
+    origins = merging.merged_history_origins(merging.lead_merges(lead))
+    context = {
+        "title": f"Change history: {lead}",
+        "lead": lead,
+        "history": selectors.lead_history(lead, merged_history=origins),
+    }
+    return render_region(request, "leads/lead_history.html", "lead-history", context)
 
 
 # Regions of the lead page that reload themselves when the lead changes (leadChanged).
@@ -564,7 +573,9 @@ def lead_edit(request: AuthenticatedHttpRequest, pk: int, section: str) -> HttpR
     form_class = EDIT_SECTIONS[section]
     region = f"lead-{section}"
     if request.method == "GET":
-        context = {**_detail_context(request, lead), "editing": section}
+        # The card's form only while it is being edited (the page draws the card's facts).
+        form = form_class(instance=lead)
+        context = {**_detail_context(request, lead), "editing": section, f"{section}_form": form}
         return render_region(request, "leads/lead_detail.html", region, context)
     form = form_class(request.POST, instance=Lead.objects.get(pk=lead.pk))
     if form.is_valid():

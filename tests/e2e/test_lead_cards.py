@@ -56,3 +56,30 @@ def test_mark_done_on_the_lead_page_asks_how_the_call_went_and_logs_the_touch(
         ("call", "no_answer")
     ]
     assert console_errors == []
+
+
+def test_the_change_history_arrives_as_it_comes_into_view_and_follows_an_edit(
+    logged_in_page, live_server, salesperson, console_errors
+):
+    """The page no longer reads the history with every visit (issue 20): the card asks for it
+    when the salesperson scrolls to it, and reloads itself after an edit on the page."""
+    lead = LeadFactory(owner=salesperson, first_name="Hana", last_name="History", title="CTO")
+    page = logged_in_page(salesperson)
+    page.goto(f"{live_server.url}/leads/{lead.pk}/")
+    history = page.locator("#lead-history")
+
+    history.scroll_into_view_if_needed()
+    expect(history.locator("table")).to_contain_text("Created")
+    expect(history).not_to_contain_text("Job title")
+
+    contact = page.locator("#lead-contact")
+    contact.scroll_into_view_if_needed()
+    contact.get_by_role("link", name="Edit").click()
+    contact.get_by_label("Job title").fill("VP Sales")
+    contact.get_by_role("button", name="Save").click()
+    expect(contact).to_contain_text("VP Sales")
+
+    expect(history).to_contain_text("Job title")
+    expect(history).to_contain_text("CTO")
+    expect(history).to_contain_text("VP Sales")
+    assert console_errors == []

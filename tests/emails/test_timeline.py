@@ -103,7 +103,7 @@ def test_the_timeline_region_alone_has_a_pinned_query_count(
     for n in range(40):
         log(salesperson, lead, n, thread="m0@mail.example" if n else "")
 
-    with django_assert_num_queries(10):
+    with django_assert_num_queries(9):
         response = sam_client.get(
             reverse("lead-detail", args=[lead.pk]) + "?region=lead-timeline",
             headers={"HX-Request": "true"},

@@ -107,16 +107,36 @@ def test_the_history_is_read_in_one_query_and_capped(salesperson, lead, django_a
     assert not any(row.is_creation for row in rows)  # the creation is beyond the cap
 
 
-def test_the_lead_page_shows_the_history_card(client_of, salesperson, lead):
+def test_the_lead_page_asks_for_the_history_card_which_shows_the_change(
+    client_of, salesperson, lead, django_assert_num_queries
+):
     client = client_of(salesperson)
     edit_contact(client, lead, title="VP Sales")
+    history_url = reverse("lead-history", args=[lead.pk])
 
     page = client.get(reverse("lead-detail", args=[lead.pk])).content.decode()
+    placeholder = page[page.index('id="lead-history"') :]
+    placeholder = placeholder[: placeholder.index("</section>")]
+    with django_assert_num_queries(5):  # session, user, lead, merges, history
+        card = client.get(history_url, headers={"HX-Request": "true"}).content.decode()
+    whole_page = client.get(history_url).content.decode()
 
-    card = page[page.index("Change history") :]
-    assert "Job title" in card
-    assert "VP Sales" in card
-    assert str(salesperson) in card
+    assert f'hx-get="{history_url}" hx-trigger="revealed"' in placeholder
+    assert f'href="{history_url}"' in placeholder  # without JavaScript
+    assert "Job title" not in placeholder
+    assert card.lstrip().startswith('<section class="card history-card" id="lead-history"')
+    assert 'hx-trigger="leadChanged from:body' in card  # reloads itself after an edit
+    for html in (card, whole_page):
+        assert "Job title" in html
+        assert "VP Sales" in html
+        assert str(salesperson) in html
+    assert "Back to the lead" in whole_page
+
+
+def test_only_who_sees_the_lead_sees_its_history(client_of, other_salesperson, lead):
+    response = client_of(other_salesperson).get(reverse("lead-history", args=[lead.pk]))
+
+    assert response.status_code == 404
 
 
 def test_managers_read_the_history_in_the_admin_but_cannot_revert(client_of, manager, lead):

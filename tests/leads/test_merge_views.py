@@ -282,9 +282,10 @@ def test_the_lead_page_shows_the_merged_leads_history(sam_client, salesperson, s
     merge_writes.lead_merge(survivor=survivor, duplicate=duplicate, by=salesperson)
 
     page = html(sam_client.get(reverse("lead-detail", args=[survivor.pk])))
+    history = html(sam_client.get(reverse("lead-history", args=[survivor.pk])))
 
-    assert "Job title (merged lead Dana Smith)" in page
     assert 'id="lead-merges"' in page
+    assert "Job title (merged lead Dana Smith)" in history
 
 
 # --- Admin ---------------------------------------------------------------------------------
