@@ -381,3 +381,57 @@ def today_row(context: template.Context, item) -> SafeString:
 def _csrf_input(context: template.Context) -> str:
     """What `{% csrf_token %}` prints (its own node)."""
     return CsrfTokenNode().render(context)
+
+
+@register.simple_tag
+def timeline_entry(entry) -> SafeString:
+    """One `<li>` of the lead page's timeline: an activity or a stage change (`TimelineEntry`;
+    a registered source's entries draw themselves with their own template), its moment in the
+    user's time zone and language.
+
+    Python for the reason of `lead_row`: a lead with a long history shows 25 entries, about a
+    third of the page's rendering (issue 20: the lead page in 50 ms). Text goes through
+    `escape_text`, as `{{ }}` would print it.
+    """
+    at = timezone.localtime(entry.at, timezone.get_current_timezone())
+    months = _date_names(translation.get_language())[1]
+    when = f"{at.day} {months[at.month]} {at.year}, {at.hour:02d}:{at.minute:02d}"
+    activity, change = entry.activity, entry.stage_change
+    if activity is not None:
+        hand_raise = " is-hand-raise" if activity.is_hand_raise else ""
+        outcome = f" · {escape_text(activity.get_outcome_display())}" if activity.outcome else ""
+        direction = escape_text(str(activity.get_direction_display()).lower())
+        user = f" · {escape_text(activity.user)}" if activity.user else ""
+        text = f"<p>{_line_breaks(activity.text)}</p>" if activity.text else ""
+        body = (
+            f"<div><strong>{escape_text(activity.get_kind_display())}</strong>{outcome}"
+            f' <span class="muted">· {direction}{user}</span>\n{text}</div>'
+        )
+    else:
+        hand_raise = ""
+        moved = (
+            f"{escape_text(change.get_from_stage_display())} → "
+            if change.from_stage
+            else "created in "
+        )
+        reason = (
+            f' <span class="muted">· {escape_text(change.reason)}</span>' if change.reason else ""
+        )
+        by = (
+            f' <span class="muted">· {escape_text(change.changed_by)}</span>'
+            if change.changed_by
+            else ""
+        )
+        body = (
+            f"<div>Stage: <strong>{moved}{escape_text(change.get_to_stage_display())}</strong>"
+            f"{reason}{by}</div>"
+        )
+    return SafeString(
+        f'<li class="timeline-{escape_text(entry.kind)}{hand_raise}">\n'
+        f'<time datetime="{at.isoformat()}">{when}</time>\n{body}\n</li>'
+    )
+
+
+def _line_breaks(text: str) -> str:
+    """What `{{ text|linebreaksbr }}` prints."""
+    return escape_text(text.replace("\r\n", "\n").replace("\r", "\n")).replace("\n", "<br>")

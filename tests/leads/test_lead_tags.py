@@ -15,14 +15,24 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from accounts.models import User
-from leads.models import Company, FollowUp, FollowUpKind, Lead, Source, Stage
-from leads.selectors import QueueItem, QueueKind
+from leads.models import (
+    Activity,
+    Company,
+    FollowUp,
+    FollowUpKind,
+    Lead,
+    Source,
+    Stage,
+    StageChange,
+)
+from leads.selectors import QueueItem, QueueKind, TimelineEntry
 from leads.templatetags.lead_tags import (
     day_month_year,
     grade_badge,
     lead_row,
     pk_url,
     plain_url,
+    timeline_entry,
     waiting,
     weekday_day_month,
 )
@@ -315,3 +325,65 @@ def test_a_today_row_prints_what_the_queue_row_partial_prints(
 
 def _one_space(html: str) -> str:
     return re.sub(r"\s+", " ", html.strip())
+
+
+# The lead page's timeline entry as lead_detail.html drew it before `timeline_entry` (issue 20).
+TEMPLATE_TIMELINE_ENTRY = """
+        <li class="timeline-{{ entry.kind }}{% if entry.activity.is_hand_raise %} is-hand-raise{% endif %}">
+          <time datetime="{{ entry.at|date:'c' }}">{{ entry.at|date:"j M Y, H:i" }}</time>
+          {% if entry.activity %}
+          <div><strong>{{ entry.activity.get_kind_display }}</strong>{% if entry.activity.outcome %} · {{ entry.activity.get_outcome_display }}{% endif %} <span class="muted">· {{ entry.activity.get_direction_display|lower }}{% if entry.activity.user %} · {{ entry.activity.user }}{% endif %}</span>
+            {% if entry.activity.text %}<p>{{ entry.activity.text|linebreaksbr }}</p>{% endif %}</div>
+          {% else %}
+          <div>Stage: <strong>{% if entry.stage_change.from_stage %}{{ entry.stage_change.get_from_stage_display }} → {% else %}created in {% endif %}{{ entry.stage_change.get_to_stage_display }}</strong>{% if entry.stage_change.reason %} <span class="muted">· {{ entry.stage_change.reason }}</span>{% endif %}{% if entry.stage_change.changed_by %} <span class="muted">· {{ entry.stage_change.changed_by }}</span>{% endif %}</div>
+          {% endif %}
+        </li>
+"""  # noqa: E501
+
+SAM = User(username="sam", first_name="Sam", last_name="O'Neil")
+
+
+def _activity_entry(**overrides) -> TimelineEntry:
+    fields = {
+        "kind": "call",
+        "direction": "outbound",
+        "outcome": "connected",
+        "user": SAM,
+        "text": "Wants pricing\r\nfor <b>two</b> teams\rand R&D",
+    }
+    activity = Activity(**{**fields, **overrides})
+    return TimelineEntry(NOW - timedelta(minutes=7, microseconds=5), "activity", activity=activity)
+
+
+def _stage_entry(**overrides) -> TimelineEntry:
+    fields = {
+        "from_stage": Stage.CONTACTED,
+        "to_stage": Stage.LOST,
+        "reason": 'Budget <cut> & "frozen"',
+        "changed_by": SAM,
+    }
+    change = StageChange(**{**fields, **overrides})
+    return TimelineEntry(NOW + timedelta(hours=3), "stage", stage_change=change)
+
+
+@pytest.mark.parametrize(
+    "entry",
+    [
+        _activity_entry(),
+        _activity_entry(outcome="", user=None, text=""),
+        _activity_entry(
+            kind="asked_for_demo", direction="inbound", outcome="", text="<script>x</script>"
+        ),
+        _activity_entry(kind="email", direction="inbound", user=User(username="<i>")),
+        _stage_entry(),
+        _stage_entry(from_stage="", to_stage=Stage.NEW, reason="", changed_by=None),
+        _stage_entry(to_stage="unknown-stage", reason="", changed_by=User(username="a&b")),
+    ],
+)
+@pytest.mark.parametrize("zone", ["UTC", "Pacific/Kiritimati", "America/Los_Angeles"])
+def test_a_timeline_entry_prints_what_the_timelines_template_printed(entry, zone):
+    with timezone.override(zone):
+        expected = Template(TEMPLATE_TIMELINE_ENTRY).render(Context({"entry": entry}))
+        shown = timeline_entry(entry)
+
+    assert _between_tags(shown) == _between_tags(expected)
