@@ -317,7 +317,7 @@ def today_row(context: template.Context, item) -> SafeString:
         done_url = pk_url("follow-up-complete", follow_up.pk)
         done = (
             f'\n    <form method="post" action="{done_url}" hx-post="{done_url}"'
-            f' hx-target="#{row_id}" hx-swap="outerHTML">\n      {_csrf_input(context)}'
+            f' hx-target="#{row_id}" hx-swap="outerHTML">\n      {csrf_input(context)}'
             f'<input type="hidden" name="row_id" value="{row_id}">\n'
             '      <button type="submit" class="button button-small" data-key="d"'
             ' title="Done (d)">Done</button>\n    </form>'
@@ -378,7 +378,7 @@ def today_row(context: template.Context, item) -> SafeString:
     )
 
 
-def _csrf_input(context: template.Context) -> str:
+def csrf_input(context: template.Context) -> str:
     """What `{% csrf_token %}` prints (its own node)."""
     return CsrfTokenNode().render(context)
 
