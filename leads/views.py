@@ -524,8 +524,6 @@ def _detail_context(request: AuthenticatedHttpRequest, lead) -> dict:
         "activity_form": _watching(ActivityForm(), lead),
         "next_form": _next_step_form(request, lead, kind=ActivityKind.CALL, auto_id="lead-%s"),
         "next_step_id": "next-step-lead",
-        # Its own ids: the activity form on the same page also has a "kind" field.
-        "follow_up_form": FollowUpForm(user=request.user, auto_id="follow_up_%s"),
         "stage_form": StageForm(initial={"to_stage": lead.stage}),
         "referrer_form": LeadReferrerForm(lead=lead),
     }
@@ -834,8 +832,13 @@ def lead_activity_create(request: AuthenticatedHttpRequest, pk: int) -> HttpResp
     return redirect("lead-detail", pk=pk)
 
 
-@require_POST
+@require_http_methods(["GET", "POST"])
 def lead_follow_up(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
+    """POST plans the lead's next follow-up. GET gives the lead page's "Plan a different
+    follow-up" form, asked for when its panel opens (without JavaScript: the lead page with
+    the panel open)."""
+    if request.method == "GET":
+        return _follow_up_form_page(request, pk)
     lead = _lead_for(request, pk)
     # Its own ids, as on the page: the activity form there also has a "kind" field.
     form = FollowUpForm(request.POST, user=request.user, auto_id="follow_up_%s")
@@ -860,6 +863,17 @@ def lead_follow_up(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
         return trigger(HttpResponse(status=204), "leadChanged")
     messages.success(request, "Follow-up planned.")
     return redirect("lead-detail", pk=pk)
+
+
+def _follow_up_form_page(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
+    form = FollowUpForm(user=request.user, auto_id="follow_up_%s")
+    if wants_partial(request):
+        lead = get_object_or_404(selectors.leads_visible_to(request.user), pk=pk)
+        context = {"lead": lead, "follow_up_form": form}
+        return render(request, "leads/lead_detail.html#plan-follow-up-form", context)
+    lead = _lead_for(request, pk)
+    context = {**_detail_context(request, lead), "follow_up_form": form}
+    return render(request, "leads/lead_detail.html", context)
 
 
 # --- Merging -------------------------------------------------------------------------------

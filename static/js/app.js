@@ -167,6 +167,14 @@ function focusCardArrivedAt(hash, options) {
   card.querySelector("input:not([type=hidden]), select, textarea")?.focus(options);
 }
 window.addEventListener("load", () => focusCardArrivedAt(location.hash, { preventScroll: true }));
+
+// A form loaded on demand into a panel just opened (the lead page's "Plan a different
+// follow-up") takes the cursor in its first field, as a form already there would on a click.
+document.addEventListener("htmx:load", (event) => {
+  const form = event.detail.elt;
+  if (!form?.matches?.("form[data-focus-on-load]")) return;
+  form.querySelector("input:not([type=hidden]), select, textarea")?.focus();
+});
 document.addEventListener("click", (event) => {
   const link = event.target.closest?.('a[href^="#"]');
   // After the click's own jump to the anchor, which moves the focus itself.

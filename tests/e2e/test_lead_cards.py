@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from datetime import timedelta
+
 import pytest
 from django.utils import timezone
 from playwright.sync_api import expect
@@ -82,4 +84,27 @@ def test_the_change_history_arrives_as_it_comes_into_view_and_follows_an_edit(
     expect(history).to_contain_text("Job title")
     expect(history).to_contain_text("CTO")
     expect(history).to_contain_text("VP Sales")
+    assert console_errors == []
+
+
+def test_plan_a_different_follow_up_opens_with_the_cursor_in_its_form_and_plans_it(
+    logged_in_page, live_server, salesperson, console_errors
+):
+    """The form arrives when its panel opens (issue 20: the page draws it no more)."""
+    lead = LeadFactory(owner=salesperson, first_name="Pia", last_name="Planner")
+    page = logged_in_page(salesperson)
+    page.goto(f"{live_server.url}/leads/{lead.pk}/")
+    card = page.locator("#lead-follow-up")
+    expect(card).to_contain_text("Nothing planned.")
+
+    card.get_by_text("Plan a different follow-up").click()
+    expect(card.get_by_label("Due")).to_be_focused()
+    next_week = (timezone.localdate() + timedelta(days=7)).isoformat()
+    card.get_by_label("Due").fill(next_week)
+    card.get_by_label("Note").fill("Send the pricing deck")
+    card.get_by_role("button", name="Plan it").click()
+
+    expect(card).to_contain_text("“Send the pricing deck”")
+    expect(card.locator("details.plan-follow-up")).not_to_have_attribute("open", "")
+    assert lead.follow_ups.get(done_at__isnull=True).note == "Send the pricing deck"
     assert console_errors == []

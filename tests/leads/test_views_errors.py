@@ -217,6 +217,26 @@ def test_a_follow_up_in_the_past_comes_back_with_the_error_next_to_the_date(sam_
 
 
 @pytest.mark.django_db
+def test_the_plan_a_follow_up_form_is_asked_for_when_its_panel_opens(sam_client, dana):
+    url = reverse("lead-follow-up", args=[dana.pk])
+
+    page = html(sam_client.get(reverse("lead-detail", args=[dana.pk])))
+    form = sam_client.get(url, headers=HTMX)
+    without_javascript = html(sam_client.get(url))
+
+    panel = page[page.index('<details class="plan-follow-up">') :]
+    panel = panel[: panel.index("</details>")]
+    assert f'hx-get="{url}" hx-trigger="toggle once from:closest details"' in panel
+    assert f'href="{url}#lead-follow-up"' in panel
+    assert 'name="due_date"' not in page
+    assert root_tag(form).startswith(f'<form method="post" action="{url}"')
+    assert 'id="follow_up_due_date"' in html(form)
+    assert "data-focus-on-load" in root_tag(form)
+    assert '<details class="plan-follow-up" open>' in without_javascript
+    assert 'id="follow_up_due_date"' in without_javascript
+
+
+@pytest.mark.django_db
 def test_snoozing_a_done_follow_up_from_the_lead_page_says_why_in_its_card(sam_client, dana):
     follow_up = FollowUpFactory(lead=dana, done_at=timezone.now())
 

@@ -51,6 +51,7 @@ FORM_PAGES = {
     "settings",
     "lead-edit",  # GET: the section's edit form, as a partial
     "lead-company-edit",  # GET: the Company card's form
+    "lead-follow-up",  # GET: "Plan a different follow-up", loaded when its panel opens
     "company-edit",  # GET: the company page's facts form
     "import-start",
     "import-mapping",
