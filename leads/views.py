@@ -866,14 +866,19 @@ def lead_follow_up(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
 
 
 def _follow_up_form_page(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
-    form = FollowUpForm(user=request.user, auto_id="follow_up_%s")
     if wants_partial(request):
+        # The form alone needs the lead's id, not the related rows the whole page shows.
         lead = get_object_or_404(selectors.leads_visible_to(request.user), pk=pk)
-        context = {"lead": lead, "follow_up_form": form}
+        context = {"lead": lead, "follow_up_form": _blank_follow_up_form(request)}
         return render(request, "leads/lead_detail.html#plan-follow-up-form", context)
     lead = _lead_for(request, pk)
-    context = {**_detail_context(request, lead), "follow_up_form": form}
+    context = {**_detail_context(request, lead), "follow_up_form": _blank_follow_up_form(request)}
     return render(request, "leads/lead_detail.html", context)
+
+
+def _blank_follow_up_form(request: AuthenticatedHttpRequest) -> FollowUpForm:
+    # Its own ids, as on the page: the activity form there also has a "kind" field.
+    return FollowUpForm(user=request.user, auto_id="follow_up_%s")
 
 
 # --- Merging -------------------------------------------------------------------------------

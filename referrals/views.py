@@ -361,8 +361,6 @@ def _list_context(
     context: dict[str, object] = {
         "title": "Referrals",
         "create_form": create_form or ReferralSourceCreateForm(),
-        # "Asked ✓" records how the salesperson asked, not always email.
-        "ask_channels": AskChannel.choices,
     }
     if region in (None, "who-to-ask"):
         asks_due = selectors.referral_asks_due(user)

@@ -59,6 +59,7 @@ def ask_row(context: template.Context, item) -> SafeString:
     name = escape_text(source.name)
     ask_url = pk_url("referral-ask", pk)
     given = item.referrals_given
+    # "Asked ✓" records how the salesperson asked, not always email.
     channels = "".join(
         f'<option value="{escape_text(value)}">{escape_text(label)}</option>'
         for value, label in AskChannel.choices

@@ -169,10 +169,16 @@ function focusCardArrivedAt(hash, options) {
 window.addEventListener("load", () => focusCardArrivedAt(location.hash, { preventScroll: true }));
 
 // A form loaded on demand into a panel just opened (the lead page's "Plan a different
-// follow-up") takes the cursor in its first field, as a form already there would on a click.
+// follow-up") takes the cursor in its first field: what the person opened it for is typing.
+// Only while they are still at that panel: not if they closed it or went on typing elsewhere
+// while it loaded.
 document.addEventListener("htmx:load", (event) => {
   const form = event.detail.elt;
   if (!form?.matches?.("form[data-focus-on-load]")) return;
+  const panel = form.closest("details");
+  const focused = document.activeElement;
+  const stillThere = focused === document.body || panel?.contains(focused);
+  if (panel && (!panel.open || !stillThere)) return;
   form.querySelector("input:not([type=hidden]), select, textarea")?.focus();
 });
 document.addEventListener("click", (event) => {

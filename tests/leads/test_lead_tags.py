@@ -386,4 +386,5 @@ def test_a_timeline_entry_prints_what_the_timelines_template_printed(entry, zone
         expected = Template(TEMPLATE_TIMELINE_ENTRY).render(Context({"entry": entry}))
         shown = timeline_entry(entry)
 
-    assert _between_tags(shown) == _between_tags(expected)
+    # A run of spaces and line breaks shows as one space: only where there is one matters.
+    assert _one_space(shown) == _one_space(expected)

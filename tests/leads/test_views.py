@@ -689,15 +689,19 @@ def test_lead_detail_query_count_does_not_depend_on_activities(
         ("post", "lead-stage", [], {"to_stage": "qualified"}),
         ("post", "lead-activity-create", [], {"kind": "call"}),
         ("post", "lead-follow-up", [], {"due_date": "2030-01-01", "kind": "custom"}),
+        ("get", "lead-follow-up", [], {}),
+        ("get", "lead-history", [], {}),
         ("post", "today-log", [], {"kind": "call"}),
     ],
 )
+@pytest.mark.parametrize("headers", [{}, {"HX-Request": "true"}])
 def test_another_salespersons_lead_answers_404(
-    sam_client, other_salesperson, method, url_name, args, data
+    sam_client, other_salesperson, method, url_name, args, data, headers
 ):
     lead = LeadFactory(owner=other_salesperson, first_name="Theirs")
 
-    response = getattr(sam_client, method)(reverse(url_name, args=[lead.pk, *args]), data)
+    url = reverse(url_name, args=[lead.pk, *args])
+    response = getattr(sam_client, method)(url, data, headers=headers)
 
     assert response.status_code == 404
     lead.refresh_from_db()

@@ -226,10 +226,10 @@ def test_the_plan_a_follow_up_form_is_asked_for_when_its_panel_opens(sam_client,
 
     panel = page[page.index('<details class="plan-follow-up">') :]
     panel = panel[: panel.index("</details>")]
-    assert f'hx-get="{url}" hx-trigger="toggle once from:closest details"' in panel
+    assert f'hx-get="{url}" hx-trigger="toggle from:closest details"' in panel
     assert f'href="{url}#lead-follow-up"' in panel
     assert 'name="due_date"' not in page
-    assert root_tag(form).startswith(f'<form method="post" action="{url}"')
+    assert root_tag(form).startswith(f'<form id="plan-follow-up-form" method="post" action="{url}"')
     assert 'id="follow_up_due_date"' in html(form)
     assert "data-focus-on-load" in root_tag(form)
     assert '<details class="plan-follow-up" open>' in without_javascript
