@@ -288,6 +288,25 @@ def test_the_lead_page_shows_the_merged_leads_history(sam_client, salesperson, s
     assert "Job title (merged lead Dana Smith)" in history
 
 
+def test_the_lead_pages_queries_do_not_grow_with_its_merges(
+    sam_client, salesperson, survivor, duplicate, django_assert_num_queries
+):
+    first = merge_writes.lead_merge(survivor=survivor, duplicate=duplicate, by=salesperson)
+    merge_writes.lead_merge_undo(merge=first, by=salesperson)
+    for name in ("Dane", "Dan"):
+        other = LeadFactory(owner=salesperson, first_name=name, last_name="Smith")
+        merge_writes.lead_merge(survivor=survivor, duplicate=other, by=salesperson)
+    url = reverse("lead-detail", args=[survivor.pk])
+
+    # The lead page's 9 (tests/leads/test_views.py), and who merged and who undid.
+    with django_assert_num_queries(11):
+        page = html(sam_client.get(url))
+
+    assert page.count("· merged ") == 3
+    assert f"by {salesperson}" in page
+    assert "· undone " in page
+
+
 # --- Admin ---------------------------------------------------------------------------------
 
 
