@@ -843,15 +843,12 @@ def lead_follow_up(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
     # Its own ids, as on the page: the activity form there also has a "kind" field.
     form = FollowUpForm(request.POST, user=request.user, auto_id="follow_up_%s")
     if not form.is_valid():
-        if wants_partial(request):
-            context = {**_detail_context(request, lead), "follow_up_form": form}
-            return render_region(
-                request, "leads/lead_detail.html", "lead-follow-up", context, status=422
-            )
-        messages.error(
-            request, "The follow-up was not planned: " + "; ".join(form_error_messages(form))
+        # The card with its panel open, the errors next to the fields and what was typed kept;
+        # without JavaScript, the whole lead page around it.
+        context = {**_detail_context(request, lead), "follow_up_form": form}
+        return render_region(
+            request, "leads/lead_detail.html", "lead-follow-up", context, status=422
         )
-        return redirect("lead-detail", pk=pk)
     services.follow_up_schedule(
         lead=lead,
         user=request.user,

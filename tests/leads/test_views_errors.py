@@ -217,6 +217,28 @@ def test_a_follow_up_in_the_past_comes_back_with_the_error_next_to_the_date(sam_
 
 
 @pytest.mark.django_db
+def test_without_javascript_a_refused_plan_shows_the_lead_page_with_its_panel_open(
+    sam_client, dana
+):
+    """It redirected with a message at the top and lost what was typed (found by a trial)."""
+    last_week = (timezone.localdate() - timedelta(days=7)).isoformat()
+
+    response = sam_client.post(
+        reverse("lead-follow-up", args=[dana.pk]),
+        {"due_date": last_week, "due_time": "09:00", "kind": "custom", "note": "Send the deck"},
+    )
+
+    assert response.status_code == 422
+    page = html(response)
+    assert "<title>Dana" in page  # the whole lead page
+    assert '<details class="plan-follow-up" open>' in page
+    assert '<p class="field-error" id="follow_up_due_date_error">Pick today or a day ahead.' in page
+    assert f'value="{last_week}"' in page
+    assert 'value="Send the deck"' in page
+    assert not dana.follow_ups.filter(note="Send the deck").exists()
+
+
+@pytest.mark.django_db
 def test_the_plan_a_follow_up_form_is_asked_for_when_its_panel_opens(sam_client, dana):
     url = reverse("lead-follow-up", args=[dana.pk])
 
