@@ -593,9 +593,9 @@ def lead_edit(request: AuthenticatedHttpRequest, pk: int, section: str) -> HttpR
         # No flash message: the card itself shows what was saved (a message would wait for
         # the next whole page and say "Saved." on Today).
         lead = _lead_for(request, pk)
-        response = render_region(
-            request, "leads/lead_detail.html", region, _detail_context(request, lead)
-        )
+        # The name and title under the header change with the card (out of band).
+        context = {**_detail_context(request, lead), "heading_oob": True}
+        response = render_region(request, "leads/lead_detail.html", region, context)
         # The call/email buttons under the name show what was just saved (leadChanged); the
         # lead was rescored above, so the score card reloads at once (leadScored).
         return trigger(response, "leadChanged", "leadScored")
@@ -629,7 +629,9 @@ def lead_company_edit(request: AuthenticatedHttpRequest, pk: int) -> HttpRespons
         messages.success(request, "Saved. The score is up to date.")
         return redirect("lead-detail", pk=pk)
     lead = _lead_for(request, pk)
-    response = render_region(request, "leads/lead_detail.html", region, {"lead": lead})
+    # The company named under the header changes with the card (out of band).
+    context = {"lead": lead, "heading_oob": True}
+    response = render_region(request, "leads/lead_detail.html", region, context)
     return trigger(response, "leadScored")
 
 

@@ -80,6 +80,7 @@ def test_the_change_history_arrives_as_it_comes_into_view_and_follows_an_edit(
     contact.get_by_label("Job title").fill("VP Sales")
     contact.get_by_role("button", name="Save").click()
     expect(contact).to_contain_text("VP Sales")
+    expect(page.locator(".lead-header .subtitle")).to_contain_text("VP Sales at ")
 
     expect(history).to_contain_text("Job title")
     expect(history).to_contain_text("CTO")

@@ -141,6 +141,9 @@ def test_saving_the_company_rescores_the_lead_before_the_score_card_reloads(
     assert response.status_code == 200
     assert html(response).lstrip().startswith('<section id="lead-company"')
     assert "<dt>Industry</dt><dd>Software</dd>" in html(response)
+    # The company named under the header comes along, out of band.
+    heading = html(response).split('<div id="lead-heading" hx-swap-oob="true">', 1)[1]
+    assert f'<a href="/companies/{lead.company.pk}/">Acme</a>' in heading.split("</div>")[0]
     # The score card reloads at once on leadScored (not after the 2.5 s it gives a worker).
     assert json.loads(response["HX-Trigger"]) == {"leadScored": {}}
     score_card = html(sam_client.get(score_url, headers=HTMX))

@@ -727,6 +727,9 @@ def test_inline_edit_saves_through_the_service_and_ignores_owner(
 
     assert response.status_code == 200
     assert html(response).lstrip().startswith('<section id="lead-contact"')
+    # The header's name comes along, out of band (it showed the old one until a reload).
+    heading = html(response).split('<div id="lead-heading" hx-swap-oob="true">', 1)[1]
+    assert "<h1>Dana Smith " in heading
     lead.refresh_from_db()
     assert (lead.last_name, lead.email, lead.owner) == ("Smith", "dana@acme.test", salesperson)
 
