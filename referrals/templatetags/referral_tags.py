@@ -9,9 +9,11 @@ weight (issue 20). The rows themselves are Python for the reason of the lead lis
 
 from __future__ import annotations
 
+import functools
+
 from django import template
 from django.template.defaultfilters import floatformat
-from django.utils import timezone
+from django.utils import timezone, translation
 from django.utils.html import format_html
 from django.utils.safestring import SafeString
 
@@ -59,11 +61,7 @@ def ask_row(context: template.Context, item) -> SafeString:
     name = escape_text(source.name)
     ask_url = pk_url("referral-ask", pk)
     given = item.referrals_given
-    # "Asked ✓" records how the salesperson asked, not always email.
-    channels = "".join(
-        f'<option value="{escape_text(value)}">{escape_text(label)}</option>'
-        for value, label in AskChannel.choices
-    )
+    channels = _channel_options(translation.get_language())
     return SafeString(
         f'<li id="who-to-ask-row-{pk}" class="ask-row">\n'
         '<div class="ask-who">\n'
@@ -91,6 +89,17 @@ def ask_row(context: template.Context, item) -> SafeString:
         "</div>\n"
         "</li>"
     )
+
+
+@functools.lru_cache(maxsize=32)
+def _channel_options(language: str | None) -> str:
+    """The `<option>`s of how the salesperson asked ("Asked ✓" records it, not always email),
+    once per language rather than once per row."""
+    with translation.override(language):
+        return "".join(
+            f'<option value="{escape_text(value)}">{escape_text(label)}</option>'
+            for value, label in AskChannel.choices
+        )
 
 
 @register.simple_tag

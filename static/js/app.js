@@ -164,7 +164,11 @@ document.addEventListener("DOMContentLoaded", () => {
 function focusCardArrivedAt(hash, options) {
   const card = hash ? document.getElementById(decodeURIComponent(hash.slice(1))) : null;
   if (!card?.hasAttribute("data-focus-on-arrival")) return;
-  card.querySelector("input:not([type=hidden]), select, textarea")?.focus(options);
+  focusFirstField(card, options);
+}
+
+function focusFirstField(container, options) {
+  container.querySelector("input:not([type=hidden]), select, textarea")?.focus(options);
 }
 window.addEventListener("load", () => focusCardArrivedAt(location.hash, { preventScroll: true }));
 
@@ -179,7 +183,7 @@ document.addEventListener("htmx:load", (event) => {
   const focused = document.activeElement;
   const stillThere = focused === document.body || panel?.contains(focused);
   if (panel && (!panel.open || !stillThere)) return;
-  form.querySelector("input:not([type=hidden]), select, textarea")?.focus();
+  focusFirstField(form);
 });
 document.addEventListener("click", (event) => {
   const link = event.target.closest?.('a[href^="#"]');
