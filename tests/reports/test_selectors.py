@@ -353,6 +353,52 @@ def test_a_moment_is_in_the_week_of_its_date_in_the_readers_zone(salesperson, zo
     }
 
 
+@pytest.mark.parametrize(
+    "zone", ["Europe/London", "America/New_York", "Asia/Kolkata", "Pacific/Chatham"]
+)
+def test_the_activity_report_counts_each_touch_in_the_week_of_its_date_in_the_readers_zone(
+    manager, salesperson, other_salesperson, zone
+):
+    # The team's report counts week by week (on PostgreSQL, a range of the touch index per
+    # week), a salesperson's by one grouping: both must put each touch in its local week,
+    # including those at local midnight, in a clock change's gap and at the period's ends.
+    reader = selectors.Period(date(2025, 3, 5), date(2025, 4, 9), ZoneInfo(zone))
+    weeks = reader.weeks()
+    days = [weeks[0] + timedelta(days=number) for number in range(7 * len(weeks))]
+    moments = sorted(
+        {
+            datetime.combine(day, clock, tzinfo=reader.zone).astimezone(UTC)
+            for day in days
+            for clock in (time.min, time(1, 30), time(2, 30), time.max)
+        }
+    )
+    mine = lead(salesperson, created="2025-02-01 09:00")
+    theirs = lead(other_salesperson, created="2025-02-01 09:00")
+    for number, moment in enumerate(moments):
+        person, on = (salesperson, mine) if number % 3 else (other_salesperson, theirs)
+        ActivityFactory(lead=on, user=person, kind="call", occurred_at=moment)
+
+    def expected(person) -> dict[tuple[str, date], int]:
+        counts = {(str(person), monday): 0 for monday in weeks}
+        for number, moment in enumerate(moments):
+            if (salesperson if number % 3 else other_salesperson) != person:
+                continue
+            local_day = moment.astimezone(reader.zone).date()
+            if reader.start <= local_day <= reader.end:
+                counts[(str(person), local_day - timedelta(days=local_day.weekday()))] += 1
+        return counts
+
+    def counted(rows) -> dict[tuple[str, date], int]:
+        return {(row.rep, row.week): row.touches for row in rows}
+
+    assert counted(selectors.activity(manager, reader)) == expected(salesperson) | expected(
+        other_salesperson
+    )
+    assert counted(selectors.activity(manager, reader, salesperson)) == expected(salesperson)
+    assert counted(selectors.activity(salesperson, reader)) == expected(salesperson)
+    assert sum(expected(salesperson).values()) > 0
+
+
 def test_activity_touches_per_week_against_the_goal(salesperson, touches):
     weeks = selectors.activity(salesperson, period("2025-03-03", "2025-03-16"))
 
