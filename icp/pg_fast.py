@@ -1,5 +1,4 @@
-"""PostgreSQL-only accelerators of the bulk rescoring (and of other reads of many rows, such
-as the referral graph), behind a plain interface.
+"""PostgreSQL-only accelerators of the bulk rescoring, behind a plain interface.
 
 Each function gives what the portable Django call gives (`list(queryset)`,
 `connection.cursor()`, the datetime text Django would send) and takes a faster road on

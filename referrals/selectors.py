@@ -13,7 +13,6 @@ from django.db.models.functions import Coalesce
 from django.utils import timezone
 
 from accounts.models import User
-from icp import pg_fast
 from leads.models import OPEN_STAGES, Lead, Stage
 from leads.selectors import lead_search
 from referrals.models import AskOutcome, ReferralAsk, ReferralSource
@@ -35,6 +34,11 @@ def referral_asks_made(user: User, start: datetime, end: datetime) -> QuerySet[R
     """The referral asks the user made in [start, end): each one a touch towards the daily goal
     (registered with leads.selectors.touch_source_register in ReferralsConfig.ready)."""
     return ReferralAsk.objects.filter(asked_by=user, asked_at__gte=start, asked_at__lt=end)
+
+
+ZERO = Decimal(0)
+# Referrals given and won value of a source nobody was referred by (yet).
+_NO_REFERRALS = (0, ZERO)
 
 
 @dataclass(frozen=True)
@@ -127,42 +131,57 @@ def referral_tree(source: ReferralSource) -> list[TreeNode]:
 def referral_source_stats(
     owner_ids: list[int], *, source_ids: Iterable[int] | None = None
 ) -> dict[int, SourceStats]:
-    """For each source of these owners (or only `source_ids` of them): direct referrals and
-    the won value of their whole tree.
+    """For each source of these owners that referred someone (or only `source_ids` of them):
+    direct referrals and the won value of their whole tree.
 
-    Two queries for any number of sources and owners: the graph is walked in memory, from the
-    sources asked about only (a page of 50 need not walk an owner's 500 trees).
+    Two queries for any number of sources and owners. The database counts each source's
+    referred leads and sums the won ones; the tree is then walked over sources only, along
+    the links "a lead this source referred is itself a source". Each lead has one referrer,
+    so the won value of a tree is the sum over the sources it reaches, each once (a referral
+    loop included): what walking every lead of the tree gives (`_children`), without reading
+    the ~20k referred leads of a team into Python (the referrals report, issue 20).
     """
-    stats: dict[int, SourceStats] = {}
-    leads_by_source, source_of_lead = _referral_graph(owner_ids, fields=_STATS_FIELDS)
-    roots = set(leads_by_source) | set(source_of_lead.values())
+    direct: dict[int, tuple[int, Decimal]] = {
+        referrer_id: (given, won if won is not None else ZERO)
+        for referrer_id, given, won in Lead.objects.filter(owner_id__in=owner_ids)
+        .referred()
+        .order_by()
+        .values_list("referred_by_id")
+        .annotate(given=Count("id"), won=Sum("expected_value", filter=Q(stage=Stage.WON)))
+    }
+    # Who referred the leads that became sources: from the referred leads' own index.
+    sources_referred_by: dict[int, list[int]] = defaultdict(list)
+    for referrer_id, source_id in (
+        Lead.objects.filter(owner_id__in=owner_ids, as_referral_source__owner_id__in=owner_ids)
+        .referred()
+        .order_by()
+        .values_list("referred_by_id", "as_referral_source")
+    ):
+        sources_referred_by[referrer_id].append(source_id)
+    roots = set(direct)
     if source_ids is not None:
         roots &= set(source_ids)
-    for source_id in roots:
-        stats[source_id] = SourceStats(
-            referrals_given=len(leads_by_source.get(source_id, [])),
-            won_value_of_tree=_won_value_of_tree(
-                source_id, leads_by_source, source_of_lead, seen=set()
-            ),
+    return {
+        source_id: SourceStats(
+            referrals_given=direct[source_id][0],
+            won_value_of_tree=_won_value_of_tree(source_id, direct, sources_referred_by),
         )
-    return stats
+        for source_id in roots
+    }
 
 
-def _won_value_of_tree(source_id, leads_by_source, source_of_lead, *, seen: set[int]) -> Decimal:
-    """The won value of the tree `_children` builds (as `referral_tree_totals` sums it),
-    walked in the same order without building its nodes: the referrals report walks every
-    source's tree (issue 20)."""
-    total = Decimal(0)
-    for lead in leads_by_source.get(source_id, ()):
-        lead_id = lead[0]
-        if lead_id in seen:
-            continue  # a referral loop, as in _children
-        seen.add(lead_id)
-        if lead[1] == Stage.WON:
-            total += lead[2] or Decimal(0)
-        child_source = source_of_lead.get(lead_id)
-        if child_source is not None:
-            total += _won_value_of_tree(child_source, leads_by_source, source_of_lead, seen=seen)
+def _won_value_of_tree(
+    root: int, direct: dict[int, tuple[int, Decimal]], sources_referred_by: dict[int, list[int]]
+) -> Decimal:
+    total = ZERO
+    reached, waiting = {root}, [root]
+    while waiting:
+        source_id = waiting.pop()
+        total += direct.get(source_id, _NO_REFERRALS)[1]
+        for child in sources_referred_by.get(source_id, ()):
+            if child not in reached:
+                reached.add(child)
+                waiting.append(child)
     return total
 
 
@@ -254,22 +273,24 @@ def _days_since(moment: datetime | None, now: datetime) -> int | None:
     return max(0, (now - moment).days) if moment is not None else None
 
 
-# What the walks read of each referred lead, as plain tuples in this order (the report walks
-# ~20k referred leads of a team: tuples cost half of dicts). The counts need no names, and
-# without them the read is an index-only scan of `lead_referred_by_rows` (issue 20).
-_STATS_FIELDS = ("id", "stage", "expected_value", "referred_by_id")
-# The tree also shows who each lead is.
-_TREE_FIELDS = (*_STATS_FIELDS, "first_name", "last_name", "email")
+# What the tree shows of each referred lead, as plain tuples in this order.
+_TREE_FIELDS = (
+    "id",
+    "stage",
+    "expected_value",
+    "referred_by_id",
+    "first_name",
+    "last_name",
+    "email",
+)
 
 
-def _referral_graph(owner_ids: list[int], *, fields: tuple[str, ...] = _TREE_FIELDS):
-    """The owners' referred leads grouped by who referred them (rows of `fields`), and the
-    source each lead has become, if any."""
+def _referral_graph(owner_ids: list[int]):
+    """The owners' referred leads grouped by who referred them (rows of `_TREE_FIELDS`), and
+    the source each lead has become, if any."""
     leads_by_source: dict[int, list[tuple]] = defaultdict(list)
     referred = Lead.objects.filter(owner_id__in=owner_ids).referred().order_by("id")
-    # In one fetch from the cursor: a team's ~20k referred leads through Django's iterator
-    # cost the referrals report ~8 ms more.
-    for lead in pg_fast.values_list_rows(referred.values_list(*fields)):
+    for lead in referred.values_list(*_TREE_FIELDS):
         leads_by_source[lead[3]].append(lead)
     source_of_lead = dict(
         ReferralSource.objects.filter(owner_id__in=owner_ids, lead__isnull=False).values_list(

@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+import random
 from datetime import datetime, timedelta
 from decimal import Decimal
 from zoneinfo import ZoneInfo
@@ -103,6 +104,48 @@ def test_the_won_value_of_each_tree_is_what_the_tree_itself_totals(salesperson):
     }
     assert {source.pk: stats[source.pk].won_value_of_tree for source in sources} == totals
     assert totals[bea_source.pk] == Decimal(1000)  # Ana 700 + Bea 300, each once
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("seed", [1, 2, 3])
+def test_every_sources_stats_match_its_tree_in_a_random_referral_graph(
+    salesperson, other_salesperson, seed
+):
+    """The stats sum won values over the sources a tree reaches; the tree walks every lead.
+    On random graphs (chains, branches, loops, leads that became sources of another owner,
+    sources that referred nobody) the two agree for every source."""
+    chance = random.Random(seed)
+    sources = [ReferralSourceFactory(owner=salesperson, name=f"Root {n}") for n in range(3)]
+    for number in range(40):
+        owner = salesperson if chance.random() < 0.85 else other_salesperson
+        lead = LeadFactory(
+            owner=owner,
+            referred_by=chance.choice(sources),
+            stage=chance.choice(["won", "won", "lost", "qualified", "new"]),
+            expected_value=chance.choice([None, Decimal("0.50"), Decimal(1200), Decimal(75)]),
+        )
+        if chance.random() < 0.4:
+            source_owner = salesperson if chance.random() < 0.9 else other_salesperson
+            sources.append(
+                ReferralSourceFactory(owner=source_owner, name=f"Lead {number}", lead=lead)
+            )
+    # Loops: some leads that became sources are credited to a source further down.
+    for source in chance.sample(sources[3:], k=min(4, len(sources) - 3)):
+        source.lead.referred_by = chance.choice(sources)
+        source.lead.save()
+    mine = [source for source in sources if source.owner_id == salesperson.pk]
+
+    stats = selectors.referral_source_stats([salesperson.pk])
+
+    no_stats = selectors.SourceStats(referrals_given=0, won_value_of_tree=Decimal(0))
+    for source in mine:
+        tree = selectors.referral_tree(source)
+        expected = selectors.SourceStats(
+            referrals_given=len(tree),
+            won_value_of_tree=selectors.referral_tree_totals(tree).won_value,
+        )
+        assert stats.get(source.pk, no_stats) == expected, source.name
+    assert any(value.won_value_of_tree for value in stats.values())
 
 
 @pytest.mark.django_db
