@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import date, timedelta
+from datetime import date, datetime, time, timedelta
 from decimal import Decimal
 
 import pytest
@@ -113,6 +113,24 @@ def test_a_missing_close_date_falls_in_the_month_the_stage_suggests(salesperson)
     expected = (today + timedelta(days=DAYS_TO_CLOSE[Stage.NEW])).replace(day=1)
     assert [m.month for m in forecast.months] == [expected]
     assert forecast.estimated == 1
+
+
+@pytest.mark.parametrize("stage", [Stage.NEW, Stage.CONTACTED, Stage.ENGAGED, Stage.QUALIFIED])
+def test_a_stage_entered_weeks_ago_suggests_the_month_its_estimate_still_falls_in(
+    salesperson, stage
+):
+    # Entered long enough ago that a shorter stage's estimate (the proposal's 21 days) would
+    # have passed already; its own ends 35 days after "today", in the next month.
+    today = date(2027, 3, 2)
+    entered = today - timedelta(days=DAYS_TO_CLOSE[stage] - 35)
+    LeadFactory(
+        owner=salesperson,
+        stage=stage,
+        stage_changed_at=datetime.combine(entered, time(12), tzinfo=salesperson.zone),
+        expected_value=Decimal(1_000),
+    )
+    forecast = pipeline_forecast(salesperson, today=today)
+    assert [m.month for m in forecast.months] == [date(2027, 4, 1)]
 
 
 def test_a_salesperson_forecasts_their_own_leads_a_manager_the_teams(
